@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Trains the emoji model on one CUDA GPU and returns its EMA weights (in 15 MB parts) and a
+# sample grid. The dataset travels gzipped in .carry/emoji-data/ (see models/emoji/README.md).
+#   MINUTES=6.5 bash models/emoji/train/gpu-run.sh   # writes to $OUT
+set -uo pipefail
+export PYTHONUNBUFFERED=1
+OUT=${OUT:-/tmp/out}
+mkdir -p /tmp/data "$OUT"
+for f in images.u8 dataset.json vocab.json; do gunzip -c ".carry/emoji-data/$f.gz" > "/tmp/data/$f" || exit 1; done
+python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())" | tee "$OUT/train.log"
+finish() {
+  [ -f /tmp/run/ema.pt ] && split -b 15M /tmp/run/ema.pt "$OUT/ema.pt.part-"
+  cp /tmp/run/summary.json "$OUT/" 2>/dev/null
+}
+trap finish EXIT
+python3 models/emoji/train/train.py --config gpu --minutes "${MINUTES:-6.5}" --data /tmp/data --out /tmp/run \
+  --save-every 1.5 ${INIT:+--init "$INIT"} 2>&1 | tee -a "$OUT/train.log"
+python3 models/emoji/train/sample.py --weights /tmp/run/ema.pt --data /tmp/data --out "$OUT/samples.png" 2>&1 | tail -3

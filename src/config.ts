@@ -1,0 +1,254 @@
+// One typed parser of the environment. Every setting has a default (see .env.example);
+// secrets are redacted whenever the config is logged, stringified or inspected.
+import { inspect } from 'node:util';
+import path from 'node:path';
+import { z } from 'zod';
+
+const REDACTED = '[redacted]';
+
+/** Settings of the Discord adapter. */
+export interface DiscordConfig {
+  token?: string;
+  appId?: string;
+  guildId?: string;
+  /** REST/gateway API base (tests point it at a local fake). */
+  apiBase?: string;
+  allowedChannels: string[];
+  allowedRoles: string[];
+  allowDms: boolean;
+}
+
+/** Settings of the Slack adapter. */
+export interface SlackConfig {
+  botToken?: string;
+  appToken?: string;
+  signingSecret?: string;
+  mode: 'socket' | 'http';
+  port: number;
+  /** Web API base URL (tests point it at a local fake). */
+  apiUrl?: string;
+}
+
+/** Settings of the local playground. */
+export interface PlaygroundConfig {
+  host: string;
+  port: number;
+  token?: string;
+}
+
+/** The whole configuration. */
+export interface Config {
+  dataDir: string;
+  model: string;
+  modelsDir: string;
+  device: 'cpu' | 'cuda';
+  cudaDeviceId: number;
+  cpuFallback: boolean;
+  /** 0 = onnxruntime's default. */
+  intraOpThreads: number;
+  queueMax: number;
+  userMaxPending: number;
+  maxSteps: number;
+  jobTimeoutMs: number;
+  gifMaxBytes: number;
+  /** A trajectory frame every k steps. */
+  frameEvery: number;
+  /** Frames show the noisy x_t (as the study) or the predicted x0. */
+  frameSource: 'xt' | 'x0';
+  /** Least time between progress events that carry a preview PNG. */
+  progressIntervalMs: number;
+  /** Edge length (px) the final PNG is upscaled to for display. */
+  displaySize: number;
+  /** Edge length (px) of GIF frames (before shrinking to fit the byte limit). */
+  gifSize: number;
+  /** Results older than this are pruned; 0 keeps them forever. */
+  retentionDays: number;
+  /** What a restart does with jobs that were queued or running: run them again, or report them failed. */
+  recovery: 'requeue' | 'fail';
+  /** 0 disables the metrics/health server. */
+  metricsPort: number;
+  metricsHost: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  adminUserIds: string[];
+  discord: DiscordConfig;
+  slack: SlackConfig;
+  playground: PlaygroundConfig;
+}
+
+/** Thrown by loadConfig with one line per bad setting. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const str = (def: string) => z.string().default(def);
+const secret = () => z.string().optional();
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` })
+    .default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], { error: 'must be true or false' })
+    .transform((v) => ['1', 'true', 'yes', 'on'].includes(v))
+    .default(def);
+const list = () =>
+  z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .default([]);
+
+const ENV = z.object({
+  DATA_DIR: str('./data'),
+  MODEL: str('emoji'),
+  MODELS_DIR: str('./models'),
+  DEVICE: z.enum(['cpu', 'cuda'], { error: 'must be cpu or cuda' }).default('cpu'),
+  CUDA_DEVICE_ID: int(0, 0, 64),
+  CPU_FALLBACK: bool(true),
+  INTRA_OP_THREADS: int(0, 0, 1024),
+  QUEUE_MAX: int(50, 1, 100_000),
+  USER_MAX_PENDING: int(2, 1, 1000),
+  MAX_STEPS: int(100, 1, 1000),
+  JOB_TIMEOUT_MS: int(600_000, 1000),
+  GIF_MAX_BYTES: int(8 * 1024 * 1024, 16 * 1024),
+  FRAME_EVERY: int(1, 1, 1000),
+  FRAME_SOURCE: z.enum(['xt', 'x0'], { error: 'must be xt or x0' }).default('xt'),
+  PROGRESS_INTERVAL_MS: int(1500, 0),
+  DISPLAY_SIZE: int(512, 16, 4096),
+  GIF_SIZE: int(256, 16, 2048),
+  RETENTION_DAYS: int(30, 0),
+  RECOVERY: z.enum(['requeue', 'fail'], { error: 'must be requeue or fail' }).default('requeue'),
+  METRICS_PORT: int(9464, 0, 65535),
+  METRICS_HOST: str('127.0.0.1'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be a pino level (info, debug, ...)' })
+    .default('info'),
+  ADMIN_USER_IDS: list(),
+  DISCORD_TOKEN: secret(),
+  DISCORD_APP_ID: secret(),
+  DISCORD_GUILD_ID: secret(),
+  DISCORD_API_BASE: secret(),
+  DISCORD_ALLOWED_CHANNELS: list(),
+  DISCORD_ALLOWED_ROLES: list(),
+  DISCORD_ALLOW_DMS: bool(false),
+  SLACK_BOT_TOKEN: secret(),
+  SLACK_APP_TOKEN: secret(),
+  SLACK_SIGNING_SECRET: secret(),
+  SLACK_MODE: z.enum(['socket', 'http'], { error: 'must be socket or http' }).default('socket'),
+  SLACK_PORT: int(3000, 0, 65535),
+  SLACK_API_URL: secret(),
+  PLAYGROUND_HOST: str('127.0.0.1'),
+  PLAYGROUND_PORT: int(8080, 0, 65535),
+  PLAYGROUND_TOKEN: secret(),
+});
+
+/** Names of the settings that hold secrets; their values never appear in logs. */
+export const SECRET_SETTINGS = ['DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'PLAYGROUND_TOKEN'] as const;
+
+/** Parses the environment into a typed Config (empty values count as unset); throws ConfigError naming each bad setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(ENV.shape)) {
+    const v = env[key];
+    if (v !== undefined && v.trim() !== '') raw[key] = v.trim();
+  }
+  const parsed = ENV.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${String(i.path[0])} ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  const discord = redactable<DiscordConfig>(
+    {
+      token: e.DISCORD_TOKEN,
+      appId: e.DISCORD_APP_ID,
+      guildId: e.DISCORD_GUILD_ID,
+      apiBase: e.DISCORD_API_BASE,
+      allowedChannels: e.DISCORD_ALLOWED_CHANNELS,
+      allowedRoles: e.DISCORD_ALLOWED_ROLES,
+      allowDms: e.DISCORD_ALLOW_DMS,
+    },
+    ['token'],
+  );
+  const slack = redactable<SlackConfig>(
+    {
+      botToken: e.SLACK_BOT_TOKEN,
+      appToken: e.SLACK_APP_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      mode: e.SLACK_MODE,
+      port: e.SLACK_PORT,
+      apiUrl: e.SLACK_API_URL,
+    },
+    ['botToken', 'appToken', 'signingSecret'],
+  );
+  const playground = redactable<PlaygroundConfig>({ host: e.PLAYGROUND_HOST, port: e.PLAYGROUND_PORT, token: e.PLAYGROUND_TOKEN }, ['token']);
+  const config: Config = {
+    dataDir: path.resolve(e.DATA_DIR),
+    model: e.MODEL,
+    modelsDir: path.resolve(e.MODELS_DIR),
+    device: e.DEVICE,
+    cudaDeviceId: e.CUDA_DEVICE_ID,
+    cpuFallback: e.CPU_FALLBACK,
+    intraOpThreads: e.INTRA_OP_THREADS,
+    queueMax: e.QUEUE_MAX,
+    userMaxPending: e.USER_MAX_PENDING,
+    maxSteps: e.MAX_STEPS,
+    jobTimeoutMs: e.JOB_TIMEOUT_MS,
+    gifMaxBytes: e.GIF_MAX_BYTES,
+    frameEvery: e.FRAME_EVERY,
+    frameSource: e.FRAME_SOURCE,
+    progressIntervalMs: e.PROGRESS_INTERVAL_MS,
+    displaySize: e.DISPLAY_SIZE,
+    gifSize: e.GIF_SIZE,
+    retentionDays: e.RETENTION_DAYS,
+    recovery: e.RECOVERY,
+    metricsPort: e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST,
+    logLevel: e.LOG_LEVEL,
+    adminUserIds: e.ADMIN_USER_IDS,
+    discord,
+    slack,
+    playground,
+  };
+  return redactable(config, []);
+}
+
+/** A copy of the config with every secret replaced by "[redacted]" (unset secrets stay unset). */
+export function redactConfig(config: Config): Config {
+  const hide = (v: string | undefined) => (v === undefined ? undefined : REDACTED);
+  return {
+    ...config,
+    discord: { ...config.discord, token: hide(config.discord.token) },
+    slack: {
+      ...config.slack,
+      botToken: hide(config.slack.botToken),
+      appToken: hide(config.slack.appToken),
+      signingSecret: hide(config.slack.signingSecret),
+    },
+    playground: { ...config.playground, token: hide(config.playground.token) },
+  };
+}
+
+/** Adds non-enumerable toJSON / toString / util.inspect hooks that hide the named keys (and nested redactable groups). */
+function redactable<T extends object>(obj: T, secrets: (keyof T)[]): T {
+  const view = (): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) {
+      if (secrets.includes(k as keyof T)) out[k] = v === undefined ? undefined : REDACTED;
+      else if (v && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') out[k] = (v as { toJSON(): unknown }).toJSON();
+      else out[k] = v;
+    }
+    return out;
+  };
+  Object.defineProperty(obj, 'toJSON', { value: view, enumerable: false });
+  Object.defineProperty(obj, 'toString', { value: () => JSON.stringify(view()), enumerable: false });
+  Object.defineProperty(obj, inspect.custom, { value: () => view(), enumerable: false });
+  return obj;
+}

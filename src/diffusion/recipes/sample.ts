@@ -1,0 +1,14 @@
+import { sampleLoop } from '../loop.ts';
+import type { Conditioning } from '../types.ts';
+import type { Guidance, RecipeBase } from './common.ts';
+import { guided, loopBase, sizeOf, timestepsOf } from './common.ts';
+
+export interface SampleOptions extends RecipeBase, Guidance {
+  cond: Conditioning;
+}
+
+/** Text-to-image: pure Gaussian noise at the first timestep, denoised with CFG (Ho & Salimans 2022). */
+export async function sample(o: SampleOptions): Promise<Float32Array> {
+  const x = o.rng.normal(sizeOf(o.shape));
+  return sampleLoop({ ...loopBase(o), x, timesteps: timestepsOf(o), estimator: guided(o.cond, o) });
+}

@@ -1,0 +1,233 @@
+// The engine's interface, as chat adapters (Discord, Slack, playground) and commands see it.
+// It names no queue library: the in-process backend (p-queue + worker thread + SQLite) implements
+// it today; a distributed backend (BullMQ on Redis, GPU workers elsewhere) can implement it later
+// without touching the adapters. Everything that crosses it is plain serializable data, except
+// Buffers of preview PNGs.
+import type { UnderstoodConcept } from '../runtime/types.ts';
+import type { JobSpec, Technique } from './spec.ts';
+
+export type { JobSpec, JobSpecInput, Technique, ImageRef } from './spec.ts';
+
+/** Who submitted a job, and where to answer. */
+export interface JobOwner {
+  /** 'discord' | 'slack' | 'playground' | 'cli' (free text so new adapters need no change here). */
+  platform: string;
+  /** The platform's user id. Limits are counted per (platform, userId). */
+  userId: string;
+  /** Where to answer: a channel id (Discord/Slack), a session id (playground). Opaque to the engine. */
+  channelRef?: string;
+  /** The message to edit or thread under (interaction token id, Slack ts, ...). Opaque to the engine. */
+  messageRef?: string;
+}
+
+/** Who asks for a cancel. Admins (ADMIN_USER_IDS) may cancel anyone's job. */
+export interface Actor {
+  userId: string;
+  isAdmin: boolean;
+  /** Platform of the user; when given, ownership also requires the same platform. */
+  platform?: string;
+}
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** Why the engine said no. `message` is written for the chat user and can be shown as is. */
+export type RefusalCode =
+  | 'invalid_spec'
+  | 'queue_full'
+  | 'user_limit'
+  | 'bad_image'
+  | 'not_found'
+  | 'forbidden'
+  | 'not_cancellable'
+  | 'no_result'
+  | 'shutting_down';
+
+/** A typed refusal. Plain data (not thrown): adapters reply with `message`. */
+export interface EngineRefusal {
+  ok: false;
+  code: RefusalCode;
+  message: string;
+}
+
+/** Builds an EngineRefusal. */
+export function refusal(code: RefusalCode, message: string): EngineRefusal {
+  return { ok: false, code, message };
+}
+
+/** The engine accepted a job. `position` 0 = running next/now; `estimatedWaitMs` until it starts. */
+export interface SubmitAccepted {
+  ok: true;
+  jobId: string;
+  position: number;
+  estimatedWaitMs: number;
+  /** The normalized spec (defaults applied, the chosen seed filled in). */
+  spec: JobSpec;
+}
+
+export type SubmitResult = SubmitAccepted | EngineRefusal;
+
+/** Options of submit. */
+export interface SubmitOptions {
+  /** Job this one regenerates (🔁); recorded as its parent. */
+  parentId?: string;
+}
+
+/** One prompt as the model understood it, for captions ("understood: 🚀 rocket; unknown: zorb"). */
+export interface PromptReport {
+  role: 'prompt' | 'prompt2' | 'negative';
+  text: string;
+  understood: UnderstoodConcept[];
+  unknown: string[];
+}
+
+/** Timings of a finished job, in milliseconds. */
+export interface JobTimings {
+  /** Time from submit to start. */
+  queuedMs: number;
+  /** Time the job ran (worker side, including prompt encoding and image work). */
+  totalMs: number;
+  /** Sum of the model's session.run time during the job. */
+  modelMs: number;
+  /** Average time of one denoising step (0 for jobs without steps). */
+  perStepMs: number;
+}
+
+/** Everything a caption needs, plus where the files are. */
+export interface JobResult {
+  jobId: string;
+  technique: Technique;
+  prompt: string;
+  prompt2?: string;
+  negative?: string;
+  seed: number;
+  steps: number;
+  guidance: number;
+  /** Name of the model that ran the job. */
+  model: string;
+  /** The full normalized spec (for "regenerate" and the details view). */
+  spec: JobSpec;
+  timings: JobTimings;
+  /** Each non-empty prompt with what the model understood of it. */
+  prompts: PromptReport[];
+  /** All understood concepts of all prompts, in prompt order. */
+  understood: UnderstoodConcept[];
+  /** All unknown words of all prompts, deduplicated, in prompt order. */
+  unknown: string[];
+  files: ResultFiles;
+}
+
+/** Files of a finished job, absolute paths under DATA_DIR/results/<jobId>/. */
+export interface ResultFiles {
+  /** Final image, upscaled for display (PNG). */
+  png: string;
+  /** Final image at the model's resolution (PNG). */
+  rawPng: string;
+  /** Animated GIF of the trajectory, within GIF_MAX_BYTES; null if there are no frames (e.g. noise). */
+  gif: string | null;
+  /** Width and height of `png`. */
+  width: number;
+  height: number;
+  /** Frames in the GIF (after any thinning to fit the byte limit). */
+  gifFrames: number;
+  gifBytes: number;
+}
+
+/** A stored job as get() returns it. */
+export interface JobRecord {
+  jobId: string;
+  spec: JobSpec;
+  owner: JobOwner;
+  status: JobStatus;
+  parentId: string | null;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** User-facing failure message for status 'failed'. */
+  error: string | null;
+  result: JobResult | null;
+  /** Queue position while queued (0 = next); null otherwise. */
+  position: number | null;
+}
+
+/** Events of one job, in order: queued (repeated as the queue moves), started, progress*, then one of done/failed/cancelled. */
+export type JobEvent =
+  | { type: 'queued'; jobId: string; owner: JobOwner; position: number; estimatedWaitMs: number }
+  | { type: 'started'; jobId: string; owner: JobOwner; startedAt: number }
+  | {
+      type: 'progress';
+      jobId: string;
+      owner: JobOwner;
+      /** Steps done so far (1-based) and the total. */
+      step: number;
+      total: number;
+      /** PNG of the current frame (x_t or predicted x0, per FRAME_SOURCE), upscaled; throttled, so absent on most events. */
+      preview?: Buffer;
+    }
+  | { type: 'done'; jobId: string; owner: JobOwner; result: JobResult }
+  | { type: 'failed'; jobId: string; owner: JobOwner; message: string; /** true when the job failed because of a restart. */ recovered?: boolean }
+  | { type: 'cancelled'; jobId: string; owner: JobOwner; by: string | null };
+
+export type JobEventListener = (event: JobEvent) => void;
+
+/** A queued or running job in listQueue(). */
+export interface QueueEntry {
+  jobId: string;
+  owner: JobOwner;
+  technique: Technique;
+  status: 'queued' | 'running';
+  /** 0 = the running job (or the next one when none runs). */
+  position: number;
+  createdAt: number;
+  estimatedWaitMs: number;
+}
+
+/** A stored upload. */
+export interface StoredUpload {
+  ok: true;
+  /** sha256 (hex) of the uploaded bytes: use as spec.image / spec.mask. */
+  ref: string;
+  width: number;
+  height: number;
+  /** Whether the image has transparency (usable as an inpainting mask source). */
+  hasAlpha: boolean;
+}
+
+/** Health of the engine for /healthz. */
+export interface EngineHealth {
+  ok: boolean;
+  workerAlive: boolean;
+  queued: number;
+  running: number;
+  model: string;
+  device: string;
+}
+
+/**
+ * The engine as adapters use it. Methods never throw for user errors: they return an
+ * EngineRefusal whose message can be shown to the user. They throw only on programming errors.
+ */
+export interface Engine {
+  /** Validates the spec, applies per-user and queue limits, stores and enqueues the job. Resolves quickly (no inference). */
+  submit(spec: unknown, owner: JobOwner, options?: SubmitOptions): Promise<SubmitResult>;
+  /** Submits the same spec as `jobId` with a new seed (or `seed`), recorded as its child; limits apply to `owner`. */
+  regenerate(jobId: string, owner: JobOwner, seed?: number): Promise<SubmitResult>;
+  /** Cancels a job: a queued job is removed; a running job stops within one step. Owner or admin only. */
+  cancel(jobId: string, by: Actor): Promise<{ ok: true; status: JobStatus } | EngineRefusal>;
+  /** The stored job, or null. */
+  get(jobId: string): Promise<JobRecord | null>;
+  /** Result files of a finished job (to fetch them again by job id). */
+  resultFiles(jobId: string): Promise<ResultFiles | EngineRefusal>;
+  /** Subscribes to one job's events; returns the unsubscribe function. */
+  subscribe(jobId: string, listener: JobEventListener): () => void;
+  /** Subscribes to every job's events (e.g. to report recovered jobs to their channel); returns the unsubscribe function. */
+  subscribeAll(listener: JobEventListener): () => void;
+  /** Queued and running jobs, running first, then in FIFO order. */
+  listQueue(): Promise<QueueEntry[]>;
+  /** Decodes and validates an uploaded image (limits on bytes, pixels, format), stores it by sha256 under DATA_DIR. */
+  storeUpload(bytes: Uint8Array): Promise<StoredUpload | EngineRefusal>;
+  /** Health for /healthz. */
+  health(): EngineHealth;
+  /** Stops taking jobs, cancels the running one, stops the worker; queued jobs stay queued in the store for the next start. */
+  close(): Promise<void>;
+}

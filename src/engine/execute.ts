@@ -1,0 +1,302 @@
+// The technique executor shared by the CLI and the inference worker: a job spec in, an image,
+// trajectory frames and timings out. This is where prompts and stored images meet the pure
+// recipes of src/diffusion; it stays thin (encode prompts, pick the recipe, collect frames).
+import {
+  anagram,
+  createRng,
+  denoise,
+  hybrid,
+  hybridFilterFor,
+  inpaint,
+  makeSchedule,
+  noise,
+  sample,
+  sdedit,
+  stridedTimesteps,
+  type Guidance,
+  type RecipeBase,
+  type Schedule,
+  type SchedulerConfig,
+  type StepInfo,
+} from '../diffusion/index.ts';
+import { makeStrip, tensorToRgb, type RgbImage } from '../imaging/index.ts';
+import type { EncodedPrompt, LoadedModel, UnderstoodConcept } from '../runtime/types.ts';
+import type { PromptReport } from './api.ts';
+import type { JobSpec } from './spec.ts';
+
+/** An input image brought to the model's image resolution. */
+export interface InputImage {
+  /** Float32 CHW in [-1, 1] at the model's imageShape. */
+  image: Float32Array;
+  /** H*W at imageShape, 1 = regenerate; from the upload's transparency, when it had any. */
+  alphaMask?: Float32Array;
+}
+
+/** Where the executor gets its model and stored images from. */
+export interface ExecuteContext {
+  model: LoadedModel;
+  /** Loads a stored upload (spec.image) at the model's image resolution. */
+  loadImage(ref: string): Promise<InputImage>;
+  /** Loads a stored mask image (spec.mask) as H*W values at imageShape, 1 = regenerate (white). */
+  loadMask(ref: string): Promise<Float32Array>;
+}
+
+/** Progress of one step: 1-based step, total steps. */
+export interface StepProgress {
+  step: number;
+  total: number;
+  /** Timestep just denoised. */
+  t: number;
+}
+
+/** Hooks of one execution. */
+export interface ExecuteHooks {
+  /** Called after every step (before any frame is captured). May be async; awaited. */
+  onProgress?(p: StepProgress): void | Promise<void>;
+  /** Called with each captured trajectory frame (8-bit RGB at the model's image resolution). */
+  onFrame?(frame: RgbImage, p: StepProgress): void | Promise<void>;
+  signal?: AbortSignal;
+  /** Keep a frame every k steps (the last step always); default 1. */
+  frameEvery?: number;
+  /** Frames show x_t (as in the study) or the predicted x0; default 'xt'. */
+  frameSource?: 'xt' | 'x0';
+}
+
+/** Timings of one execution, in milliseconds. */
+export interface ExecuteTimings {
+  totalMs: number;
+  /** Sum of session.run time during the job. */
+  modelMs: number;
+  /** Mean wall time of one denoising step (0 when the technique has no steps). */
+  perStepMs: number;
+  steps: number;
+}
+
+/** What one execution produced. */
+export interface ExecuteResult {
+  /** The main result, float32 CHW in [-1, 1] at the model's image resolution (noise: the noisiest; denoise: the last method's output). */
+  finalImage: Float32Array;
+  /** The picture to show: the final image, or a comparison strip (noise, denoise). */
+  image: RgbImage;
+  /** Trajectory frames for the GIF, in order. */
+  frames: RgbImage[];
+  timings: ExecuteTimings;
+  prompts: PromptReport[];
+  understood: UnderstoodConcept[];
+  unknown: string[];
+  seed: number;
+}
+
+/** Turns a job spec into a diffusion run: encodes prompts (CFG uncond = negative or empty prompt), runs the technique's recipe, collects frames. */
+export async function executeJob(spec: JobSpec, ctx: ExecuteContext, hooks: ExecuteHooks = {}): Promise<ExecuteResult> {
+  const t0 = performance.now();
+  const model0 = ctx.model.modelTimeMs();
+  const { model } = ctx;
+  const shape = model.sampleShape;
+  const img = model.imageShape;
+  const schedule: Schedule = makeSchedule(model.manifest.scheduler as SchedulerConfig);
+  const rng = createRng(spec.seed);
+  const frameEvery = Math.max(1, Math.floor(hooks.frameEvery ?? 1));
+  const frameSource = hooks.frameSource ?? 'xt';
+  const frames: RgbImage[] = [];
+  const stepTimes: number[] = [];
+  let lastStepAt = performance.now();
+  let stepOffset = 0; // for techniques that run more than one loop (denoise 'all')
+  let grandTotal = 0;
+
+  const prompts: PromptReport[] = [];
+  const encode = async (role: PromptReport['role'], text: string): Promise<EncodedPrompt> => {
+    hooks.signal?.throwIfAborted();
+    const e = await model.encodePrompt(text);
+    if (text) prompts.push({ role, text, understood: e.understood, unknown: e.unknown });
+    return e;
+  };
+
+  const toRgb = async (sampleX: Float32Array): Promise<RgbImage> => tensorToRgb(await model.fromSample(sampleX), img.width, img.height);
+
+  const onStep = async (info: StepInfo): Promise<void> => {
+    const now = performance.now();
+    stepTimes.push(now - lastStepAt);
+    lastStepAt = now;
+    const p: StepProgress = { step: stepOffset + info.index + 1, total: grandTotal || info.total, t: info.t };
+    await hooks.onProgress?.(p);
+    if ((info.index + 1) % frameEvery === 0 || info.index === info.total - 1) {
+      const frame = await toRgb(frameSource === 'x0' ? info.x0 : info.x);
+      frames.push(frame);
+      await hooks.onFrame?.(frame, p);
+    }
+  };
+
+  const base = (): RecipeBase => ({
+    shape,
+    schedule,
+    denoiser: model.denoiser,
+    rng,
+    timesteps: stridedTimesteps(spec.steps, schedule.numTrainTimesteps),
+    onStep,
+    signal: hooks.signal,
+  });
+
+  /** CFG with the negative prompt (or the empty one) as uncond; plain conditional when guidance is 1 or nothing conditions. */
+  const guidanceFor = async (condTexts: string[]): Promise<Guidance> => {
+    const negative = spec.negative ?? '';
+    if (spec.guidance === 1 || (condTexts.every((c) => c === '') && negative === '')) return {};
+    const u = await encode('negative', negative);
+    return { uncond: u.cond, guidanceScale: spec.guidance };
+  };
+
+  const input = async (): Promise<InputImage> => {
+    if (!spec.image) throw new ExecuteError(`${spec.technique} needs an image.`);
+    hooks.signal?.throwIfAborted();
+    return ctx.loadImage(spec.image);
+  };
+
+  let finalSample: Float32Array | undefined;
+  let picture: RgbImage | undefined;
+  let loopSteps = 0;
+
+  switch (spec.technique) {
+    case 'imagine': {
+      const c = await encode('prompt', spec.prompt);
+      const g = await guidanceFor([spec.prompt]);
+      loopSteps = spec.steps;
+      finalSample = await sample({ ...base(), ...g, cond: c.cond });
+      break;
+    }
+    case 'sketch': {
+      const { image } = await input();
+      const c = await encode('prompt', spec.prompt);
+      const g = await guidanceFor([spec.prompt]);
+      const iStart = spec.noiseLevel ?? 0;
+      loopSteps = spec.steps - iStart;
+      finalSample = await sdedit({ ...base(), ...g, cond: c.cond, image: await model.toSample(image), iStart });
+      break;
+    }
+    case 'inpaint': {
+      const { image, alphaMask } = await input();
+      let mask: Float32Array | undefined = spec.mask ? await ctx.loadMask(spec.mask) : alphaMask;
+      if (!mask) {
+        throw new ExecuteError('Inpainting needs a mask: attach a mask image (white = repaint) or an image with transparent areas to repaint.');
+      }
+      if (!mask.some((m) => m > 0)) throw new ExecuteError('The mask is empty: nothing to repaint (white areas of the mask, or transparent areas of the image, are repainted).');
+      if (mask.every((m) => m > 0)) throw new ExecuteError('The mask covers the whole image: use /imagine instead, or leave some of the image unmasked.');
+      mask = resizeMaskNearest(mask, img.width, img.height, shape.width, shape.height);
+      const c = await encode('prompt', spec.prompt);
+      const g = await guidanceFor([spec.prompt]);
+      loopSteps = spec.steps;
+      finalSample = await inpaint({ ...base(), ...g, cond: c.cond, image: await model.toSample(image), mask });
+      break;
+    }
+    case 'anagram': {
+      const a = await encode('prompt', spec.prompt);
+      const b = await encode('prompt2', spec.prompt2 ?? '');
+      const g = await guidanceFor([spec.prompt, spec.prompt2 ?? '']);
+      loopSteps = spec.steps;
+      finalSample = await anagram({ ...base(), ...g, upright: a.cond, transformed: b.cond, view: spec.view ?? 'flip' });
+      break;
+    }
+    case 'hybrid': {
+      const far = await encode('prompt', spec.prompt);
+      const near = await encode('prompt2', spec.prompt2 ?? '');
+      const g = await guidanceFor([spec.prompt, spec.prompt2 ?? '']);
+      const f = hybridFilterFor(shape.width, spec.hybrid?.kernel ?? 33, spec.hybrid?.sigma ?? 2);
+      loopSteps = spec.steps;
+      finalSample = await hybrid({ ...base(), ...g, far: far.cond, near: near.cond, kernelSize: f.size, sigma: f.sigma });
+      break;
+    }
+    case 'noise': {
+      const { image } = await input();
+      const ts = spec.t ?? [250, 500, 750];
+      checkTimesteps(ts, schedule);
+      const noisy = noise({ image: await model.toSample(image), timesteps: ts, schedule, rng });
+      const original = tensorToRgb(image, img.width, img.height);
+      const shown = [original];
+      for (const x of noisy) shown.push(await toRgb(x));
+      frames.push(...shown);
+      picture = makeStrip(shown);
+      finalSample = noisy[noisy.length - 1];
+      break;
+    }
+    case 'denoise': {
+      const { image } = await input();
+      const t = spec.t?.[0] ?? 500;
+      checkTimesteps([t], schedule);
+      const method = spec.method ?? 'all';
+      const methods = method === 'all' ? (['blur', 'one-step', 'iterative'] as const) : ([method] as const);
+      const needsModel = methods.some((m) => m !== 'blur');
+      const c = needsModel ? await encode('prompt', spec.prompt) : undefined;
+      const g = needsModel ? await guidanceFor([spec.prompt]) : {};
+      const sampleImage = await model.toSample(image);
+      const iterSteps = stridedTimesteps(spec.steps, schedule.numTrainTimesteps).filter((s) => s < t).length;
+      grandTotal = methods.reduce((n, m) => n + (m === 'iterative' ? iterSteps : m === 'one-step' ? 1 : 0), 0);
+      loopSteps = methods.includes('iterative') ? iterSteps : 0;
+      const shown: RgbImage[] = [tensorToRgb(image, img.width, img.height)];
+      let noisyShown = false;
+      for (const m of methods) {
+        // Each method starts from the same seed, so all of them denoise the same noisy image.
+        const r = await denoise({ ...base(), ...g, rng: createRng(spec.seed), image: sampleImage, t, method: m, cond: c?.cond });
+        if (!noisyShown) {
+          shown.push(await toRgb(r.noisy));
+          noisyShown = true;
+        }
+        if (m === 'one-step') {
+          stepOffset += 1;
+          await hooks.onProgress?.({ step: stepOffset, total: grandTotal, t });
+        } else if (m === 'iterative') {
+          stepOffset += iterSteps;
+        }
+        shown.push(await toRgb(r.denoised));
+        finalSample = r.denoised;
+      }
+      if (!methods.includes('iterative')) frames.push(...shown);
+      picture = makeStrip(shown);
+      break;
+    }
+  }
+
+  if (!finalSample) throw new ExecuteError(`unknown technique ${String((spec as { technique: unknown }).technique)}`);
+  const finalImage = await model.fromSample(finalSample);
+  const image = picture ?? tensorToRgb(finalImage, img.width, img.height);
+  const totalMs = performance.now() - t0;
+  const understood = prompts.filter((p) => p.role !== 'negative').flatMap((p) => p.understood);
+  const unknown = [...new Set(prompts.flatMap((p) => p.unknown))];
+  return {
+    finalImage,
+    image,
+    frames,
+    timings: {
+      totalMs,
+      modelMs: model.modelTimeMs() - model0,
+      perStepMs: stepTimes.length ? stepTimes.reduce((a, b) => a + b, 0) / stepTimes.length : 0,
+      steps: loopSteps,
+    },
+    prompts,
+    understood,
+    unknown,
+    seed: spec.seed,
+  };
+}
+
+/** A user-facing failure of a job (bad input discovered at run time); its message can be shown as is. */
+export class ExecuteError extends Error {
+  override name = 'ExecuteError';
+}
+
+function checkTimesteps(ts: readonly number[], schedule: Schedule): void {
+  for (const t of ts) {
+    if (!Number.isInteger(t) || t < 1 || t >= schedule.numTrainTimesteps) {
+      throw new ExecuteError(`t must be between 1 and ${schedule.numTrainTimesteps - 1} for this model (got ${t}).`);
+    }
+  }
+}
+
+/** Nearest-neighbour resize of an H*W mask (identity when the sizes agree). */
+function resizeMaskNearest(m: Float32Array, w: number, h: number, W: number, H: number): Float32Array {
+  if (w === W && h === H) return m;
+  const out = new Float32Array(W * H);
+  for (let y = 0; y < H; y++) {
+    const sy = Math.min(h - 1, Math.floor(((y + 0.5) * h) / H));
+    for (let x = 0; x < W; x++) out[y * W + x] = m[sy * w + Math.min(w - 1, Math.floor(((x + 0.5) * w) / W))];
+  }
+  return out;
+}

@@ -1,0 +1,32 @@
+// The pino logger: structured lines carrying job ids; secrets are redacted by key wherever they appear.
+import pino, { type Logger } from 'pino';
+
+/** Keys whose values never reach a log line. */
+export const REDACT_PATHS = [
+  'token',
+  'botToken',
+  'appToken',
+  'signingSecret',
+  'password',
+  'authorization',
+  '*.token',
+  '*.botToken',
+  '*.appToken',
+  '*.signingSecret',
+  '*.password',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'config.discord.token',
+  'config.slack.botToken',
+  'config.slack.appToken',
+  'config.slack.signingSecret',
+  'config.playground.token',
+];
+
+/** A pino logger at `level` writing JSON lines to stdout (or `destination`), with secret keys redacted. */
+export function createLogger(level: string = 'info', destination?: pino.DestinationStream): Logger {
+  return pino({ level, base: { app: 'diffuse-bot' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
+}
+
+export type { Logger };

@@ -1,0 +1,83 @@
+// The per-device FIFO queue: p-queue with concurrency 1 (one job on the device at a time), plus
+// the bookkeeping p-queue lacks: the order of waiting jobs (for positions) and removal by id.
+import PQueue from 'p-queue';
+
+/** FIFO queue of items run one at a time by `runItem`. `onChange` fires whenever the order moves. */
+export class DeviceQueue<T extends { jobId: string }> {
+  private readonly pq = new PQueue({ concurrency: 1 });
+  private readonly waiting = new Map<string, { item: T; controller: AbortController }>();
+  private current: T | null = null;
+
+  constructor(
+    private readonly runItem: (item: T) => Promise<void>,
+    private readonly onChange: () => void = () => undefined,
+  ) {}
+
+  /** Appends an item; it runs after everything added before it. */
+  add(item: T): void {
+    if (this.waiting.has(item.jobId) || this.current?.jobId === item.jobId) throw new Error(`job ${item.jobId} is already queued`);
+    const controller = new AbortController();
+    this.waiting.set(item.jobId, { item, controller });
+    this.pq
+      .add(
+        async () => {
+          this.waiting.delete(item.jobId);
+          this.current = item;
+          this.onChange();
+          try {
+            await this.runItem(item);
+          } finally {
+            this.current = null;
+            this.onChange();
+          }
+        },
+        { signal: controller.signal },
+      )
+      .catch(() => undefined); // removed items reject with the abort reason; runItem handles its own errors
+  }
+
+  /** Removes a waiting item; false if it is not waiting (running, finished or unknown). */
+  remove(jobId: string): boolean {
+    const w = this.waiting.get(jobId);
+    if (!w) return false;
+    this.waiting.delete(jobId);
+    w.controller.abort(new DOMException('removed from the queue', 'AbortError'));
+    this.onChange();
+    return true;
+  }
+
+  /** The running item, or null. */
+  get running(): T | null {
+    return this.current;
+  }
+
+  /** Waiting items, first to run first. */
+  waitingItems(): T[] {
+    return [...this.waiting.values()].map((w) => w.item);
+  }
+
+  /** Number of waiting items. */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  /** 0-based index among the waiting items, or -1. */
+  indexOf(jobId: string): number {
+    let i = 0;
+    for (const id of this.waiting.keys()) {
+      if (id === jobId) return i;
+      i++;
+    }
+    return -1;
+  }
+
+  /** Stops starting waiting items (the running one finishes). */
+  pause(): void {
+    this.pq.pause();
+  }
+
+  /** Resolves when nothing runs and nothing waits. */
+  onIdle(): Promise<void> {
+    return this.pq.onIdle();
+  }
+}

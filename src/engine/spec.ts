@@ -1,0 +1,263 @@
+// The job spec: plain, serializable data that says what one job does. Adapters build it from a
+// chat command; the engine validates it (with messages a chat user understands), stores it, and
+// hands it to the inference worker. Regenerate = the same spec with a new seed.
+import { z } from 'zod';
+import { randomSeed } from '../diffusion/rng.ts';
+import { VIEW_NAMES } from '../diffusion/views/registry.ts';
+
+/** The techniques of the study, one per chat command. */
+export const TECHNIQUES = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid', 'noise', 'denoise'] as const;
+export type Technique = (typeof TECHNIQUES)[number];
+
+/** Denoising methods of the study: Gaussian blur, one-step x0 estimate, iterative DDPM; 'all' = a comparison strip. */
+export const DENOISE_METHODS = ['blur', 'one-step', 'iterative', 'all'] as const;
+export type DenoiseMethod = (typeof DENOISE_METHODS)[number];
+
+
+/** Reference to a stored upload: the sha256 of its original bytes, lowercase hex. */
+export type ImageRef = string;
+
+/** A validated, normalized job spec. Only the fields that apply to its technique are present. */
+export interface JobSpec {
+  technique: Technique;
+  /** Main prompt (anagram: upright; hybrid: the far / low-frequency prompt). */
+  prompt: string;
+  /** Second prompt: anagram's transformed prompt, hybrid's near / high-frequency prompt. */
+  prompt2?: string;
+  /** Negative prompt: replaces the empty prompt as CFG's unconditional branch. */
+  negative?: string;
+  /** Seed of the documented Gaussian generator, uint32. */
+  seed: number;
+  /** Number of strided denoising steps (33 = the study's 990, 960, ..., 0). Present on every spec; unused by noise. */
+  steps: number;
+  /** Classifier-free guidance scale s in eps_u + s (eps_c - eps_u). Present on every spec; unused by noise. */
+  guidance: number;
+  /** SDEdit start index i_start into the strided timesteps (study: 1, 3, 5, 7, 10, 20). */
+  noiseLevel?: number;
+  /** Anagram view name (a registry name such as 'flip'). */
+  view?: string;
+  /** Hybrid low-pass filter, sized for 64 px (scaled with the model's resolution). */
+  hybrid?: { sigma: number; kernel: number };
+  /** Timesteps: the noise technique's list, or denoise's single entry. */
+  t?: number[];
+  /** Denoise method. */
+  method?: DenoiseMethod;
+  /** Input image reference (sketch, inpaint, noise, denoise). */
+  image?: ImageRef;
+  /** Inpainting mask reference; white = regenerate. Without one, the image's transparent pixels are regenerated. */
+  mask?: ImageRef;
+  /** Model name; absent = the configured default model. */
+  model?: string;
+}
+
+/** Limits from config that a spec is checked against. */
+export interface SpecLimits {
+  /** Most denoising steps a job may ask for. */
+  maxSteps: number;
+  /** Longest prompt, in characters. */
+  maxPromptChars: number;
+  /** Most timesteps in a noise job's list. */
+  maxTimesteps: number;
+  /** Highest timestep (train steps - 1). */
+  maxTimestep: number;
+  /** Highest guidance scale. */
+  maxGuidance: number;
+  /** View names an anagram may use (the diffusion view registry). */
+  views: readonly string[];
+}
+
+/** Defaults of SpecLimits (config overrides maxSteps). */
+export const DEFAULT_SPEC_LIMITS: SpecLimits = {
+  maxSteps: 100,
+  maxPromptChars: 500,
+  maxTimesteps: 8,
+  maxTimestep: 999,
+  maxGuidance: 30,
+  views: VIEW_NAMES,
+};
+
+/** Defaults of optional fields. */
+export const SPEC_DEFAULTS = {
+  steps: 33,
+  guidance: 7,
+  noiseLevel: 10,
+  view: 'flip',
+  hybrid: { sigma: 2, kernel: 33 },
+  noiseT: [250, 500, 750],
+  denoiseT: 500,
+  method: 'all' as DenoiseMethod,
+} as const;
+
+/** Which optional fields apply to each technique, and which are required. */
+const FIELDS: Record<Technique, { uses: readonly (keyof JobSpec)[]; requires: readonly (keyof JobSpec)[] }> = {
+  imagine: { uses: ['negative', 'steps', 'guidance'], requires: ['prompt'] },
+  sketch: { uses: ['negative', 'steps', 'guidance', 'noiseLevel', 'image'], requires: ['image'] },
+  inpaint: { uses: ['negative', 'steps', 'guidance', 'image', 'mask'], requires: ['prompt', 'image'] },
+  anagram: { uses: ['prompt2', 'negative', 'steps', 'guidance', 'view'], requires: ['prompt', 'prompt2'] },
+  hybrid: { uses: ['prompt2', 'negative', 'steps', 'guidance', 'hybrid'], requires: ['prompt', 'prompt2'] },
+  noise: { uses: ['image', 't'], requires: ['image'] },
+  denoise: { uses: ['negative', 'steps', 'guidance', 'image', 't', 'method'], requires: ['image'] },
+};
+
+const WHAT: Record<string, string> = {
+  prompt: 'a prompt',
+  prompt2: 'a second prompt',
+  image: 'an image (attach one)',
+};
+
+const REF = /^[0-9a-f]{64}$/;
+
+function prompt(limits: SpecLimits, name: string) {
+  return z
+    .string({ error: `${name} must be text` })
+    .max(limits.maxPromptChars, { error: `${name} is too long (at most ${limits.maxPromptChars} characters)` })
+    .transform((s) => s.replace(/\s+/g, ' ').trim());
+}
+
+function int(name: string, min: number, max: number) {
+  return z
+    .number({ error: `${name} must be a number` })
+    .int({ error: `${name} must be a whole number` })
+    .min(min, { error: `${name} must be at least ${min}` })
+    .max(max, { error: `${name} must be at most ${max}` });
+}
+
+/** The zod schema of a spec's input under the given limits (fields optional; defaults applied by parseJobSpec). */
+export function jobSpecInputSchema(limits: SpecLimits = DEFAULT_SPEC_LIMITS) {
+  const ref = (name: string) =>
+    z.string({ error: `${name} must be a stored upload` }).regex(REF, { error: `${name} is not a stored upload (attach the image again)` });
+  return z
+    .object({
+      technique: z.enum(TECHNIQUES, { error: `technique must be one of ${TECHNIQUES.join(', ')}` }),
+      prompt: prompt(limits, 'prompt').optional(),
+      prompt2: prompt(limits, 'second prompt').optional(),
+      negative: prompt(limits, 'negative prompt').optional(),
+      seed: int('seed', 0, 0xffffffff).optional(),
+      steps: int('steps', 1, limits.maxSteps).optional(),
+      guidance: z
+        .number({ error: 'guidance must be a number' })
+        .min(0, { error: 'guidance must be at least 0' })
+        .max(limits.maxGuidance, { error: `guidance must be at most ${limits.maxGuidance}` })
+        .optional(),
+      noiseLevel: int('noise level', 0, limits.maxSteps - 1).optional(),
+      view: z
+        .string({ error: 'view must be a name' })
+        .refine((v) => limits.views.includes(v), { error: `unknown view; use one of ${limits.views.join(', ')}` })
+        .optional(),
+      hybrid: z
+        .object({
+          sigma: z
+            .number({ error: 'sigma must be a number' })
+            .gt(0, { error: 'sigma must be above 0' })
+            .max(32, { error: 'sigma must be at most 32' })
+            .optional(),
+          kernel: int('kernel', 1, 255)
+            .refine((k) => k % 2 === 1, { error: 'kernel must be an odd number' })
+            .optional(),
+        })
+        .optional(),
+      t: z
+        .array(int('t', 1, limits.maxTimestep), { error: 't must be a list of timesteps' })
+        .min(1, { error: 'give at least one timestep' })
+        .max(limits.maxTimesteps, { error: `give at most ${limits.maxTimesteps} timesteps` })
+        .optional(),
+      method: z.enum(DENOISE_METHODS, { error: `method must be one of ${DENOISE_METHODS.join(', ')}` }).optional(),
+      image: ref('image').optional(),
+      mask: ref('mask').optional(),
+      model: z
+        .string({ error: 'model must be a name' })
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'model must be a model name (letters, digits, . _ -)' })
+        .optional(),
+    })
+    .strip();
+}
+
+/** Input of parseJobSpec: every field but technique optional; numbers may arrive as numbers only. */
+export type JobSpecInput = z.input<ReturnType<typeof jobSpecInputSchema>>;
+
+/** Result of parseJobSpec: a normalized spec, or one user-facing message (plus each problem). */
+export type SpecParseResult = { ok: true; spec: JobSpec } | { ok: false; message: string; problems: string[] };
+
+export { randomSeed };
+
+/** Validates and normalizes a spec: applies defaults, drops fields that do not apply, checks required fields. */
+export function parseJobSpec(input: unknown, limits: SpecLimits = DEFAULT_SPEC_LIMITS): SpecParseResult {
+  const parsed = jobSpecInputSchema(limits).safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => i.message);
+    return { ok: false, message: capitalize(problems[0] ?? 'invalid request') + '.', problems };
+  }
+  const v = parsed.data;
+  const fields = FIELDS[v.technique];
+  const problems: string[] = [];
+  const present = (k: keyof JobSpec) => {
+    const x = (v as Record<string, unknown>)[k];
+    return x !== undefined && x !== '';
+  };
+  for (const k of fields.requires) if (!present(k)) problems.push(`${v.technique} needs ${WHAT[k] ?? k}`);
+  const uses = (k: keyof JobSpec) => fields.uses.includes(k);
+
+  const spec: JobSpec = {
+    technique: v.technique,
+    prompt: v.prompt ?? '',
+    seed: v.seed ?? randomSeed(),
+    steps: v.steps ?? SPEC_DEFAULTS.steps,
+    guidance: v.guidance ?? SPEC_DEFAULTS.guidance,
+  };
+  if (uses('prompt2') && v.prompt2) spec.prompt2 = v.prompt2;
+  if (uses('negative') && v.negative) spec.negative = v.negative;
+  if (uses('noiseLevel')) {
+    spec.noiseLevel = v.noiseLevel ?? Math.min(SPEC_DEFAULTS.noiseLevel, spec.steps - 1);
+    if (spec.noiseLevel > spec.steps - 1) problems.push(`noise level must be below the step count (${spec.steps})`);
+  }
+  if (uses('view')) spec.view = v.view ?? SPEC_DEFAULTS.view;
+  if (uses('hybrid')) {
+    spec.hybrid = { sigma: v.hybrid?.sigma ?? SPEC_DEFAULTS.hybrid.sigma, kernel: v.hybrid?.kernel ?? SPEC_DEFAULTS.hybrid.kernel };
+  }
+  if (uses('t')) {
+    if (v.technique === 'denoise') {
+      if (v.t && v.t.length > 1) problems.push('denoise takes one timestep t');
+      spec.t = [v.t?.[0] ?? SPEC_DEFAULTS.denoiseT];
+    } else {
+      spec.t = [...new Set(v.t ?? SPEC_DEFAULTS.noiseT)].sort((a, b) => a - b);
+    }
+  }
+  if (uses('method')) spec.method = v.method ?? SPEC_DEFAULTS.method;
+  if (uses('image') && v.image) spec.image = v.image;
+  if (uses('mask') && v.mask) spec.mask = v.mask;
+  if (v.model) spec.model = v.model;
+
+  if (problems.length > 0) return { ok: false, message: capitalize(problems[0]) + '.', problems };
+  return { ok: true, spec };
+}
+
+/** The same spec with a new seed: the 🔁 regenerate of the design. */
+export function regenerate(spec: JobSpec, newSeed: number = randomSeed()): JobSpec {
+  if (!Number.isInteger(newSeed) || newSeed < 0 || newSeed > 0xffffffff) throw new RangeError('seed must be a uint32');
+  return { ...structuredClone(spec), seed: newSeed };
+}
+
+/** A short one-line description of a spec, for captions and logs (never includes secrets; prompts only). */
+export function describeSpec(spec: JobSpec): string {
+  const q = (s: string) => JSON.stringify(s);
+  switch (spec.technique) {
+    case 'imagine':
+      return `imagine ${q(spec.prompt)}`;
+    case 'sketch':
+      return `sketch${spec.prompt ? ' ' + q(spec.prompt) : ''} (noise level ${spec.noiseLevel})`;
+    case 'inpaint':
+      return `inpaint ${q(spec.prompt)}`;
+    case 'anagram':
+      return `anagram ${q(spec.prompt)} / ${q(spec.prompt2 ?? '')} (${spec.view})`;
+    case 'hybrid':
+      return `hybrid far ${q(spec.prompt)}, near ${q(spec.prompt2 ?? '')}`;
+    case 'noise':
+      return `noise t=${(spec.t ?? []).join(',')}`;
+    case 'denoise':
+      return `denoise t=${spec.t?.[0]} (${spec.method})`;
+  }
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

@@ -1,0 +1,242 @@
+// The durable job store: one SQLite file (better-sqlite3, WAL) under DATA_DIR holding each job's
+// spec, owner, message references, status, timings and result files, plus stored uploads.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { JobOwner, JobRecord, JobResult, JobStatus } from './api.ts';
+import type { JobSpec } from './spec.ts';
+
+/** Schema migrations, applied in order; each runs once (recorded in the migrations table). */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE jobs (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     spec TEXT NOT NULL,
+     technique TEXT NOT NULL,
+     platform TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     channel_ref TEXT,
+     message_ref TEXT,
+     status TEXT NOT NULL,
+     parent_id TEXT,
+     created_at INTEGER NOT NULL,
+     started_at INTEGER,
+     finished_at INTEGER,
+     error TEXT,
+     result TEXT,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     cancelled_by TEXT,
+     pruned INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX jobs_status ON jobs(status, seq);
+   CREATE INDEX jobs_owner ON jobs(platform, user_id, status);
+   CREATE INDEX jobs_finished ON jobs(finished_at);
+   CREATE TABLE uploads (
+     ref TEXT PRIMARY KEY,
+     width INTEGER NOT NULL,
+     height INTEGER NOT NULL,
+     has_alpha INTEGER NOT NULL,
+     bytes INTEGER NOT NULL,
+     created_at INTEGER NOT NULL
+   );`,
+];
+
+interface JobRow {
+  seq: number;
+  id: string;
+  spec: string;
+  technique: string;
+  platform: string;
+  user_id: string;
+  channel_ref: string | null;
+  message_ref: string | null;
+  status: JobStatus;
+  parent_id: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  error: string | null;
+  result: string | null;
+  attempts: number;
+  cancelled_by: string | null;
+  pruned: number;
+}
+
+/** A stored job row, decoded (position is filled in by the engine). */
+export interface StoredJob extends Omit<JobRecord, 'position'> {
+  seq: number;
+  attempts: number;
+  cancelledBy: string | null;
+  pruned: boolean;
+}
+
+export interface UploadRow {
+  ref: string;
+  width: number;
+  height: number;
+  hasAlpha: boolean;
+  bytes: number;
+  createdAt: number;
+}
+
+/** Opens (creating if needed) the job database at `file`; applies pending migrations. */
+export class JobStore {
+  readonly db: Database.Database;
+
+  constructor(readonly file: string) {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM migrations').get() as { v: number | null };
+    const done = row.v ?? 0;
+    for (let v = done + 1; v <= MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v - 1]);
+        this.db.prepare('INSERT INTO migrations (version, applied_at) VALUES (?, ?)').run(v, Date.now());
+      })();
+    }
+  }
+
+  /** Schema version after migrations. */
+  version(): number {
+    return (this.db.prepare('SELECT MAX(version) AS v FROM migrations').get() as { v: number }).v;
+  }
+
+  /** Inserts a queued job. */
+  insert(job: { jobId: string; spec: JobSpec; owner: JobOwner; parentId?: string | null; createdAt: number }): void {
+    this.db
+      .prepare(
+        `INSERT INTO jobs (id, spec, technique, platform, user_id, channel_ref, message_ref, status, parent_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+      )
+      .run(
+        job.jobId,
+        JSON.stringify(job.spec),
+        job.spec.technique,
+        job.owner.platform,
+        job.owner.userId,
+        job.owner.channelRef ?? null,
+        job.owner.messageRef ?? null,
+        job.parentId ?? null,
+        job.createdAt,
+      );
+  }
+
+  /** Marks a job running (counts an attempt). */
+  markStarted(jobId: string, at: number): void {
+    this.db.prepare(`UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?`).run(at, jobId);
+  }
+
+  /** Puts a job back to queued (recovery). */
+  markQueued(jobId: string): void {
+    this.db.prepare(`UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ?`).run(jobId);
+  }
+
+  markDone(jobId: string, result: JobResult, at: number): void {
+    this.db.prepare(`UPDATE jobs SET status = 'done', finished_at = ?, result = ?, error = NULL WHERE id = ?`).run(at, JSON.stringify(result), jobId);
+  }
+
+  markFailed(jobId: string, message: string, at: number): void {
+    this.db.prepare(`UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?`).run(at, message, jobId);
+  }
+
+  markCancelled(jobId: string, by: string | null, at: number): void {
+    this.db.prepare(`UPDATE jobs SET status = 'cancelled', finished_at = ?, cancelled_by = ? WHERE id = ?`).run(at, by, jobId);
+  }
+
+  /** Updates the message reference (adapters learn it after their first reply). */
+  setMessageRef(jobId: string, messageRef: string): void {
+    this.db.prepare('UPDATE jobs SET message_ref = ? WHERE id = ?').run(messageRef, jobId);
+  }
+
+  get(jobId: string): StoredJob | null {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(jobId) as JobRow | undefined;
+    return row ? decode(row) : null;
+  }
+
+  /** Jobs with one of the statuses, in submission (FIFO) order. */
+  byStatus(statuses: readonly JobStatus[]): StoredJob[] {
+    const q = statuses.map(() => '?').join(', ');
+    return (this.db.prepare(`SELECT * FROM jobs WHERE status IN (${q}) ORDER BY seq`).all(...statuses) as JobRow[]).map(decode);
+  }
+
+  /** Children of a job (regenerations), oldest first. */
+  children(jobId: string): StoredJob[] {
+    return (this.db.prepare('SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq').all(jobId) as JobRow[]).map(decode);
+  }
+
+  /** Finished jobs whose results are older than `before` (epoch ms) and not yet pruned. */
+  prunable(before: number): StoredJob[] {
+    return (
+      this.db.prepare(`SELECT * FROM jobs WHERE pruned = 0 AND finished_at IS NOT NULL AND finished_at < ? ORDER BY seq`).all(before) as JobRow[]
+    ).map(decode);
+  }
+
+  /** Records that a job's result files were deleted. The row (and its spec) stays, so 🔁 still works. */
+  markPruned(jobId: string): void {
+    this.db.prepare('UPDATE jobs SET pruned = 1 WHERE id = ?').run(jobId);
+  }
+
+  putUpload(u: UploadRow): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO uploads (ref, width, height, has_alpha, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(u.ref, u.width, u.height, u.hasAlpha ? 1 : 0, u.bytes, u.createdAt);
+  }
+
+  getUpload(ref: string): UploadRow | null {
+    const r = this.db.prepare('SELECT * FROM uploads WHERE ref = ?').get(ref) as
+      | { ref: string; width: number; height: number; has_alpha: number; bytes: number; created_at: number }
+      | undefined;
+    return r ? { ref: r.ref, width: r.width, height: r.height, hasAlpha: r.has_alpha === 1, bytes: r.bytes, createdAt: r.created_at } : null;
+  }
+
+  /** Uploads older than `before` that no queued or running job refers to. */
+  prunableUploads(before: number): string[] {
+    const rows = this.db.prepare('SELECT ref FROM uploads WHERE created_at < ?').all(before) as { ref: string }[];
+    const live = new Set<string>();
+    for (const j of this.byStatus(['queued', 'running'])) {
+      if (j.spec.image) live.add(j.spec.image);
+      if (j.spec.mask) live.add(j.spec.mask);
+    }
+    return rows.map((r) => r.ref).filter((r) => !live.has(r));
+  }
+
+  deleteUpload(ref: string): void {
+    this.db.prepare('DELETE FROM uploads WHERE ref = ?').run(ref);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function decode(r: JobRow): StoredJob {
+  return {
+    seq: r.seq,
+    jobId: r.id,
+    spec: JSON.parse(r.spec) as JobSpec,
+    owner: {
+      platform: r.platform,
+      userId: r.user_id,
+      ...(r.channel_ref !== null ? { channelRef: r.channel_ref } : {}),
+      ...(r.message_ref !== null ? { messageRef: r.message_ref } : {}),
+    },
+    status: r.status,
+    parentId: r.parent_id,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    error: r.error,
+    result: r.result ? (JSON.parse(r.result) as JobResult) : null,
+    attempts: r.attempts,
+    cancelledBy: r.cancelled_by,
+    pruned: r.pruned === 1,
+  };
+}

@@ -1,0 +1,69 @@
+// Messages between the engine (main thread) and the inference worker thread. Plain structured-
+// clone data. Cancellation also goes through a shared Int32Array, so it reaches a worker whose
+// event loop is blocked inside session.run.
+import type { PromptReport } from './api.ts';
+import type { ExecuteTimings } from './execute.ts';
+import type { JobSpec } from './spec.ts';
+import type { UnderstoodConcept } from '../runtime/types.ts';
+
+/** Settings of the worker thread, fixed for its lifetime (workerData). */
+export interface WorkerSettings {
+  /** file: URL of worker-thread.ts (imported by worker-boot.mjs). */
+  entry: string;
+  dataDir: string;
+  modelsDir: string;
+  defaultModel: string;
+  device: 'cpu' | 'cuda';
+  cudaDeviceId: number;
+  cpuFallback: boolean;
+  intraOpThreads: number;
+  /** Shared cancel word: the main thread stores the runId to abort. */
+  cancel: SharedArrayBuffer;
+  /** Load the default model as soon as the thread starts. */
+  preload: boolean;
+}
+
+/** Per-run output settings. */
+export interface RunOptions {
+  frameEvery: number;
+  frameSource: 'xt' | 'x0';
+  /** Least ms between previews sent back. */
+  previewEveryMs: number;
+  gifMaxBytes: number;
+  gifSize: number;
+  displaySize: number;
+  /** Folder the result files go to (created by the worker). */
+  resultDir: string;
+  /** Test hook: the thread exits (as a crash) when this step is reached. Only the test suite sets it. */
+  crashAtStep?: number;
+}
+
+export type ToWorker = { type: 'run'; runId: number; jobId: string; spec: JobSpec; options: RunOptions } | { type: 'cancel'; runId: number } | { type: 'shutdown' };
+
+/** Files and facts of a finished run. */
+export interface RunOutput {
+  model: string;
+  device: string;
+  files: {
+    png: string;
+    rawPng: string;
+    gif: string | null;
+    width: number;
+    height: number;
+    gifFrames: number;
+    gifBytes: number;
+  };
+  timings: ExecuteTimings;
+  prompts: PromptReport[];
+  understood: UnderstoodConcept[];
+  unknown: string[];
+}
+
+export type FromWorker =
+  | { type: 'ready'; model: string | null; device: string | null; error?: string }
+  | { type: 'started'; runId: number }
+  | { type: 'progress'; runId: number; step: number; total: number }
+  /** A trajectory frame for a progress preview (8-bit RGB at model resolution), throttled to previewEveryMs. */
+  | { type: 'preview'; runId: number; step: number; total: number; rgb: Uint8Array; width: number; height: number }
+  | { type: 'done'; runId: number; output: RunOutput }
+  | { type: 'failed'; runId: number; message: string; aborted: boolean; userError: boolean };

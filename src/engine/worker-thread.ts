@@ -1,0 +1,186 @@
+// The inference worker thread: owns the loaded models (one session per model per device, loaded
+// once), runs executeJob for one job at a time, writes the result files, and streams progress back.
+// session.run blocks this thread, never the main one.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import {
+  decodeImage,
+  encodePng,
+  fitGifToBytes,
+  fitToModel,
+  isImageInputError,
+  maskFromImage,
+  resizeImage,
+  rgbToTensor,
+  upscaleForDisplay,
+  type RgbImage,
+} from '../imaging/index.ts';
+import { loadModel, ModelError, type LoadedModel } from '../runtime/index.ts';
+import { ExecuteError, executeJob, type ExecuteContext, type InputImage } from './execute.ts';
+import { uploadFile } from './paths.ts';
+import type { JobSpec } from './spec.ts';
+import type { FromWorker, RunOptions, RunOutput, ToWorker, WorkerSettings } from './worker-protocol.ts';
+
+const port = parentPort;
+if (!port) throw new Error('worker-thread.ts must run in a worker thread');
+const settings = workerData as WorkerSettings;
+const cancelWord = new Int32Array(settings.cancel);
+const post = (m: FromWorker): void => port.postMessage(m);
+
+/** Loaded models by name; at most two stay loaded (the default one and the last other one). */
+const models = new Map<string, Promise<LoadedModel>>();
+
+function getModel(name: string): Promise<LoadedModel> {
+  let m = models.get(name);
+  if (!m) {
+    m = loadModel(name, {
+      modelsDir: settings.modelsDir,
+      device: settings.device,
+      deviceId: settings.cudaDeviceId,
+      fallbackToCpu: settings.cpuFallback,
+      ...(settings.intraOpThreads > 0 ? { intraOpThreads: settings.intraOpThreads } : {}),
+    });
+    m.catch(() => models.delete(name));
+    for (const [other, p] of models) {
+      if (other !== settings.defaultModel && other !== name) {
+        models.delete(other);
+        void p.then((x) => x.dispose()).catch(() => undefined);
+      }
+    }
+    models.set(name, m);
+  }
+  return m;
+}
+
+/** Reads a stored upload and brings it to the model's image resolution (center crop). */
+async function loadInput(ref: string, model: LoadedModel): Promise<InputImage> {
+  const decoded = await decodeImage(await readFile(uploadFile(settings.dataDir, ref)));
+  const { width, height } = model.imageShape;
+  const fitted = await fitToModel(decoded, width, height, 'cover');
+  const out: InputImage = { image: rgbToTensor(fitted.image) };
+  if (fitted.alphaMask) out.alphaMask = Float32Array.from(fitted.alphaMask.mask);
+  return out;
+}
+
+/** Reads a stored mask image: white = 1 = regenerate, at the model's image resolution. */
+async function loadMask(ref: string, model: LoadedModel): Promise<Float32Array> {
+  const decoded = await decodeImage(await readFile(uploadFile(settings.dataDir, ref)));
+  const { width, height } = model.imageShape;
+  const img = await resizeImage(decoded, width, height, 'cover');
+  return Float32Array.from(maskFromImage(img).mask);
+}
+
+function upscale(img: RgbImage, size: number): RgbImage {
+  const u = upscaleForDisplay(img.rgb, img.width, img.height, size);
+  return { width: u.width, height: u.height, rgb: u.rgb };
+}
+
+let current: { runId: number; controller: AbortController } | null = null;
+
+async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): Promise<void> {
+  const controller = new AbortController();
+  current = { runId, controller };
+  const poll = (): void => {
+    if (!controller.signal.aborted && Atomics.load(cancelWord, 0) === runId) controller.abort(new DOMException('cancelled', 'AbortError'));
+  };
+  post({ type: 'started', runId });
+  try {
+    const loaded = await getModel(spec.model ?? settings.defaultModel);
+    poll();
+    controller.signal.throwIfAborted();
+    const model: LoadedModel = {
+      ...loaded,
+      denoiser: (t, batch, signal) => {
+        poll();
+        controller.signal.throwIfAborted();
+        return loaded.denoiser(t, batch, signal);
+      },
+    };
+    const ctx: ExecuteContext = { model, loadImage: (ref) => loadInput(ref, model), loadMask: (ref) => loadMask(ref, model) };
+    let lastPreview = 0;
+    const result = await executeJob(spec, ctx, {
+      signal: controller.signal,
+      frameEvery: o.frameEvery,
+      frameSource: o.frameSource,
+      onProgress: (p) => {
+        if (o.crashAtStep !== undefined && p.step >= o.crashAtStep) process.exit(70);
+        poll();
+        post({ type: 'progress', runId, step: p.step, total: p.total });
+      },
+      onFrame: (frame, p) => {
+        const now = performance.now();
+        if (now - lastPreview < o.previewEveryMs && p.step < p.total) return;
+        lastPreview = now;
+        post({ type: 'preview', runId, step: p.step, total: p.total, rgb: frame.rgb.slice(), width: frame.width, height: frame.height });
+      },
+    });
+    controller.signal.throwIfAborted();
+
+    await mkdir(o.resultDir, { recursive: true });
+    const rawPng = path.join(o.resultDir, 'raw.png');
+    const png = path.join(o.resultDir, 'image.png');
+    await writeFile(rawPng, await encodePng(result.image.rgb, result.image.width, result.image.height));
+    const shown = upscale(result.image, o.displaySize);
+    await writeFile(png, await encodePng(shown.rgb, shown.width, shown.height));
+    let gif: string | null = null;
+    let gifFrames = 0;
+    let gifBytes = 0;
+    if (result.frames.length > 0) {
+      const frames = result.frames.map((f) => upscale(f, o.gifSize));
+      const fitted = await fitGifToBytes(frames, { delayMs: 80, lastFrameHoldMs: 1500, loop: 0 }, o.gifMaxBytes);
+      if (fitted.fits) {
+        gif = path.join(o.resultDir, 'trajectory.gif');
+        await writeFile(gif, fitted.buffer);
+        gifFrames = fitted.frames;
+        gifBytes = fitted.buffer.length;
+      }
+    }
+    const output: RunOutput = {
+      model: loaded.name,
+      device: loaded.device ?? settings.device,
+      files: { png, rawPng, gif, width: shown.width, height: shown.height, gifFrames, gifBytes },
+      timings: result.timings,
+      prompts: result.prompts,
+      understood: result.understood,
+      unknown: result.unknown,
+    };
+    post({ type: 'done', runId, output });
+  } catch (err) {
+    const aborted = controller.signal.aborted || (err instanceof Error && err.name === 'AbortError');
+    const userError =
+      err instanceof ExecuteError ||
+      isImageInputError(err) ||
+      (err instanceof ModelError && (err.code === 'unknown-model' || err.code === 'bad-request')) ||
+      err instanceof RangeError;
+    const message = err instanceof Error ? err.message : String(err);
+    post({ type: 'failed', runId, message, aborted, userError });
+  } finally {
+    current = null;
+  }
+}
+
+let chain: Promise<void> = Promise.resolve();
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'run') {
+    chain = chain.then(() => run(m.runId, m.jobId, m.spec, m.options));
+  } else if (m.type === 'cancel') {
+    if (current?.runId === m.runId) current.controller.abort(new DOMException('cancelled', 'AbortError'));
+  } else if (m.type === 'shutdown') {
+    current?.controller.abort(new DOMException('shutting down', 'AbortError'));
+    void chain.then(async () => {
+      for (const p of models.values()) await p.then((x) => x.dispose()).catch(() => undefined);
+      process.exit(0);
+    });
+  }
+});
+
+if (settings.preload) {
+  getModel(settings.defaultModel).then(
+    (m) => post({ type: 'ready', model: m.name, device: m.device ?? settings.device }),
+    (err: unknown) => post({ type: 'ready', model: null, device: null, error: err instanceof Error ? err.message : String(err) }),
+  );
+} else {
+  post({ type: 'ready', model: null, device: null });
+}

@@ -1,0 +1,204 @@
+// Main-thread handle of the inference worker thread: starts it (TypeScript through tsx, under
+// tsx and vitest alike), sends it one job at a time, relays progress, and restarts it when it
+// crashes. A crash fails only the job that was running.
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { JobSpec } from './spec.ts';
+import type { FromWorker, RunOptions, RunOutput, ToWorker, WorkerSettings } from './worker-protocol.ts';
+
+/** Why a run did not produce a result. */
+export class RunFailure extends Error {
+  override name = 'RunFailure';
+  constructor(
+    message: string,
+    /** The run was stopped on request (cancel, time limit, shutdown). */
+    readonly aborted: boolean,
+    /** The message is about the user's input and can be shown as is. */
+    readonly userError: boolean,
+    /** The worker thread died during the run. */
+    readonly crashed: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** Callbacks of one run. */
+export interface RunHandlers {
+  onStarted?(): void;
+  onProgress?(step: number, total: number): void;
+  onPreview?(frame: { rgb: Uint8Array; width: number; height: number }, step: number, total: number): void;
+}
+
+/** A run in flight. */
+export interface RunHandle {
+  runId: number;
+  done: Promise<RunOutput>;
+  /** Asks the run to stop at its next step; after graceMs the thread is terminated (and restarted). */
+  abort(message: string, graceMs: number): void;
+}
+
+interface Pending {
+  runId: number;
+  handlers: RunHandlers;
+  resolve(o: RunOutput): void;
+  reject(e: RunFailure): void;
+  abortMessage: string | null;
+  killTimer: NodeJS.Timeout | null;
+}
+
+export type WorkerConfig = Omit<WorkerSettings, 'entry' | 'cancel'>;
+
+/** Owns one inference worker thread; emits 'ready' ({model, device, error?}), 'exit' (code), 'restart'. */
+export class InferenceWorker extends EventEmitter {
+  private worker: Worker | null = null;
+  private readonly cancelBuf = new SharedArrayBuffer(4);
+  private readonly cancelWord = new Int32Array(this.cancelBuf);
+  private pending: Pending | null = null;
+  private nextRunId = 1;
+  private closing = false;
+  private crashes = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  /** Model and device reported by the thread once the default model loaded. */
+  info: { model: string | null; device: string | null; error?: string } = { model: null, device: null };
+
+  constructor(private readonly config: WorkerConfig) {
+    super();
+  }
+
+  /** Whether a thread is running. */
+  get alive(): boolean {
+    return this.worker !== null;
+  }
+
+  /** Whether a run is in flight. */
+  get busy(): boolean {
+    return this.pending !== null;
+  }
+
+  /** Starts the thread (no-op if it runs). */
+  start(): void {
+    if (this.worker || this.closing) return;
+    const settings: WorkerSettings = {
+      ...this.config,
+      entry: new URL('./worker-thread.ts', import.meta.url).href,
+      cancel: this.cancelBuf,
+    };
+    const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: settings, execArgv: [] });
+    this.worker = w;
+    w.on('message', (m: FromWorker) => this.onMessage(m));
+    w.on('error', (err) => this.emit('thread-error', err));
+    w.on('exit', (code) => this.onExit(w, code));
+  }
+
+  /** Sends a job to the thread. Only one run at a time (the engine's queue guarantees it). */
+  run(jobId: string, spec: JobSpec, options: RunOptions, handlers: RunHandlers = {}): RunHandle {
+    if (this.pending) throw new Error('the inference worker is busy');
+    if (this.closing) throw new Error('the inference worker is closed');
+    this.start();
+    const runId = this.nextRunId++;
+    let pending!: Pending;
+    const done = new Promise<RunOutput>((resolve, reject) => {
+      pending = { runId, handlers, resolve, reject, abortMessage: null, killTimer: null };
+    });
+    this.pending = pending;
+    this.post({ type: 'run', runId, jobId, spec, options });
+    return {
+      runId,
+      done,
+      abort: (message, graceMs) => {
+        if (this.pending !== pending || pending.abortMessage !== null) return;
+        pending.abortMessage = message;
+        Atomics.store(this.cancelWord, 0, runId);
+        this.post({ type: 'cancel', runId });
+        pending.killTimer = setTimeout(() => {
+          if (this.pending === pending) void this.worker?.terminate();
+        }, graceMs);
+        pending.killTimer.unref();
+      },
+    };
+  }
+
+  /** Terminates the thread as if it crashed (tests, and runs that ignore an abort). A new thread starts. */
+  async kill(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
+  /** Stops the thread for good; a run in flight fails as aborted. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const w = this.worker;
+    if (!w) return;
+    if (this.pending && this.pending.abortMessage === null) this.pending.abortMessage = 'The bot is shutting down.';
+    const exited = new Promise<void>((r) => w.once('exit', () => r()));
+    this.post({ type: 'shutdown' });
+    const t = setTimeout(() => void w.terminate(), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+
+  private post(m: ToWorker): void {
+    this.worker?.postMessage(m);
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.type === 'ready') {
+      this.info = { model: m.model, device: m.device, ...(m.error ? { error: m.error } : {}) };
+      this.crashes = 0;
+      this.emit('ready', this.info);
+      return;
+    }
+    const p = this.pending;
+    if (!p || p.runId !== m.runId) return;
+    switch (m.type) {
+      case 'started':
+        p.handlers.onStarted?.();
+        break;
+      case 'progress':
+        p.handlers.onProgress?.(m.step, m.total);
+        break;
+      case 'preview':
+        p.handlers.onPreview?.({ rgb: m.rgb, width: m.width, height: m.height }, m.step, m.total);
+        break;
+      case 'done':
+        this.settle(p);
+        if (p.abortMessage !== null) p.reject(new RunFailure(p.abortMessage, true, true, false));
+        else p.resolve(m.output);
+        break;
+      case 'failed':
+        this.settle(p);
+        if (p.abortMessage !== null) p.reject(new RunFailure(p.abortMessage, true, true, false));
+        else p.reject(new RunFailure(m.message, m.aborted, m.userError, false));
+        break;
+    }
+  }
+
+  private settle(p: Pending): void {
+    if (p.killTimer) clearTimeout(p.killTimer);
+    this.pending = null;
+  }
+
+  private onExit(w: Worker, code: number): void {
+    if (this.worker !== w) return;
+    this.worker = null;
+    this.emit('exit', code);
+    const p = this.pending;
+    if (p) {
+      this.settle(p);
+      if (p.abortMessage !== null) p.reject(new RunFailure(p.abortMessage, true, true, false));
+      else {
+        this.crashes++;
+        p.reject(new RunFailure(`The inference worker crashed while running this job (exit code ${code}); it has been restarted.`, false, false, true));
+      }
+    }
+    if (this.closing) return;
+    // Restart at once after a crash; back off if it keeps crashing without ever becoming ready.
+    const delay = Math.min(10_000, this.crashes <= 1 ? 0 : 250 * 2 ** (this.crashes - 1));
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      this.start();
+      this.emit('restart');
+    }, delay);
+    this.restartTimer.unref();
+  }
+}

@@ -1,0 +1,31 @@
+// Public API of the runtime layer (the only importer of onnxruntime-node).
+export type { EncodedPrompt, LoadedModel, UnderstoodConcept } from './types.ts';
+export { ModelError, type ModelErrorCode } from './errors.ts';
+export {
+  MODEL_FAMILIES,
+  ManifestSchema,
+  parseManifest,
+  readManifest,
+  type BagOfWordsManifest,
+  type ModelFamily,
+  type ModelManifest,
+  type PromptManifest,
+  type SchedulerManifest,
+  type UnetManifest,
+} from './manifest.ts';
+export { loadModel, type LoadModelOptions } from './load.ts';
+export { defaultModelsDir, listModels, resolveModelDir, type ModelInfo } from './models-dir.ts';
+export {
+  chooseProviders,
+  cudaAvailability,
+  type CudaAvailability,
+  type RuntimeOptions,
+} from './providers.ts';
+export { loadPromptEncoder, type PromptEncoder } from './prompt/encoder.ts';
+export {
+  BagOfWordsEncoder,
+  loadBagOfWords,
+  type BagOfWordsData,
+  type Concept,
+} from './prompt/bag-of-words.ts';
+export { float16ToFloat32, float32ToFloat16, fromFloat16Bits, toFloat16Bits } from './float16.ts';

@@ -1,0 +1,115 @@
+// The model manifest (`model.json`): what a model folder holds and how to drive it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ModelError } from './errors.ts';
+
+const positiveInt = z.number().int().positive();
+
+/** Sample layout (no batch dimension), CHW. */
+const SampleSchema = z.object({ channels: positiveInt, height: positiveInt, width: positiveInt });
+
+/** A diffusers-style scheduler config (the subset the diffusion core reads). */
+const SchedulerSchema = z.object({
+  beta_schedule: z.enum(['squaredcos_cap_v2', 'linear', 'scaled_linear']),
+  num_train_timesteps: positiveInt,
+  beta_start: z.number().positive().default(0.0001),
+  beta_end: z.number().positive().default(0.02),
+  prediction_type: z.enum(['epsilon']).default('epsilon'),
+  variance_type: z.enum(['fixed_small', 'learned_range']).default('fixed_small'),
+});
+
+/** The denoising UNet: file, tensor names, dtypes and the largest batch it should be given. */
+const UnetSchema = z.object({
+  file: z.string().min(1),
+  inputs: z.object({ sample: z.string().min(1), timestep: z.string().min(1), cond: z.string().min(1) }),
+  outputs: z.object({ eps: z.string().min(1) }),
+  dtype: z.enum(['float32', 'float16']).default('float32'),
+  timestep_dtype: z.enum(['float32', 'float16', 'int64', 'int32']).default('float32'),
+  max_batch: positiveInt.default(8),
+});
+
+/** Bag-of-words prompt encoder (the bundled emoji model's): mean of known tokens' embeddings. */
+const BagOfWordsSchema = z.object({
+  encoder: z.literal('bag-of-words'),
+  vocab: z.string().min(1),
+  embeddings: z.string().min(1),
+  embeddings_dtype: z.enum(['float32', 'float16']).default('float32'),
+  dim: positiveInt,
+  concepts: z.string().min(1).optional(),
+});
+
+/** How prompts are encoded; a discriminated union so more encoders (CLIP, precomputed T5) slot in. */
+const PromptSchema = z.discriminatedUnion('encoder', [BagOfWordsSchema]);
+
+/** Model families: `pixel` is loadable now; `latent` (Stable Diffusion ONNX) and `if` are reserved. */
+export const MODEL_FAMILIES = ['pixel', 'latent', 'if'] as const;
+export type ModelFamily = (typeof MODEL_FAMILIES)[number];
+
+export const ManifestSchema = z.looseObject({
+  name: z.string().min(1),
+  family: z.enum(MODEL_FAMILIES),
+  description: z.string().default(''),
+  license: z.string().min(1),
+  attribution: z.string().optional(),
+  sample: SampleSchema,
+  scheduler: SchedulerSchema,
+  unet: UnetSchema,
+  prompt: PromptSchema,
+  defaults: z
+    .object({ steps: positiveInt.default(33), guidance: z.number().nonnegative().default(7) })
+    .default({
+      steps: 33,
+      guidance: 7,
+    }),
+});
+
+export type ModelManifest = z.infer<typeof ManifestSchema>;
+export type SchedulerManifest = ModelManifest['scheduler'];
+export type UnetManifest = ModelManifest['unet'];
+export type PromptManifest = ModelManifest['prompt'];
+export type BagOfWordsManifest = z.infer<typeof BagOfWordsSchema>;
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
+    return `\`${where}\`: missing (expected ${issue.expected})`;
+  }
+  return `\`${where}\`: ${issue.message}`;
+}
+
+/** Validate parsed JSON against the manifest schema; throws a ModelError listing every problem with its field path. */
+export function parseManifest(json: unknown, source = 'model.json'): ModelManifest {
+  const result = ManifestSchema.safeParse(json);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  - ${describeIssue(i)}`);
+    throw new ModelError('bad-manifest', `Invalid model manifest ${source}:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+/** Read and validate `<dir>/model.json`. */
+export function readManifest(dir: string): ModelManifest {
+  const file = join(dir, 'model.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ModelError('bad-manifest', `Cannot read model manifest ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ModelError(
+      'bad-manifest',
+      `Model manifest ${file} is not valid JSON: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return parseManifest(json, file);
+}

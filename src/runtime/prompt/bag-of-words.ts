@@ -1,0 +1,323 @@
+// Bag-of-words prompt encoder: cond = mean of the embedding rows of the prompt's known tokens.
+//
+// Tokenization: NFKC + lowercase; runs of letters/digits/marks and single emoji are words;
+// stopwords dropped; unknown words get English plural stripping, and CJK/kana/hangul runs get
+// greedy longest-match segmentation against the vocabulary. Empty prompt -> zeros (the
+// unconditional input of classifier-free guidance).
+import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ModelError } from '../errors.ts';
+import type { BagOfWordsManifest } from '../manifest.ts';
+import type { EncodedPrompt, UnderstoodConcept } from '../types.ts';
+import { float16ToFloat32 } from '../float16.ts';
+import type { PromptEncoder } from './encoder.ts';
+
+/** An emoji concept of the model: its English label words as vocabulary ids. */
+export interface Concept {
+  emoji: string;
+  label: string;
+  tokens: number[];
+}
+
+/** Everything the encoder needs, already in memory. */
+export interface BagOfWordsData {
+  tokens: readonly string[];
+  stopwords: readonly string[];
+  /** Row-major [tokens.length, dim]. */
+  embeddings: Float32Array;
+  dim: number;
+  concepts?: readonly Concept[];
+}
+
+/** The tokens and unknown words of a prompt. */
+export interface Tokenized {
+  /** Vocabulary ids, de-duplicated, in prompt order. */
+  tokens: number[];
+  /** Unknown words, de-duplicated, in prompt order. */
+  unknown: string[];
+}
+
+const WORD_OR_EMOJI = new RegExp('\\p{RGI_Emoji}|\\p{Extended_Pictographic}|[\\p{L}\\p{N}\\p{M}]+', 'gv');
+const IS_WORD = /^[\p{L}\p{N}\p{M}]+$/u;
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+const EMOJI_NOISE = /[\uFE0E\uFE0F]|[\u{1F3FB}-\u{1F3FF}]/gu;
+const MAX_SEGMENT = 16;
+
+/** Lookup key: NFKC, lowercase, emoji variation selectors removed. */
+function normKey(s: string): string {
+  return s
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/\uFE0F/g, '');
+}
+
+/** The bag-of-words encoder of the bundled emoji model (see the file header for the exact rules). */
+export class BagOfWordsEncoder implements PromptEncoder {
+  readonly dim: number;
+  readonly condDims: readonly number[];
+  private readonly vocab = new Map<string, number>();
+  private readonly stop = new Set<string>();
+  private readonly embeddings: Float32Array;
+  private readonly concepts: readonly Concept[];
+  private readonly conceptSizes: number[];
+  private readonly byToken = new Map<number, number[]>();
+  private readonly byEmoji = new Map<string, number[]>();
+  private readonly maxLen: number;
+  private readonly tokenList: readonly string[];
+
+  constructor(data: BagOfWordsData) {
+    const { tokens, dim } = data;
+    if (data.embeddings.length !== tokens.length * dim) {
+      throw new ModelError(
+        'bad-manifest',
+        `Embeddings hold ${data.embeddings.length} values, expected ${tokens.length} tokens x ${dim} = ${tokens.length * dim}`,
+      );
+    }
+    this.dim = dim;
+    this.condDims = [dim];
+    this.embeddings = data.embeddings;
+    this.tokenList = tokens;
+    let maxLen = 1;
+    tokens.forEach((tok, i) => {
+      if (!this.vocab.has(tok)) this.vocab.set(tok, i);
+      const k = normKey(tok);
+      if (!this.vocab.has(k)) this.vocab.set(k, i);
+      maxLen = Math.max(maxLen, [...k].length);
+    });
+    this.maxLen = Math.min(maxLen, MAX_SEGMENT);
+    for (const s of data.stopwords) this.stop.add(normKey(s));
+    this.concepts = data.concepts ?? [];
+    this.conceptSizes = this.concepts.map((c) => new Set(c.tokens).size);
+    this.concepts.forEach((c, ci) => {
+      for (const t of new Set(c.tokens)) {
+        if (!Number.isInteger(t) || t < 0 || t >= tokens.length) {
+          throw new ModelError(
+            'bad-manifest',
+            `Concept "${c.label}" refers to token id ${t}, outside the vocabulary (0..${tokens.length - 1})`,
+          );
+        }
+        const list = this.byToken.get(t) ?? [];
+        list.push(ci);
+        this.byToken.set(t, list);
+      }
+      const ek = normKey(c.emoji).replace(EMOJI_NOISE, '');
+      const list = this.byEmoji.get(ek) ?? [];
+      list.push(ci);
+      this.byEmoji.set(ek, list);
+    });
+  }
+
+  /** Vocabulary id of a token, or undefined. */
+  tokenId(word: string): number | undefined {
+    return this.vocab.get(word) ?? this.vocab.get(normKey(word));
+  }
+
+  private lookupWord(word: string): number[] | undefined {
+    const id = this.tokenId(word);
+    if (id !== undefined) return [id];
+    // English plurals: boxes -> box, berries -> berry, dogs -> dog.
+    const candidates: string[] = [];
+    if (word.length > 3 && word.endsWith('ies')) candidates.push(word.slice(0, -3) + 'y');
+    if (word.length > 3 && word.endsWith('es')) candidates.push(word.slice(0, -2));
+    if (word.length > 2 && word.endsWith('s') && !word.endsWith('ss')) candidates.push(word.slice(0, -1));
+    for (const c of candidates) {
+      const cid = this.tokenId(c);
+      if (cid !== undefined) return [cid];
+    }
+    return undefined;
+  }
+
+  private lookupEmoji(emoji: string): number[] | undefined {
+    const id = this.tokenId(emoji) ?? this.tokenId(emoji.replace(EMOJI_NOISE, ''));
+    if (id !== undefined) return [id];
+    // A ZWJ sequence (e.g. 👨‍🚀) falls back to its known parts.
+    const parts = emoji
+      .replace(EMOJI_NOISE, '')
+      .split('\u200d')
+      .filter((p) => p.length > 0);
+    if (parts.length < 2) return undefined;
+    const ids = parts.map((p) => this.tokenId(p)).filter((x): x is number => x !== undefined);
+    return ids.length > 0 ? ids : undefined;
+  }
+
+  /** Greedy longest-match segmentation of a CJK run; unmatched characters are grouped into unknown words. */
+  private segment(run: string, tokens: number[], unknown: string[]): void {
+    const chars = [...run];
+    let pending = '';
+    let i = 0;
+    while (i < chars.length) {
+      let matched = 0;
+      let id: number | undefined;
+      let isStop = false;
+      for (let len = Math.min(this.maxLen, chars.length - i); len >= 1; len--) {
+        const piece = chars.slice(i, i + len).join('');
+        id = this.tokenId(piece);
+        isStop = id === undefined && this.stop.has(piece);
+        if (id !== undefined || isStop) {
+          matched = len;
+          break;
+        }
+      }
+      if (matched === 0) {
+        pending += chars[i];
+        i += 1;
+        continue;
+      }
+      if (pending) unknown.push(pending);
+      pending = '';
+      if (id !== undefined) tokens.push(id);
+      i += matched;
+    }
+    if (pending) unknown.push(pending);
+  }
+
+  /** Split a prompt into vocabulary ids and unknown words. */
+  tokenize(text: string): Tokenized {
+    const norm = text.normalize('NFKC').toLowerCase();
+    const tokens: number[] = [];
+    const unknown: string[] = [];
+    for (const m of norm.matchAll(WORD_OR_EMOJI)) {
+      const piece = m[0];
+      if (IS_WORD.test(piece)) {
+        if (this.stop.has(piece)) continue;
+        const ids = this.lookupWord(piece);
+        if (ids) tokens.push(...ids);
+        else if (CJK.test(piece)) this.segment(piece, tokens, unknown);
+        else unknown.push(piece);
+      } else {
+        const ids = this.lookupEmoji(piece);
+        if (ids) tokens.push(...ids);
+        else unknown.push(piece);
+      }
+    }
+    return { tokens: [...new Set(tokens)], unknown: [...new Set(unknown)] };
+  }
+
+  /** Concepts ranked by |label ∩ prompt| / |label| (ties: shorter label): all full matches, else the top 3 with score >= 0.5. */
+  understand(tokens: readonly number[]): UnderstoodConcept[] {
+    const overlap = new Map<number, number>();
+    const full = new Set<number>();
+    for (const t of tokens) {
+      for (const ci of this.byToken.get(t) ?? []) overlap.set(ci, (overlap.get(ci) ?? 0) + 1);
+    }
+    // The emoji character of a concept in the prompt is a full match of that concept.
+    const tokenStrings = new Set<string>();
+    for (const t of tokens) tokenStrings.add(normKey(this.tokenList[t]).replace(EMOJI_NOISE, ''));
+    for (const s of tokenStrings) for (const ci of this.byEmoji.get(s) ?? []) full.add(ci);
+    const scored: { ci: number; score: number }[] = [];
+    const seen = new Set<number>([...overlap.keys(), ...full]);
+    for (const ci of seen) {
+      const size = this.conceptSizes[ci];
+      const score = full.has(ci) ? 1 : size > 0 ? (overlap.get(ci) ?? 0) / size : 0;
+      if (score > 0) scored.push({ ci, score });
+    }
+    scored.sort(
+      (a, b) =>
+        b.score - a.score ||
+        this.conceptSizes[a.ci] - this.conceptSizes[b.ci] ||
+        this.concepts[a.ci].label.length - this.concepts[b.ci].label.length ||
+        a.ci - b.ci,
+    );
+    const perfect = scored.filter((s) => s.score >= 1);
+    const chosen = perfect.length > 0 ? perfect : scored.filter((s) => s.score >= 0.5).slice(0, 3);
+    return chosen.map(({ ci, score }) => ({
+      label: `${this.concepts[ci].emoji} ${this.concepts[ci].label}`,
+      weight: score,
+    }));
+  }
+
+  /** Encode a prompt: mean embedding of its known tokens ([dim]; zeros when none), understood concepts, unknown words. */
+  encode(text: string): EncodedPrompt {
+    const { tokens, unknown } = this.tokenize(text);
+    const data = new Float32Array(this.dim);
+    if (tokens.length > 0) {
+      for (const t of tokens) {
+        const row = t * this.dim;
+        for (let j = 0; j < this.dim; j++) data[j] += this.embeddings[row + j];
+      }
+      for (let j = 0; j < this.dim; j++) data[j] /= tokens.length;
+    }
+    return { cond: { data, dims: [this.dim] }, understood: this.understand(tokens), unknown };
+  }
+}
+
+const VocabSchema = z.object({ tokens: z.array(z.string()), stopwords: z.array(z.string()).default([]) });
+const ConceptsSchema = z.array(
+  z.object({ emoji: z.string(), label: z.string(), tokens: z.array(z.number().int()) }),
+);
+
+function readJson<T>(file: string, schema: z.ZodType<T>, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ModelError('bad-manifest', `Cannot read the ${what} ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const r = schema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new ModelError(
+      'bad-manifest',
+      `Invalid ${what} ${file}: \`${issue.path.join('.')}\`: ${issue.message}`,
+    );
+  }
+  return r.data;
+}
+
+/** Read a little-endian float32 or float16 matrix file into a Float32Array. */
+export function readEmbeddings(file: string, dtype: 'float32' | 'float16'): Float32Array {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (err) {
+    throw new ModelError(
+      'bad-manifest',
+      `Cannot read the prompt embeddings ${file}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  const width = dtype === 'float32' ? 4 : 2;
+  if (buf.byteLength % width !== 0) {
+    throw new ModelError(
+      'bad-manifest',
+      `Prompt embeddings ${file}: ${buf.byteLength} bytes is not a whole number of ${dtype} values`,
+    );
+  }
+  const n = buf.byteLength / width;
+  if (dtype === 'float32' && endianness() === 'LE') {
+    return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  }
+  if (dtype === 'float32') {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = buf.readFloatLE(i * 4);
+    return out;
+  }
+  const bits = new Uint16Array(n);
+  for (let i = 0; i < n; i++) bits[i] = buf.readUInt16LE(i * 2);
+  return float16ToFloat32(bits);
+}
+
+/** Load the bag-of-words encoder files named by the manifest (vocab.json, embeddings.bin, concepts.json). */
+export function loadBagOfWords(dir: string, m: BagOfWordsManifest): BagOfWordsEncoder {
+  const vocab = readJson(join(dir, m.vocab), VocabSchema, 'prompt vocabulary');
+  const embFile = join(dir, m.embeddings);
+  const embeddings = readEmbeddings(embFile, m.embeddings_dtype);
+  if (embeddings.length !== vocab.tokens.length * m.dim) {
+    throw new ModelError(
+      'bad-manifest',
+      `Prompt embeddings ${embFile} hold ${embeddings.length} values; the vocabulary has ${vocab.tokens.length} tokens of dim ${m.dim} (${vocab.tokens.length * m.dim} values)`,
+    );
+  }
+  const concepts = m.concepts ? readJson(join(dir, m.concepts), ConceptsSchema, 'concept list') : [];
+  return new BagOfWordsEncoder({
+    tokens: vocab.tokens,
+    stopwords: vocab.stopwords,
+    embeddings,
+    dim: m.dim,
+    concepts,
+  });
+}

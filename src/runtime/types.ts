@@ -1,0 +1,45 @@
+// Contracts between the runtime (which owns onnxruntime-node) and the rest of the bot.
+import type { Conditioning, Denoiser, Shape } from '../diffusion/types.ts';
+
+/** A concept of the model's vocabulary that a prompt matched, for "understood: 🚀 rocket". */
+export interface UnderstoodConcept {
+  /** Display form, e.g. "🚀 rocket". */
+  label: string;
+  weight: number;
+}
+
+/** The result of encoding one prompt. */
+export interface EncodedPrompt {
+  cond: Conditioning;
+  /** Concepts (or tokens) the encoder recognised; empty for the empty prompt. */
+  understood: UnderstoodConcept[];
+  /** Words the encoder did not know; they are reported to the user, never silently dropped. */
+  unknown: string[];
+}
+
+/** A loaded model, ready to sample. One per model per device; owned by the inference worker. */
+export interface LoadedModel {
+  name: string;
+  /** Absolute path of the model folder. */
+  dir: string;
+  manifest: import('./manifest.ts').ModelManifest;
+  /** Shape of the diffusion sample (pixels for pixel models, latents for latent models). */
+  sampleShape: Shape;
+  /** Shape of the images the model reads and writes (equal to sampleShape for pixel models). */
+  imageShape: Shape;
+  /** Whether the UNet returns learned variance (`learned_range`). */
+  learnedVariance: boolean;
+  denoiser: Denoiser;
+  /** Device the sessions run on (absent for models not backed by ONNX sessions, e.g. test fakes). */
+  device?: 'cpu' | 'cuda';
+  /** Set when CUDA was requested and the CPU is used instead (`fallbackToCpu`). */
+  fallbackReason?: string;
+  encodePrompt(text: string): Promise<EncodedPrompt>;
+  /** Image in [-1, 1] CHW at imageShape -> diffusion sample (identity for pixel models, VAE encode for latent). */
+  toSample(image: Float32Array): Promise<Float32Array>;
+  /** Diffusion sample -> image in [-1, 1] CHW at imageShape. */
+  fromSample(sample: Float32Array): Promise<Float32Array>;
+  /** Time spent inside session.run since load, in milliseconds (for benchmarks and --json). */
+  modelTimeMs(): number;
+  dispose(): Promise<void>;
+}
