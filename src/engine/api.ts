@@ -218,7 +218,9 @@ export interface Engine {
   get(jobId: string): Promise<JobRecord | null>;
   /** Result files of a finished job (to fetch them again by job id). */
   resultFiles(jobId: string): Promise<ResultFiles | EngineRefusal>;
-  /** Subscribes to one job's events; returns the unsubscribe function. */
+  /** Records the chat message that shows a job (after the adapter's first reply), so recovery and 🔁 can find it. */
+  setMessageRef(jobId: string, messageRef: string): Promise<void>;
+  /** Subscribes to one job's events; past events of a recent job (latest queued, started, latest progress, terminal) are replayed at once. Returns the unsubscribe function. */
   subscribe(jobId: string, listener: JobEventListener): () => void;
   /** Subscribes to every job's events (e.g. to report recovered jobs to their channel); returns the unsubscribe function. */
   subscribeAll(listener: JobEventListener): () => void;
@@ -230,4 +232,25 @@ export interface Engine {
   health(): EngineHealth;
   /** Stops taking jobs, cancels the running one, stops the worker; queued jobs stay queued in the store for the next start. */
   close(): Promise<void>;
+}
+
+/** The terminal event types of a job. */
+export type TerminalEvent = Extract<JobEvent, { type: 'done' | 'failed' | 'cancelled' }>;
+
+/** Resolves with a job's terminal event (done, failed or cancelled); `onEvent` sees every event before it. */
+export function waitForJob(engine: Pick<Engine, 'subscribe'>, jobId: string, onEvent?: JobEventListener): Promise<TerminalEvent> {
+  return new Promise((resolve) => {
+    let off: (() => void) | null = null;
+    let settled = false;
+    off = engine.subscribe(jobId, (e) => {
+      if (settled) return;
+      onEvent?.(e);
+      if (e.type === 'done' || e.type === 'failed' || e.type === 'cancelled') {
+        settled = true;
+        off?.();
+        resolve(e);
+      }
+    });
+    if (settled) off();
+  });
 }

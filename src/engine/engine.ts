@@ -39,6 +39,8 @@ import type { RunOptions } from './worker-protocol.ts';
 export interface EngineTestHooks {
   /** Step at which the worker thread exits mid-job, simulating a crash. */
   crashAtStep?(spec: JobSpec, jobId: string): number | undefined;
+  /** Step at which the worker thread blocks, as a hung model call would. */
+  stallAtStep?(spec: JobSpec, jobId: string): number | undefined;
 }
 
 /** Options of createEngine beyond the config. */
@@ -464,10 +466,11 @@ export class LocalEngine implements Engine {
     const options = this.runOptions(a.jobId);
     const crashAt = this.options.testHooks?.crashAtStep?.(a.spec, a.jobId);
     if (crashAt !== undefined) options.crashAtStep = crashAt;
+    const stallAt = this.options.testHooks?.stallAtStep?.(a.spec, a.jobId);
+    if (stallAt !== undefined) options.stallAtStep = stallAt;
     const timer = setTimeout(() => {
       a.stop ??= { kind: 'timeout', by: null };
-      const mins = this.config.jobTimeoutMs / 60_000;
-      const limit = mins >= 1 ? `${+mins.toFixed(1)} minute${mins === 1 ? '' : 's'}` : `${Math.round(this.config.jobTimeoutMs / 1000)} seconds`;
+      const limit = formatDuration(this.config.jobTimeoutMs);
       a.handle?.abort(`This job took longer than the limit of ${limit} and was stopped.`, this.options.abortGraceMs ?? 15_000);
     }, this.config.jobTimeoutMs);
     timer.unref();
@@ -644,6 +647,13 @@ export class LocalEngine implements Engine {
       position: status === 'queued' ? this.positionOf(job.jobId) : null,
     };
   }
+}
+
+/** "1 second", "90 seconds", "10 minutes", "1.5 minutes". */
+function formatDuration(ms: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (ms < 120_000) return plural(Math.round(ms / 1000), 'second');
+  return plural(+(ms / 60_000).toFixed(1), 'minute');
 }
 
 function cleanOwner(o: JobOwner): JobOwner {

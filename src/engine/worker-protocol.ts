@@ -36,6 +36,8 @@ export interface RunOptions {
   resultDir: string;
   /** Test hook: the thread exits (as a crash) when this step is reached. Only the test suite sets it. */
   crashAtStep?: number;
+  /** Test hook: the thread blocks (as a hung session.run would) when this step is reached. Only the test suite sets it. */
+  stallAtStep?: number;
 }
 
 export type ToWorker = { type: 'run'; runId: number; jobId: string; spec: JobSpec; options: RunOptions } | { type: 'cancel'; runId: number } | { type: 'shutdown' };

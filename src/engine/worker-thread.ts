@@ -105,6 +105,7 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
       frameSource: o.frameSource,
       onProgress: (p) => {
         if (o.crashAtStep !== undefined && p.step >= o.crashAtStep) process.exit(70);
+        if (o.stallAtStep !== undefined && p.step >= o.stallAtStep) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600_000);
         poll();
         post({ type: 'progress', runId, step: p.step, total: p.total });
       },

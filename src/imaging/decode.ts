@@ -26,7 +26,8 @@ export const DEFAULT_MAX_PIXELS = 25_000_000;
 export const DEFAULT_MAX_CHANNELS = 5;
 
 /** Messages from libvips/sharp that mean the data ends early or is damaged. */
-const TRUNCATED_RE = /premature end|unexpected end|truncat|read error|corrupt|end of file|out of data|bad seek|short read|not enough data/i;
+const TRUNCATED_RE =
+  /premature end|unexpected end|truncat|read error|corrupt|end of file|out of data|bad seek|short read|not enough data/i;
 
 function formatMB(bytes: number): string {
   const mb = bytes / (1024 * 1024);
@@ -40,7 +41,12 @@ function formatPixelLimit(pixels: number): string {
 }
 
 function notAnImage(cause?: unknown): ImageInputError {
-  return new ImageInputError('not_an_image', `That file is not an image I can read (${ACCEPTED_FORMATS_TEXT}).`, {}, { cause });
+  return new ImageInputError(
+    'not_an_image',
+    `That file is not an image I can read (${ACCEPTED_FORMATS_TEXT}).`,
+    {},
+    { cause },
+  );
 }
 
 /** Turn a sharp/libvips failure into a user-facing error. */
@@ -51,9 +57,19 @@ function fromSharpError(e: unknown, format: string): ImageInputError {
   }
   if (/unsupported image format/i.test(msg)) return notAnImage(e);
   if (TRUNCATED_RE.test(msg)) {
-    return new ImageInputError('truncated', 'That image looks cut off or damaged; try uploading it again.', { format }, { cause: e });
+    return new ImageInputError(
+      'truncated',
+      'That image looks cut off or damaged; try uploading it again.',
+      { format },
+      { cause: e },
+    );
   }
-  return new ImageInputError('unsupported', `I could not decode that ${format.toUpperCase()} image; try saving it as PNG or JPEG.`, { format }, { cause: e });
+  return new ImageInputError(
+    'unsupported',
+    `I could not decode that ${format.toUpperCase()} image; try saving it as PNG or JPEG.`,
+    { format },
+    { cause: e },
+  );
 }
 
 /**
@@ -68,16 +84,24 @@ export async function decodeImage(input: Uint8Array, limits: DecodeLimits = {}):
   const maxChannels = limits.maxChannels ?? DEFAULT_MAX_CHANNELS;
 
   if (input.length > maxBytes) {
-    throw new ImageInputError('too_large_bytes', `That file is ${formatMB(input.length)} MB; the limit is ${formatMB(maxBytes)} MB.`, {
-      bytes: input.length,
-      maxBytes,
-    });
+    throw new ImageInputError(
+      'too_large_bytes',
+      `That file is ${formatMB(input.length)} MB; the limit is ${formatMB(maxBytes)} MB.`,
+      {
+        bytes: input.length,
+        maxBytes,
+      },
+    );
   }
   if (input.length === 0) throw notAnImage();
 
   const sniffed = sniffFormat(input);
   if (sniffed === 'svg') {
-    throw new ImageInputError('unsupported', 'SVG images are not supported; export it as PNG and send that.', { format: 'svg' });
+    throw new ImageInputError(
+      'unsupported',
+      'SVG images are not supported; export it as PNG and send that.',
+      { format: 'svg' },
+    );
   }
   if (sniffed === 'unknown') throw notAnImage();
 
@@ -93,9 +117,13 @@ export async function decodeImage(input: Uint8Array, limits: DecodeLimits = {}):
   if (sniffed === 'isobmff') {
     if (meta.format === 'heif' && meta.compression === 'av1') format = 'avif';
     else {
-      throw new ImageInputError('unsupported', 'HEIC/HEIF images are not supported; send it as JPEG or PNG.', {
-        format: String(meta.compression ?? meta.format),
-      });
+      throw new ImageInputError(
+        'unsupported',
+        'HEIC/HEIF images are not supported; send it as JPEG or PNG.',
+        {
+          format: String(meta.compression ?? meta.format),
+        },
+      );
     }
   } else {
     format = sniffed;
@@ -114,10 +142,14 @@ export async function decodeImage(input: Uint8Array, limits: DecodeLimits = {}):
   }
   const channels = meta.channels ?? 0;
   if (channels > maxChannels) {
-    throw new ImageInputError('unsupported', `The image has ${channels} channels; the limit is ${maxChannels}.`, {
-      channels,
-      maxChannels,
-    });
+    throw new ImageInputError(
+      'unsupported',
+      `The image has ${channels} channels; the limit is ${maxChannels}.`,
+      {
+        channels,
+        maxChannels,
+      },
+    );
   }
 
   // failOn 'error' rejects truncated and corrupt data; 'warning' would also reject common
@@ -140,7 +172,11 @@ export async function decodeImage(input: Uint8Array, limits: DecodeLimits = {}):
     throw fromSharpError(e, format);
   }
   if (info.channels !== 4 || data.length !== info.width * info.height * 4) {
-    throw new ImageInputError('unsupported', `I could not decode that ${format.toUpperCase()} image; try saving it as PNG or JPEG.`, { format });
+    throw new ImageInputError(
+      'unsupported',
+      `I could not decode that ${format.toUpperCase()} image; try saving it as PNG or JPEG.`,
+      { format },
+    );
   }
 
   const n = info.width * info.height;
@@ -163,7 +199,13 @@ export async function decodeImage(input: Uint8Array, limits: DecodeLimits = {}):
     }
   }
 
-  const out: DecodedImage = { width: info.width, height: info.height, rgb, format, frames: Math.max(1, meta.pages ?? 1) };
+  const out: DecodedImage = {
+    width: info.width,
+    height: info.height,
+    rgb,
+    format,
+    frames: Math.max(1, meta.pages ?? 1),
+  };
   if (translucent) out.alpha = alpha;
   return out;
 }

@@ -29,7 +29,12 @@ export const MAX_DISPLAY_SIDE = 2048;
  * neither side exceeds 2048 px; k = 1 (a copy) for images already that large. Keeps pixel art
  * crisp where a chat client would blur a 64 px image.
  */
-export function upscaleForDisplay(rgb: Uint8Array, width: number, height: number, targetMin = 512): UpscaledImage {
+export function upscaleForDisplay(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  targetMin = 512,
+): UpscaledImage {
   assertRgb({ rgb, width, height });
   let k = Math.max(1, Math.ceil(targetMin / Math.min(width, height)));
   k = Math.max(1, Math.min(k, Math.floor(MAX_DISPLAY_SIDE / Math.max(width, height))));
@@ -93,7 +98,8 @@ export async function encodeGif(frames: readonly RgbImage[], opts: GifOptions = 
   const { width, height } = frames[0];
   for (const [i, f] of frames.entries()) {
     assertRgb(f, `frame ${i}`);
-    if (f.width !== width || f.height !== height) throw new RangeError(`frame ${i} is ${f.width}x${f.height}, expected ${width}x${height}`);
+    if (f.width !== width || f.height !== height)
+      throw new RangeError(`frame ${i} is ${f.width}x${f.height}, expected ${width}x${height}`);
   }
   let w = width;
   let h = height;
@@ -158,7 +164,11 @@ const SAFETY = 0.9;
  * predicts are needed (bytes scale with frames x area, and by about 7/8 per palette halving),
  * so a fit usually takes two or three encodes. At least 2 frames are kept (1 if there is one).
  */
-export async function fitGifToBytes(frames: readonly RgbImage[], opts: GifOptions, maxBytes: number): Promise<FittedGif> {
+export async function fitGifToBytes(
+  frames: readonly RgbImage[],
+  opts: GifOptions,
+  maxBytes: number,
+): Promise<FittedGif> {
   if (frames.length === 0) throw new RangeError('fitGifToBytes: no frames');
   const n = frames.length;
   const w0 = frames[0].width;

@@ -9,8 +9,22 @@ export { decodeImage, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_CHANNEL
 export type { DecodeLimits } from './decode.ts';
 export { resizeImage, resizeMask, fitToModel } from './resize.ts';
 export type { FitMode, FittedImage } from './resize.ts';
-export { rgbToTensor, tensorToRgb, maskToTensor, maskFromAlpha, maskFromImage, maskCoverage } from './tensor.ts';
-export { encodePng, upscaleForDisplay, encodeGif, fitGifToBytes, pickFrames, MAX_DISPLAY_SIDE } from './encode.ts';
+export {
+  rgbToTensor,
+  tensorToRgb,
+  maskToTensor,
+  maskFromAlpha,
+  maskFromImage,
+  maskCoverage,
+} from './tensor.ts';
+export {
+  encodePng,
+  upscaleForDisplay,
+  encodeGif,
+  fitGifToBytes,
+  pickFrames,
+  MAX_DISPLAY_SIDE,
+} from './encode.ts';
 export type { GifOptions, FittedGif, UpscaledImage } from './encode.ts';
 export { makeStrip } from './strip.ts';
 export type { StripOptions } from './strip.ts';

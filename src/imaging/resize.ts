@@ -15,17 +15,31 @@ function checkTarget(width: number, height: number): void {
 }
 
 /** Resize an RGB image to width x height with Lanczos-3, center-cropping ('cover') or letterboxing on white ('contain'). */
-export async function resizeImage(img: RgbImage, width: number, height: number = width, fit: FitMode = 'cover'): Promise<RgbImage> {
+export async function resizeImage(
+  img: RgbImage,
+  width: number,
+  height: number = width,
+  fit: FitMode = 'cover',
+): Promise<RgbImage> {
   assertRgb(img);
   checkTarget(width, height);
   if (img.width === width && img.height === height) return { width, height, rgb: img.rgb.slice() };
   const { data, info } = await sharp(img.rgb, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .resize({ width, height, fit, position: 'centre', kernel: 'lanczos3', background: { r: 255, g: 255, b: 255, alpha: 1 } })
+    .resize({
+      width,
+      height,
+      fit,
+      position: 'centre',
+      kernel: 'lanczos3',
+      background: { r: 255, g: 255, b: 255, alpha: 1 },
+    })
     .removeAlpha()
     .raw()
     .toBuffer({ resolveWithObject: true });
   if (info.channels !== 3 || info.width !== width || info.height !== height) {
-    throw new Error(`resize produced ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`);
+    throw new Error(
+      `resize produced ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`,
+    );
   }
   return { width, height, rgb: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
@@ -35,14 +49,27 @@ export async function resizeImage(img: RgbImage, width: number, height: number =
  * coverage with a box shrink plus bilinear reduce (an area average when shrinking), then
  * thresholded at 0.5 (value >= 128 -> 1). Letterbox padding ('contain') is 0 (keep).
  */
-export async function resizeMask(m: MaskImage, width: number, height: number = width, fit: FitMode = 'cover'): Promise<MaskImage> {
+export async function resizeMask(
+  m: MaskImage,
+  width: number,
+  height: number = width,
+  fit: FitMode = 'cover',
+): Promise<MaskImage> {
   checkTarget(width, height);
-  if (m.mask.length !== m.width * m.height) throw new RangeError(`mask: expected ${m.width * m.height} bytes, got ${m.mask.length}`);
+  if (m.mask.length !== m.width * m.height)
+    throw new RangeError(`mask: expected ${m.width * m.height} bytes, got ${m.mask.length}`);
   if (m.width === width && m.height === height) return { width, height, mask: m.mask.slice() };
   const grey = new Uint8Array(m.mask.length);
   for (let i = 0; i < grey.length; i++) grey[i] = m.mask[i] ? 255 : 0;
   const { data, info } = await sharp(grey, { raw: { width: m.width, height: m.height, channels: 1 } })
-    .resize({ width, height, fit, position: 'centre', kernel: 'linear', background: { r: 0, g: 0, b: 0, alpha: 1 } })
+    .resize({
+      width,
+      height,
+      fit,
+      position: 'centre',
+      kernel: 'linear',
+      background: { r: 0, g: 0, b: 0, alpha: 1 },
+    })
     .raw()
     .toBuffer({ resolveWithObject: true });
   const c = info.channels;
@@ -62,7 +89,12 @@ export interface FittedImage {
 }
 
 /** Resize a decoded upload and its alpha-derived mask (alpha < 128 -> 1) to width x height with one geometry. */
-export async function fitToModel(img: DecodedImage, width: number, height: number = width, fit: FitMode = 'cover'): Promise<FittedImage> {
+export async function fitToModel(
+  img: DecodedImage,
+  width: number,
+  height: number = width,
+  fit: FitMode = 'cover',
+): Promise<FittedImage> {
   const image = await resizeImage(img, width, height, fit);
   if (!img.alpha) return { image };
   const alphaMask = await resizeMask(maskFromAlpha(img.alpha, img.width, img.height), width, height, fit);

@@ -24,7 +24,9 @@ export function sniffFormat(buf: Uint8Array): Sniffed {
   let i = startsWith(buf, [0xef, 0xbb, 0xbf]) ? 3 : 0;
   while (i < buf.length && (buf[i] === 0x20 || buf[i] === 0x09 || buf[i] === 0x0a || buf[i] === 0x0d)) i++;
   if (buf[i] === 0x3c) {
-    const head = Buffer.from(buf.subarray(i, i + 1024)).toString('latin1').toLowerCase();
+    const head = Buffer.from(buf.subarray(i, i + 1024))
+      .toString('latin1')
+      .toLowerCase();
     if (head.includes('<svg')) return 'svg';
   }
   return 'unknown';

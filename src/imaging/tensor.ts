@@ -24,7 +24,8 @@ function toByte(v: number): number {
 /** float32 CHW in [-1, 1] -> RGB uint8 HWC with x = clamp(round((v + 1) * 127.5), 0, 255); inverse of rgbToTensor on its image. */
 export function tensorToRgb(t: Float32Array, width: number, height: number): RgbImage {
   const n = width * height;
-  if (t.length !== 3 * n) throw new RangeError(`tensor: expected ${3 * n} values (3x${height}x${width}), got ${t.length}`);
+  if (t.length !== 3 * n)
+    throw new RangeError(`tensor: expected ${3 * n} values (3x${height}x${width}), got ${t.length}`);
   const rgb = new Uint8Array(3 * n);
   for (let i = 0; i < n; i++) {
     rgb[i * 3] = toByte(t[i]);

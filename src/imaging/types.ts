@@ -37,6 +37,8 @@ export function assertRgb(img: RgbImage, what = 'image'): void {
     throw new RangeError(`${what}: bad size ${img.width}x${img.height}`);
   }
   if (img.rgb.length !== img.width * img.height * 3) {
-    throw new RangeError(`${what}: expected ${img.width * img.height * 3} bytes of RGB, got ${img.rgb.length}`);
+    throw new RangeError(
+      `${what}: expected ${img.width * img.height * 3} bytes of RGB, got ${img.rgb.length}`,
+    );
   }
 }

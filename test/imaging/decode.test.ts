@@ -24,14 +24,18 @@ async function expectCode(p: Promise<unknown>, code: ImageInputErrorCode): Promi
 
 async function noisePng(width: number, height: number, seed: number): Promise<Buffer> {
   const img = noiseImage(width, height, seed);
-  return sharp(img.rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(img.rgb, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 describe('decodeImage', () => {
   it('flattens alpha onto white and keeps alpha as a mask', async () => {
     // 4x1 RGBA: opaque red, transparent blue, half-transparent blue (alpha 128), alpha 127 green.
     const rgba = Buffer.from([255, 0, 0, 255, 0, 0, 255, 0, 0, 0, 255, 128, 0, 255, 0, 127]);
-    const png = await sharp(rgba, { raw: { width: 4, height: 1, channels: 4 } }).png().toBuffer();
+    const png = await sharp(rgba, { raw: { width: 4, height: 1, channels: 4 } })
+      .png()
+      .toBuffer();
     const d = await decodeImage(png);
     expect(d.format).toBe('png');
     expect([d.width, d.height, d.frames]).toEqual([4, 1, 1]);
@@ -46,7 +50,9 @@ describe('decodeImage', () => {
   });
 
   it('returns no alpha for an opaque image, even with an alpha channel', async () => {
-    const png = await sharp({ create: { width: 3, height: 2, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 1 } } })
+    const png = await sharp({
+      create: { width: 3, height: 2, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 1 } },
+    })
       .png()
       .toBuffer();
     const d = await decodeImage(png);
@@ -93,7 +99,7 @@ describe('decodeImage', () => {
   it('rejects a file over maxBytes before looking at it', async () => {
     const png = await noisePng(64, 64, 3); // incompressible: about 12 KB
     expect(png.length).toBeGreaterThan(10_000);
-    const e = await expectCode(decodeImage(png, { maxBytes: 1024 * 1024 / 128 }), 'too_large_bytes');
+    const e = await expectCode(decodeImage(png, { maxBytes: (1024 * 1024) / 128 }), 'too_large_bytes');
     expect(e.detail).toMatchObject({ bytes: png.length, maxBytes: 8192 });
     await expectCode(decodeImage(Buffer.alloc(11 * 1024 * 1024)), 'too_large_bytes');
     const big = await rejection(decodeImage(Buffer.alloc(12 * 1024 * 1024)));
@@ -101,13 +107,17 @@ describe('decodeImage', () => {
   });
 
   it('rejects too many channels as unsupported', async () => {
-    const png = await sharp({ create: { width: 2, height: 2, channels: 4, background: '#ff000080' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 2, height: 2, channels: 4, background: '#ff000080' } })
+      .png()
+      .toBuffer();
     const e = await expectCode(decodeImage(png, { maxChannels: 3 }), 'unsupported');
     expect(e.message).toBe('The image has 4 channels; the limit is 3.');
   });
 
   it('refuses SVG', async () => {
-    const svg = Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
+    const svg = Buffer.from(
+      '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>',
+    );
     const e = await expectCode(decodeImage(svg), 'unsupported');
     expect(e.message).toMatch(/SVG/);
   });
@@ -138,8 +148,12 @@ describe('decodeImage', () => {
   it('auto-orients by EXIF', async () => {
     // 4x2: left half red, right half blue; orientation 6 = rotate 90 degrees clockwise to display.
     const raw = Buffer.alloc(4 * 2 * 3);
-    for (let y = 0; y < 2; y++) for (let x = 0; x < 4; x++) raw.set(x < 2 ? [255, 0, 0] : [0, 0, 255], (y * 4 + x) * 3);
-    const jpg = await sharp(raw, { raw: { width: 4, height: 2, channels: 3 } }).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer();
+    for (let y = 0; y < 2; y++)
+      for (let x = 0; x < 4; x++) raw.set(x < 2 ? [255, 0, 0] : [0, 0, 255], (y * 4 + x) * 3);
+    const jpg = await sharp(raw, { raw: { width: 4, height: 2, channels: 3 } })
+      .jpeg({ quality: 100 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     const d = await decodeImage(jpg);
     expect([d.width, d.height]).toEqual([2, 4]);
     // After a clockwise turn the left (red) half is on top.
@@ -148,7 +162,10 @@ describe('decodeImage', () => {
   });
 
   it('decodes greyscale, JPEG, WebP, AVIF and TIFF to RGB', async () => {
-    const grey = await sharp({ create: { width: 3, height: 3, channels: 3, background: '#808080' } }).greyscale().png().toBuffer();
+    const grey = await sharp({ create: { width: 3, height: 3, channels: 3, background: '#808080' } })
+      .greyscale()
+      .png()
+      .toBuffer();
     expect(pixel(await decodeImage(grey), 1, 1)).toEqual([128, 128, 128]);
     const base = sharp({ create: { width: 16, height: 16, channels: 3, background: '#3080c0' } });
     const cases = [

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { encodeGif, encodePng, fitGifToBytes, pickFrames, upscaleForDisplay } from '../../src/imaging/index.ts';
+import {
+  encodeGif,
+  encodePng,
+  fitGifToBytes,
+  pickFrames,
+  upscaleForDisplay,
+} from '../../src/imaging/index.ts';
 import type { RgbImage } from '../../src/imaging/index.ts';
 import { noiseImage, pixel, pngChunkTypes, solidImage } from './helpers.ts';
 
@@ -49,7 +55,9 @@ describe('upscaleForDisplay', () => {
 });
 
 function colourFrames(n: number, size = 16): RgbImage[] {
-  return Array.from({ length: n }, (_, i) => solidImage(size, size, [(i * 50) % 256, 255 - ((i * 50) % 256), 128]));
+  return Array.from({ length: n }, (_, i) =>
+    solidImage(size, size, [(i * 50) % 256, 255 - ((i * 50) % 256), 128]),
+  );
 }
 
 describe('encodeGif', () => {
@@ -65,7 +73,8 @@ describe('encodeGif', () => {
     for (const f of [0, 2, 4]) {
       const { data } = await sharp(gif, { page: f, pages: 1 }).raw().toBuffer({ resolveWithObject: true });
       const want = pixel(frames[f], 3, 3);
-      for (let c = 0; c < 3; c++) expect(Math.abs(data[(3 * 16 + 3) * 4 + c] - want[c])).toBeLessThanOrEqual(4);
+      for (let c = 0; c < 3; c++)
+        expect(Math.abs(data[(3 * 16 + 3) * 4 + c] - want[c])).toBeLessThanOrEqual(4);
     }
     const again = await encodeGif(frames, { delayMs: 80, lastFrameHoldMs: 1500 });
     expect(again.equals(gif)).toBe(true);
@@ -100,7 +109,9 @@ describe('encodeGif', () => {
   });
 
   it('rejects frames of different sizes', async () => {
-    await expect(encodeGif([solidImage(4, 4, [0, 0, 0]), solidImage(4, 5, [0, 0, 0])])).rejects.toThrow(/frame 1/);
+    await expect(encodeGif([solidImage(4, 4, [0, 0, 0]), solidImage(4, 5, [0, 0, 0])])).rejects.toThrow(
+      /frame 1/,
+    );
   });
 });
 

@@ -25,7 +25,11 @@ export function noiseImage(width: number, height: number, seed: number): RgbImag
   return { width, height, rgb: new Uint8Array(randomBytes(width * height * 3, seed)) };
 }
 
-export function solidImage(width: number, height: number, [r, g, b]: readonly [number, number, number]): RgbImage {
+export function solidImage(
+  width: number,
+  height: number,
+  [r, g, b]: readonly [number, number, number],
+): RgbImage {
   const rgb = new Uint8Array(width * height * 3);
   for (let i = 0; i < width * height; i++) rgb.set([r, g, b], i * 3);
   return { width, height, rgb };

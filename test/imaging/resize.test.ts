@@ -21,7 +21,8 @@ describe('resizeImage', () => {
     const out = await resizeImage(bands(), 64, 64, 'cover');
     expect([out.width, out.height, out.rgb.length]).toEqual([64, 64, 64 * 64 * 3]);
     // The crop is the middle 50x50, which is all green; allow Lanczos ringing at the very edge.
-    for (let y = 0; y < 64; y++) for (let x = 2; x < 62; x++) expect(near(pixel(out, x, y), [0, 255, 0])).toBe(true);
+    for (let y = 0; y < 64; y++)
+      for (let x = 2; x < 62; x++) expect(near(pixel(out, x, y), [0, 255, 0])).toBe(true);
   });
 
   it("'contain' letterboxes on white", async () => {
@@ -90,7 +91,9 @@ describe('fitToModel', () => {
     // 100x50 RGBA: left half transparent, right half opaque red.
     const rgba = Buffer.alloc(100 * 50 * 4);
     for (let y = 0; y < 50; y++) for (let x = 50; x < 100; x++) rgba.set([255, 0, 0, 255], (y * 100 + x) * 4);
-    const png = await sharp(rgba, { raw: { width: 100, height: 50, channels: 4 } }).png().toBuffer();
+    const png = await sharp(rgba, { raw: { width: 100, height: 50, channels: 4 } })
+      .png()
+      .toBuffer();
     const { image, alphaMask } = await fitToModel(await decodeImage(png), 64);
     expect([image.width, image.height]).toEqual([64, 64]);
     expect(alphaMask).toBeDefined();

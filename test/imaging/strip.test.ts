@@ -4,7 +4,11 @@ import { pixel, solidImage } from './helpers.ts';
 
 describe('makeStrip', () => {
   it('places images left to right with gaps', () => {
-    const imgs = [solidImage(2, 2, [255, 0, 0]), solidImage(2, 2, [0, 255, 0]), solidImage(2, 2, [0, 0, 255])];
+    const imgs = [
+      solidImage(2, 2, [255, 0, 0]),
+      solidImage(2, 2, [0, 255, 0]),
+      solidImage(2, 2, [0, 0, 255]),
+    ];
     const s = makeStrip(imgs, { gap: 1 });
     expect([s.width, s.height, s.rgb.length]).toEqual([8, 2, 8 * 2 * 3]);
     const row = Array.from({ length: 8 }, (_, x) => pixel(s, x, 1));
@@ -21,7 +25,11 @@ describe('makeStrip', () => {
   });
 
   it('adds a margin in the background colour and centres shorter images', () => {
-    const s = makeStrip([solidImage(3, 4, [9, 9, 9]), solidImage(2, 2, [7, 7, 7])], { gap: 2, margin: 1, background: [0, 0, 0] });
+    const s = makeStrip([solidImage(3, 4, [9, 9, 9]), solidImage(2, 2, [7, 7, 7])], {
+      gap: 2,
+      margin: 1,
+      background: [0, 0, 0],
+    });
     expect([s.width, s.height]).toEqual([1 + 3 + 2 + 2 + 1, 4 + 2]);
     expect(pixel(s, 0, 0)).toEqual([0, 0, 0]);
     expect(pixel(s, 1, 1)).toEqual([9, 9, 9]);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { maskFromAlpha, maskFromImage, maskToTensor, rgbToTensor, tensorToRgb, maskCoverage } from '../../src/imaging/index.ts';
+import {
+  maskFromAlpha,
+  maskFromImage,
+  maskToTensor,
+  rgbToTensor,
+  tensorToRgb,
+  maskCoverage,
+} from '../../src/imaging/index.ts';
 import type { RgbImage } from '../../src/imaging/index.ts';
 
 describe('rgbToTensor / tensorToRgb', () => {
@@ -21,7 +28,7 @@ describe('rgbToTensor / tensorToRgb', () => {
   });
 
   it('clamps and rounds on the way back', () => {
-    const t = new Float32Array([1.5, -3, Number.NaN, 0, 0.0039, 0.0040]);
+    const t = new Float32Array([1.5, -3, Number.NaN, 0, 0.0039, 0.004]);
     // channel-major: R of both pixels, then G, then B
     const out = tensorToRgb(t, 2, 1);
     // (0 + 1) * 127.5 = 127.5 -> 128; (0.0039 + 1) * 127.5 = 127.997 -> 128; 0.0040 -> 128.01 -> 128

@@ -205,7 +205,12 @@ export class BagOfWordsEncoder implements PromptEncoder {
     // The emoji character of a concept in the prompt is a full match of that concept.
     const tokenStrings = new Set<string>();
     for (const t of tokens) tokenStrings.add(normKey(this.tokenList[t]).replace(EMOJI_NOISE, ''));
-    for (const s of tokenStrings) for (const ci of this.byEmoji.get(s) ?? []) full.add(ci);
+    // A concept may have one entry per language; an emoji character matches only its first (English) entry.
+    for (const s of tokenStrings) {
+      const entries = this.byEmoji.get(s) ?? [];
+      if (entries.length > 0 && !entries.some((ci) => overlap.has(ci))) full.add(Math.min(...entries));
+      else for (const ci of entries) if (overlap.has(ci)) full.add(ci);
+    }
     const scored: { ci: number; score: number }[] = [];
     const seen = new Set<number>([...overlap.keys(), ...full]);
     for (const ci of seen) {
@@ -220,6 +225,14 @@ export class BagOfWordsEncoder implements PromptEncoder {
         this.concepts[a.ci].label.length - this.concepts[b.ci].label.length ||
         a.ci - b.ci,
     );
+    const emojiSeen = new Set<string>();
+    const unique = scored.filter(({ ci }) => {
+      const e = this.concepts[ci].emoji;
+      if (emojiSeen.has(e)) return false;
+      emojiSeen.add(e);
+      return true;
+    });
+    scored.splice(0, scored.length, ...unique);
     const perfect = scored.filter((s) => s.score >= 1);
     const chosen = perfect.length > 0 ? perfect : scored.filter((s) => s.score >= 0.5).slice(0, 3);
     return chosen.map(({ ci, score }) => ({

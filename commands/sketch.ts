@@ -1,0 +1,38 @@
+// /sketch image [prompt] [noise_level]: image-to-image from an attached sketch or photo (SDEdit).
+import { SPEC_DEFAULTS } from '../src/engine/spec.ts';
+import { imageOption, promptOption, seedOption } from './options.ts';
+import { defined, optNumber, optString, submitJob } from './submit.ts';
+import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
+
+export const spec: CommandSpec = {
+  name: 'sketch',
+  description: 'Turn a sketch or photo into a picture (SDEdit: noise it, then denoise)',
+  technique: 'sketch',
+  options: [
+    imageOption('image', 'The sketch or photo to start from', true),
+    promptOption('prompt', 'What it should become (optional)', false),
+    {
+      name: 'noise_level',
+      description: `How far to start from the image: 1 = close to it, 20 = free (default ${SPEC_DEFAULTS.noiseLevel})`,
+      type: 'integer',
+      min: 1,
+      max: 32,
+      default: SPEC_DEFAULTS.noiseLevel,
+    },
+    seedOption,
+  ],
+};
+
+/** Submits a sketch job: image, prompt, noiseLevel = noise_level (the SDEdit i_start). */
+export async function execute(ctx: CommandContext): Promise<CommandReply> {
+  const o = ctx.options;
+  return submitJob(ctx, {
+    technique: 'sketch',
+    ...defined({
+      image: optString(o, 'image'),
+      prompt: optString(o, 'prompt'),
+      noiseLevel: optNumber(o, 'noise_level'),
+      seed: optNumber(o, 'seed'),
+    }),
+  });
+}

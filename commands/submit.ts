@@ -1,0 +1,43 @@
+// The shared tail of every technique command: submit a spec input to the engine and turn the
+// answer into a CommandReply.
+import type { JobSpecInput } from '../src/engine/api.ts';
+import { queuedText } from './format.ts';
+import type { CommandContext, CommandOptions, CommandReply } from './types.ts';
+
+/** Submits a job spec input for ctx.owner; an engine refusal becomes a 'refusal' reply with its message. */
+export async function submitJob(ctx: CommandContext, input: JobSpecInput): Promise<CommandReply> {
+  const res = await ctx.engine.submit(input, ctx.owner);
+  if (!res.ok) return { kind: 'refusal', message: res.message, code: res.code };
+  return {
+    kind: 'job',
+    jobId: res.jobId,
+    position: res.position,
+    estimatedWaitMs: res.estimatedWaitMs,
+    spec: res.spec,
+    text: queuedText(res.jobId, res.position, res.estimatedWaitMs),
+  };
+}
+
+/** A string option, trimmed; undefined when absent or blank. */
+export function optString(options: CommandOptions, name: string): string | undefined {
+  const v = options[name];
+  if (v === undefined || v === null) return undefined;
+  const s = String(v).trim();
+  return s === '' ? undefined : s;
+}
+
+/** A numeric option; undefined when absent; a string that is not a number stays a string so the engine's validation names it. */
+export function optNumber(options: CommandOptions, name: string): number | undefined {
+  const v = options[name];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return v as unknown as number;
+}
+
+/** Spreads only the defined entries of `fields` (so absent options fall back to the engine's defaults). */
+export function defined<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

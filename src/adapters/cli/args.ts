@@ -1,0 +1,231 @@
+// Argument parsing of the `diffuse` CLI: node:util parseArgs (strict) per subcommand, strict
+// number parsing, and the mapping of flags onto a job-spec input (validated later by parseJobSpec).
+import { parseArgs } from 'node:util';
+import { TECHNIQUES, type Technique } from '../../engine/spec.ts';
+import { UsageError } from './errors.ts';
+
+/** Every subcommand: one per technique, plus `models`. */
+export const SUBCOMMANDS = [...TECHNIQUES, 'models'] as const;
+export type Subcommand = (typeof SUBCOMMANDS)[number];
+
+type OptionSpec = { type: 'string' | 'boolean'; short?: string };
+
+/** Options every subcommand accepts. */
+const COMMON: Record<string, OptionSpec> = {
+  model: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  gif: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** Options of the techniques that run the sampling loop. */
+const SAMPLING: Record<string, OptionSpec> = {
+  seed: { type: 'string' },
+  negative: { type: 'string' },
+  steps: { type: 'string' },
+  cfg: { type: 'string' },
+};
+
+const OPTIONS: Record<Subcommand, Record<string, OptionSpec>> = {
+  imagine: { ...COMMON, ...SAMPLING },
+  sketch: { ...COMMON, ...SAMPLING, 'noise-level': { type: 'string' } },
+  inpaint: { ...COMMON, ...SAMPLING, mask: { type: 'string' } },
+  anagram: { ...COMMON, ...SAMPLING, view: { type: 'string' } },
+  hybrid: { ...COMMON, ...SAMPLING, sigma: { type: 'string' }, kernel: { type: 'string' } },
+  noise: { ...COMMON, seed: { type: 'string' }, t: { type: 'string' } },
+  denoise: { ...COMMON, ...SAMPLING, t: { type: 'string' }, method: { type: 'string' } },
+  models: { model: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+};
+
+/** Positional arguments per subcommand: names for messages, and whether the last one takes the rest (unquoted prompts). */
+const POSITIONALS: Record<Subcommand, { required: string[]; optional: string[]; rest: boolean }> = {
+  imagine: { required: ['prompt'], optional: [], rest: true },
+  sketch: { required: ['image'], optional: ['prompt'], rest: true },
+  inpaint: { required: ['image', 'prompt'], optional: [], rest: true },
+  anagram: { required: ['prompt-upright', 'prompt-transformed'], optional: [], rest: false },
+  hybrid: { required: ['prompt-far', 'prompt-near'], optional: [], rest: false },
+  noise: { required: ['image'], optional: [], rest: false },
+  denoise: { required: ['image'], optional: [], rest: false },
+  models: { required: [], optional: [], rest: false },
+};
+
+/** What the command line asks for. */
+export type CliRequest =
+  | { kind: 'help'; subcommand?: Subcommand }
+  | { kind: 'models'; json: boolean; model?: string }
+  | {
+      kind: 'run';
+      technique: Technique;
+      /** Spec fields from flags and prompts (numbers parsed, ranges unchecked); image refs are added once the files are read. */
+      input: Record<string, unknown>;
+      /** Paths of the input image and mask, as given. */
+      imagePath?: string;
+      maskPath?: string;
+      /** Whether --steps / --cfg were given (else the model's defaults apply). */
+      stepsGiven: boolean;
+      cfgGiven: boolean;
+      model?: string;
+      output?: string;
+      gif?: string;
+      json: boolean;
+    };
+
+/** Parse a whole, signed decimal integer; rejects '3.5', 'abc', '', '1e3'. */
+export function parseIntArg(flag: string, s: string): number {
+  if (!/^[+-]?\d+$/.test(s.trim())) throw new UsageError(`${flag} must be a whole number (got '${s}')`);
+  return Number(s.trim());
+}
+
+/** Parse a finite decimal number (optionally with an exponent); rejects 'abc', '', 'NaN', 'Infinity', '0x10'. */
+export function parseFloatArg(flag: string, s: string): number {
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s.trim())) throw new UsageError(`${flag} must be a number (got '${s}')`);
+  return Number(s.trim());
+}
+
+/** Parse a comma-separated list of whole numbers, e.g. '250,500,750'. */
+export function parseIntListArg(flag: string, s: string): number[] {
+  const parts = s.split(',').map((p) => p.trim());
+  if (parts.some((p) => !/^[+-]?\d+$/.test(p))) {
+    throw new UsageError(`${flag} must be whole numbers separated by commas, e.g. 250,500,750 (got '${s}')`);
+  }
+  return parts.map(Number);
+}
+
+function isSubcommand(s: string): s is Subcommand {
+  return (SUBCOMMANDS as readonly string[]).includes(s);
+}
+
+/** Turn parseArgs' errors into one-line usage messages. */
+function parseError(sub: Subcommand, err: unknown): UsageError {
+  const e = err as { code?: string; message?: string };
+  const msg = e.message ?? String(err);
+  const hint = `try 'diffuse ${sub} --help'`;
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const m = /Unknown option '([^']+)'/.exec(msg);
+    return new UsageError(`unknown option '${m?.[1] ?? '?'}' for ${sub}; ${hint}`);
+  }
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const m = /Option '([^' ]+)/.exec(msg);
+    const flag = m?.[1]?.split(',').pop()?.trim() ?? 'an option';
+    if (/argument missing/.test(msg)) return new UsageError(`${flag} needs a value; ${hint}`);
+    if (/ambiguous/.test(msg)) return new UsageError(`${flag} needs a value (write ${flag}=VALUE for a value starting with '-')`);
+    return new UsageError(`${flag} does not take a value; ${hint}`);
+  }
+  return new UsageError(`${msg.split('\n')[0]}; ${hint}`);
+}
+
+/** Parse `diffuse <subcommand> ...` (argv without node and script) into a request; throws UsageError on bad usage. */
+export function parseCommandLine(argv: readonly string[]): CliRequest {
+  const [first, ...rest] = argv;
+  if (first === undefined) throw new UsageError("missing subcommand; try 'diffuse --help'");
+  if (first === '--help' || first === '-h' || first === 'help') {
+    const topic = rest[0];
+    return topic !== undefined && isSubcommand(topic) ? { kind: 'help', subcommand: topic } : { kind: 'help' };
+  }
+  if (!isSubcommand(first)) {
+    if (first.startsWith('-')) throw new UsageError(`expected a subcommand before '${first}'; try 'diffuse --help'`);
+    throw new UsageError(`unknown subcommand '${first}'; try 'diffuse --help' (subcommands: ${SUBCOMMANDS.join(', ')})`);
+  }
+  const sub = first;
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: [...rest], options: OPTIONS[sub], strict: true, allowPositionals: true }));
+  } catch (err) {
+    throw parseError(sub, err);
+  }
+  if (values.help) return { kind: 'help', subcommand: sub };
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+
+  const pos = POSITIONALS[sub];
+  if (positionals.length < pos.required.length) {
+    const missing = pos.required[positionals.length];
+    throw new UsageError(`${sub} needs <${missing}>; try 'diffuse ${sub} --help'`);
+  }
+  const max = pos.required.length + pos.optional.length;
+  let args = positionals;
+  if (positionals.length > max) {
+    if (!pos.rest) {
+      const extra = positionals[max];
+      const quote = pos.required.some((n) => n.startsWith('prompt')) ? ' (quote prompts that have spaces)' : '';
+      throw new UsageError(`${sub} takes ${max} argument${max === 1 ? '' : 's'}; unexpected '${extra}'${quote}`);
+    }
+    args = [...positionals.slice(0, max - 1), positionals.slice(max - 1).join(' ')];
+  }
+
+  if (sub === 'models') return { kind: 'models', json: Boolean(values.json), model: str('model') };
+  const technique: Technique = sub;
+
+  const input: Record<string, unknown> = { technique };
+  let imagePath: string | undefined;
+  switch (technique) {
+    case 'imagine':
+      input.prompt = args[0];
+      break;
+    case 'sketch':
+      imagePath = args[0];
+      if (args[1] !== undefined) input.prompt = args[1];
+      break;
+    case 'inpaint':
+      imagePath = args[0];
+      input.prompt = args[1];
+      break;
+    case 'anagram':
+    case 'hybrid':
+      input.prompt = args[0];
+      input.prompt2 = args[1];
+      break;
+    case 'noise':
+    case 'denoise':
+      imagePath = args[0];
+      break;
+  }
+  if (imagePath !== undefined && imagePath.trim() === '') throw new UsageError(`${sub} needs <image>, got an empty path`);
+
+  const seed = str('seed');
+  if (seed !== undefined) input.seed = parseIntArg('--seed', seed);
+  const steps = str('steps');
+  if (steps !== undefined) input.steps = parseIntArg('--steps', steps);
+  const cfg = str('cfg');
+  if (cfg !== undefined) input.guidance = parseFloatArg('--cfg', cfg);
+  const negative = str('negative');
+  if (negative !== undefined) input.negative = negative;
+  const noiseLevel = str('noise-level');
+  if (noiseLevel !== undefined) input.noiseLevel = parseIntArg('--noise-level', noiseLevel);
+  const view = str('view');
+  if (view !== undefined) input.view = view;
+  const sigma = str('sigma');
+  const kernel = str('kernel');
+  if (sigma !== undefined || kernel !== undefined) {
+    input.hybrid = {
+      ...(sigma !== undefined ? { sigma: parseFloatArg('--sigma', sigma) } : {}),
+      ...(kernel !== undefined ? { kernel: parseIntArg('--kernel', kernel) } : {}),
+    };
+  }
+  const t = str('t');
+  if (t !== undefined) input.t = technique === 'denoise' ? [parseIntArg('--t', t)] : parseIntListArg('--t', t);
+  const method = str('method');
+  if (method !== undefined) input.method = method;
+
+  const maskPath = str('mask');
+  if (maskPath !== undefined && maskPath.trim() === '') throw new UsageError('--mask needs a file path');
+  for (const flag of ['output', 'gif'] as const) {
+    const v = str(flag);
+    if (v !== undefined && v.trim() === '') throw new UsageError(`--${flag} needs a file path`);
+  }
+
+  return {
+    kind: 'run',
+    technique,
+    input,
+    imagePath,
+    maskPath,
+    stepsGiven: steps !== undefined,
+    cfgGiven: cfg !== undefined,
+    model: str('model'),
+    output: str('output'),
+    gif: str('gif'),
+    json: Boolean(values.json),
+  };
+}

@@ -1,0 +1,84 @@
+// Help texts of the `diffuse` CLI: the overview and one page per subcommand.
+import { DENOISE_METHODS, SPEC_DEFAULTS } from '../../engine/spec.ts';
+import { VIEW_NAMES } from '../../diffusion/views/registry.ts';
+import type { Subcommand } from './args.ts';
+
+const COMMON = `Common options:
+  --model NAME|PATH   model name in the models folder, or a model folder (default: $MODEL or emoji)
+  -o, --output FILE   PNG to write (default: ./<technique>-<seed>.png)
+  --gif FILE          also write the denoising trajectory as an animated GIF
+  --json              print one JSON object (seed, steps, model, timings, outputs) on stdout
+  -h, --help          show help`;
+
+const SAMPLING = `  --seed N            seed of the noise generator, 0..4294967295 (default: random)
+  --steps N           denoising steps (default: the model's, usually ${SPEC_DEFAULTS.steps})
+  --cfg F             classifier-free guidance scale (default: the model's, usually ${SPEC_DEFAULTS.guidance})
+  --negative TEXT     negative prompt, used in place of the empty prompt for guidance`;
+
+const PAGES: Record<Subcommand, string> = {
+  imagine: `diffuse imagine <prompt> [options]
+Text to image with classifier-free guidance.
+
+${SAMPLING}`,
+  sketch: `diffuse sketch <image> [prompt] [options]
+Image to image (SDEdit): noise the image to a start step, then denoise it, optionally guided by a prompt.
+
+  --noise-level I     start index into the timesteps (default ${SPEC_DEFAULTS.noiseLevel}; the study used 1, 3, 5, 7, 10, 20;
+                      lower = more noise = less of the original kept)
+${SAMPLING}`,
+  inpaint: `diffuse inpaint <image> <prompt> [options]
+Repaint part of an image; the rest stays as it is.
+
+  --mask FILE         mask image: white = repaint, black = keep (default: the image's transparent pixels)
+${SAMPLING}`,
+  anagram: `diffuse anagram <prompt-upright> <prompt-transformed> [options]
+Visual anagram: one image that shows the first prompt as is and the second one under a view.
+
+  --view NAME         ${VIEW_NAMES.join(', ')} (default ${SPEC_DEFAULTS.view})
+${SAMPLING}`,
+  hybrid: `diffuse hybrid <prompt-far> <prompt-near> [options]
+Hybrid image: the far prompt in the low frequencies, the near prompt in the high ones.
+
+  --sigma S           Gaussian low-pass sigma at 64 px (default ${SPEC_DEFAULTS.hybrid.sigma}; scaled with the resolution)
+  --kernel K          odd Gaussian kernel size at 64 px (default ${SPEC_DEFAULTS.hybrid.kernel})
+${SAMPLING}`,
+  noise: `diffuse noise <image> [options]
+Forward process: the image noised to each timestep, side by side.
+
+  --t T1,T2,...       timesteps (default ${SPEC_DEFAULTS.noiseT.join(',')})
+  --seed N            seed of the noise generator (default: random)`,
+  denoise: `diffuse denoise <image> [options]
+Noise the image to t, then denoise it: Gaussian blur, one-step estimate, iterative DDPM.
+
+  --t T               timestep to noise to (default ${SPEC_DEFAULTS.denoiseT})
+  --method M          ${DENOISE_METHODS.join(' | ')} (default ${SPEC_DEFAULTS.method}: a comparison strip)
+${SAMPLING}`,
+  models: `diffuse models [--model NAME] [--json]
+List the installed models; the selected one (--model, else $MODEL, else emoji) is marked with *.`,
+};
+
+/** The overview page of `diffuse --help`. */
+export function overviewHelp(): string {
+  return `diffuse: diffusion techniques on a local model
+
+Usage:
+  diffuse imagine <prompt> [--negative T] [--seed N] [--steps N] [--cfg F]
+  diffuse sketch <image> [prompt] [--noise-level I]
+  diffuse inpaint <image> <prompt> [--mask M]
+  diffuse anagram <prompt-upright> <prompt-transformed> [--view ${VIEW_NAMES.filter((v) => v !== 'identity').join('|')}]
+  diffuse hybrid <prompt-far> <prompt-near> [--sigma S] [--kernel K]
+  diffuse noise <image> [--t 250,500,750]
+  diffuse denoise <image> [--t T] [--method ${DENOISE_METHODS.join('|')}]
+  diffuse models
+
+${COMMON}
+
+'diffuse <subcommand> --help' shows a subcommand's options.
+Exit status: 0 success, 2 bad usage or bad input, 1 runtime failure.
+`;
+}
+
+/** The help page of one subcommand. */
+export function subcommandHelp(sub: Subcommand): string {
+  return `${PAGES[sub]}\n\n${sub === 'models' ? '  --model NAME        the model to mark as selected\n  --json              print the list as JSON' : COMMON}\n`;
+}

@@ -1,0 +1,81 @@
+// Input images of the CLI: files read and decoded with the imaging layer's limits, kept by the
+// sha256 of their bytes (the spec's image reference), and fitted to the model on demand.
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import {
+  DEFAULT_MAX_BYTES,
+  decodeImage,
+  fitToModel,
+  isImageInputError,
+  maskFromImage,
+  resizeImage,
+  rgbToTensor,
+  type DecodedImage,
+} from '../../imaging/index.ts';
+import type { InputImage } from '../../engine/execute.ts';
+import type { Shape } from '../../diffusion/types.ts';
+import { InputFileError } from './errors.ts';
+
+function mb(bytes: number): string {
+  const v = bytes / (1024 * 1024);
+  return v >= 10 ? v.toFixed(0) : v.toFixed(1).replace(/\.0$/, '');
+}
+
+/** Read and decode one input file (image or mask) with the imaging limits; every failure is an InputFileError naming the file. */
+export async function readImageFile(path: string, what: 'image' | 'mask' = 'image'): Promise<{ ref: string; decoded: DecodedImage }> {
+  let bytes: Buffer;
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw new InputFileError(`${what} '${path}' is a directory, not an image file`);
+    if (st.size > DEFAULT_MAX_BYTES) {
+      throw new InputFileError(`${what} '${path}' is ${mb(st.size)} MB; the limit is ${mb(DEFAULT_MAX_BYTES)} MB`);
+    }
+    bytes = await readFile(path);
+  } catch (err) {
+    if (err instanceof InputFileError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : ((err as Error).message ?? String(err));
+    throw new InputFileError(`cannot read ${what} '${path}': ${why}`);
+  }
+  let decoded: DecodedImage;
+  try {
+    decoded = await decodeImage(bytes);
+  } catch (err) {
+    if (isImageInputError(err)) throw new InputFileError(`${what} '${path}': ${err.message}`, { cause: err });
+    throw err;
+  }
+  return { ref: createHash('sha256').update(bytes).digest('hex'), decoded };
+}
+
+/** Decoded inputs by reference, with the executor's loaders (cover-fit to the model's image shape). */
+export class ImageStore {
+  private readonly images = new Map<string, DecodedImage>();
+
+  /** Reads a file into the store; returns its reference. */
+  async add(path: string, what: 'image' | 'mask'): Promise<string> {
+    const { ref, decoded } = await readImageFile(path, what);
+    this.images.set(ref, decoded);
+    return ref;
+  }
+
+  private get(ref: string): DecodedImage {
+    const d = this.images.get(ref);
+    if (!d) throw new Error(`no input image with reference ${ref}`);
+    return d;
+  }
+
+  /** The image at the model's resolution (center crop), as CHW in [-1, 1], with its transparency mask (1 = regenerate) if any. */
+  async loadImage(ref: string, shape: Shape): Promise<InputImage> {
+    const fitted = await fitToModel(this.get(ref), shape.width, shape.height, 'cover');
+    const out: InputImage = { image: rgbToTensor(fitted.image) };
+    if (fitted.alphaMask) out.alphaMask = Float32Array.from(fitted.alphaMask.mask);
+    return out;
+  }
+
+  /** A mask image at the model's resolution: white (luma >= 128) = 1 = regenerate. */
+  async loadMask(ref: string, shape: Shape): Promise<Float32Array> {
+    const img = await resizeImage(this.get(ref), shape.width, shape.height, 'cover');
+    return Float32Array.from(maskFromImage(img).mask);
+  }
+}

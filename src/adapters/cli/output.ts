@@ -1,0 +1,133 @@
+// What the CLI writes: the result PNG (upscaled for display), the trajectory GIF, the --json
+// object and the human summary lines.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { encodeGif, encodePng, upscaleForDisplay, type RgbImage } from '../../imaging/index.ts';
+import type { ExecuteResult } from '../../engine/execute.ts';
+import type { JobSpec } from '../../engine/spec.ts';
+import type { UnderstoodConcept } from '../../runtime/index.ts';
+
+/** Sizes of written images. */
+export interface OutputSizes {
+  /** Shortest side the PNG is upscaled to (nearest neighbour, integer factor). */
+  displaySize: number;
+  /** Shortest side of GIF frames. */
+  gifSize: number;
+}
+
+/** Paths written, absolute. */
+export interface WrittenOutputs {
+  png: string;
+  gif: string | null;
+  gifFrames: number;
+}
+
+function upscale(img: RgbImage, size: number): RgbImage {
+  const u = upscaleForDisplay(img.rgb, img.width, img.height, size);
+  return { width: u.width, height: u.height, rgb: u.rgb };
+}
+
+async function put(path: string, data: Uint8Array): Promise<string> {
+  const abs = resolve(path);
+  await mkdir(dirname(abs), { recursive: true });
+  await writeFile(abs, data);
+  return abs;
+}
+
+/** Default PNG path: ./<technique>-<seed>.png. */
+export function defaultOutputPath(spec: JobSpec): string {
+  return `${spec.technique}-${spec.seed}.png`;
+}
+
+/** Write the PNG (and the GIF when asked and there are frames: 80 ms per frame, last held 1.5 s, looping). */
+export async function writeOutputs(
+  result: ExecuteResult,
+  paths: { png: string; gif?: string },
+  sizes: OutputSizes,
+): Promise<WrittenOutputs> {
+  const shown = upscale(result.image, sizes.displaySize);
+  const png = await put(paths.png, await encodePng(shown.rgb, shown.width, shown.height));
+  let gif: string | null = null;
+  let gifFrames = 0;
+  if (paths.gif !== undefined && result.frames.length > 0) {
+    const frames = result.frames.map((f) => upscale(f, sizes.gifSize));
+    gif = await put(paths.gif, await encodeGif(frames, { delayMs: 80, lastFrameHoldMs: 1500, loop: 0 }));
+    gifFrames = frames.length;
+  }
+  return { png, gif, gifFrames };
+}
+
+/** Timings reported by --json, in milliseconds. */
+export interface CliTimings {
+  /** The job itself: prompts, sampling loop, decoding of the result (executeJob). */
+  totalMs: number;
+  /** Sum of session.run time within the job. */
+  modelMs: number;
+  /** Mean wall time of one denoising step. */
+  perStepMs: number;
+  /** Loop steps run. */
+  loopSteps: number;
+  /** Loading the model (session creation). */
+  loadMs: number;
+  /** Encoding and writing the PNG/GIF. */
+  writeMs: number;
+  /** The whole command, start to exit. */
+  wallMs: number;
+}
+
+/** The one object --json prints. */
+export interface CliJson {
+  technique: string;
+  seed: number;
+  steps: number;
+  guidance: number;
+  model: string;
+  modelDir: string;
+  device: string;
+  timings: CliTimings;
+  understood: UnderstoodConcept[];
+  unknown: string[];
+  outputs: { png: string; gif: string | null };
+}
+
+const round = (ms: number): number => Math.round(ms * 100) / 100;
+
+/** Build the --json object. */
+export function jsonReport(
+  spec: JobSpec,
+  result: ExecuteResult,
+  model: { name: string; dir: string; device?: string },
+  outputs: WrittenOutputs,
+  extra: { loadMs: number; writeMs: number; wallMs: number },
+): CliJson {
+  return {
+    technique: spec.technique,
+    seed: spec.seed,
+    steps: spec.steps,
+    guidance: spec.guidance,
+    model: model.name,
+    modelDir: model.dir,
+    device: model.device ?? 'cpu',
+    timings: {
+      totalMs: round(result.timings.totalMs),
+      modelMs: round(result.timings.modelMs),
+      perStepMs: round(result.timings.perStepMs),
+      loopSteps: result.timings.steps,
+      loadMs: round(extra.loadMs),
+      writeMs: round(extra.writeMs),
+      wallMs: round(extra.wallMs),
+    },
+    understood: result.understood,
+    unknown: result.unknown,
+    outputs: { png: outputs.png, gif: outputs.gif },
+  };
+}
+
+/** "understood: 🚀 rocket, 🐶 dog; unknown: zorb": understood always when a prompt was given ("nothing" if empty), unknown when any; '' without prompts. */
+export function understoodLine(understood: readonly UnderstoodConcept[], unknown: readonly string[], hadPrompt: boolean): string {
+  if (!hadPrompt && understood.length === 0 && unknown.length === 0) return '';
+  const labels = [...new Set(understood.map((c) => c.label))];
+  const parts = [`understood: ${labels.length > 0 ? labels.join(', ') : 'nothing'}`];
+  if (unknown.length > 0) parts.push(`unknown: ${unknown.join(', ')}`);
+  return parts.join('; ');
+}

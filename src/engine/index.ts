@@ -1,0 +1,22 @@
+// Public API of the engine: the Engine interface adapters use, the job spec, the in-process
+// implementation, the technique executor (shared with the CLI) and the health/metrics server.
+export * from './api.ts';
+export {
+  TECHNIQUES,
+  DENOISE_METHODS,
+  SPEC_DEFAULTS,
+  DEFAULT_SPEC_LIMITS,
+  jobSpecInputSchema,
+  parseJobSpec,
+  regenerate,
+  randomSeed,
+  describeSpec,
+  type DenoiseMethod,
+  type SpecLimits,
+  type SpecParseResult,
+} from './spec.ts';
+export { createEngine, LocalEngine, newJobId, type EngineOptions, type EngineTestHooks } from './engine.ts';
+export { executeJob, ExecuteError, type ExecuteContext, type ExecuteHooks, type ExecuteResult, type ExecuteTimings, type InputImage, type StepProgress } from './execute.ts';
+export { startHealthServer, type HealthServer } from './http-health.ts';
+export { createLogger, REDACT_PATHS, type Logger } from './logger.ts';
+export { JobStore } from './store.ts';

@@ -1,0 +1,51 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { JobResult } from '../../src/engine/api.ts';
+import { JobStore } from '../../src/engine/store.ts';
+
+const spec = { technique: 'imagine' as const, prompt: 'cat', seed: 1, steps: 33, guidance: 7 };
+
+describe('job store', () => {
+  it('migrates once, keeps jobs across reopen, and lists them FIFO by status', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'diffuse-store-')), 'db', 'jobs.sqlite');
+    const s = new JobStore(file);
+    expect(s.version()).toBe(1);
+    expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    s.insert({ jobId: 'job1', spec, owner: { platform: 'discord', userId: 'u', channelRef: 'c', messageRef: 'm' }, createdAt: 1 });
+    s.insert({ jobId: 'job2', spec: { ...spec, seed: 2 }, owner: { platform: 'slack', userId: 'v' }, parentId: 'job1', createdAt: 2 });
+    s.insert({ jobId: 'job3', spec, owner: { platform: 'slack', userId: 'v' }, createdAt: 3 });
+    s.markStarted('job1', 10);
+    s.markDone('job1', { jobId: 'job1' } as JobResult, 20);
+    s.markStarted('job3', 30);
+    s.close();
+
+    const t = new JobStore(file);
+    expect(t.version()).toBe(1);
+    expect(t.get('job1')).toMatchObject({ status: 'done', startedAt: 10, finishedAt: 20, attempts: 1, result: { jobId: 'job1' } });
+    expect(t.get('job1')?.owner).toEqual({ platform: 'discord', userId: 'u', channelRef: 'c', messageRef: 'm' });
+    expect(t.get('job2')).toMatchObject({ status: 'queued', parentId: 'job1', spec: { seed: 2 } });
+    expect(t.byStatus(['queued', 'running']).map((j) => j.jobId)).toEqual(['job2', 'job3']);
+    expect(t.children('job1').map((j) => j.jobId)).toEqual(['job2']);
+    expect(t.prunable(21).map((j) => j.jobId)).toEqual(['job1']);
+    t.markPruned('job1');
+    expect(t.prunable(21)).toEqual([]);
+    expect(t.get('nope')).toBeNull();
+    t.close();
+  });
+
+  it('keeps uploads that a waiting job still needs', () => {
+    const s = new JobStore(':memory:');
+    const a = 'a'.repeat(64);
+    const b = 'b'.repeat(64);
+    s.putUpload({ ref: a, width: 1, height: 1, hasAlpha: false, bytes: 10, createdAt: 1 });
+    s.putUpload({ ref: b, width: 2, height: 3, hasAlpha: true, bytes: 10, createdAt: 1 });
+    s.insert({ jobId: 'j', spec: { ...spec, technique: 'sketch', image: b }, owner: { platform: 'x', userId: 'y' }, createdAt: 1 });
+    expect(s.getUpload(b)).toEqual({ ref: b, width: 2, height: 3, hasAlpha: true, bytes: 10, createdAt: 1 });
+    expect(s.prunableUploads(5)).toEqual([a]);
+    s.markFailed('j', 'x', 2);
+    expect(s.prunableUploads(5).sort()).toEqual([a, b]);
+    s.close();
+  });
+});
