@@ -1,0 +1,110 @@
+// `npm run bench -- engine [--jobs N] [--steps S] [--samples K] [--model NAME]`
+// While jobs run back to back on the default model, prints the main thread's worst event-loop
+// delay, the submit -> accepted job id latency (p50/p99) with 20 jobs queued, and jobs per minute.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../src/config.ts';
+import { waitForJob, type SubmitResult } from '../src/engine/api.ts';
+import { createEngine } from '../src/engine/engine.ts';
+import { listModels } from '../src/runtime/index.ts';
+
+function arg(args: string[], name: string, def: number): number;
+function arg(args: string[], name: string, def: string): string;
+function arg(args: string[], name: string, def: number | string): number | string {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0 || i + 1 >= args.length) return def;
+  return typeof def === 'number' ? Number(args[i + 1]) : args[i + 1];
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+function accepted(r: SubmitResult): string {
+  if (!r.ok) throw new Error(`submit refused: ${r.message}`);
+  return r.jobId;
+}
+
+/** Runs the engine benchmark and prints its figures. */
+export async function main(args: string[] = []): Promise<void> {
+  const jobs = arg(args, 'jobs', 20);
+  const steps = arg(args, 'steps', 33);
+  const samples = arg(args, 'samples', 500);
+  const base = loadConfig(process.env);
+  let model = arg(args, 'model', base.model);
+  const installed = listModels(base.modelsDir).filter((m) => !m.error).map((m) => m.name);
+  if (!installed.includes(model) && !path.isAbsolute(model)) {
+    console.log(`model "${model}" is not installed in ${base.modelsDir}; using test-tiny`);
+    model = 'test-tiny';
+  }
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'diffuse-bench-engine-'));
+  const config = loadConfig({
+    ...process.env,
+    DATA_DIR: dataDir,
+    MODEL: model,
+    QUEUE_MAX: String(jobs + 10),
+    LOG_LEVEL: 'warn',
+    METRICS_PORT: '0',
+  });
+  const engine = createEngine(config, { defaultMetrics: false });
+  await engine.start();
+  try {
+    // Warm-up: load the model and run one job, not counted.
+    const warm = accepted(await engine.submit({ technique: 'imagine', prompt: 'warm up', seed: 1, steps }, { platform: 'bench', userId: 'warm' }));
+    const w = await waitForJob(engine, warm);
+    if (w.type !== 'done') throw new Error(`warm-up job ${w.type}: ${'message' in w ? w.message : ''}`);
+
+    // Phase 1: `jobs` jobs back to back; the main thread only relays events (as with a chat adapter).
+    const h = monitorEventLoopDelay({ resolution: 5 });
+    const t0 = performance.now();
+    const ids: string[] = [];
+    for (let i = 0; i < jobs; i++) {
+      ids.push(accepted(await engine.submit({ technique: 'imagine', prompt: 'a red rocket', seed: i, steps }, { platform: 'bench', userId: `u${i}` })));
+    }
+    h.enable();
+    const ends = ids.map((id) => waitForJob(engine, id));
+    // Phase 2, while the first jobs still wait: submit latency at queue depth ~`jobs`. Each probe job is
+    // cancelled right after (it is still queued) to keep the depth; probes arrive one per event-loop turn.
+    const lat: number[] = [];
+    let depthSeen = 0;
+    for (let i = 0; i < samples; i++) {
+      await new Promise((res) => setImmediate(res));
+      const s = performance.now();
+      const r = await engine.submit({ technique: 'imagine', prompt: 'a blue cat', seed: i, steps }, { platform: 'bench', userId: 'probe' });
+      lat.push(performance.now() - s);
+      if (!r.ok) throw new Error(r.message);
+      depthSeen = Math.max(depthSeen, r.position);
+      await engine.cancel(r.jobId, { userId: 'probe', isAdmin: false });
+    }
+    const results = await Promise.all(ends);
+    const elapsed = performance.now() - t0;
+    h.disable();
+    const failed = results.filter((r) => r.type !== 'done').length;
+    const modelMs = results.reduce((s, r) => s + (r.type === 'done' ? r.result.timings.modelMs : 0), 0);
+    lat.sort((a, b) => a - b);
+    const cpu = os.cpus();
+    const info = engine.health();
+    console.log(`engine bench: ${cpu[0]?.model ?? 'cpu'} x${cpu.length}, node ${process.version}, model ${info.model} on ${info.device}, ${steps} steps`);
+    console.log(`jobs: ${jobs} back to back in ${(elapsed / 1000).toFixed(2)} s -> ${((jobs * 60_000) / elapsed).toFixed(1)} jobs/min (${(elapsed / jobs).toFixed(0)} ms/job, model ${(modelMs / jobs).toFixed(0)} ms/job)${failed ? `, ${failed} FAILED` : ''}`);
+    console.log(
+      `submit -> job id, ${lat.length} submits at queue depth up to ${depthSeen}: p50 ${quantile(lat, 0.5).toFixed(2)} ms, p99 ${quantile(lat, 0.99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms (target p99 < 20 ms)`,
+    );
+    console.log(
+      `main thread event loop delay while jobs ran (probes included): max ${(h.max / 1e6).toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, mean ${(h.mean / 1e6).toFixed(1)} ms (target max < 50 ms)`,
+    );
+  } finally {
+    await engine.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,186 @@
+// `npm run bench -- pipeline [--model NAME|PATH] [--runs N]`: timings of a 33-step CFG generation.
+// Runs it through the shared executor and prints total time, the sum of session.run time, the
+// overhead share, and batched CFG (one batch-2 UNet call per step) against unbatched (two batch-1
+// calls per step).
+//
+// Threads and device come from the environment as for the bot (INTRA_OP_THREADS, DEVICE, ...).
+// Figures only: nothing is asserted.
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { modelsDirOf, resolveModel } from '../src/adapters/cli/models.ts';
+import { loadConfig, type Config } from '../src/config.ts';
+import type { Denoiser } from '../src/diffusion/types.ts';
+import { executeJob, type ExecuteContext } from '../src/engine/execute.ts';
+import { parseJobSpec, type JobSpec } from '../src/engine/spec.ts';
+import { loadModel, type LoadedModel } from '../src/runtime/index.ts';
+
+const STEPS = 33;
+const GUIDANCE = 7;
+const PROMPT = 'a red rocket';
+
+/** Counts of UNet calls made through a denoiser. */
+interface CallStats {
+  calls: number;
+  requests: number;
+}
+
+/** The denoiser with each call counted. */
+function counted(d: Denoiser, stats: CallStats): Denoiser {
+  return (t, batch, signal) => {
+    stats.calls++;
+    stats.requests += batch.length;
+    return d(t, batch, signal);
+  };
+}
+
+/** The denoiser with every request of a batch sent as its own call (unbatched CFG: cond and uncond separately). */
+export function unbatched(d: Denoiser): Denoiser {
+  return async (t, batch, signal) => {
+    const out = [];
+    for (const r of batch) out.push(...(await d(t, [r], signal)));
+    return out;
+  };
+}
+
+interface Timing {
+  totalMs: number;
+  runMs: number;
+  perStepMs: number;
+  calls: number;
+  requests: number;
+}
+
+async function generate(
+  model: LoadedModel,
+  spec: JobSpec,
+  split: boolean,
+  frameEvery: number,
+): Promise<Timing> {
+  const stats: CallStats = { calls: 0, requests: 0 };
+  const calls = counted(model.denoiser, stats);
+  const ctx: ExecuteContext = {
+    model: { ...model, denoiser: split ? unbatched(calls) : calls },
+    loadImage: () => Promise.reject(new Error('no images in this bench')),
+    loadMask: () => Promise.reject(new Error('no images in this bench')),
+  };
+  const r = await executeJob(spec, ctx, { frameEvery });
+  return {
+    totalMs: r.timings.totalMs,
+    runMs: r.timings.modelMs,
+    perStepMs: r.timings.perStepMs,
+    calls: stats.calls,
+    requests: stats.requests,
+  };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const ms = (v: number): string => `${v.toFixed(1).padStart(9)} ms`;
+
+function summarize(label: string, runs: Timing[]): { total: number; run: number } {
+  const total = median(runs.map((r) => r.totalMs));
+  const run = median(runs.map((r) => r.runMs));
+  const min = (k: keyof Timing) => Math.min(...runs.map((r) => r[k]));
+  const { calls, requests } = runs[0];
+  console.log(`  ${label}: ${calls} UNet calls of batch ${requests / calls} (${requests} evaluations)`);
+  console.log(`    total         ${ms(total)}   (min ${min('totalMs').toFixed(1)})`);
+  console.log(`    session.run   ${ms(run)}   (min ${min('runMs').toFixed(1)})`);
+  console.log(
+    `    overhead      ${(((total - run) / total) * 100).toFixed(1).padStart(9)} %    (total - session.run) / total`,
+  );
+  console.log(`    per step      ${ms(median(runs.map((r) => r.perStepMs)))}`);
+  return { total, run };
+}
+
+function ortVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    return (require('onnxruntime-node/package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function threadsText(config: Config): string {
+  return config.intraOpThreads > 0
+    ? String(config.intraOpThreads)
+    : 'onnxruntime default (one per physical core)';
+}
+
+/** Run the pipeline benchmark: warm up once per variant, then time `runs` batched and unbatched generations alternately. */
+export async function main(args: string[] = []): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { model: { type: 'string' }, runs: { type: 'string' } },
+    strict: true,
+  });
+  const runs = values.runs === undefined ? 5 : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`--runs must be a whole number of at least 1 (got '${values.runs}')`);
+  const config = loadConfig(process.env);
+  const modelsDir = modelsDirOf(config, process.env);
+  const dir = resolveModel(values.model ?? config.model, modelsDir);
+
+  const loadStart = performance.now();
+  const model = await loadModel(dir, {
+    modelsDir,
+    device: config.device,
+    deviceId: config.cudaDeviceId,
+    fallbackToCpu: config.cpuFallback,
+    ...(config.intraOpThreads > 0 ? { intraOpThreads: config.intraOpThreads } : {}),
+  });
+  const loadMs = performance.now() - loadStart;
+  try {
+    const parsed = parseJobSpec({
+      technique: 'imagine',
+      prompt: PROMPT,
+      seed: 1,
+      steps: STEPS,
+      guidance: GUIDANCE,
+    });
+    if (!parsed.ok) throw new Error(parsed.message);
+    const spec = parsed.spec;
+    const warm = { ...spec, steps: 3 };
+    const cpus = os.cpus();
+    const s = model.sampleShape;
+
+    console.log('pipeline benchmark');
+    console.log(
+      `  machine      ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores (os.cpus), ${os.platform()} ${os.arch()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`,
+    );
+    console.log(
+      `  onnxruntime  onnxruntime-node ${ortVersion()}, device ${model.device ?? 'cpu'}, intra-op threads: ${threadsText(config)}`,
+    );
+    console.log(
+      `  model        ${model.name} (${dir}), sample ${s.channels}x${s.height}x${s.width}, loaded in ${loadMs.toFixed(0)} ms`,
+    );
+    console.log(
+      `  job          imagine "${PROMPT}", ${STEPS} steps, CFG ${GUIDANCE} (cond + uncond each step), seed 1, a trajectory frame every ${config.frameEvery} step(s)`,
+    );
+    console.log(
+      `  runs         ${runs} of each variant, alternating, after one warm-up of each; medians shown`,
+    );
+
+    await generate(model, warm, false, config.frameEvery);
+    await generate(model, warm, true, config.frameEvery);
+    const batched: Timing[] = [];
+    const split: Timing[] = [];
+    for (let i = 0; i < runs; i++) {
+      batched.push(await generate(model, spec, false, config.frameEvery));
+      split.push(await generate(model, spec, true, config.frameEvery));
+    }
+    console.log('');
+    const b = summarize('batched CFG', batched);
+    const u = summarize('unbatched CFG', split);
+    console.log('');
+    console.log(
+      `  batched CFG speedup: ${(u.total / b.total).toFixed(2)}x on total time, ${(u.run / b.run).toFixed(2)}x on session.run time`,
+    );
+  } finally {
+    await model.dispose();
+  }
+}
