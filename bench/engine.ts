@@ -36,7 +36,9 @@ export async function main(args: string[] = []): Promise<void> {
   const samples = arg(args, 'samples', 500);
   const base = loadConfig(process.env);
   let model = arg(args, 'model', base.model);
-  const installed = listModels(base.modelsDir).filter((m) => !m.error).map((m) => m.name);
+  const installed = listModels(base.modelsDir)
+    .filter((m) => !m.error)
+    .map((m) => m.name);
   if (!installed.includes(model) && !path.isAbsolute(model)) {
     console.log(`model "${model}" is not installed in ${base.modelsDir}; using test-tiny`);
     model = 'test-tiny';
@@ -54,7 +56,12 @@ export async function main(args: string[] = []): Promise<void> {
   await engine.start();
   try {
     // Warm-up: load the model and run one job, not counted.
-    const warm = accepted(await engine.submit({ technique: 'imagine', prompt: 'warm up', seed: 1, steps }, { platform: 'bench', userId: 'warm' }));
+    const warm = accepted(
+      await engine.submit(
+        { technique: 'imagine', prompt: 'warm up', seed: 1, steps },
+        { platform: 'bench', userId: 'warm' },
+      ),
+    );
     const w = await waitForJob(engine, warm);
     if (w.type !== 'done') throw new Error(`warm-up job ${w.type}: ${'message' in w ? w.message : ''}`);
 
@@ -63,7 +70,14 @@ export async function main(args: string[] = []): Promise<void> {
     const t0 = performance.now();
     const ids: string[] = [];
     for (let i = 0; i < jobs; i++) {
-      ids.push(accepted(await engine.submit({ technique: 'imagine', prompt: 'a red rocket', seed: i, steps }, { platform: 'bench', userId: `u${i}` })));
+      ids.push(
+        accepted(
+          await engine.submit(
+            { technique: 'imagine', prompt: 'a red rocket', seed: i, steps },
+            { platform: 'bench', userId: `u${i}` },
+          ),
+        ),
+      );
     }
     h.enable();
     const ends = ids.map((id) => waitForJob(engine, id));
@@ -74,7 +88,10 @@ export async function main(args: string[] = []): Promise<void> {
     for (let i = 0; i < samples; i++) {
       await new Promise((res) => setImmediate(res));
       const s = performance.now();
-      const r = await engine.submit({ technique: 'imagine', prompt: 'a blue cat', seed: i, steps }, { platform: 'bench', userId: 'probe' });
+      const r = await engine.submit(
+        { technique: 'imagine', prompt: 'a blue cat', seed: i, steps },
+        { platform: 'bench', userId: 'probe' },
+      );
       lat.push(performance.now() - s);
       if (!r.ok) throw new Error(r.message);
       depthSeen = Math.max(depthSeen, r.position);
@@ -88,8 +105,12 @@ export async function main(args: string[] = []): Promise<void> {
     lat.sort((a, b) => a - b);
     const cpu = os.cpus();
     const info = engine.health();
-    console.log(`engine bench: ${cpu[0]?.model ?? 'cpu'} x${cpu.length}, node ${process.version}, model ${info.model} on ${info.device}, ${steps} steps`);
-    console.log(`jobs: ${jobs} back to back in ${(elapsed / 1000).toFixed(2)} s -> ${((jobs * 60_000) / elapsed).toFixed(1)} jobs/min (${(elapsed / jobs).toFixed(0)} ms/job, model ${(modelMs / jobs).toFixed(0)} ms/job)${failed ? `, ${failed} FAILED` : ''}`);
+    console.log(
+      `engine bench: ${cpu[0]?.model ?? 'cpu'} x${cpu.length}, node ${process.version}, model ${info.model} on ${info.device}, ${steps} steps`,
+    );
+    console.log(
+      `jobs: ${jobs} back to back in ${(elapsed / 1000).toFixed(2)} s -> ${((jobs * 60_000) / elapsed).toFixed(1)} jobs/min (${(elapsed / jobs).toFixed(0)} ms/job, model ${(modelMs / jobs).toFixed(0)} ms/job)${failed ? `, ${failed} FAILED` : ''}`,
+    );
     console.log(
       `submit -> job id, ${lat.length} submits at queue depth up to ${depthSeen}: p50 ${quantile(lat, 0.5).toFixed(2)} ms, p99 ${quantile(lat, 0.99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms (target p99 < 20 ms)`,
     );

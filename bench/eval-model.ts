@@ -43,7 +43,8 @@ interface Dataset {
   heldOutLabels: string[];
 }
 
-const baseEmoji = (e: string) => e.replace(/[\u{1F3FB}-\u{1F3FF}\uFE0F\uFE0E]/gu, '');
+/** An emoji without skin-tone modifiers and variation selectors. */
+const baseEmoji = (e: string) => e.replace(/\u{1F3FB}|\u{1F3FC}|\u{1F3FD}|\u{1F3FE}|\u{1F3FF}|\uFE0F|\uFE0E/gu, '');
 
 async function feature(rgb: Uint8Array, size: number): Promise<Float32Array> {
   const small = await sharp(rgb, { raw: { width: size, height: size, channels: 3 } })
@@ -142,7 +143,10 @@ async function main(argv: string[]) {
       }
       let pair = 0;
       let pairs = 0;
-      for (let i = 0; i < feats.length; i++) for (let j = i + 1; j < feats.length; j++) (pair += dist(feats[i], feats[j])), pairs++;
+      for (let i = 0; i < feats.length; i++) for (let j = i + 1; j < feats.length; j++) {
+          pair += dist(feats[i], feats[j]);
+          pairs++;
+        }
       const diversity = pairs ? pair / pairs / refDist : 0;
       divSum += diversity;
       rows.push(row);

@@ -11,7 +11,8 @@ import * as model from './model.ts';
 import * as noise from './noise.ts';
 import * as queue from './queue.ts';
 import * as sketch from './sketch.ts';
-import type { Command } from './types.ts';
+import { coerceOptions, parseTextArgs, splitCommandLine, type TextArgsResult } from './text-args.ts';
+import type { Command, CommandContext, CommandOptions, CommandReply } from './types.ts';
 
 export type * from './types.ts';
 
@@ -27,15 +28,31 @@ export function getCommand(name: string): Command | undefined {
 }
 
 /** Runs a command; an unexpected error becomes a refusal saying so (adapters stay up). */
-export async function runCommand(command: Command, ctx: import('./types.ts').CommandContext): Promise<import('./types.ts').CommandReply> {
+export async function runCommand(command: Command, ctx: CommandContext): Promise<CommandReply> {
   try {
     return await command.execute(ctx);
-  } catch (err) {
-    return { kind: 'refusal', message: `Something went wrong running /${command.spec.name}: ${(err as Error).message}` };
+  } catch {
+    return { kind: 'refusal', message: `Something went wrong running /${command.spec.name}; please try again.` };
   }
 }
 
-export { parseTextCommand, parseTextArgs, splitCommandLine, type TextArgsResult } from './text-args.ts';
-export { buildCaption, type CaptionOptions } from './caption.ts';
+/** A parsed text command line: the command and its options, or one message for the user. */
+export type TextCommandResult =
+  | { ok: true; command: Command; options: CommandOptions; missingImages: string[] }
+  | { ok: false; error: string };
+
+/** Parses a whole line such as "/imagine a rocket ship --seed 3" (see text-args.ts for the syntax). */
+export function parseTextCommand(line: string): TextCommandResult {
+  const split = splitCommandLine(line);
+  if (!split) return { ok: false, error: 'Write a command such as /imagine a rocket ship (see /help).' };
+  const command = getCommand(split.name);
+  if (!command) return { ok: false, error: `There is no command /${split.name}. Try /help.` };
+  const parsed = parseTextArgs(split.rest, command.spec);
+  if (!parsed.ok) return parsed;
+  return { ok: true, command, options: parsed.options, missingImages: parsed.missingImages };
+}
+
+export { coerceOptions, parseTextArgs, splitCommandLine, type TextArgsResult };
+export { buildCaption, captionParts, type CaptionOptions, type CaptionParts, type CaptionStyle } from './caption.ts';
 export { noPing, quoteUserText, formatDuration, progressBar, queuedText } from './format.ts';
 export { usage, helpText } from './help.ts';

@@ -98,7 +98,9 @@ export function parseTextArgs(text: string, spec: CommandSpec): TextArgsResult {
     if (o.type === 'image') return { ok: false, error: `${o.name} is an image: attach a file instead of typing it.` };
     i++;
     if (marker.inline !== undefined) {
-      raw[o.name] = marker.inline;
+      const words = [marker.inline];
+      if (o.type === 'string' && !o.choices) while (i < tokens.length && !optionMarker(spec, tokens[i])) words.push(tokens[i++].value);
+      raw[o.name] = words.join(' ');
       continue;
     }
     if (o.type === 'boolean') {

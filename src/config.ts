@@ -49,6 +49,10 @@ export interface Config {
   queueMax: number;
   userMaxPending: number;
   maxSteps: number;
+  /** Largest accepted upload, in bytes. */
+  uploadMaxBytes: number;
+  /** Largest accepted upload, in pixels (width x height, read from the header before decoding). */
+  uploadMaxPixels: number;
   jobTimeoutMs: number;
   gifMaxBytes: number;
   /** A trajectory frame every k steps. */
@@ -116,6 +120,8 @@ const ENV = z.object({
   QUEUE_MAX: int(50, 1, 100_000),
   USER_MAX_PENDING: int(2, 1, 1000),
   MAX_STEPS: int(100, 1, 1000),
+  UPLOAD_MAX_BYTES: int(10 * 1024 * 1024, 1024),
+  UPLOAD_MAX_PIXELS: int(25_000_000, 64),
   JOB_TIMEOUT_MS: int(600_000, 1000),
   GIF_MAX_BYTES: int(8 * 1024 * 1024, 16 * 1024),
   FRAME_EVERY: int(1, 1, 1000),
@@ -128,7 +134,9 @@ const ENV = z.object({
   METRICS_PORT: int(9464, 0, 65535),
   METRICS_HOST: str('127.0.0.1'),
   LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be a pino level (info, debug, ...)' })
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be a pino level (info, debug, ...)',
+    })
     .default('info'),
   ADMIN_USER_IDS: list(),
   DISCORD_TOKEN: secret(),
@@ -149,8 +157,17 @@ const ENV = z.object({
   PLAYGROUND_TOKEN: secret(),
 });
 
+/** Every setting name loadConfig reads. */
+export const SETTING_NAMES: readonly string[] = Object.keys(ENV.shape);
+
 /** Names of the settings that hold secrets; their values never appear in logs. */
-export const SECRET_SETTINGS = ['DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'PLAYGROUND_TOKEN'] as const;
+export const SECRET_SETTINGS = [
+  'DISCORD_TOKEN',
+  'SLACK_BOT_TOKEN',
+  'SLACK_APP_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'PLAYGROUND_TOKEN',
+] as const;
 
 /** Parses the environment into a typed Config (empty values count as unset); throws ConfigError naming each bad setting. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -188,7 +205,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     ['botToken', 'appToken', 'signingSecret'],
   );
-  const playground = redactable<PlaygroundConfig>({ host: e.PLAYGROUND_HOST, port: e.PLAYGROUND_PORT, token: e.PLAYGROUND_TOKEN }, ['token']);
+  const playground = redactable<PlaygroundConfig>(
+    { host: e.PLAYGROUND_HOST, port: e.PLAYGROUND_PORT, token: e.PLAYGROUND_TOKEN },
+    ['token'],
+  );
   const config: Config = {
     dataDir: path.resolve(e.DATA_DIR),
     model: e.MODEL,
@@ -200,6 +220,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queueMax: e.QUEUE_MAX,
     userMaxPending: e.USER_MAX_PENDING,
     maxSteps: e.MAX_STEPS,
+    uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    uploadMaxPixels: e.UPLOAD_MAX_PIXELS,
     jobTimeoutMs: e.JOB_TIMEOUT_MS,
     gifMaxBytes: e.GIF_MAX_BYTES,
     frameEvery: e.FRAME_EVERY,
@@ -242,7 +264,8 @@ function redactable<T extends object>(obj: T, secrets: (keyof T)[]): T {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(obj)) {
       if (secrets.includes(k as keyof T)) out[k] = v === undefined ? undefined : REDACTED;
-      else if (v && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') out[k] = (v as { toJSON(): unknown }).toJSON();
+      else if (v && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function')
+        out[k] = (v as { toJSON(): unknown }).toJSON();
       else out[k] = v;
     }
     return out;

@@ -165,7 +165,13 @@ export type JobEvent =
       preview?: Buffer;
     }
   | { type: 'done'; jobId: string; owner: JobOwner; result: JobResult }
-  | { type: 'failed'; jobId: string; owner: JobOwner; message: string; /** true when the job failed because of a restart. */ recovered?: boolean }
+  | {
+      type: 'failed';
+      jobId: string;
+      owner: JobOwner;
+      message: string;
+      /** true when the job failed because of a restart. */ recovered?: boolean;
+    }
   | { type: 'cancelled'; jobId: string; owner: JobOwner; by: string | null };
 
 export type JobEventListener = (event: JobEvent) => void;
@@ -238,7 +244,11 @@ export interface Engine {
 export type TerminalEvent = Extract<JobEvent, { type: 'done' | 'failed' | 'cancelled' }>;
 
 /** Resolves with a job's terminal event (done, failed or cancelled); `onEvent` sees every event before it. */
-export function waitForJob(engine: Pick<Engine, 'subscribe'>, jobId: string, onEvent?: JobEventListener): Promise<TerminalEvent> {
+export function waitForJob(
+  engine: Pick<Engine, 'subscribe'>,
+  jobId: string,
+  onEvent?: JobEventListener,
+): Promise<TerminalEvent> {
   return new Promise((resolve) => {
     let off: (() => void) | null = null;
     let settled = false;

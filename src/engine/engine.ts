@@ -30,7 +30,13 @@ import { createLogger, type Logger } from './logger.ts';
 import { createEngineMetrics, type EngineMetrics } from './metrics.ts';
 import { dbFile, resultDir, uploadFile } from './paths.ts';
 import { DeviceQueue } from './queue.ts';
-import { DEFAULT_SPEC_LIMITS, parseJobSpec, regenerate as regenerateSpec, type JobSpec, type SpecLimits } from './spec.ts';
+import {
+  DEFAULT_SPEC_LIMITS,
+  parseJobSpec,
+  regenerate as regenerateSpec,
+  type JobSpec,
+  type SpecLimits,
+} from './spec.ts';
 import { JobStore, type StoredJob } from './store.ts';
 import { InferenceWorker, RunFailure, type RunHandle } from './worker.ts';
 import type { RunOptions } from './worker-protocol.ts';
@@ -48,7 +54,7 @@ export interface EngineOptions {
   logger?: Logger;
   /** Collect Node's default process metrics too (default true). */
   defaultMetrics?: boolean;
-  /** Upload decode limits (bytes, pixels). */
+  /** Upload decode limits (bytes, pixels); default UPLOAD_MAX_BYTES / UPLOAD_MAX_PIXELS. */
   uploadLimits?: { maxBytes?: number; maxPixels?: number };
   /** Grace time for a running job to stop after cancel or time limit before the worker is terminated (default 15 s). */
   abortGraceMs?: number;
@@ -137,14 +143,17 @@ export class LocalEngine implements Engine {
       preload: true,
     });
     this.worker.on('ready', (info: { model: string | null; device: string | null; error?: string }) => {
-      if (info.error) this.log.error({ model: config.model, err: info.error }, 'default model failed to load');
+      if (info.error)
+        this.log.error({ model: config.model, err: info.error }, 'default model failed to load');
       else this.log.info({ model: info.model, device: info.device }, 'inference worker ready');
     });
     this.worker.on('restart', () => {
       this.metrics.workerRestarts.inc();
       this.log.warn('inference worker restarted');
     });
-    this.worker.on('thread-error', (err: Error) => this.log.error({ err: err.message }, 'inference worker error'));
+    this.worker.on('thread-error', (err: Error) =>
+      this.log.error({ err: err.message }, 'inference worker error'),
+    );
   }
 
   /** Starts the worker, recovers the jobs a previous run left queued or running, and schedules retention pruning. */
@@ -169,7 +178,10 @@ export class LocalEngine implements Engine {
     if (!parsed.ok) return refusal('invalid_spec', parsed.message);
     const spec = parsed.spec;
     if (spec.model && !this.knownModel(spec.model)) {
-      return refusal('invalid_spec', `I don't have a model called "${spec.model}". Installed: ${[...this.modelList()].join(', ') || 'none'}.`);
+      return refusal(
+        'invalid_spec',
+        `I don't have a model called "${spec.model}". Installed: ${[...this.modelList()].join(', ') || 'none'}.`,
+      );
     }
     for (const [field, ref] of [
       ['image', spec.image],
@@ -181,7 +193,10 @@ export class LocalEngine implements Engine {
     }
     const pending = this.active.size;
     if (pending >= this.config.queueMax) {
-      return refusal('queue_full', `The queue is full (${this.config.queueMax} jobs); try again in a few minutes.`);
+      return refusal(
+        'queue_full',
+        `The queue is full (${this.config.queueMax} jobs); try again in a few minutes.`,
+      );
     }
     const userKey = `${owner.platform}:${owner.userId}`;
     const mine = this.perUser.get(userKey) ?? 0;
@@ -194,13 +209,22 @@ export class LocalEngine implements Engine {
     }
     const jobId = newJobId();
     const createdAt = Date.now();
-    this.store.insert({ jobId, spec, owner: cleanOwner(owner), parentId: options.parentId ?? null, createdAt });
+    this.store.insert({
+      jobId,
+      spec,
+      owner: cleanOwner(owner),
+      parentId: options.parentId ?? null,
+      createdAt,
+    });
     const a = this.track(jobId, spec, cleanOwner(owner), createdAt);
     const position = this.positionOf(jobId, true);
     const estimatedWaitMs = this.waitFor(position);
     this.emit({ type: 'queued', jobId, owner: a.owner, position, estimatedWaitMs });
     this.queue.add(a);
-    this.log.info({ jobId, technique: spec.technique, platform: owner.platform, parentId: options.parentId }, 'job queued');
+    this.log.info(
+      { jobId, technique: spec.technique, platform: owner.platform, parentId: options.parentId },
+      'job queued',
+    );
     return { ok: true, jobId, position, estimatedWaitMs, spec };
   }
 
@@ -216,9 +240,15 @@ export class LocalEngine implements Engine {
     if (!a && !job) return refusal('not_found', `I can't find job ${jobId}.`);
     const owner = a ? a.owner : job!.owner;
     const isAdmin = by.isAdmin || this.config.adminUserIds.includes(by.userId);
-    const isOwner = owner.userId === by.userId && (by.platform === undefined || by.platform === owner.platform);
-    if (!isOwner && !isAdmin) return refusal('forbidden', 'Only the person who asked for that job (or an admin) can cancel it.');
-    if (!a) return refusal('not_cancellable', `Job ${jobId} already ${job!.status === 'done' ? 'finished' : job!.status}.`);
+    const isOwner =
+      owner.userId === by.userId && (by.platform === undefined || by.platform === owner.platform);
+    if (!isOwner && !isAdmin)
+      return refusal('forbidden', 'Only the person who asked for that job (or an admin) can cancel it.');
+    if (!a)
+      return refusal(
+        'not_cancellable',
+        `Job ${jobId} already ${job!.status === 'done' ? 'finished' : job!.status}.`,
+      );
 
     if (this.queue.remove(jobId)) {
       this.finishJob(a, 'cancelled', { by: by.userId });
@@ -247,9 +277,13 @@ export class LocalEngine implements Engine {
   async resultFiles(jobId: string): Promise<ResultFiles | EngineRefusal> {
     const job = this.store.get(jobId);
     if (!job) return refusal('not_found', `I can't find job ${jobId}.`);
-    if (job.status !== 'done' || !job.result) return refusal('no_result', `Job ${jobId} has no result (it is ${job.status}).`);
+    if (job.status !== 'done' || !job.result)
+      return refusal('no_result', `Job ${jobId} has no result (it is ${job.status}).`);
     if (job.pruned || !existsSync(job.result.files.png)) {
-      return refusal('no_result', `The images of job ${jobId} were deleted after ${this.config.retentionDays} days; regenerate it to get a new one.`);
+      return refusal(
+        'no_result',
+        `The images of job ${jobId} were deleted after ${this.config.retentionDays} days; regenerate it to get a new one.`,
+      );
     }
     return job.result.files;
   }
@@ -263,6 +297,11 @@ export class LocalEngine implements Engine {
       for (const e of [h.queued, h.started, h.progress, h.preview, h.terminal]) {
         if (e) safeCall(listener, e, this.log);
       }
+    } else if (!this.active.has(jobId)) {
+      // An older finished job: replay its end from the store.
+      const job = this.store.get(jobId);
+      const end = job ? terminalEvent(job) : null;
+      if (end) safeCall(listener, end, this.log);
     }
     return () => {
       set.delete(listener);
@@ -278,7 +317,16 @@ export class LocalEngine implements Engine {
   async listQueue(): Promise<QueueEntry[]> {
     const out: QueueEntry[] = [];
     const r = this.queue.running;
-    if (r) out.push({ jobId: r.jobId, owner: r.owner, technique: r.spec.technique, status: 'running', position: 0, createdAt: r.createdAt, estimatedWaitMs: 0 });
+    if (r)
+      out.push({
+        jobId: r.jobId,
+        owner: r.owner,
+        technique: r.spec.technique,
+        status: 'running',
+        position: 0,
+        createdAt: r.createdAt,
+        estimatedWaitMs: 0,
+      });
     for (const w of this.queue.waitingItems()) {
       const position = this.positionOf(w.jobId);
       out.push({
@@ -297,7 +345,13 @@ export class LocalEngine implements Engine {
   async storeUpload(bytes: Uint8Array): Promise<StoredUpload | EngineRefusal> {
     let decoded;
     try {
-      decoded = await decodeImage(bytes, this.options.uploadLimits ?? {});
+      decoded = await decodeImage(
+        bytes,
+        this.options.uploadLimits ?? {
+          maxBytes: this.config.uploadMaxBytes,
+          maxPixels: this.config.uploadMaxPixels,
+        },
+      );
     } catch (err) {
       if (isImageInputError(err)) return refusal('bad_image', err.message);
       throw err;
@@ -311,7 +365,14 @@ export class LocalEngine implements Engine {
       await rename(tmp, file);
     }
     const hasAlpha = decoded.alpha !== undefined;
-    this.store.putUpload({ ref, width: decoded.width, height: decoded.height, hasAlpha, bytes: bytes.length, createdAt: Date.now() });
+    this.store.putUpload({
+      ref,
+      width: decoded.width,
+      height: decoded.height,
+      hasAlpha,
+      bytes: bytes.length,
+      createdAt: Date.now(),
+    });
     return { ok: true, ref, width: decoded.width, height: decoded.height, hasAlpha };
   }
 
@@ -334,7 +395,10 @@ export class LocalEngine implements Engine {
     const r = this.queue.running;
     if (r) {
       r.stop ??= { kind: 'shutdown', by: null };
-      r.handle?.abort('The bot shut down while this job was running; it will run again after the restart.', 5000);
+      r.handle?.abort(
+        'The bot shut down while this job was running; it will run again after the restart.',
+        5000,
+      );
       await r.finished;
     }
     await this.worker.close();
@@ -347,7 +411,19 @@ export class LocalEngine implements Engine {
   private track(jobId: string, spec: JobSpec, owner: JobOwner, createdAt: number): Active {
     let finish!: () => void;
     const finished = new Promise<void>((r) => (finish = r));
-    const a: Active = { jobId, spec, owner, createdAt, startedAt: null, step: 0, total: 0, handle: null, stop: null, finished, finish };
+    const a: Active = {
+      jobId,
+      spec,
+      owner,
+      createdAt,
+      startedAt: null,
+      step: 0,
+      total: 0,
+      handle: null,
+      stop: null,
+      finished,
+      finish,
+    };
     this.active.set(jobId, a);
     const key = `${owner.platform}:${owner.userId}`;
     this.perUser.set(key, (this.perUser.get(key) ?? 0) + 1);
@@ -394,13 +470,19 @@ export class LocalEngine implements Engine {
 
   /** Expected run time of a spec: steps x a moving average of ms per step for its technique (or any technique). */
   private estimate(spec: JobSpec): number {
-    const steps = spec.technique === 'noise' ? 1 : Math.max(1, spec.technique === 'sketch' ? spec.steps - (spec.noiseLevel ?? 0) : spec.steps);
+    const steps =
+      spec.technique === 'noise'
+        ? 1
+        : Math.max(1, spec.technique === 'sketch' ? spec.steps - (spec.noiseLevel ?? 0) : spec.steps);
     const per = this.msPerStep.get(spec.technique) ?? this.msPerStep.get('*') ?? DEFAULT_MS_PER_STEP;
     return steps * per;
   }
 
   private learn(spec: JobSpec, ms: number): void {
-    const steps = spec.technique === 'noise' ? 1 : Math.max(1, spec.technique === 'sketch' ? spec.steps - (spec.noiseLevel ?? 0) : spec.steps);
+    const steps =
+      spec.technique === 'noise'
+        ? 1
+        : Math.max(1, spec.technique === 'sketch' ? spec.steps - (spec.noiseLevel ?? 0) : spec.steps);
     const per = ms / steps;
     for (const k of [spec.technique, '*']) {
       const old = this.msPerStep.get(k);
@@ -412,7 +494,13 @@ export class LocalEngine implements Engine {
   private announcePositions(): void {
     for (const w of this.queue.waitingItems()) {
       const position = this.positionOf(w.jobId);
-      this.emit({ type: 'queued', jobId: w.jobId, owner: w.owner, position, estimatedWaitMs: this.waitFor(position) });
+      this.emit({
+        type: 'queued',
+        jobId: w.jobId,
+        owner: w.owner,
+        position,
+        estimatedWaitMs: this.waitFor(position),
+      });
     }
   }
 
@@ -468,16 +556,24 @@ export class LocalEngine implements Engine {
     if (crashAt !== undefined) options.crashAtStep = crashAt;
     const stallAt = this.options.testHooks?.stallAtStep?.(a.spec, a.jobId);
     if (stallAt !== undefined) options.stallAtStep = stallAt;
-    const timer = setTimeout(() => {
-      a.stop ??= { kind: 'timeout', by: null };
-      const limit = formatDuration(this.config.jobTimeoutMs);
-      a.handle?.abort(`This job took longer than the limit of ${limit} and was stopped.`, this.options.abortGraceMs ?? 15_000);
-    }, this.config.jobTimeoutMs);
-    timer.unref();
+    // The time limit counts from the worker's start of the job, so a worker restart or a model load does not eat into it.
+    let timer: NodeJS.Timeout | undefined;
+    const startTimer = () => {
+      timer ??= setTimeout(() => {
+        a.stop ??= { kind: 'timeout', by: null };
+        const limit = formatDuration(this.config.jobTimeoutMs);
+        a.handle?.abort(
+          `This job took longer than the limit of ${limit} and was stopped.`,
+          this.options.abortGraceMs ?? 15_000,
+        );
+      }, this.config.jobTimeoutMs);
+      timer.unref();
+    };
 
     let previewBusy = false;
     try {
       a.handle = this.worker.run(a.jobId, a.spec, options, {
+        onStarted: startTimer,
         onProgress: (step, total) => {
           a.step = step;
           a.total = total;
@@ -486,7 +582,12 @@ export class LocalEngine implements Engine {
         onPreview: (frame, step, total) => {
           if (previewBusy) return;
           previewBusy = true;
-          const up = upscaleForDisplay(frame.rgb, frame.width, frame.height, Math.min(256, this.config.displaySize));
+          const up = upscaleForDisplay(
+            frame.rgb,
+            frame.width,
+            frame.height,
+            Math.min(256, this.config.displaySize),
+          );
           encodePng(up.rgb, up.width, up.height)
             .then((preview) => {
               if (this.active.get(a.jobId) === a && !this.history.get(a.jobId)?.terminal) {
@@ -497,7 +598,11 @@ export class LocalEngine implements Engine {
             .finally(() => (previewBusy = false));
         },
       });
-      if (a.stop) a.handle.abort(a.stop.kind === 'cancel' ? 'Cancelled.' : 'Stopped.', this.options.abortGraceMs ?? 15_000);
+      if (a.stop)
+        a.handle.abort(
+          a.stop.kind === 'cancel' ? 'Cancelled.' : 'Stopped.',
+          this.options.abortGraceMs ?? 15_000,
+        );
       const out = await a.handle.done;
       const finishedAt = Date.now();
       const result: JobResult = {
@@ -528,7 +633,10 @@ export class LocalEngine implements Engine {
       this.finishJob(a, 'done', { result });
       log.info({ ms: finishedAt - startedAt, modelMs: result.timings.modelMs }, 'job done');
     } catch (err) {
-      const f = err instanceof RunFailure ? err : new RunFailure(err instanceof Error ? err.message : String(err), false, false, false);
+      const f =
+        err instanceof RunFailure
+          ? err
+          : new RunFailure(err instanceof Error ? err.message : String(err), false, false, false);
       if (a.stop?.kind === 'cancel') {
         this.finishJob(a, 'cancelled', { by: a.stop.by });
         log.info('job cancelled while running');
@@ -537,8 +645,12 @@ export class LocalEngine implements Engine {
         this.untrack(a);
         log.info('job interrupted by shutdown');
       } else {
-        const reason = a.stop?.kind === 'timeout' ? 'timeout' : f.crashed ? 'crash' : f.userError ? 'input' : 'error';
-        const message = a.stop?.kind === 'timeout' || f.crashed || f.userError ? f.message : `Something went wrong while running this job: ${f.message}`;
+        const reason =
+          a.stop?.kind === 'timeout' ? 'timeout' : f.crashed ? 'crash' : f.userError ? 'input' : 'error';
+        const message =
+          a.stop?.kind === 'timeout' || f.crashed || f.userError
+            ? f.message
+            : `Something went wrong while running this job: ${f.message}`;
         this.finishJob(a, 'failed', { message, reason });
         log.warn({ reason, err: f.message }, 'job failed');
       }
@@ -562,7 +674,13 @@ export class LocalEngine implements Engine {
       this.store.markFailed(a.jobId, d.message ?? 'failed', at);
       this.metrics.failures.inc({ reason: d.reason ?? 'error' });
       this.untrack(a);
-      this.emit({ type: 'failed', jobId: a.jobId, owner: a.owner, message: d.message ?? 'failed', ...(d.recovered ? { recovered: true } : {}) });
+      this.emit({
+        type: 'failed',
+        jobId: a.jobId,
+        owner: a.owner,
+        message: d.message ?? 'failed',
+        ...(d.recovered ? { recovered: true } : {}),
+      });
     } else {
       this.store.markCancelled(a.jobId, d.by ?? null, at);
       this.untrack(a);
@@ -620,7 +738,14 @@ export class LocalEngine implements Engine {
   private modelList(): Set<string> {
     const now = Date.now();
     if (!this.modelNames || now - this.modelNames.at > 30_000) {
-      this.modelNames = { at: now, names: new Set(listModels(this.config.modelsDir).filter((m) => !m.error).map((m) => m.name)) };
+      this.modelNames = {
+        at: now,
+        names: new Set(
+          listModels(this.config.modelsDir)
+            .filter((m) => !m.error)
+            .map((m) => m.name),
+        ),
+      };
     }
     return this.modelNames.names;
   }
@@ -649,6 +774,15 @@ export class LocalEngine implements Engine {
   }
 }
 
+/** The terminal event of a finished stored job, or null while it is queued or running. */
+function terminalEvent(job: StoredJob): JobEvent | null {
+  const base = { jobId: job.jobId, owner: job.owner };
+  if (job.status === 'done' && job.result) return { type: 'done', ...base, result: job.result };
+  if (job.status === 'failed') return { type: 'failed', ...base, message: job.error ?? 'failed' };
+  if (job.status === 'cancelled') return { type: 'cancelled', ...base, by: job.cancelledBy };
+  return null;
+}
+
 /** "1 second", "90 seconds", "10 minutes", "1.5 minutes". */
 function formatDuration(ms: number): string {
   const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
@@ -669,7 +803,10 @@ function safeCall(l: JobEventListener, e: JobEvent, log: Logger): void {
   try {
     l(e);
   } catch (err) {
-    log.error({ jobId: e.jobId, err: err instanceof Error ? err.message : String(err) }, 'job event listener threw');
+    log.error(
+      { jobId: e.jobId, err: err instanceof Error ? err.message : String(err) },
+      'job event listener threw',
+    );
   }
 }
 

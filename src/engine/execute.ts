@@ -88,7 +88,11 @@ export interface ExecuteResult {
 }
 
 /** Turns a job spec into a diffusion run: encodes prompts (CFG uncond = negative or empty prompt), runs the technique's recipe, collects frames. */
-export async function executeJob(spec: JobSpec, ctx: ExecuteContext, hooks: ExecuteHooks = {}): Promise<ExecuteResult> {
+export async function executeJob(
+  spec: JobSpec,
+  ctx: ExecuteContext,
+  hooks: ExecuteHooks = {},
+): Promise<ExecuteResult> {
   const t0 = performance.now();
   const model0 = ctx.model.modelTimeMs();
   const { model } = ctx;
@@ -112,7 +116,8 @@ export async function executeJob(spec: JobSpec, ctx: ExecuteContext, hooks: Exec
     return e;
   };
 
-  const toRgb = async (sampleX: Float32Array): Promise<RgbImage> => tensorToRgb(await model.fromSample(sampleX), img.width, img.height);
+  const toRgb = async (sampleX: Float32Array): Promise<RgbImage> =>
+    tensorToRgb(await model.fromSample(sampleX), img.width, img.height);
 
   const onStep = async (info: StepInfo): Promise<void> => {
     const now = performance.now();
@@ -169,22 +174,42 @@ export async function executeJob(spec: JobSpec, ctx: ExecuteContext, hooks: Exec
       const g = await guidanceFor([spec.prompt]);
       const iStart = spec.noiseLevel ?? 0;
       loopSteps = spec.steps - iStart;
-      finalSample = await sdedit({ ...base(), ...g, cond: c.cond, image: await model.toSample(image), iStart });
+      finalSample = await sdedit({
+        ...base(),
+        ...g,
+        cond: c.cond,
+        image: await model.toSample(image),
+        iStart,
+      });
       break;
     }
     case 'inpaint': {
       const { image, alphaMask } = await input();
       let mask: Float32Array | undefined = spec.mask ? await ctx.loadMask(spec.mask) : alphaMask;
       if (!mask) {
-        throw new ExecuteError('Inpainting needs a mask: attach a mask image (white = repaint) or an image with transparent areas to repaint.');
+        throw new ExecuteError(
+          'Inpainting needs a mask: attach a mask image (white = repaint) or an image with transparent areas to repaint.',
+        );
       }
-      if (!mask.some((m) => m > 0)) throw new ExecuteError('The mask is empty: nothing to repaint (white areas of the mask, or transparent areas of the image, are repainted).');
-      if (mask.every((m) => m > 0)) throw new ExecuteError('The mask covers the whole image: use /imagine instead, or leave some of the image unmasked.');
+      if (!mask.some((m) => m > 0))
+        throw new ExecuteError(
+          'The mask is empty: nothing to repaint (white areas of the mask, or transparent areas of the image, are repainted).',
+        );
+      if (mask.every((m) => m > 0))
+        throw new ExecuteError(
+          'The mask covers the whole image: use /imagine instead, or leave some of the image unmasked.',
+        );
       mask = resizeMaskNearest(mask, img.width, img.height, shape.width, shape.height);
       const c = await encode('prompt', spec.prompt);
       const g = await guidanceFor([spec.prompt]);
       loopSteps = spec.steps;
-      finalSample = await inpaint({ ...base(), ...g, cond: c.cond, image: await model.toSample(image), mask });
+      finalSample = await inpaint({
+        ...base(),
+        ...g,
+        cond: c.cond,
+        image: await model.toSample(image),
+        mask,
+      });
       break;
     }
     case 'anagram': {
@@ -192,7 +217,13 @@ export async function executeJob(spec: JobSpec, ctx: ExecuteContext, hooks: Exec
       const b = await encode('prompt2', spec.prompt2 ?? '');
       const g = await guidanceFor([spec.prompt, spec.prompt2 ?? '']);
       loopSteps = spec.steps;
-      finalSample = await anagram({ ...base(), ...g, upright: a.cond, transformed: b.cond, view: spec.view ?? 'flip' });
+      finalSample = await anagram({
+        ...base(),
+        ...g,
+        upright: a.cond,
+        transformed: b.cond,
+        view: spec.view ?? 'flip',
+      });
       break;
     }
     case 'hybrid': {
@@ -201,7 +232,14 @@ export async function executeJob(spec: JobSpec, ctx: ExecuteContext, hooks: Exec
       const g = await guidanceFor([spec.prompt, spec.prompt2 ?? '']);
       const f = hybridFilterFor(shape.width, spec.hybrid?.kernel ?? 33, spec.hybrid?.sigma ?? 2);
       loopSteps = spec.steps;
-      finalSample = await hybrid({ ...base(), ...g, far: far.cond, near: near.cond, kernelSize: f.size, sigma: f.sigma });
+      finalSample = await hybrid({
+        ...base(),
+        ...g,
+        far: far.cond,
+        near: near.cond,
+        kernelSize: f.size,
+        sigma: f.sigma,
+      });
       break;
     }
     case 'noise': {
@@ -228,13 +266,24 @@ export async function executeJob(spec: JobSpec, ctx: ExecuteContext, hooks: Exec
       const g = needsModel ? await guidanceFor([spec.prompt]) : {};
       const sampleImage = await model.toSample(image);
       const iterSteps = stridedTimesteps(spec.steps, schedule.numTrainTimesteps).filter((s) => s < t).length;
-      grandTotal = methods.reduce((n, m) => n + (m === 'iterative' ? iterSteps : m === 'one-step' ? 1 : 0), 0);
+      grandTotal = methods.reduce(
+        (n, m) => n + (m === 'iterative' ? iterSteps : m === 'one-step' ? 1 : 0),
+        0,
+      );
       loopSteps = methods.includes('iterative') ? iterSteps : 0;
       const shown: RgbImage[] = [tensorToRgb(image, img.width, img.height)];
       let noisyShown = false;
       for (const m of methods) {
         // Each method starts from the same seed, so all of them denoise the same noisy image.
-        const r = await denoise({ ...base(), ...g, rng: createRng(spec.seed), image: sampleImage, t, method: m, cond: c?.cond });
+        const r = await denoise({
+          ...base(),
+          ...g,
+          rng: createRng(spec.seed),
+          image: sampleImage,
+          t,
+          method: m,
+          cond: c?.cond,
+        });
         if (!noisyShown) {
           shown.push(await toRgb(r.noisy));
           noisyShown = true;
@@ -254,7 +303,8 @@ export async function executeJob(spec: JobSpec, ctx: ExecuteContext, hooks: Exec
     }
   }
 
-  if (!finalSample) throw new ExecuteError(`unknown technique ${String((spec as { technique: unknown }).technique)}`);
+  if (!finalSample)
+    throw new ExecuteError(`unknown technique ${String((spec as { technique: unknown }).technique)}`);
   const finalImage = await model.fromSample(finalSample);
   const image = picture ?? tensorToRgb(finalImage, img.width, img.height);
   const totalMs = performance.now() - t0;
@@ -285,7 +335,9 @@ export class ExecuteError extends Error {
 function checkTimesteps(ts: readonly number[], schedule: Schedule): void {
   for (const t of ts) {
     if (!Number.isInteger(t) || t < 1 || t >= schedule.numTrainTimesteps) {
-      throw new ExecuteError(`t must be between 1 and ${schedule.numTrainTimesteps - 1} for this model (got ${t}).`);
+      throw new ExecuteError(
+        `t must be between 1 and ${schedule.numTrainTimesteps - 1} for this model (got ${t}).`,
+      );
     }
   }
 }

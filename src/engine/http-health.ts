@@ -14,7 +14,12 @@ export interface HealthServer {
 }
 
 /** Starts /healthz and /metrics on host:port (port 0 = any free port). */
-export async function startHealthServer(opts: { host: string; port: number; health: () => EngineHealth; registry: Registry }): Promise<HealthServer> {
+export async function startHealthServer(opts: {
+  host: string;
+  port: number;
+  health: () => EngineHealth;
+  registry: Registry;
+}): Promise<HealthServer> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -29,7 +34,8 @@ export async function startHealthServer(opts: { host: string; port: number; heal
     if (url.pathname === '/metrics') {
       opts.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': opts.registry.contentType }).end(text),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(err)}`),
+        (err: unknown) =>
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(err)}`),
       );
       return;
     }

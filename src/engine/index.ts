@@ -16,7 +16,16 @@ export {
   type SpecParseResult,
 } from './spec.ts';
 export { createEngine, LocalEngine, newJobId, type EngineOptions, type EngineTestHooks } from './engine.ts';
-export { executeJob, ExecuteError, type ExecuteContext, type ExecuteHooks, type ExecuteResult, type ExecuteTimings, type InputImage, type StepProgress } from './execute.ts';
+export {
+  executeJob,
+  ExecuteError,
+  type ExecuteContext,
+  type ExecuteHooks,
+  type ExecuteResult,
+  type ExecuteTimings,
+  type InputImage,
+  type StepProgress,
+} from './execute.ts';
 export { startHealthServer, type HealthServer } from './http-health.ts';
 export { createLogger, REDACT_PATHS, type Logger } from './logger.ts';
 export { JobStore } from './store.ts';

@@ -26,7 +26,10 @@ export const REDACT_PATHS = [
 
 /** A pino logger at `level` writing JSON lines to stdout (or `destination`), with secret keys redacted. */
 export function createLogger(level: string = 'info', destination?: pino.DestinationStream): Logger {
-  return pino({ level, base: { app: 'diffuse-bot' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
+  return pino(
+    { level, base: { app: 'diffuse-bot' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    destination,
+  );
 }
 
 export type { Logger };

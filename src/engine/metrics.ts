@@ -13,7 +13,10 @@ export interface EngineMetrics {
 }
 
 /** Creates the metrics; `queueLength` and `running` are read at scrape time. */
-export function createEngineMetrics(gauges: { queueLength(): number; running(): number }, withDefaults = true): EngineMetrics {
+export function createEngineMetrics(
+  gauges: { queueLength(): number; running(): number },
+  withDefaults = true,
+): EngineMetrics {
   const registry = new Registry();
   if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'diffuse_' });
   new Gauge({
@@ -34,7 +37,12 @@ export function createEngineMetrics(gauges: { queueLength(): number; running(): 
   });
   return {
     registry,
-    jobs: new Counter({ name: 'diffuse_jobs_total', help: 'Finished jobs by technique and final status.', labelNames: ['technique', 'status'], registers: [registry] }),
+    jobs: new Counter({
+      name: 'diffuse_jobs_total',
+      help: 'Finished jobs by technique and final status.',
+      labelNames: ['technique', 'status'],
+      registers: [registry],
+    }),
     failures: new Counter({
       name: 'diffuse_job_failures_total',
       help: 'Failed jobs by reason (error, crash, timeout, input, restart).',
@@ -60,6 +68,10 @@ export function createEngineMetrics(gauges: { queueLength(): number; running(): 
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
-    workerRestarts: new Counter({ name: 'diffuse_worker_restarts_total', help: 'Inference worker threads restarted after a crash.', registers: [registry] }),
+    workerRestarts: new Counter({
+      name: 'diffuse_worker_restarts_total',
+      help: 'Inference worker threads restarted after a crash.',
+      registers: [registry],
+    }),
   };
 }

@@ -15,7 +15,8 @@ export class DeviceQueue<T extends { jobId: string }> {
 
   /** Appends an item; it runs after everything added before it. */
   add(item: T): void {
-    if (this.waiting.has(item.jobId) || this.current?.jobId === item.jobId) throw new Error(`job ${item.jobId} is already queued`);
+    if (this.waiting.has(item.jobId) || this.current?.jobId === item.jobId)
+      throw new Error(`job ${item.jobId} is already queued`);
     const controller = new AbortController();
     this.waiting.set(item.jobId, { item, controller });
     this.pq

@@ -13,7 +13,6 @@ export type Technique = (typeof TECHNIQUES)[number];
 export const DENOISE_METHODS = ['blur', 'one-step', 'iterative', 'all'] as const;
 export type DenoiseMethod = (typeof DENOISE_METHODS)[number];
 
-
 /** Reference to a stored upload: the sha256 of its original bytes, lowercase hex. */
 export type ImageRef = string;
 
@@ -89,15 +88,16 @@ export const SPEC_DEFAULTS = {
 } as const;
 
 /** Which optional fields apply to each technique, and which are required. */
-const FIELDS: Record<Technique, { uses: readonly (keyof JobSpec)[]; requires: readonly (keyof JobSpec)[] }> = {
-  imagine: { uses: ['negative', 'steps', 'guidance'], requires: ['prompt'] },
-  sketch: { uses: ['negative', 'steps', 'guidance', 'noiseLevel', 'image'], requires: ['image'] },
-  inpaint: { uses: ['negative', 'steps', 'guidance', 'image', 'mask'], requires: ['prompt', 'image'] },
-  anagram: { uses: ['prompt2', 'negative', 'steps', 'guidance', 'view'], requires: ['prompt', 'prompt2'] },
-  hybrid: { uses: ['prompt2', 'negative', 'steps', 'guidance', 'hybrid'], requires: ['prompt', 'prompt2'] },
-  noise: { uses: ['image', 't'], requires: ['image'] },
-  denoise: { uses: ['negative', 'steps', 'guidance', 'image', 't', 'method'], requires: ['image'] },
-};
+const FIELDS: Record<Technique, { uses: readonly (keyof JobSpec)[]; requires: readonly (keyof JobSpec)[] }> =
+  {
+    imagine: { uses: ['negative', 'steps', 'guidance'], requires: ['prompt'] },
+    sketch: { uses: ['negative', 'steps', 'guidance', 'noiseLevel', 'image'], requires: ['image'] },
+    inpaint: { uses: ['negative', 'steps', 'guidance', 'image', 'mask'], requires: ['prompt', 'image'] },
+    anagram: { uses: ['prompt2', 'negative', 'steps', 'guidance', 'view'], requires: ['prompt', 'prompt2'] },
+    hybrid: { uses: ['prompt2', 'negative', 'steps', 'guidance', 'hybrid'], requires: ['prompt', 'prompt2'] },
+    noise: { uses: ['image', 't'], requires: ['image'] },
+    denoise: { uses: ['negative', 'steps', 'guidance', 'image', 't', 'method'], requires: ['image'] },
+  };
 
 const WHAT: Record<string, string> = {
   prompt: 'a prompt',
@@ -110,7 +110,9 @@ const REF = /^[0-9a-f]{64}$/;
 function prompt(limits: SpecLimits, name: string) {
   return z
     .string({ error: `${name} must be text` })
-    .max(limits.maxPromptChars, { error: `${name} is too long (at most ${limits.maxPromptChars} characters)` })
+    .max(limits.maxPromptChars, {
+      error: `${name} is too long (at most ${limits.maxPromptChars} characters)`,
+    })
     .transform((s) => s.replace(/\s+/g, ' ').trim());
 }
 
@@ -125,7 +127,9 @@ function int(name: string, min: number, max: number) {
 /** The zod schema of a spec's input under the given limits (fields optional; defaults applied by parseJobSpec). */
 export function jobSpecInputSchema(limits: SpecLimits = DEFAULT_SPEC_LIMITS) {
   const ref = (name: string) =>
-    z.string({ error: `${name} must be a stored upload` }).regex(REF, { error: `${name} is not a stored upload (attach the image again)` });
+    z
+      .string({ error: `${name} must be a stored upload` })
+      .regex(REF, { error: `${name} is not a stored upload (attach the image again)` });
   return z
     .object({
       technique: z.enum(TECHNIQUES, { error: `technique must be one of ${TECHNIQUES.join(', ')}` }),
@@ -142,7 +146,9 @@ export function jobSpecInputSchema(limits: SpecLimits = DEFAULT_SPEC_LIMITS) {
       noiseLevel: int('noise level', 0, limits.maxSteps - 1).optional(),
       view: z
         .string({ error: 'view must be a name' })
-        .refine((v) => limits.views.includes(v), { error: `unknown view; use one of ${limits.views.join(', ')}` })
+        .refine((v) => limits.views.includes(v), {
+          error: `unknown view; use one of ${limits.views.join(', ')}`,
+        })
         .optional(),
       hybrid: z
         .object({
@@ -161,7 +167,9 @@ export function jobSpecInputSchema(limits: SpecLimits = DEFAULT_SPEC_LIMITS) {
         .min(1, { error: 'give at least one timestep' })
         .max(limits.maxTimesteps, { error: `give at most ${limits.maxTimesteps} timesteps` })
         .optional(),
-      method: z.enum(DENOISE_METHODS, { error: `method must be one of ${DENOISE_METHODS.join(', ')}` }).optional(),
+      method: z
+        .enum(DENOISE_METHODS, { error: `method must be one of ${DENOISE_METHODS.join(', ')}` })
+        .optional(),
       image: ref('image').optional(),
       mask: ref('mask').optional(),
       model: z
@@ -172,17 +180,27 @@ export function jobSpecInputSchema(limits: SpecLimits = DEFAULT_SPEC_LIMITS) {
     .strip();
 }
 
+const schemas = new WeakMap<SpecLimits, ReturnType<typeof jobSpecInputSchema>>();
+
+/** The schema of a limits object, built once per object (building a zod schema costs about a millisecond). */
+function cachedSchema(limits: SpecLimits): ReturnType<typeof jobSpecInputSchema> {
+  let s = schemas.get(limits);
+  if (!s) schemas.set(limits, (s = jobSpecInputSchema(limits)));
+  return s;
+}
+
 /** Input of parseJobSpec: every field but technique optional; numbers may arrive as numbers only. */
 export type JobSpecInput = z.input<ReturnType<typeof jobSpecInputSchema>>;
 
 /** Result of parseJobSpec: a normalized spec, or one user-facing message (plus each problem). */
-export type SpecParseResult = { ok: true; spec: JobSpec } | { ok: false; message: string; problems: string[] };
+export type SpecParseResult =
+  { ok: true; spec: JobSpec } | { ok: false; message: string; problems: string[] };
 
 export { randomSeed };
 
 /** Validates and normalizes a spec: applies defaults, drops fields that do not apply, checks required fields. */
 export function parseJobSpec(input: unknown, limits: SpecLimits = DEFAULT_SPEC_LIMITS): SpecParseResult {
-  const parsed = jobSpecInputSchema(limits).safeParse(input);
+  const parsed = cachedSchema(limits).safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => i.message);
     return { ok: false, message: capitalize(problems[0] ?? 'invalid request') + '.', problems };
@@ -208,11 +226,15 @@ export function parseJobSpec(input: unknown, limits: SpecLimits = DEFAULT_SPEC_L
   if (uses('negative') && v.negative) spec.negative = v.negative;
   if (uses('noiseLevel')) {
     spec.noiseLevel = v.noiseLevel ?? Math.min(SPEC_DEFAULTS.noiseLevel, spec.steps - 1);
-    if (spec.noiseLevel > spec.steps - 1) problems.push(`noise level must be below the step count (${spec.steps})`);
+    if (spec.noiseLevel > spec.steps - 1)
+      problems.push(`noise level must be below the step count (${spec.steps})`);
   }
   if (uses('view')) spec.view = v.view ?? SPEC_DEFAULTS.view;
   if (uses('hybrid')) {
-    spec.hybrid = { sigma: v.hybrid?.sigma ?? SPEC_DEFAULTS.hybrid.sigma, kernel: v.hybrid?.kernel ?? SPEC_DEFAULTS.hybrid.kernel };
+    spec.hybrid = {
+      sigma: v.hybrid?.sigma ?? SPEC_DEFAULTS.hybrid.sigma,
+      kernel: v.hybrid?.kernel ?? SPEC_DEFAULTS.hybrid.kernel,
+    };
   }
   if (uses('t')) {
     if (v.technique === 'denoise') {
@@ -233,7 +255,8 @@ export function parseJobSpec(input: unknown, limits: SpecLimits = DEFAULT_SPEC_L
 
 /** The same spec with a new seed: the 🔁 regenerate of the design. */
 export function regenerate(spec: JobSpec, newSeed: number = randomSeed()): JobSpec {
-  if (!Number.isInteger(newSeed) || newSeed < 0 || newSeed > 0xffffffff) throw new RangeError('seed must be a uint32');
+  if (!Number.isInteger(newSeed) || newSeed < 0 || newSeed > 0xffffffff)
+    throw new RangeError('seed must be a uint32');
   return { ...structuredClone(spec), seed: newSeed };
 }
 

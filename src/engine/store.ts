@@ -93,7 +93,9 @@ export class JobStore {
   }
 
   private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+    );
     const row = this.db.prepare('SELECT MAX(version) AS v FROM migrations').get() as { v: number | null };
     const done = row.v ?? 0;
     for (let v = done + 1; v <= MIGRATIONS.length; v++) {
@@ -110,7 +112,13 @@ export class JobStore {
   }
 
   /** Inserts a queued job. */
-  insert(job: { jobId: string; spec: JobSpec; owner: JobOwner; parentId?: string | null; createdAt: number }): void {
+  insert(job: {
+    jobId: string;
+    spec: JobSpec;
+    owner: JobOwner;
+    parentId?: string | null;
+    createdAt: number;
+  }): void {
     this.db
       .prepare(
         `INSERT INTO jobs (id, spec, technique, platform, user_id, channel_ref, message_ref, status, parent_id, created_at)
@@ -131,7 +139,9 @@ export class JobStore {
 
   /** Marks a job running (counts an attempt). */
   markStarted(jobId: string, at: number): void {
-    this.db.prepare(`UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?`).run(at, jobId);
+    this.db
+      .prepare(`UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?`)
+      .run(at, jobId);
   }
 
   /** Puts a job back to queued (recovery). */
@@ -140,15 +150,21 @@ export class JobStore {
   }
 
   markDone(jobId: string, result: JobResult, at: number): void {
-    this.db.prepare(`UPDATE jobs SET status = 'done', finished_at = ?, result = ?, error = NULL WHERE id = ?`).run(at, JSON.stringify(result), jobId);
+    this.db
+      .prepare(`UPDATE jobs SET status = 'done', finished_at = ?, result = ?, error = NULL WHERE id = ?`)
+      .run(at, JSON.stringify(result), jobId);
   }
 
   markFailed(jobId: string, message: string, at: number): void {
-    this.db.prepare(`UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?`).run(at, message, jobId);
+    this.db
+      .prepare(`UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?`)
+      .run(at, message, jobId);
   }
 
   markCancelled(jobId: string, by: string | null, at: number): void {
-    this.db.prepare(`UPDATE jobs SET status = 'cancelled', finished_at = ?, cancelled_by = ? WHERE id = ?`).run(at, by, jobId);
+    this.db
+      .prepare(`UPDATE jobs SET status = 'cancelled', finished_at = ?, cancelled_by = ? WHERE id = ?`)
+      .run(at, by, jobId);
   }
 
   /** Updates the message reference (adapters learn it after their first reply). */
@@ -164,18 +180,26 @@ export class JobStore {
   /** Jobs with one of the statuses, in submission (FIFO) order. */
   byStatus(statuses: readonly JobStatus[]): StoredJob[] {
     const q = statuses.map(() => '?').join(', ');
-    return (this.db.prepare(`SELECT * FROM jobs WHERE status IN (${q}) ORDER BY seq`).all(...statuses) as JobRow[]).map(decode);
+    return (
+      this.db.prepare(`SELECT * FROM jobs WHERE status IN (${q}) ORDER BY seq`).all(...statuses) as JobRow[]
+    ).map(decode);
   }
 
   /** Children of a job (regenerations), oldest first. */
   children(jobId: string): StoredJob[] {
-    return (this.db.prepare('SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq').all(jobId) as JobRow[]).map(decode);
+    return (
+      this.db.prepare('SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq').all(jobId) as JobRow[]
+    ).map(decode);
   }
 
   /** Finished jobs whose results are older than `before` (epoch ms) and not yet pruned. */
   prunable(before: number): StoredJob[] {
     return (
-      this.db.prepare(`SELECT * FROM jobs WHERE pruned = 0 AND finished_at IS NOT NULL AND finished_at < ? ORDER BY seq`).all(before) as JobRow[]
+      this.db
+        .prepare(
+          `SELECT * FROM jobs WHERE pruned = 0 AND finished_at IS NOT NULL AND finished_at < ? ORDER BY seq`,
+        )
+        .all(before) as JobRow[]
     ).map(decode);
   }
 
@@ -186,7 +210,9 @@ export class JobStore {
 
   putUpload(u: UploadRow): void {
     this.db
-      .prepare('INSERT OR IGNORE INTO uploads (ref, width, height, has_alpha, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT OR IGNORE INTO uploads (ref, width, height, has_alpha, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(u.ref, u.width, u.height, u.hasAlpha ? 1 : 0, u.bytes, u.createdAt);
   }
 
@@ -194,12 +220,23 @@ export class JobStore {
     const r = this.db.prepare('SELECT * FROM uploads WHERE ref = ?').get(ref) as
       | { ref: string; width: number; height: number; has_alpha: number; bytes: number; created_at: number }
       | undefined;
-    return r ? { ref: r.ref, width: r.width, height: r.height, hasAlpha: r.has_alpha === 1, bytes: r.bytes, createdAt: r.created_at } : null;
+    return r
+      ? {
+          ref: r.ref,
+          width: r.width,
+          height: r.height,
+          hasAlpha: r.has_alpha === 1,
+          bytes: r.bytes,
+          createdAt: r.created_at,
+        }
+      : null;
   }
 
   /** Uploads older than `before` that no queued or running job refers to. */
   prunableUploads(before: number): string[] {
-    const rows = this.db.prepare('SELECT ref FROM uploads WHERE created_at < ?').all(before) as { ref: string }[];
+    const rows = this.db.prepare('SELECT ref FROM uploads WHERE created_at < ?').all(before) as {
+      ref: string;
+    }[];
     const live = new Set<string>();
     for (const j of this.byStatus(['queued', 'running'])) {
       if (j.spec.image) live.add(j.spec.image);

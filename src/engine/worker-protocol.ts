@@ -40,7 +40,10 @@ export interface RunOptions {
   stallAtStep?: number;
 }
 
-export type ToWorker = { type: 'run'; runId: number; jobId: string; spec: JobSpec; options: RunOptions } | { type: 'cancel'; runId: number } | { type: 'shutdown' };
+export type ToWorker =
+  | { type: 'run'; runId: number; jobId: string; spec: JobSpec; options: RunOptions }
+  | { type: 'cancel'; runId: number }
+  | { type: 'shutdown' };
 
 /** Files and facts of a finished run. */
 export interface RunOutput {
@@ -63,9 +66,18 @@ export interface RunOutput {
 
 export type FromWorker =
   | { type: 'ready'; model: string | null; device: string | null; error?: string }
+  /** The model is loaded and the job begins (the job's time limit counts from here). */
   | { type: 'started'; runId: number }
   | { type: 'progress'; runId: number; step: number; total: number }
   /** A trajectory frame for a progress preview (8-bit RGB at model resolution), throttled to previewEveryMs. */
-  | { type: 'preview'; runId: number; step: number; total: number; rgb: Uint8Array; width: number; height: number }
+  | {
+      type: 'preview';
+      runId: number;
+      step: number;
+      total: number;
+      rgb: Uint8Array;
+      width: number;
+      height: number;
+    }
   | { type: 'done'; runId: number; output: RunOutput }
   | { type: 'failed'; runId: number; message: string; aborted: boolean; userError: boolean };

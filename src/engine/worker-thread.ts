@@ -82,13 +82,14 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
   const controller = new AbortController();
   current = { runId, controller };
   const poll = (): void => {
-    if (!controller.signal.aborted && Atomics.load(cancelWord, 0) === runId) controller.abort(new DOMException('cancelled', 'AbortError'));
+    if (!controller.signal.aborted && Atomics.load(cancelWord, 0) === runId)
+      controller.abort(new DOMException('cancelled', 'AbortError'));
   };
-  post({ type: 'started', runId });
   try {
     const loaded = await getModel(spec.model ?? settings.defaultModel);
     poll();
     controller.signal.throwIfAborted();
+    post({ type: 'started', runId });
     const model: LoadedModel = {
       ...loaded,
       denoiser: (t, batch, signal) => {
@@ -97,7 +98,11 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
         return loaded.denoiser(t, batch, signal);
       },
     };
-    const ctx: ExecuteContext = { model, loadImage: (ref) => loadInput(ref, model), loadMask: (ref) => loadMask(ref, model) };
+    const ctx: ExecuteContext = {
+      model,
+      loadImage: (ref) => loadInput(ref, model),
+      loadMask: (ref) => loadMask(ref, model),
+    };
     let lastPreview = 0;
     const result = await executeJob(spec, ctx, {
       signal: controller.signal,
@@ -105,7 +110,8 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
       frameSource: o.frameSource,
       onProgress: (p) => {
         if (o.crashAtStep !== undefined && p.step >= o.crashAtStep) process.exit(70);
-        if (o.stallAtStep !== undefined && p.step >= o.stallAtStep) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600_000);
+        if (o.stallAtStep !== undefined && p.step >= o.stallAtStep)
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600_000);
         poll();
         post({ type: 'progress', runId, step: p.step, total: p.total });
       },
@@ -113,7 +119,15 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
         const now = performance.now();
         if (now - lastPreview < o.previewEveryMs && p.step < p.total) return;
         lastPreview = now;
-        post({ type: 'preview', runId, step: p.step, total: p.total, rgb: frame.rgb.slice(), width: frame.width, height: frame.height });
+        post({
+          type: 'preview',
+          runId,
+          step: p.step,
+          total: p.total,
+          rgb: frame.rgb.slice(),
+          width: frame.width,
+          height: frame.height,
+        });
       },
     });
     controller.signal.throwIfAborted();
@@ -129,7 +143,11 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
     let gifBytes = 0;
     if (result.frames.length > 0) {
       const frames = result.frames.map((f) => upscale(f, o.gifSize));
-      const fitted = await fitGifToBytes(frames, { delayMs: 80, lastFrameHoldMs: 1500, loop: 0 }, o.gifMaxBytes);
+      const fitted = await fitGifToBytes(
+        frames,
+        { delayMs: 80, lastFrameHoldMs: 1500, loop: 0 },
+        o.gifMaxBytes,
+      );
       if (fitted.fits) {
         gif = path.join(o.resultDir, 'trajectory.gif');
         await writeFile(gif, fitted.buffer);
@@ -180,7 +198,13 @@ port.on('message', (m: ToWorker) => {
 if (settings.preload) {
   getModel(settings.defaultModel).then(
     (m) => post({ type: 'ready', model: m.name, device: m.device ?? settings.device }),
-    (err: unknown) => post({ type: 'ready', model: null, device: null, error: err instanceof Error ? err.message : String(err) }),
+    (err: unknown) =>
+      post({
+        type: 'ready',
+        model: null,
+        device: null,
+        error: err instanceof Error ? err.message : String(err),
+      }),
   );
 } else {
   post({ type: 'ready', model: null, device: null });

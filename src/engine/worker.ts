@@ -83,7 +83,10 @@ export class InferenceWorker extends EventEmitter {
       entry: new URL('./worker-thread.ts', import.meta.url).href,
       cancel: this.cancelBuf,
     };
-    const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: settings, execArgv: [] });
+    const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+      workerData: settings,
+      execArgv: [],
+    });
     this.worker = w;
     w.on('message', (m: FromWorker) => this.onMessage(m));
     w.on('error', (err) => this.emit('thread-error', err));
@@ -129,7 +132,8 @@ export class InferenceWorker extends EventEmitter {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const w = this.worker;
     if (!w) return;
-    if (this.pending && this.pending.abortMessage === null) this.pending.abortMessage = 'The bot is shutting down.';
+    if (this.pending && this.pending.abortMessage === null)
+      this.pending.abortMessage = 'The bot is shutting down.';
     const exited = new Promise<void>((r) => w.once('exit', () => r()));
     this.post({ type: 'shutdown' });
     const t = setTimeout(() => void w.terminate(), 5000);
@@ -161,6 +165,7 @@ export class InferenceWorker extends EventEmitter {
         p.handlers.onPreview?.({ rgb: m.rgb, width: m.width, height: m.height }, m.step, m.total);
         break;
       case 'done':
+        if (this.info.error) this.info = { model: m.output.model, device: m.output.device };
         this.settle(p);
         if (p.abortMessage !== null) p.reject(new RunFailure(p.abortMessage, true, true, false));
         else p.resolve(m.output);
@@ -188,7 +193,14 @@ export class InferenceWorker extends EventEmitter {
       if (p.abortMessage !== null) p.reject(new RunFailure(p.abortMessage, true, true, false));
       else {
         this.crashes++;
-        p.reject(new RunFailure(`The inference worker crashed while running this job (exit code ${code}); it has been restarted.`, false, false, true));
+        p.reject(
+          new RunFailure(
+            `The inference worker crashed while running this job (exit code ${code}); it has been restarted.`,
+            false,
+            false,
+            true,
+          ),
+        );
       }
     }
     if (this.closing) return;

@@ -1,6 +1,9 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactConfig } from '../../src/config.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, SETTING_NAMES, loadConfig, redactConfig } from '../../src/config.ts';
+import { ROOT } from './helpers.ts';
 import { createLogger } from '../../src/engine/logger.ts';
 import { Writable } from 'node:stream';
 
@@ -21,8 +24,25 @@ describe('config', () => {
     expect(c.dataDir.endsWith('/data')).toBe(true);
   });
 
+  it('.env.example lists every setting with its default', () => {
+    const text = readFileSync(path.join(ROOT, '.env.example'), 'utf8');
+    const env: Record<string, string> = {};
+    for (const line of text.split('\n')) {
+      const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+      if (m) env[m[1]] = m[2];
+    }
+    expect(Object.keys(env).sort()).toEqual([...SETTING_NAMES].sort());
+    expect(JSON.stringify(loadConfig(env))).toBe(JSON.stringify(loadConfig({})));
+  });
+
   it('parses numbers, booleans and lists; empty values count as unset', () => {
-    const c = loadConfig({ QUEUE_MAX: '7', CPU_FALLBACK: 'no', ADMIN_USER_IDS: ' a, b ,,c', DISCORD_ALLOW_DMS: 'true', MODEL: '' });
+    const c = loadConfig({
+      QUEUE_MAX: '7',
+      CPU_FALLBACK: 'no',
+      ADMIN_USER_IDS: ' a, b ,,c',
+      DISCORD_ALLOW_DMS: 'true',
+      MODEL: '',
+    });
     expect(c.queueMax).toBe(7);
     expect(c.cpuFallback).toBe(false);
     expect(c.adminUserIds).toEqual(['a', 'b', 'c']);
@@ -39,10 +59,23 @@ describe('config', () => {
   });
 
   it('never shows secrets when logged, stringified or inspected', async () => {
-    const secrets = { DISCORD_TOKEN: 'disc-SECRET-1', SLACK_BOT_TOKEN: 'xoxb-SECRET-2', SLACK_APP_TOKEN: 'xapp-SECRET-3', SLACK_SIGNING_SECRET: 'SECRET-4', PLAYGROUND_TOKEN: 'SECRET-5' };
+    const secrets = {
+      DISCORD_TOKEN: 'disc-SECRET-1',
+      SLACK_BOT_TOKEN: 'xoxb-SECRET-2',
+      SLACK_APP_TOKEN: 'xapp-SECRET-3',
+      SLACK_SIGNING_SECRET: 'SECRET-4',
+      PLAYGROUND_TOKEN: 'SECRET-5',
+    };
     const c = loadConfig(secrets);
     expect(c.discord.token).toBe('disc-SECRET-1');
-    const shown = [JSON.stringify(c), String(c), inspect(c, { depth: 5 }), JSON.stringify(c.slack), inspect(c.discord), JSON.stringify(redactConfig(c))];
+    const shown = [
+      JSON.stringify(c),
+      String(c),
+      inspect(c, { depth: 5 }),
+      JSON.stringify(c.slack),
+      inspect(c.discord),
+      JSON.stringify(redactConfig(c)),
+    ];
     let logged = '';
     const sink = new Writable({
       write(chunk, _enc, cb) {

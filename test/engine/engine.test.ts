@@ -2,7 +2,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitForJob, type JobEvent, type JobOwner, type SubmitAccepted, type SubmitResult } from '../../src/engine/api.ts';
+import {
+  waitForJob,
+  type JobEvent,
+  type JobOwner,
+  type SubmitAccepted,
+  type SubmitResult,
+} from '../../src/engine/api.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
 import { startHealthServer } from '../../src/engine/http-health.ts';
 import type { JobSpec } from '../../src/engine/spec.ts';
@@ -26,16 +32,14 @@ function accepted(r: SubmitResult): SubmitAccepted {
 
 function nextEvent(engine: LocalEngine, jobId: string, pred: (e: JobEvent) => boolean): Promise<JobEvent> {
   return new Promise((resolve) => {
-    let off: (() => void) | undefined;
     let done = false;
-    off = engine.subscribe(jobId, (e) => {
+    const off: () => void = engine.subscribe(jobId, (e) => {
       if (!done && pred(e)) {
         done = true;
-        off?.();
+        queueMicrotask(() => off());
         resolve(e);
       }
     });
-    if (done) off();
   });
 }
 
@@ -57,8 +61,16 @@ describe('engine on the tiny model', () => {
   });
 
   it('runs a job to done: caption data, files, and a GIF with one frame per step within the byte limit', async () => {
-    const r = accepted(await engine.submit({ technique: 'imagine', prompt: 'a rocket zorb', seed: 7, steps: 12 }, alice));
-    expect(r.spec).toEqual({ technique: 'imagine', prompt: 'a rocket zorb', seed: 7, steps: 12, guidance: 7 });
+    const r = accepted(
+      await engine.submit({ technique: 'imagine', prompt: 'a rocket zorb', seed: 7, steps: 12 }, alice),
+    );
+    expect(r.spec).toEqual({
+      technique: 'imagine',
+      prompt: 'a rocket zorb',
+      seed: 7,
+      steps: 12,
+      guidance: 7,
+    });
     const seen: string[] = [];
     const end = await waitForJob(engine, r.jobId, (e) => seen.push(e.type));
     expect(end.type).toBe('done');
@@ -67,7 +79,14 @@ describe('engine on the tiny model', () => {
     expect(seen).toContain('started');
     expect(seen.filter((t) => t === 'progress').length).toBeGreaterThanOrEqual(12);
     const res = end.result;
-    expect(res).toMatchObject({ technique: 'imagine', prompt: 'a rocket zorb', seed: 7, steps: 12, guidance: 7, model: 'test-tiny' });
+    expect(res).toMatchObject({
+      technique: 'imagine',
+      prompt: 'a rocket zorb',
+      seed: 7,
+      steps: 12,
+      guidance: 7,
+      model: 'test-tiny',
+    });
     expect(res.unknown).toEqual(['zorb']);
     expect(res.understood.map((u) => u.label).join(' ')).toContain('rocket');
     expect(res.timings.totalMs).toBeGreaterThan(0);
@@ -92,7 +111,11 @@ describe('engine on the tiny model', () => {
 
   it('runs jobs in FIFO order under concurrent submissions', async () => {
     const owners = [alice, bob, carol, dave];
-    const results = await Promise.all(owners.map((o, i) => engine.submit({ technique: 'imagine', prompt: `rocket ${i}`, seed: i, steps: 3 }, o)));
+    const results = await Promise.all(
+      owners.map((o, i) =>
+        engine.submit({ technique: 'imagine', prompt: `rocket ${i}`, seed: i, steps: 3 }, o),
+      ),
+    );
     const ids = results.map((r) => accepted(r).jobId);
     expect(results.map((r) => accepted(r).position)).toEqual([0, 1, 2, 3]);
     const starts: string[] = [];
@@ -111,22 +134,43 @@ describe('engine on the tiny model', () => {
   });
 
   it('refuses each limit with its message, and updates positions as the queue moves', async () => {
-    const stall = accepted(await engine.submit({ technique: 'imagine', prompt: 'stall', seed: 1, steps: 10 }, alice));
+    const stall = accepted(
+      await engine.submit({ technique: 'imagine', prompt: 'stall', seed: 1, steps: 10 }, alice),
+    );
     await nextEvent(engine, stall.jobId, (e) => e.type === 'progress');
-    const a2 = accepted(await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 2, steps: 3 }, alice));
+    const a2 = accepted(
+      await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 2, steps: 3 }, alice),
+    );
     expect(a2.position).toBe(1);
     const a3 = await engine.submit({ technique: 'imagine', prompt: 'cat', steps: 3 }, alice);
-    expect(a3).toEqual({ ok: false, code: 'user_limit', message: 'You already have 2 jobs waiting or running; wait for one to finish or cancel one.' });
+    expect(a3).toEqual({
+      ok: false,
+      code: 'user_limit',
+      message: 'You already have 2 jobs waiting or running; wait for one to finish or cancel one.',
+    });
     // The same user id on another platform is another user.
-    const b1 = accepted(await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 3, steps: 3 }, { ...bob }));
-    const c1 = accepted(await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 4, steps: 3 }, { platform: 'slack', userId: 'alice' }));
+    const b1 = accepted(
+      await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 3, steps: 3 }, { ...bob }),
+    );
+    const c1 = accepted(
+      await engine.submit(
+        { technique: 'imagine', prompt: 'cat', seed: 4, steps: 3 },
+        { platform: 'slack', userId: 'alice' },
+      ),
+    );
     expect([b1.position, c1.position]).toEqual([2, 3]);
     expect(b1.estimatedWaitMs).toBeGreaterThan(0);
     expect(c1.estimatedWaitMs).toBeGreaterThan(b1.estimatedWaitMs);
-    const d1 = accepted(await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 5, steps: 3 }, dave));
+    const d1 = accepted(
+      await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 5, steps: 3 }, dave),
+    );
     expect(d1.position).toBe(4);
     const full = await engine.submit({ technique: 'imagine', prompt: 'cat', steps: 3 }, carol);
-    expect(full).toEqual({ ok: false, code: 'queue_full', message: 'The queue is full (5 jobs); try again in a few minutes.' });
+    expect(full).toEqual({
+      ok: false,
+      code: 'queue_full',
+      message: 'The queue is full (5 jobs); try again in a few minutes.',
+    });
 
     expect(await engine.submit({ technique: 'imagine', prompt: 'cat', steps: 1000 }, carol)).toEqual({
       ok: false,
@@ -135,7 +179,8 @@ describe('engine on the tiny model', () => {
     });
     const badModel = await engine.submit({ technique: 'imagine', prompt: 'cat', model: 'nope' }, carol);
     expect(badModel.ok).toBe(false);
-    if (!badModel.ok) expect(badModel.message).toMatch(/^I don't have a model called "nope"\. Installed: .*test-tiny/);
+    if (!badModel.ok)
+      expect(badModel.message).toMatch(/^I don't have a model called "nope"\. Installed: .*test-tiny/);
     expect(await engine.submit({ technique: 'sketch', image: 'b'.repeat(64) }, carol)).toEqual({
       ok: false,
       code: 'bad_image',
@@ -154,19 +199,27 @@ describe('engine on the tiny model', () => {
 
     // Removing a queued job moves the ones behind it up, and tells them.
     const moved = nextEvent(engine, d1.jobId, (e) => e.type === 'queued' && e.position === 3);
-    expect(await engine.cancel(b1.jobId, { userId: 'bob', isAdmin: false })).toEqual({ ok: true, status: 'cancelled' });
+    expect(await engine.cancel(b1.jobId, { userId: 'bob', isAdmin: false })).toEqual({
+      ok: true,
+      status: 'cancelled',
+    });
     const m = await moved;
     expect(m.type === 'queued' && m.position).toBe(3);
     expect((await engine.get(b1.jobId))?.status).toBe('cancelled');
     // Cancelling the stuck running job ends it (the worker is replaced after the grace time); the queue moves on.
-    expect(await engine.cancel(stall.jobId, { userId: 'root', isAdmin: false })).toEqual({ ok: true, status: 'cancelled' });
+    expect(await engine.cancel(stall.jobId, { userId: 'root', isAdmin: false })).toEqual({
+      ok: true,
+      status: 'cancelled',
+    });
     const ends = await Promise.all([a2, c1, d1].map((r) => waitForJob(engine, r.jobId)));
     expect(ends.map((e) => e.type)).toEqual(['done', 'done', 'done']);
     expect(events.filter((e) => e.jobId === b1.jobId && e.type === 'started')).toEqual([]);
   });
 
   it('cancels a running job within a step; only its owner or an admin may', async () => {
-    const r = accepted(await engine.submit({ technique: 'imagine', prompt: 'rocket', seed: 9, steps: 100 }, bob));
+    const r = accepted(
+      await engine.submit({ technique: 'imagine', prompt: 'rocket', seed: 9, steps: 100 }, bob),
+    );
     const steps: number[] = [];
     const end = waitForJob(engine, r.jobId, (e) => {
       if (e.type === 'progress' && !e.preview) steps.push(e.step);
@@ -177,8 +230,13 @@ describe('engine on the tiny model', () => {
       code: 'forbidden',
       message: 'Only the person who asked for that job (or an admin) can cancel it.',
     });
-    expect(await engine.cancel(r.jobId, { userId: 'bob', isAdmin: false, platform: 'slack' })).toMatchObject({ code: 'forbidden' });
-    expect(await engine.cancel(r.jobId, { userId: 'bob', isAdmin: false })).toEqual({ ok: true, status: 'cancelled' });
+    expect(await engine.cancel(r.jobId, { userId: 'bob', isAdmin: false, platform: 'slack' })).toMatchObject({
+      code: 'forbidden',
+    });
+    expect(await engine.cancel(r.jobId, { userId: 'bob', isAdmin: false })).toEqual({
+      ok: true,
+      status: 'cancelled',
+    });
     const e = await end;
     expect(e).toMatchObject({ type: 'cancelled', by: 'bob' });
     expect(Math.max(...steps)).toBeLessThan(100);
@@ -190,27 +248,47 @@ describe('engine on the tiny model', () => {
       code: 'not_cancellable',
       message: `Job ${r.jobId} already cancelled.`,
     });
-    expect(await engine.cancel('zzzzzzzzzz', { userId: 'bob', isAdmin: true })).toMatchObject({ code: 'not_found' });
+    expect(await engine.cancel('zzzzzzzzzz', { userId: 'bob', isAdmin: true })).toMatchObject({
+      code: 'not_found',
+    });
     // The worker is still the same healthy thread and runs the next job.
-    const next = accepted(await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 1, steps: 3 }, bob));
+    const next = accepted(
+      await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 1, steps: 3 }, bob),
+    );
     expect((await waitForJob(engine, next.jobId)).type).toBe('done');
   });
 
   it('a worker crash in the middle of a job fails only that job; the next one succeeds', async () => {
     const restarts = () => engine.metrics.workerRestarts.get().then((m) => m.values[0]?.value ?? 0);
     const before = await restarts();
-    const crash = accepted(await engine.submit({ technique: 'imagine', prompt: 'crash', seed: 1, steps: 10 }, carol));
-    const next = accepted(await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 1, steps: 4 }, dave));
+    const crash = accepted(
+      await engine.submit({ technique: 'imagine', prompt: 'crash', seed: 1, steps: 10 }, carol),
+    );
+    const next = accepted(
+      await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 1, steps: 4 }, dave),
+    );
     const [e1, e2] = await Promise.all([waitForJob(engine, crash.jobId), waitForJob(engine, next.jobId)]);
-    expect(e1).toMatchObject({ type: 'failed', message: expect.stringMatching(/^The inference worker crashed while running this job \(exit code 70\)/) });
+    expect(e1).toMatchObject({
+      type: 'failed',
+      message: expect.stringMatching(/^The inference worker crashed while running this job \(exit code 70\)/),
+    });
     expect(e2.type).toBe('done');
     expect((await engine.get(crash.jobId))?.error).toMatch(/crashed/);
     expect(await restarts()).toBe(before + 1);
-    expect(engine.health()).toMatchObject({ ok: true, workerAlive: true, queued: 0, running: 0, model: 'test-tiny' });
+    expect(engine.health()).toMatchObject({
+      ok: true,
+      workerAlive: true,
+      queued: 0,
+      running: 0,
+      model: 'test-tiny',
+    });
   });
 
   it('stores uploads by sha256 and runs the image techniques on them', async () => {
-    expect(await engine.storeUpload(Buffer.from('hello, not an image'))).toMatchObject({ ok: false, code: 'bad_image' });
+    expect(await engine.storeUpload(Buffer.from('hello, not an image'))).toMatchObject({
+      ok: false,
+      code: 'bad_image',
+    });
     const png = await testPng(48, 40);
     const up = await engine.storeUpload(png);
     expect(up).toMatchObject({ ok: true, width: 48, height: 40, hasAlpha: false });
@@ -220,17 +298,28 @@ describe('engine on the tiny model', () => {
     expect(holed).toMatchObject({ ok: true, hasAlpha: true });
     if (!holed.ok) return;
 
-    const run = async (spec: unknown, owner: JobOwner) => waitForJob(engine, accepted(await engine.submit(spec, owner)).jobId);
-    const sketch = await run({ technique: 'sketch', image: up.ref, prompt: 'rocket', noiseLevel: 5, steps: 12, seed: 3 }, alice);
+    const run = async (spec: unknown, owner: JobOwner) =>
+      waitForJob(engine, accepted(await engine.submit(spec, owner)).jobId);
+    const sketch = await run(
+      { technique: 'sketch', image: up.ref, prompt: 'rocket', noiseLevel: 5, steps: 12, seed: 3 },
+      alice,
+    );
     expect(sketch.type).toBe('done');
     if (sketch.type === 'done') expect(sketch.result.files.gifFrames).toBe(7);
 
-    const inpaint = await run({ technique: 'inpaint', image: holed.ref, prompt: 'cat', steps: 6, seed: 3 }, alice);
+    const inpaint = await run(
+      { technique: 'inpaint', image: holed.ref, prompt: 'cat', steps: 6, seed: 3 },
+      alice,
+    );
     expect(inpaint.type).toBe('done');
-    const noMask = await run({ technique: 'inpaint', image: up.ref, prompt: 'cat', steps: 6, seed: 3 }, alice);
+    const noMask = await run(
+      { technique: 'inpaint', image: up.ref, prompt: 'cat', steps: 6, seed: 3 },
+      alice,
+    );
     expect(noMask).toMatchObject({
       type: 'failed',
-      message: 'Inpainting needs a mask: attach a mask image (white = repaint) or an image with transparent areas to repaint.',
+      message:
+        'Inpainting needs a mask: attach a mask image (white = repaint) or an image with transparent areas to repaint.',
     });
 
     const noise = await run({ technique: 'noise', image: up.ref, t: [250, 500, 750], seed: 3 }, bob);
@@ -251,7 +340,12 @@ describe('engine on the tiny model', () => {
   });
 
   it('regenerates as a child with a new seed; the same seed gives the same bytes', async () => {
-    const first = accepted(await engine.submit({ technique: 'anagram', prompt: 'cat', prompt2: 'rocket', seed: 11, steps: 5 }, carol));
+    const first = accepted(
+      await engine.submit(
+        { technique: 'anagram', prompt: 'cat', prompt2: 'rocket', seed: 11, steps: 5 },
+        carol,
+      ),
+    );
     const e1 = await waitForJob(engine, first.jobId);
     const same = accepted(await engine.regenerate(first.jobId, dave, 11));
     const other = accepted(await engine.regenerate(first.jobId, dave));
@@ -264,12 +358,15 @@ describe('engine on the tiny model', () => {
     expect(engine.store.children(first.jobId).map((j) => j.jobId)).toEqual([same.jobId, other.jobId]);
     const bytes = (p: string) => readFileSync(p);
     expect(bytes(e2.result.files.rawPng).equals(bytes(e1.result.files.rawPng))).toBe(true);
-    if (other.spec.seed !== 11) expect(bytes(e3.result.files.rawPng).equals(bytes(e1.result.files.rawPng))).toBe(false);
+    if (other.spec.seed !== 11)
+      expect(bytes(e3.result.files.rawPng).equals(bytes(e1.result.files.rawPng))).toBe(false);
     expect(await engine.regenerate('zzzzzzzzzz', dave)).toMatchObject({ ok: false, code: 'not_found' });
   });
 
   it('prunes old results but keeps the job, so regenerate still works', async () => {
-    const r = accepted(await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 1, steps: 2 }, alice));
+    const r = accepted(
+      await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 1, steps: 2 }, alice),
+    );
     const e = await waitForJob(engine, r.jobId);
     if (e.type !== 'done') throw new Error('failed');
     expect(existsSync(e.result.files.png)).toBe(true);
@@ -286,7 +383,12 @@ describe('engine on the tiny model', () => {
   });
 
   it('serves /healthz and /metrics on 127.0.0.1', async () => {
-    const hs = await startHealthServer({ host: '127.0.0.1', port: 0, health: () => engine.health(), registry: engine.metrics.registry });
+    const hs = await startHealthServer({
+      host: '127.0.0.1',
+      port: 0,
+      health: () => engine.health(),
+      registry: engine.metrics.registry,
+    });
     try {
       expect(hs.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const h = await fetch(`${hs.url}/healthz`);
@@ -305,14 +407,37 @@ describe('engine on the tiny model', () => {
 });
 
 describe('engine limits that need their own config', () => {
-  it('stops a job that hangs past the time limit, replaces the worker, and runs the next job', async () => {
-    const engine = createEngine(testConfig({ JOB_TIMEOUT_MS: '1000' }), { testHooks: hooks, abortGraceMs: 200, defaultMetrics: false });
+  it('refuses uploads over the pixel limit; stops a job that hangs past the time limit, replaces the worker, and runs the next job', async () => {
+    const engine = createEngine(testConfig({ JOB_TIMEOUT_MS: '1000', UPLOAD_MAX_PIXELS: '1000' }), {
+      testHooks: hooks,
+      abortGraceMs: 200,
+      defaultMetrics: false,
+    });
     await engine.start();
     try {
-      const r = accepted(await engine.submit({ technique: 'imagine', prompt: 'stall', seed: 1, steps: 10 }, alice));
-      const next = accepted(await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 1, steps: 3 }, bob));
+      expect(await engine.storeUpload(await testPng(48, 40))).toEqual({
+        ok: false,
+        code: 'bad_image',
+        message: expect.stringMatching(/pixels/),
+      });
+      expect(await engine.storeUpload(await testPng(30, 30))).toMatchObject({
+        ok: true,
+        width: 30,
+        height: 30,
+      });
+      const r = accepted(
+        await engine.submit({ technique: 'imagine', prompt: 'stall', seed: 1, steps: 10 }, alice),
+      );
+      const next = accepted(
+        await engine.submit({ technique: 'imagine', prompt: 'cat', seed: 1, steps: 3 }, bob),
+      );
       const e = await waitForJob(engine, r.jobId);
-      expect(e).toEqual({ type: 'failed', jobId: r.jobId, owner: alice, message: 'This job took longer than the limit of 1 second and was stopped.' });
+      expect(e).toEqual({
+        type: 'failed',
+        jobId: r.jobId,
+        owner: alice,
+        message: 'This job took longer than the limit of 1 second and was stopped.',
+      });
       expect((await waitForJob(engine, next.jobId)).type).toBe('done');
     } finally {
       await engine.close();
@@ -320,11 +445,16 @@ describe('engine limits that need their own config', () => {
   });
 
   it('shrinks the GIF to the byte limit; FRAME_EVERY keeps every k-th step', async () => {
-    const engine = createEngine(testConfig({ GIF_MAX_BYTES: '40000', GIF_SIZE: '128', FRAME_EVERY: '1', USER_MAX_PENDING: '5' }), { defaultMetrics: false });
+    const engine = createEngine(
+      testConfig({ GIF_MAX_BYTES: '40000', GIF_SIZE: '128', FRAME_EVERY: '1', USER_MAX_PENDING: '5' }),
+      { defaultMetrics: false },
+    );
     const sparse = createEngine(testConfig({ FRAME_EVERY: '4' }), { defaultMetrics: false });
     await Promise.all([engine.start(), sparse.start()]);
     try {
-      const big = accepted(await engine.submit({ technique: 'imagine', prompt: 'rocket', seed: 2, steps: 33 }, alice));
+      const big = accepted(
+        await engine.submit({ technique: 'imagine', prompt: 'rocket', seed: 2, steps: 33 }, alice),
+      );
       const e = await waitForJob(engine, big.jobId);
       if (e.type !== 'done') throw new Error('failed');
       const gif = readFileSync(e.result.files.gif!);
@@ -332,7 +462,9 @@ describe('engine limits that need their own config', () => {
       expect(e.result.files.gifFrames).toBeLessThan(33);
       expect((await sharp(gif, { animated: true }).metadata()).pages).toBe(e.result.files.gifFrames);
 
-      const s = accepted(await sparse.submit({ technique: 'imagine', prompt: 'rocket', seed: 2, steps: 10 }, alice));
+      const s = accepted(
+        await sparse.submit({ technique: 'imagine', prompt: 'rocket', seed: 2, steps: 10 }, alice),
+      );
       const e2 = await waitForJob(sparse, s.jobId);
       if (e2.type !== 'done') throw new Error('failed');
       // Steps 4, 8 and the last one (10).

@@ -1,17 +1,25 @@
 // Shared helpers of the engine tests: a config on a fresh data dir with the tiny test model.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { afterAll } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MODELS_DIR = path.join(ROOT, 'models');
 
+const made: string[] = [];
+// Data dirs of a test file go when the file is done (helpers is imported while the file is collected).
+afterAll(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 /** A config for tests: fresh DATA_DIR, the tiny model, silent logs, no metrics server. */
 export function testConfig(env: Record<string, string> = {}): Config {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'diffuse-engine-'));
+  made.push(dataDir);
   return loadConfig({
     DATA_DIR: dataDir,
     MODEL: 'test-tiny',
@@ -38,5 +46,7 @@ export async function testPng(w = 48, h = 40, hole = false): Promise<Buffer> {
       px[i + 3] = inHole ? 0 : 255;
     }
   }
-  return sharp(px, { raw: { width: w, height: h, channels: 4 } }).png().toBuffer();
+  return sharp(px, { raw: { width: w, height: h, channels: 4 } })
+    .png()
+    .toBuffer();
 }

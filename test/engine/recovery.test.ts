@@ -12,17 +12,25 @@ import { MODELS_DIR, ROOT, testConfig } from './helpers.ts';
 
 /** Runs the child bot until its first job is running, then kills it; returns the job ids it submitted. */
 async function runAndKill(dataDir: string): Promise<string[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/engine/fixtures/recovery-child.ts'), dataDir, MODELS_DIR], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout });
-  const [line] = (await once(lines, 'line')) as [string];
-  const { ids } = JSON.parse(line) as { ids: string[] };
-  child.kill('SIGKILL');
-  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
-  expect([code, signal]).toEqual([null, 'SIGKILL']);
-  return ids;
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'test/engine/fixtures/recovery-child.ts'), dataDir, MODELS_DIR],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  try {
+    const lines = createInterface({ input: child.stdout });
+    const [line] = (await once(lines, 'line', { signal: AbortSignal.timeout(30_000) })) as [string];
+    const { ids } = JSON.parse(line) as { ids: string[] };
+    child.kill('SIGKILL');
+    expect(await exited).toEqual([null, 'SIGKILL']);
+    return ids;
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
 }
 
 describe('restart recovery', () => {
@@ -42,11 +50,25 @@ describe('restart recovery', () => {
       const ends = await Promise.all(ids.map((id) => waitForJob(engine, id)));
       expect(ends.map((e) => e.type)).toEqual(['done', 'done', 'done']);
       expect(events.filter((e) => e.type === 'started').map((e) => e.jobId)).toEqual(ids);
-      expect(events.find((e) => e.type === 'queued' && e.jobId === ids[2])).toMatchObject({ owner: { userId: 'u3', channelRef: 'ch2' } });
+      expect(events.find((e) => e.type === 'queued' && e.jobId === ids[2])).toMatchObject({
+        owner: { userId: 'u3', channelRef: 'ch2' },
+      });
       expect(engine.store.get(ids[0])?.attempts).toBe(2);
       expect(engine.store.get(ids[1])?.attempts).toBe(1);
     } finally {
       await engine.close();
+    }
+    // After yet another restart, results are still there by job id, and a subscriber learns the end.
+    const later = createEngine(config, { defaultMetrics: false });
+    try {
+      expect(await waitForJob(later, ids[0])).toMatchObject({
+        type: 'done',
+        result: { jobId: ids[0], seed: 0 },
+      });
+      const files = await later.resultFiles(ids[0]);
+      expect('png' in files && files.png.endsWith(`${ids[0]}/image.png`)).toBe(true);
+    } finally {
+      await later.close();
     }
   });
 
@@ -69,6 +91,8 @@ describe('restart recovery', () => {
         recovered: true,
       });
       expect(ids.map((id) => engine.store.get(id)?.status)).toEqual(['failed', 'failed', 'failed']);
+      // A later subscriber still learns how each job ended.
+      expect(await waitForJob(engine, ids[2])).toMatchObject({ type: 'failed', recovered: true });
       expect(await engine.listQueue()).toEqual([]);
     } finally {
       await engine.close();

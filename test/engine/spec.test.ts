@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SPEC_LIMITS, describeSpec, parseJobSpec, regenerate, type JobSpec } from '../../src/engine/spec.ts';
+import {
+  DEFAULT_SPEC_LIMITS,
+  describeSpec,
+  parseJobSpec,
+  regenerate,
+  type JobSpec,
+} from '../../src/engine/spec.ts';
 
 const REF = 'a'.repeat(64);
 
@@ -17,15 +23,33 @@ function message(input: unknown, limits = DEFAULT_SPEC_LIMITS): string {
 
 describe('job spec', () => {
   it('applies the defaults of imagine and drops fields that do not apply', () => {
-    const s = ok({ technique: 'imagine', prompt: '  a   red rocket ', seed: 42, view: 'flip', image: REF, t: [5] });
+    const s = ok({
+      technique: 'imagine',
+      prompt: '  a   red rocket ',
+      seed: 42,
+      view: 'flip',
+      image: REF,
+      t: [5],
+    });
     expect(s).toEqual({ technique: 'imagine', prompt: 'a red rocket', seed: 42, steps: 33, guidance: 7 });
   });
 
   it('fills per-technique defaults', () => {
-    expect(ok({ technique: 'sketch', image: REF, seed: 1 })).toMatchObject({ noiseLevel: 10, image: REF, prompt: '' });
-    expect(ok({ technique: 'anagram', prompt: 'cat', prompt2: 'dog', seed: 1 })).toMatchObject({ view: 'flip' });
-    expect(ok({ technique: 'hybrid', prompt: 'cat', prompt2: 'dog', seed: 1 }).hybrid).toEqual({ sigma: 2, kernel: 33 });
-    expect(ok({ technique: 'noise', image: REF, seed: 1, t: [750, 250, 500, 250] }).t).toEqual([250, 500, 750]);
+    expect(ok({ technique: 'sketch', image: REF, seed: 1 })).toMatchObject({
+      noiseLevel: 10,
+      image: REF,
+      prompt: '',
+    });
+    expect(ok({ technique: 'anagram', prompt: 'cat', prompt2: 'dog', seed: 1 })).toMatchObject({
+      view: 'flip',
+    });
+    expect(ok({ technique: 'hybrid', prompt: 'cat', prompt2: 'dog', seed: 1 }).hybrid).toEqual({
+      sigma: 2,
+      kernel: 33,
+    });
+    expect(ok({ technique: 'noise', image: REF, seed: 1, t: [750, 250, 500, 250] }).t).toEqual([
+      250, 500, 750,
+    ]);
     expect(ok({ technique: 'noise', image: REF, seed: 1 }).t).toEqual([250, 500, 750]);
     expect(ok({ technique: 'denoise', image: REF, seed: 1 })).toMatchObject({ t: [500], method: 'all' });
   });
@@ -43,34 +67,65 @@ describe('job spec', () => {
     expect(message({ technique: 'inpaint', image: REF })).toBe('Inpaint needs a prompt.');
     expect(message({ technique: 'anagram', prompt: 'cat' })).toBe('Anagram needs a second prompt.');
     expect(message({ technique: 'hybrid', prompt2: 'dog' })).toBe('Hybrid needs a prompt.');
-    expect(message({ technique: 'denoise', image: REF, t: [100, 200] })).toBe('Denoise takes one timestep t.');
+    expect(message({ technique: 'denoise', image: REF, t: [100, 200] })).toBe(
+      'Denoise takes one timestep t.',
+    );
   });
 
   it('checks numbers against the limits', () => {
     const limits = { ...DEFAULT_SPEC_LIMITS, maxSteps: 50 };
-    expect(message({ technique: 'imagine', prompt: 'x', steps: 51 }, limits)).toBe('Steps must be at most 50.');
+    expect(message({ technique: 'imagine', prompt: 'x', steps: 51 }, limits)).toBe(
+      'Steps must be at most 50.',
+    );
     expect(message({ technique: 'imagine', prompt: 'x', steps: 2.5 })).toBe('Steps must be a whole number.');
     expect(message({ technique: 'imagine', prompt: 'x', steps: '20' })).toBe('Steps must be a number.');
     expect(message({ technique: 'imagine', prompt: 'x', seed: -1 })).toBe('Seed must be at least 0.');
-    expect(message({ technique: 'imagine', prompt: 'x', seed: 2 ** 32 })).toBe('Seed must be at most 4294967295.');
+    expect(message({ technique: 'imagine', prompt: 'x', seed: 2 ** 32 })).toBe(
+      'Seed must be at most 4294967295.',
+    );
     expect(message({ technique: 'imagine', prompt: 'x', guidance: 31 })).toBe('Guidance must be at most 30.');
-    expect(message({ technique: 'imagine', prompt: 'x'.repeat(501) })).toBe('Prompt is too long (at most 500 characters).');
-    expect(message({ technique: 'sketch', image: REF, steps: 10, noiseLevel: 10 })).toBe('Noise level must be below the step count (10).');
+    expect(message({ technique: 'imagine', prompt: 'x'.repeat(501) })).toBe(
+      'Prompt is too long (at most 500 characters).',
+    );
+    expect(message({ technique: 'sketch', image: REF, steps: 10, noiseLevel: 10 })).toBe(
+      'Noise level must be below the step count (10).',
+    );
     expect(message({ technique: 'noise', image: REF, t: [0] })).toBe('T must be at least 1.');
-    expect(message({ technique: 'noise', image: REF, t: [1, 2, 3, 4, 5, 6, 7, 8, 9] })).toBe('Give at most 8 timesteps.');
-    expect(message({ technique: 'hybrid', prompt: 'a', prompt2: 'b', hybrid: { kernel: 4 } })).toBe('Kernel must be an odd number.');
+    expect(message({ technique: 'noise', image: REF, t: [1, 2, 3, 4, 5, 6, 7, 8, 9] })).toBe(
+      'Give at most 8 timesteps.',
+    );
+    expect(message({ technique: 'hybrid', prompt: 'a', prompt2: 'b', hybrid: { kernel: 4 } })).toBe(
+      'Kernel must be an odd number.',
+    );
   });
 
   it('rejects unknown techniques, views, methods and malformed references', () => {
-    expect(message({ technique: 'paint', prompt: 'x' })).toMatch(/^Technique must be one of imagine, sketch, inpaint/);
-    expect(message({ technique: 'anagram', prompt: 'a', prompt2: 'b', view: 'sideways' })).toMatch(/^Unknown view; use one of identity, flip/);
-    expect(message({ technique: 'denoise', image: REF, method: 'magic' })).toBe('Method must be one of blur, one-step, iterative, all.');
-    expect(message({ technique: 'sketch', image: '../../etc/passwd' })).toBe('Image is not a stored upload (attach the image again).');
-    expect(message({ technique: 'imagine', prompt: 'x', model: '../secret' })).toMatch(/^Model must be a model name/);
+    expect(message({ technique: 'paint', prompt: 'x' })).toMatch(
+      /^Technique must be one of imagine, sketch, inpaint/,
+    );
+    expect(message({ technique: 'anagram', prompt: 'a', prompt2: 'b', view: 'sideways' })).toMatch(
+      /^Unknown view; use one of identity, flip/,
+    );
+    expect(message({ technique: 'denoise', image: REF, method: 'magic' })).toBe(
+      'Method must be one of blur, one-step, iterative, all.',
+    );
+    expect(message({ technique: 'sketch', image: '../../etc/passwd' })).toBe(
+      'Image is not a stored upload (attach the image again).',
+    );
+    expect(message({ technique: 'imagine', prompt: 'x', model: '../secret' })).toMatch(
+      /^Model must be a model name/,
+    );
   });
 
   it('regenerate keeps the spec and changes only the seed', () => {
-    const s = ok({ technique: 'anagram', prompt: 'cat', prompt2: 'dog', seed: 5, view: 'rotate180', steps: 20 });
+    const s = ok({
+      technique: 'anagram',
+      prompt: 'cat',
+      prompt2: 'dog',
+      seed: 5,
+      view: 'rotate180',
+      steps: 20,
+    });
     const r = regenerate(s, 6);
     expect(r).toEqual({ ...s, seed: 6 });
     expect(s.seed).toBe(5);
@@ -79,7 +134,11 @@ describe('job spec', () => {
   });
 
   it('describes specs in one line', () => {
-    expect(describeSpec(ok({ technique: 'hybrid', prompt: 'cat', prompt2: 'dog', seed: 1 }))).toBe('hybrid far "cat", near "dog"');
-    expect(describeSpec(ok({ technique: 'denoise', image: REF, t: [690], method: 'blur', seed: 1 }))).toBe('denoise t=690 (blur)');
+    expect(describeSpec(ok({ technique: 'hybrid', prompt: 'cat', prompt2: 'dog', seed: 1 }))).toBe(
+      'hybrid far "cat", near "dog"',
+    );
+    expect(describeSpec(ok({ technique: 'denoise', image: REF, t: [690], method: 'blur', seed: 1 }))).toBe(
+      'denoise t=690 (blur)',
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,8 +13,19 @@ describe('job store', () => {
     const s = new JobStore(file);
     expect(s.version()).toBe(1);
     expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    s.insert({ jobId: 'job1', spec, owner: { platform: 'discord', userId: 'u', channelRef: 'c', messageRef: 'm' }, createdAt: 1 });
-    s.insert({ jobId: 'job2', spec: { ...spec, seed: 2 }, owner: { platform: 'slack', userId: 'v' }, parentId: 'job1', createdAt: 2 });
+    s.insert({
+      jobId: 'job1',
+      spec,
+      owner: { platform: 'discord', userId: 'u', channelRef: 'c', messageRef: 'm' },
+      createdAt: 1,
+    });
+    s.insert({
+      jobId: 'job2',
+      spec: { ...spec, seed: 2 },
+      owner: { platform: 'slack', userId: 'v' },
+      parentId: 'job1',
+      createdAt: 2,
+    });
     s.insert({ jobId: 'job3', spec, owner: { platform: 'slack', userId: 'v' }, createdAt: 3 });
     s.markStarted('job1', 10);
     s.markDone('job1', { jobId: 'job1' } as JobResult, 20);
@@ -23,8 +34,19 @@ describe('job store', () => {
 
     const t = new JobStore(file);
     expect(t.version()).toBe(1);
-    expect(t.get('job1')).toMatchObject({ status: 'done', startedAt: 10, finishedAt: 20, attempts: 1, result: { jobId: 'job1' } });
-    expect(t.get('job1')?.owner).toEqual({ platform: 'discord', userId: 'u', channelRef: 'c', messageRef: 'm' });
+    expect(t.get('job1')).toMatchObject({
+      status: 'done',
+      startedAt: 10,
+      finishedAt: 20,
+      attempts: 1,
+      result: { jobId: 'job1' },
+    });
+    expect(t.get('job1')?.owner).toEqual({
+      platform: 'discord',
+      userId: 'u',
+      channelRef: 'c',
+      messageRef: 'm',
+    });
     expect(t.get('job2')).toMatchObject({ status: 'queued', parentId: 'job1', spec: { seed: 2 } });
     expect(t.byStatus(['queued', 'running']).map((j) => j.jobId)).toEqual(['job2', 'job3']);
     expect(t.children('job1').map((j) => j.jobId)).toEqual(['job2']);
@@ -33,6 +55,7 @@ describe('job store', () => {
     expect(t.prunable(21)).toEqual([]);
     expect(t.get('nope')).toBeNull();
     t.close();
+    rmSync(path.dirname(path.dirname(file)), { recursive: true, force: true });
   });
 
   it('keeps uploads that a waiting job still needs', () => {
@@ -41,7 +64,12 @@ describe('job store', () => {
     const b = 'b'.repeat(64);
     s.putUpload({ ref: a, width: 1, height: 1, hasAlpha: false, bytes: 10, createdAt: 1 });
     s.putUpload({ ref: b, width: 2, height: 3, hasAlpha: true, bytes: 10, createdAt: 1 });
-    s.insert({ jobId: 'j', spec: { ...spec, technique: 'sketch', image: b }, owner: { platform: 'x', userId: 'y' }, createdAt: 1 });
+    s.insert({
+      jobId: 'j',
+      spec: { ...spec, technique: 'sketch', image: b },
+      owner: { platform: 'x', userId: 'y' },
+      createdAt: 1,
+    });
     expect(s.getUpload(b)).toEqual({ ref: b, width: 2, height: 3, hasAlpha: true, bytes: 10, createdAt: 1 });
     expect(s.prunableUploads(5)).toEqual([a]);
     s.markFailed('j', 'x', 2);

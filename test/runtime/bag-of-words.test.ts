@@ -99,16 +99,20 @@ describe('bag-of-words prompt encoder', () => {
     expect(p.understood.every((u) => u.weight === 1)).toBe(true);
   });
 
-  it('falls back to the top 3 partial matches with score >= 0.5', () => {
+  it('adds the best partial match (score >= 0.5) of each word no full match covers', () => {
     const p = enc.encode('smiling');
     // "grinning smiling face" has 2 label tokens in the vocabulary (smiling, face): 1/2.
     expect(p.understood).toEqual([{ label: '😀 grinning smiling face', weight: 0.5 }]);
-    const q = enc.encode('face');
-    expect(q.understood.map((u) => u.label)).toEqual([
-      '🐶 dog face',
-      '🐱 cat face',
-      '😀 grinning smiling face',
-    ]);
+    // One concept per uncovered word: "face" picks its best-ranked concept only.
+    expect(enc.encode('face').understood.map((u) => u.label)).toEqual(['🐶 dog face']);
+    // "dog" is covered by a full match; "smiling" still gets its partial match.
+    expect(enc.encode('dog smiling').understood.map((u) => u.label)).toEqual(['🐕 dog', '😀 grinning smiling face']);
+  });
+
+  it('splits an unknown compound into two known words', () => {
+    const p = enc.encode('rocketship');
+    expect(p.unknown).toEqual([]);
+    expect(p.understood.map((u) => u.label)).toEqual(['🚢 ship', '🚀 rocket']);
   });
 
   it('reads the test-tiny text files: vocabulary, stopwords, concepts', () => {

@@ -60,6 +60,7 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--minutes', type=float, default=60)
     ap.add_argument('--init', help='model folder to start from (committed weights)')
+    ap.add_argument('--init-ema', help='an ema.pt (from a run elsewhere) to start from; the optimizer restarts')
     ap.add_argument('--save-every', type=float, default=5, help='minutes between checkpoints')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--batch', type=int, help='batch size (default: the config\'s)')
@@ -93,6 +94,12 @@ def main():
         opt.load_state_dict(ck['opt'])
         step, images_seen, train_seconds = ck['step'], ck['images'], ck.get('seconds', 0.0)
         print(f'resumed at step {step}', flush=True)
+    elif args.init_ema:
+        ck = torch.load(args.init_ema, map_location='cpu')
+        net.load_state_dict({k: v.float() for k, v in ck['ema'].items()})
+        ema.load_state_dict(net.state_dict())
+        step, images_seen, train_seconds = ck['step'], ck['images'], ck.get('seconds', 0.0)
+        print(f'init from {args.init_ema} (step {step})', flush=True)
     elif args.init:
         load_init(net, args.init)
         ema.load_state_dict(net.state_dict())
@@ -109,7 +116,7 @@ def main():
         torch.save(dict(ema={k: v.float().cpu() for k, v in ema.state_dict().items()}, **meta), os.path.join(args.out, 'ema.pt'))
         print(f'saved step {step}{" (final)" if final else ""}', flush=True)
 
-    start = time.time()
+    start, start_step = time.time(), step
     last_save, last_log, loss_avg = start, start, None
     while time.time() - start < args.minutes * 60:
         x0, concepts = data.batch(cfg['batch'], gen)
@@ -128,7 +135,7 @@ def main():
             loss = F.mse_loss(out.float(), target)
         # Warm-up, constant, then a linear decay to 10% over the last 40% of the time budget.
         frac = (time.time() - start) / (args.minutes * 60)
-        lr = base_lr * min(1.0, (step + 1) / cfg['warmup']) * (1.0 if frac < 0.6 else max(0.1, 1 - (frac - 0.6) / 0.4 * 0.9))
+        lr = base_lr * min(1.0, (step - start_step + 1) / cfg['warmup']) * (1.0 if frac < 0.6 else max(0.1, 1 - (frac - 0.6) / 0.4 * 0.9))
         for g in opt.param_groups:
             g['lr'] = lr
         opt.zero_grad(set_to_none=True)

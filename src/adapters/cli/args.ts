@@ -1,11 +1,20 @@
 // Argument parsing of the `diffuse` CLI: node:util parseArgs (strict) per subcommand, strict
 // number parsing, and the mapping of flags onto a job-spec input (validated later by parseJobSpec).
 import { parseArgs } from 'node:util';
-import { TECHNIQUES, type Technique } from '../../engine/spec.ts';
+import type { Technique } from '../../engine/spec.ts';
 import { UsageError } from './errors.ts';
 
-/** Every subcommand: one per technique, plus `models`. */
-export const SUBCOMMANDS = [...TECHNIQUES, 'models'] as const;
+/** Every subcommand: one per technique (engine/spec.ts TECHNIQUES, kept light here so usage errors load no zod), plus `models`. */
+export const SUBCOMMANDS = [
+  'imagine',
+  'sketch',
+  'inpaint',
+  'anagram',
+  'hybrid',
+  'noise',
+  'denoise',
+  'models',
+] as const satisfies readonly (Technique | 'models')[];
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 type OptionSpec = { type: 'string' | 'boolean'; short?: string };
@@ -79,8 +88,11 @@ export function parseIntArg(flag: string, s: string): number {
 
 /** Parse a finite decimal number (optionally with an exponent); rejects 'abc', '', 'NaN', 'Infinity', '0x10'. */
 export function parseFloatArg(flag: string, s: string): number {
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s.trim())) throw new UsageError(`${flag} must be a number (got '${s}')`);
-  return Number(s.trim());
+  const v = Number(s.trim());
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s.trim()) || !Number.isFinite(v)) {
+    throw new UsageError(`${flag} must be a number (got '${s}')`);
+  }
+  return v;
 }
 
 /** Parse a comma-separated list of whole numbers, e.g. '250,500,750'. */
@@ -106,10 +118,17 @@ function parseError(sub: Subcommand, err: unknown): UsageError {
     return new UsageError(`unknown option '${m?.[1] ?? '?'}' for ${sub}; ${hint}`);
   }
   if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    const m = /Option '([^' ]+)/.exec(msg);
-    const flag = m?.[1]?.split(',').pop()?.trim() ?? 'an option';
+    // e.g. "Option '-o, --output <value>' argument missing": name the long form.
+    const m = /Option '([^']+)'/.exec(msg);
+    const flag =
+      m?.[1]
+        ?.replace(/\s*<value>$/, '')
+        .split(',')
+        .pop()
+        ?.trim() || 'an option';
     if (/argument missing/.test(msg)) return new UsageError(`${flag} needs a value; ${hint}`);
-    if (/ambiguous/.test(msg)) return new UsageError(`${flag} needs a value (write ${flag}=VALUE for a value starting with '-')`);
+    if (/ambiguous/.test(msg))
+      return new UsageError(`${flag} needs a value (write ${flag}=VALUE for a value starting with '-')`);
     return new UsageError(`${flag} does not take a value; ${hint}`);
   }
   return new UsageError(`${msg.split('\n')[0]}; ${hint}`);
@@ -121,21 +140,33 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
   if (first === undefined) throw new UsageError("missing subcommand; try 'diffuse --help'");
   if (first === '--help' || first === '-h' || first === 'help') {
     const topic = rest[0];
-    return topic !== undefined && isSubcommand(topic) ? { kind: 'help', subcommand: topic } : { kind: 'help' };
+    return topic !== undefined && isSubcommand(topic)
+      ? { kind: 'help', subcommand: topic }
+      : { kind: 'help' };
   }
   if (!isSubcommand(first)) {
-    if (first.startsWith('-')) throw new UsageError(`expected a subcommand before '${first}'; try 'diffuse --help'`);
-    throw new UsageError(`unknown subcommand '${first}'; try 'diffuse --help' (subcommands: ${SUBCOMMANDS.join(', ')})`);
+    if (first.startsWith('-'))
+      throw new UsageError(`expected a subcommand before '${first}'; try 'diffuse --help'`);
+    throw new UsageError(
+      `unknown subcommand '${first}'; try 'diffuse --help' (subcommands: ${SUBCOMMANDS.join(', ')})`,
+    );
   }
   const sub = first;
+  const beforeTerminator = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (beforeTerminator.includes('--help') || beforeTerminator.includes('-h'))
+    return { kind: 'help', subcommand: sub };
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: [...rest], options: OPTIONS[sub], strict: true, allowPositionals: true }));
+    ({ values, positionals } = parseArgs({
+      args: [...rest],
+      options: OPTIONS[sub],
+      strict: true,
+      allowPositionals: true,
+    }));
   } catch (err) {
     throw parseError(sub, err);
   }
-  if (values.help) return { kind: 'help', subcommand: sub };
   const str = (k: string): string | undefined => values[k] as string | undefined;
 
   const pos = POSITIONALS[sub];
@@ -148,8 +179,12 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
   if (positionals.length > max) {
     if (!pos.rest) {
       const extra = positionals[max];
-      const quote = pos.required.some((n) => n.startsWith('prompt')) ? ' (quote prompts that have spaces)' : '';
-      throw new UsageError(`${sub} takes ${max} argument${max === 1 ? '' : 's'}; unexpected '${extra}'${quote}`);
+      const quote = pos.required.some((n) => n.startsWith('prompt'))
+        ? ' (quote prompts that have spaces)'
+        : '';
+      throw new UsageError(
+        `${sub} takes ${max} argument${max === 1 ? '' : 's'}; unexpected '${extra}'${quote}`,
+      );
     }
     args = [...positionals.slice(0, max - 1), positionals.slice(max - 1).join(' ')];
   }
@@ -181,7 +216,8 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
       imagePath = args[0];
       break;
   }
-  if (imagePath !== undefined && imagePath.trim() === '') throw new UsageError(`${sub} needs <image>, got an empty path`);
+  if (imagePath !== undefined && imagePath.trim() === '')
+    throw new UsageError(`${sub} needs <image>, got an empty path`);
 
   const seed = str('seed');
   if (seed !== undefined) input.seed = parseIntArg('--seed', seed);
@@ -204,7 +240,8 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
     };
   }
   const t = str('t');
-  if (t !== undefined) input.t = technique === 'denoise' ? [parseIntArg('--t', t)] : parseIntListArg('--t', t);
+  if (t !== undefined)
+    input.t = technique === 'denoise' ? [parseIntArg('--t', t)] : parseIntListArg('--t', t);
   const method = str('method');
   if (method !== undefined) input.method = method;
 
@@ -228,4 +265,25 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
     gif: str('gif'),
     json: Boolean(values.json),
   };
+}
+
+/** Spec field names in parseJobSpec's messages, and the flags that set them. */
+const FLAG_OF: readonly [RegExp, string][] = [
+  [/^seed\b/i, '--seed'],
+  [/^steps\b/i, '--steps'],
+  [/^guidance\b/i, '--cfg'],
+  [/^noise level\b/i, '--noise-level'],
+  [/^sigma\b/i, '--sigma'],
+  [/^kernel\b/i, '--kernel'],
+  [/^method\b/i, '--method'],
+  [/^t\b/i, '--t'],
+  [/^unknown view\b/i, '--view: unknown view'],
+  [/^negative prompt\b/i, '--negative'],
+];
+
+/** A parseJobSpec message in the CLI's words: the field named by its flag, lower case, no final period. */
+export function specMessageForCli(message: string): string {
+  const m = message.replace(/\.$/, '');
+  for (const [re, flag] of FLAG_OF) if (re.test(m)) return m.replace(re, flag);
+  return m.charAt(0).toLowerCase() + m.slice(1);
 }

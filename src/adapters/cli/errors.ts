@@ -1,14 +1,11 @@
 // Errors of the `diffuse` CLI and how each maps to an exit code: 2 for bad usage or bad input
-// (the user can fix the command line or the file), 1 for runtime failures, 130 for Ctrl-C.
-import { ConfigError } from '../../config.ts';
-import { ExecuteError } from '../../engine/execute.ts';
-import { isImageInputError } from '../../imaging/index.ts';
-import { ModelError } from '../../runtime/index.ts';
+// (the user can fix the command line, the file or the setting), 1 for runtime failures, 130 for
+// Ctrl-C. Errors of other layers are recognised by name (and code), so this file loads nothing heavy.
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
-/** Bad usage or bad input: an unknown subcommand or flag, a malformed number, a missing or unreadable input file. */
+/** Bad usage or bad input: an unknown subcommand or flag, a malformed number, a spec the engine rejects. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
@@ -17,6 +14,15 @@ export class UsageError extends Error {
 export class InputFileError extends Error {
   override name = 'InputFileError';
 }
+
+/** Errors whose message is for the user and whose cause is the input: the CLI's own, imaging's, the executor's, config's. */
+const INPUT_ERRORS = new Set([
+  'UsageError',
+  'InputFileError',
+  'ImageInputError',
+  'ExecuteError',
+  'ConfigError',
+]);
 
 /** First line of a message, without a trailing period, so every error prints as one line. */
 export function oneLine(message: string): string {
@@ -27,11 +33,10 @@ export function oneLine(message: string): string {
 /** Exit code and one-line message for an error: 2 for usage/input/spec/config errors and unknown models, 130 for an abort, else 1. */
 export function classifyError(err: unknown): { code: number; message: string } {
   const message = oneLine(err instanceof Error ? err.message : String(err));
-  if (err instanceof UsageError || err instanceof InputFileError || err instanceof ExecuteError || err instanceof ConfigError) {
+  if (!(err instanceof Error)) return { code: EXIT.failure, message };
+  if (err.name === 'AbortError') return { code: EXIT.interrupted, message: 'cancelled' };
+  if (INPUT_ERRORS.has(err.name)) return { code: EXIT.usage, message };
+  if (err.name === 'ModelError' && (err as { code?: unknown }).code === 'unknown-model')
     return { code: EXIT.usage, message };
-  }
-  if (isImageInputError(err)) return { code: EXIT.usage, message };
-  if (err instanceof ModelError) return { code: err.code === 'unknown-model' ? EXIT.usage : EXIT.failure, message };
-  if (err instanceof Error && err.name === 'AbortError') return { code: EXIT.interrupted, message: 'cancelled' };
   return { code: EXIT.failure, message };
 }

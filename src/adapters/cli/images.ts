@@ -22,20 +22,29 @@ function mb(bytes: number): string {
 }
 
 /** Read and decode one input file (image or mask) with the imaging limits; every failure is an InputFileError naming the file. */
-export async function readImageFile(path: string, what: 'image' | 'mask' = 'image'): Promise<{ ref: string; decoded: DecodedImage }> {
+export async function readImageFile(
+  path: string,
+  what: 'image' | 'mask' = 'image',
+): Promise<{ ref: string; decoded: DecodedImage }> {
   let bytes: Buffer;
   try {
     const st = await stat(path);
     if (st.isDirectory()) throw new InputFileError(`${what} '${path}' is a directory, not an image file`);
     if (st.size > DEFAULT_MAX_BYTES) {
-      throw new InputFileError(`${what} '${path}' is ${mb(st.size)} MB; the limit is ${mb(DEFAULT_MAX_BYTES)} MB`);
+      throw new InputFileError(
+        `${what} '${path}' is ${mb(st.size)} MB; the limit is ${mb(DEFAULT_MAX_BYTES)} MB`,
+      );
     }
     bytes = await readFile(path);
   } catch (err) {
     if (err instanceof InputFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : ((err as Error).message ?? String(err));
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : ((err as Error).message ?? String(err));
     throw new InputFileError(`cannot read ${what} '${path}': ${why}`);
   }
   let decoded: DecodedImage;

@@ -124,7 +124,11 @@ export function jsonReport(
 }
 
 /** "understood: 🚀 rocket, 🐶 dog; unknown: zorb": understood always when a prompt was given ("nothing" if empty), unknown when any; '' without prompts. */
-export function understoodLine(understood: readonly UnderstoodConcept[], unknown: readonly string[], hadPrompt: boolean): string {
+export function understoodLine(
+  understood: readonly UnderstoodConcept[],
+  unknown: readonly string[],
+  hadPrompt: boolean,
+): string {
   if (!hadPrompt && understood.length === 0 && unknown.length === 0) return '';
   const labels = [...new Set(understood.map((c) => c.label))];
   const parts = [`understood: ${labels.length > 0 ? labels.join(', ') : 'nothing'}`];

@@ -17,7 +17,13 @@ export interface ProgressBar {
 }
 
 /** The bar's text for one step: `label [#####.....]  12/33  1.5s`, fitted to `columns`. */
-export function renderProgress(label: string, step: number, total: number, elapsedMs: number, columns = 80): string {
+export function renderProgress(
+  label: string,
+  step: number,
+  total: number,
+  elapsedMs: number,
+  columns = 80,
+): string {
   const t = Math.max(1, total);
   const s = Math.min(Math.max(0, step), t);
   const tail = ` ${String(s).padStart(String(t).length)}/${t}  ${(elapsedMs / 1000).toFixed(1)}s`;
@@ -27,7 +33,11 @@ export function renderProgress(label: string, step: number, total: number, elaps
 }
 
 /** Create a bar for `label` on `stream`, drawn only when stream.isTTY. */
-export function createProgressBar(stream: ProgressStream, label: string, now: () => number = () => performance.now()): ProgressBar {
+export function createProgressBar(
+  stream: ProgressStream,
+  label: string,
+  now: () => number = () => performance.now(),
+): ProgressBar {
   const enabled = stream.isTTY === true;
   const start = now();
   let drawn = false;

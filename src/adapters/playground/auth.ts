@@ -81,23 +81,19 @@ export function cookieHeader(name: string, value: string, secure: boolean): stri
   return `${name}=${encodeURIComponent(value)}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }
 
-/** Host names a loopback-bound server answers to (others are DNS-rebinding attempts). */
-function loopbackName(hostname: string): boolean {
-  return isLoopbackHost(hostname);
-}
-
-/** Whether the Host header is acceptable: any host when bound beyond loopback (token required there), loopback names otherwise. */
+/** Whether the Host header is acceptable: any host when bound beyond loopback (token required there), loopback names otherwise (others are DNS-rebinding attempts). */
 export function hostAllowed(req: IncomingMessage, boundHost: string): boolean {
   if (!isLoopbackHost(boundHost)) return true;
   const host = req.headers.host;
   if (!host) return false;
-  return loopbackName(hostnameOf(host));
+  return isLoopbackHost(hostnameOf(host));
 }
 
 /** Whether a state-changing request comes from this origin (no Origin header = not a browser cross-site request). */
 export function sameOrigin(req: IncomingMessage): boolean {
   const origin = req.headers.origin;
-  if (!origin || origin === 'null') return origin !== 'null';
+  if (origin === undefined || origin === '') return true;
+  if (origin === 'null') return false;
   const host = req.headers.host;
   if (!host) return false;
   try {

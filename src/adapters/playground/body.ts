@@ -15,7 +15,8 @@ const DRAIN_MAX = 64 * 1024 * 1024;
 /** Reads the whole body, refusing with 413 once it passes `limit` bytes (Content-Length checked first). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const tooLarge = () => new HttpError(413, `The request is too large; the limit is ${formatBytes(limit)}.`, 'too_large');
+    const tooLarge = () =>
+      new HttpError(413, `The request is too large; the limit is ${formatBytes(limit)}.`, 'too_large');
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
       drain(req);
@@ -49,6 +50,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       done = true;
       reject(err);
     });
+    req.on('close', () => {
+      if (done) return;
+      done = true;
+      reject(new HttpError(400, 'The request ended before its body was complete.', 'incomplete_body'));
+    });
   });
 }
 
@@ -65,10 +71,14 @@ function drain(req: IncomingMessage): void {
 /** Parses a body by its Content-Type: application/json (an object) or multipart/form-data. */
 export async function parseBody(contentType: string | undefined, body: Buffer): Promise<ParsedBody> {
   const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  if (body.length === 0 && type === '') return { fields: {}, files: {} };
+  if (body.length === 0) return { fields: {}, files: {} };
   if (type === 'application/json' || type === '' || type.endsWith('+json')) return parseJson(body);
   if (type === 'multipart/form-data') return parseMultipart(contentType!, body);
-  throw new HttpError(415, 'Send the request as application/json or multipart/form-data.', 'unsupported_media_type');
+  throw new HttpError(
+    415,
+    'Send the request as application/json or multipart/form-data.',
+    'unsupported_media_type',
+  );
 }
 
 function parseJson(body: Buffer): ParsedBody {
@@ -76,7 +86,11 @@ function parseJson(body: Buffer): ParsedBody {
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch (err) {
-    throw new HttpError(400, `The body is not valid JSON (${err instanceof Error ? err.message : String(err)}).`, 'bad_json');
+    throw new HttpError(
+      400,
+      `The body is not valid JSON (${err instanceof Error ? err.message : String(err)}).`,
+      'bad_json',
+    );
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new HttpError(400, 'The body must be a JSON object.', 'bad_json');
@@ -88,9 +102,15 @@ function parseJson(body: Buffer): ParsedBody {
 async function parseMultipart(contentType: string, body: Buffer): Promise<ParsedBody> {
   let form: FormData;
   try {
-    form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
+    form = await new Response(new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.length), {
+      headers: { 'content-type': contentType },
+    }).formData();
   } catch {
-    throw new HttpError(400, 'The multipart body could not be read (check the boundary and the parts).', 'bad_multipart');
+    throw new HttpError(
+      400,
+      'The multipart body could not be read (check the boundary and the parts).',
+      'bad_multipart',
+    );
   }
   const fields: Record<string, unknown> = {};
   const files: Record<string, Uint8Array> = {};
@@ -111,9 +131,15 @@ export function isDataUrl(s: string): boolean {
 /** Decodes a base64 data URL to its bytes (the declared media type is ignored: the bytes are sniffed later). */
 export function decodeDataUrl(s: string, field: string): Uint8Array {
   const m = DATA_URL.exec(s.slice(0, 200));
-  if (!m) throw new HttpError(400, `${field} must be a base64 data URL (data:image/png;base64,...).`, 'bad_data_url');
+  if (!m)
+    throw new HttpError(
+      400,
+      `${field} must be a base64 data URL (data:image/png;base64,...).`,
+      'bad_data_url',
+    );
   const b64 = s.slice(m[0].length).replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64)) throw new HttpError(400, `${field} is not valid base64.`, 'bad_data_url');
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64))
+    throw new HttpError(400, `${field} is not valid base64.`, 'bad_data_url');
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 

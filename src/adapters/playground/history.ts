@@ -15,7 +15,10 @@ export class SessionHistory {
   private readonly file: string | null;
 
   /** Loads `file` if it exists; with `file` null the index lives in memory only. */
-  constructor(file: string | null, private readonly maxPerSession = 200) {
+  constructor(
+    file: string | null,
+    private readonly maxPerSession = 200,
+  ) {
     this.file = file;
     if (!file) return;
     mkdirSync(path.dirname(file), { recursive: true });

@@ -16,10 +16,19 @@ const STATUS_OF_IMAGE_ERROR: Record<string, number> = {
 };
 
 /** Stores one uploaded image and returns its reference; throws HttpError 413/415/422 with the imaging layer's message. */
-export async function storeImage(engine: Engine, bytes: Uint8Array, field: string, limits: DecodeLimits): Promise<string> {
+export async function storeImage(
+  engine: Engine,
+  bytes: Uint8Array,
+  field: string,
+  limits: DecodeLimits,
+): Promise<string> {
   const sniffed = bytes.length === 0 ? 'unknown' : sniffFormat(bytes);
   if (sniffed === 'unknown') {
-    throw new HttpError(415, `The ${field} is not an image I can read (${ACCEPTED_FORMATS_TEXT}).`, 'not_an_image');
+    throw new HttpError(
+      415,
+      `The ${field} is not an image I can read (${ACCEPTED_FORMATS_TEXT}).`,
+      'not_an_image',
+    );
   }
   const stored = await engine.storeUpload(bytes);
   if (stored.ok) return stored.ref;

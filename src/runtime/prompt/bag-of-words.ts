@@ -126,7 +126,22 @@ export class BagOfWordsEncoder implements PromptEncoder {
       const cid = this.tokenId(c);
       if (cid !== undefined) return [cid];
     }
+    return this.splitCompound(word);
+  }
+
+  /** A compound of two known words, e.g. waterfall -> water + fall, campfire -> camp + fire (longest first part wins). */
+  private splitCompound(word: string): number[] | undefined {
+    if (word.length < 6) return undefined;
+    for (let i = word.length - 3; i >= 3; i--) {
+      const a = this.tokenId(word.slice(0, i));
+      const b = a === undefined ? undefined : this.lookupWordNoSplit(word.slice(i));
+      if (a !== undefined && b !== undefined) return [a, b];
+    }
     return undefined;
+  }
+
+  private lookupWordNoSplit(word: string): number | undefined {
+    return this.tokenId(word) ?? (word.endsWith('s') && word.length > 3 ? this.tokenId(word.slice(0, -1)) : undefined);
   }
 
   private lookupEmoji(emoji: string): number[] | undefined {
@@ -195,7 +210,7 @@ export class BagOfWordsEncoder implements PromptEncoder {
     return { tokens: [...new Set(tokens)], unknown: [...new Set(unknown)] };
   }
 
-  /** Concepts ranked by |label ∩ prompt| / |label| (ties: shorter label): all full matches, else the top 3 with score >= 0.5. */
+  /** Concepts ranked by |label ∩ prompt| / |label| (ties: shorter label): all full matches, then the best partial match (score >= 0.5) of each word they leave uncovered. */
   understand(tokens: readonly number[]): UnderstoodConcept[] {
     const overlap = new Map<number, number>();
     const full = new Set<number>();
@@ -233,8 +248,18 @@ export class BagOfWordsEncoder implements PromptEncoder {
       return true;
     });
     scored.splice(0, scored.length, ...unique);
-    const perfect = scored.filter((s) => s.score >= 1);
-    const chosen = perfect.length > 0 ? perfect : scored.filter((s) => s.score >= 0.5).slice(0, 3);
+    // All full matches; then, for each prompt word no chosen concept covers, its best concept with
+    // score >= 0.5 ("a man wearing a hat": 👨 man, then 🎩 top hat for "hat").
+    const chosen = scored.filter((s) => s.score >= 1);
+    const covered = new Set<number>(chosen.flatMap(({ ci }) => this.concepts[ci].tokens));
+    for (const t of tokens) {
+      if (covered.has(t) || chosen.length >= 6) continue;
+      const best = scored.find((s) => s.score >= 0.5 && !chosen.includes(s) && this.concepts[s.ci].tokens.includes(t));
+      if (best) {
+        chosen.push(best);
+        for (const u of this.concepts[best.ci].tokens) covered.add(u);
+      }
+    }
     return chosen.map(({ ci, score }) => ({
       label: `${this.concepts[ci].emoji} ${this.concepts[ci].label}`,
       weight: score,

@@ -1,0 +1,81 @@
+// The caption under a result, shared by every platform: technique, prompts, seed, steps,
+// guidance, model, time, what the model understood and the words it did not know. User text
+// is made mention-proof (adapters also disable mentions).
+import type { JobResult } from '../src/engine/api.ts';
+import { formatDuration, noPing, quoteUserText } from './format.ts';
+
+/** How to mark bold text: Discord markdown (**x**), Slack mrkdwn (*x*), or plain. */
+export type CaptionStyle = 'discord' | 'slack' | 'plain';
+
+export interface CaptionOptions {
+  style?: CaptionStyle;
+  /** Longest caption in characters (Discord's message limit is 2000). */
+  maxLength?: number;
+  /** Extra line at the end, e.g. "again with a new seed, from job abc". */
+  note?: string;
+}
+
+/** The fields of a caption, for platforms that lay them out themselves (Slack blocks, web). */
+export interface CaptionParts {
+  title: string;
+  prompts: string[];
+  settings: string;
+  understood?: string;
+  unknown?: string;
+  job: string;
+}
+
+const q = (s: string) => `"${quoteUserText(s)}"`;
+
+/** The caption's parts of a finished job (every user-supplied string already mention-proof). */
+export function captionParts(r: JobResult): CaptionParts {
+  const s = r.spec;
+  const prompts: string[] = [];
+  switch (r.technique) {
+    case 'imagine':
+    case 'inpaint':
+      prompts.push(q(r.prompt));
+      break;
+    case 'sketch':
+      if (r.prompt) prompts.push(q(r.prompt));
+      prompts.push(`noise level ${s.noiseLevel}`);
+      break;
+    case 'anagram':
+      prompts.push(`${q(r.prompt)} ↔ ${q(r.prompt2 ?? '')} (view: ${s.view})`);
+      break;
+    case 'hybrid':
+      prompts.push(`far: ${q(r.prompt)} · near: ${q(r.prompt2 ?? '')}`);
+      break;
+    case 'noise':
+      prompts.push(`t = ${(s.t ?? []).join(', ')}`);
+      break;
+    case 'denoise':
+      prompts.push(`t = ${s.t?.[0]} · method: ${s.method}`);
+      break;
+  }
+  if (r.negative) prompts.push(`negative: ${q(r.negative)}`);
+  const settings = [`seed ${r.seed}`];
+  if (r.technique !== 'noise') settings.push(`${r.steps} steps`, `guidance ${r.guidance}`);
+  settings.push(noPing(r.model), formatDuration(r.timings.totalMs));
+  const parts: CaptionParts = { title: r.technique, prompts, settings: settings.join(' · '), job: `job ${r.jobId}` };
+  if (r.understood.length > 0) parts.understood = `understood: ${noPing(r.understood.map((c) => c.label).join(', '))}`;
+  if (r.unknown.length > 0) parts.unknown = `unknown words: ${r.unknown.map((w) => quoteUserText(w, 40)).join(', ')}`;
+  return parts;
+}
+
+/** A finished job's caption as one message text, cut to maxLength (default 1900). */
+export function buildCaption(r: JobResult, options: CaptionOptions = {}): string {
+  const style = options.style ?? 'discord';
+  const bold = (t: string) => (style === 'discord' ? `**${t}**` : style === 'slack' ? `*${t}*` : t);
+  const code = (t: string) => (style === 'plain' ? t : `\`${t}\``);
+  const p = captionParts(r);
+  const lines = [`${bold(p.title)} ${p.prompts.join(' · ')}`, p.settings];
+  if (p.understood) lines.push(p.understood);
+  if (p.unknown) lines.push(p.unknown);
+  lines.push(`job ${code(r.jobId)}`);
+  if (options.note) lines.push(noPing(options.note));
+  let text = lines.join('\n');
+  const max = options.maxLength ?? 1900;
+  if (text.length > max) text = text.slice(0, max - 1) + '…';
+  return text;
+}

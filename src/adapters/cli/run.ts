@@ -1,0 +1,141 @@
+// The work of the CLI's subcommands: `models`, and one technique run through the shared
+// executor (engine/execute.ts) with images from files and results written to files. Loaded
+// lazily by cli.ts, so usage errors answer without loading sharp, zod or onnxruntime.
+import { loadConfig } from '../../config.ts';
+import { executeJob, type ExecuteContext } from '../../engine/execute.ts';
+import { DEFAULT_SPEC_LIMITS, parseJobSpec, type JobSpec } from '../../engine/spec.ts';
+import { listModels, loadModel, readManifest, type LoadedModel } from '../../runtime/index.ts';
+import { specMessageForCli, type CliRequest } from './args.ts';
+import { EXIT, UsageError } from './errors.ts';
+import { ImageStore } from './images.ts';
+import { looksLikePath, modelsDirOf, resolveModel } from './models.ts';
+import type { CliIo } from './io.ts';
+import { defaultOutputPath, jsonReport, understoodLine, writeOutputs } from './output.ts';
+import { createProgressBar } from './progress.ts';
+
+/** `diffuse models`: the installed models, the selected one marked with *. */
+export function runModels(req: Extract<CliRequest, { kind: 'models' }>, io: CliIo): number {
+  const config = loadConfig(io.env);
+  const modelsDir = modelsDirOf(config, io.env);
+  const selected = req.model ?? config.model;
+  const models = listModels(modelsDir);
+  if (req.json) {
+    io.stdout.write(
+      JSON.stringify({
+        modelsDir,
+        selected,
+        models: models.map((m) => ({ ...m, selected: m.name === selected })),
+      }) + '\n',
+    );
+    return EXIT.ok;
+  }
+  if (models.length === 0) {
+    io.stdout.write(`no models installed in ${modelsDir}\n`);
+    return EXIT.ok;
+  }
+  const nameWidth = Math.max(...models.map((m) => m.name.length));
+  for (const m of models) {
+    const mark = m.name === selected ? '*' : ' ';
+    const shape = m.sample ? `${m.sample.width}x${m.sample.height}x${m.sample.channels}` : '-';
+    const what = m.error
+      ? `invalid: ${m.error.split('\n')[0]}`
+      : `${m.family ?? ''}  ${m.description ?? ''}`.trim();
+    io.stdout.write(`${mark} ${m.name.padEnd(nameWidth)}  ${shape.padEnd(9)}  ${what}\n`);
+  }
+  if (!models.some((m) => m.name === selected) && !looksLikePath(selected)) {
+    io.stderr.write(
+      `note: the selected model '${selected}' is not installed; pass --model NAME or set MODEL\n`,
+    );
+  }
+  return EXIT.ok;
+}
+
+/** One technique: resolve the model, read the inputs, validate the spec, load the model, execute, write the outputs. */
+export async function runTechnique(
+  req: Extract<CliRequest, { kind: 'run' }>,
+  io: CliIo,
+  started: number,
+): Promise<number> {
+  const config = loadConfig(io.env);
+  const modelsDir = modelsDirOf(config, io.env);
+  const modelDir = resolveModel(req.model ?? config.model, modelsDir);
+  const manifest = readManifest(modelDir);
+
+  const images = new ImageStore();
+  const input: Record<string, unknown> = { ...req.input };
+  if (req.imagePath !== undefined) input.image = await images.add(req.imagePath, 'image');
+  if (req.maskPath !== undefined) input.mask = await images.add(req.maskPath, 'mask');
+  if (!req.stepsGiven) input.steps = Math.min(manifest.defaults.steps, config.maxSteps);
+  if (!req.cfgGiven) input.guidance = manifest.defaults.guidance;
+  const limits = {
+    ...DEFAULT_SPEC_LIMITS,
+    maxSteps: config.maxSteps,
+    maxTimestep: manifest.scheduler.num_train_timesteps - 1,
+  };
+  const parsed = parseJobSpec(input, limits);
+  if (!parsed.ok) throw new UsageError(specMessageForCli(parsed.message));
+  const spec: JobSpec = parsed.spec;
+
+  const loadStart = performance.now();
+  const model: LoadedModel = await loadModel(modelDir, {
+    modelsDir,
+    device: config.device,
+    deviceId: config.cudaDeviceId,
+    fallbackToCpu: config.cpuFallback,
+    ...(config.intraOpThreads > 0 ? { intraOpThreads: config.intraOpThreads } : {}),
+  });
+  const loadMs = performance.now() - loadStart;
+  try {
+    if (model.fallbackReason && !req.json)
+      io.stderr.write(`note: running on the CPU: ${model.fallbackReason.split('\n')[0]}\n`);
+    const ctx: ExecuteContext = {
+      model,
+      loadImage: (ref) => images.loadImage(ref, model.imageShape),
+      loadMask: (ref) => images.loadMask(ref, model.imageShape),
+    };
+    const bar = createProgressBar(io.stderr, spec.technique);
+    let result;
+    try {
+      result = await executeJob(spec, ctx, {
+        signal: io.signal,
+        frameSource: config.frameSource,
+        frameEvery: req.gif !== undefined ? config.frameEvery : Number.MAX_SAFE_INTEGER,
+        onProgress: (p) => bar.update(p.step, p.total),
+      });
+    } finally {
+      bar.done();
+    }
+
+    const writeStart = performance.now();
+    const written = await writeOutputs(
+      result,
+      { png: req.output ?? defaultOutputPath(spec), gif: req.gif },
+      { displaySize: config.displaySize, gifSize: config.gifSize },
+    );
+    const writeMs = performance.now() - writeStart;
+
+    if (req.json) {
+      const report = jsonReport(spec, result, model, written, {
+        loadMs,
+        writeMs,
+        wallMs: performance.now() - started,
+      });
+      io.stdout.write(JSON.stringify(report) + '\n');
+    } else {
+      const line = understoodLine(result.understood, result.unknown, result.prompts.length > 0);
+      if (line) io.stderr.write(line + '\n');
+      const t = result.timings;
+      const steps = t.steps > 0 ? `, ${t.steps} steps at ${t.perStepMs.toFixed(1)} ms` : '';
+      io.stderr.write(
+        `${spec.technique}: seed ${spec.seed}${steps}, ${(t.totalMs / 1000).toFixed(2)} s (session.run ${(t.modelMs / 1000).toFixed(2)} s) on ${model.name}\n`,
+      );
+      if (req.gif !== undefined && !written.gif)
+        io.stderr.write('note: this run has no trajectory frames; no GIF written\n');
+      io.stdout.write(written.png + '\n');
+      if (written.gif) io.stdout.write(written.gif + '\n');
+    }
+    return EXIT.ok;
+  } finally {
+    await model.dispose();
+  }
+}

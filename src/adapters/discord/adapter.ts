@@ -1,0 +1,328 @@
+// The Discord adapter: slash commands and buttons (interactions), 🔁 reactions, and results of
+// jobs recovered after a restart. Every interaction is acknowledged first (deferred), then the
+// work happens; replies are edited as the job moves; nothing echoes a mention that pings.
+import {
+  ApplicationCommandOptionType,
+  Events,
+  MessageFlags,
+  PermissionFlagsBits,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Client,
+  type Interaction,
+  type MessageReaction,
+  type PartialMessageReaction,
+  type PartialUser,
+  type RepliableInteraction,
+  type SendableChannels,
+  type User,
+} from 'discord.js';
+import { COMMANDS, getCommand, runCommand } from '../../../commands/index.ts';
+import type { Command, CommandOptions } from '../../../commands/types.ts';
+import type { Config } from '../../config.ts';
+import type { Actor, Engine, JobEvent, JobOwner, JobSpec, SubmitResult } from '../../engine/api.ts';
+import { createLogger, type Logger } from '../../engine/logger.ts';
+import { checkAccess, isModerator, type AccessPolicy, type Caller } from './access.ts';
+import { AttachmentError, checkAttachment, DEFAULT_ATTACHMENT_POLICY, downloadAttachment, type AttachmentPolicy } from './attachments.ts';
+import { createDiscordClient } from './client.ts';
+import { JobView } from './job-view.ts';
+import { jobIdOfMessage, parseCustomId, textPayload } from './messages.ts';
+import { safeError } from './safe-log.ts';
+import { ChannelTarget, InteractionTarget, type MessageLocation, type ReplyTarget } from './targets.ts';
+
+/** The emoji that regenerates a result. */
+export const REGENERATE_EMOJI = '🔁';
+
+export interface DiscordAdapterOptions {
+  logger?: Logger;
+  /** Commands served (default: every command of commands/). */
+  commands?: readonly Command[];
+  /** Attachment limits; `extraHosts` lets tests serve attachments from a local fake. */
+  attachments?: Partial<AttachmentPolicy>;
+  /** Least time between two edits of a job's message (default 1500 ms). */
+  minEditIntervalMs?: number;
+  /** How long an interaction token is used before results go to the channel (default 14 min: Discord's 15 less a margin). */
+  tokenLifetimeMs?: number;
+  /** Largest upload of a result (default 10 MiB). */
+  maxUploadBytes?: number;
+  /** Models folder for /model (default config.modelsDir). */
+  modelsDir?: string;
+}
+
+/** Discord: slash commands, buttons, 🔁 reactions, progress edits and result uploads for one engine. */
+export class DiscordAdapter {
+  readonly client: Client;
+  private readonly log: Logger;
+  private readonly policy: AccessPolicy;
+  private readonly attachmentPolicy: AttachmentPolicy;
+  private readonly views = new Map<string, JobView>();
+  private readonly commands: readonly Command[];
+  private offAll: (() => void) | null = null;
+  private startedAt = Date.now();
+  private stopped = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly config: Config,
+    private readonly options: DiscordAdapterOptions = {},
+  ) {
+    this.log = (options.logger ?? createLogger(config.logLevel)).child({ adapter: 'discord' });
+    this.commands = options.commands ?? COMMANDS;
+    this.policy = {
+      allowedChannels: config.discord.allowedChannels,
+      allowedRoles: config.discord.allowedRoles,
+      allowDms: config.discord.allowDms,
+      adminUserIds: config.adminUserIds,
+    };
+    this.attachmentPolicy = { ...DEFAULT_ATTACHMENT_POLICY, ...options.attachments };
+    this.client = createDiscordClient({ apiBase: config.discord.apiBase, allowDms: config.discord.allowDms });
+    this.client.on(Events.InteractionCreate, (i) => void this.onInteraction(i));
+    this.client.on(Events.MessageReactionAdd, (r, u) => void this.onReaction(r, u));
+    this.client.on(Events.Error, (err) => this.log.error({ err: safeError(err) }, 'discord client error'));
+    this.client.on(Events.ShardError, (err) => this.log.warn({ err: safeError(err) }, 'discord gateway error'));
+    this.client.once(Events.ClientReady, (c) => this.log.info({ user: c.user.id, guilds: c.guilds.cache.size }, 'discord ready'));
+  }
+
+  /** Logs in (the token comes from config, never logged) and starts reporting recovered jobs. */
+  async start(): Promise<void> {
+    const token = this.config.discord.token;
+    if (!token) throw new Error('DISCORD_TOKEN is not set');
+    this.startedAt = Date.now();
+    this.offAll = this.engine.subscribeAll((e) => this.onAnyJobEvent(e));
+    await this.client.login(token);
+  }
+
+  /** Resolves once the gateway session is ready. */
+  ready(): Promise<void> {
+    if (this.client.isReady()) return Promise.resolve();
+    return new Promise((resolve) => this.client.once(Events.ClientReady, () => resolve()));
+  }
+
+  /** Disconnects; running views stop editing (their jobs keep running in the engine). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.offAll?.();
+    for (const v of this.views.values()) v.stop();
+    this.views.clear();
+    await this.client.destroy();
+  }
+
+  /** Resolves when every job view shown now has shown its final message. */
+  async idle(): Promise<void> {
+    while (this.views.size > 0) await Promise.all([...this.views.values()].map((v) => v.finished));
+  }
+
+  // ---- interactions ----------------------------------------------------------------------
+
+  private async onInteraction(i: Interaction): Promise<void> {
+    try {
+      if (i.isChatInputCommand()) await this.onCommand(i);
+      else if (i.isButton()) await this.onButton(i);
+    } catch (err) {
+      this.log.error({ err: safeError(err), interaction: i.id }, 'discord interaction failed');
+      if (i.isRepliable()) await this.answer(i, '⚠️ Something went wrong; please try again.').catch(() => {});
+    }
+  }
+
+  /** Answers an interaction with text whatever its state (not yet acknowledged, deferred or replied). */
+  private async answer(i: RepliableInteraction, text: string, ephemeral = true): Promise<void> {
+    const p = textPayload(text);
+    if (i.deferred || i.replied) await i.editReply(p);
+    else await i.reply({ ...p, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
+  }
+
+  private callerOf(i: Interaction): Caller {
+    const m = i.member;
+    const roleIds = !m ? [] : Array.isArray(m.roles) ? m.roles : [...m.roles.cache.keys()];
+    const ch = i.channel;
+    const parent = ch && 'isThread' in ch && ch.isThread() ? ch.parentId : null;
+    return { userId: i.user.id, guildId: i.guildId ?? null, channelId: i.channelId ?? null, parentChannelId: parent, roleIds };
+  }
+
+  private ownerOf(i: Interaction): JobOwner {
+    return { platform: 'discord', userId: i.user.id, ...(i.channelId ? { channelRef: i.channelId } : {}) };
+  }
+
+  private actorOf(i: Interaction): Actor {
+    const mod = isModerator(this.policy, i.user.id, i.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false);
+    return { userId: i.user.id, isAdmin: mod, platform: 'discord' };
+  }
+
+  private async onCommand(i: ChatInputCommandInteraction): Promise<void> {
+    const command = this.commands.find((c) => c.spec.name === i.commandName) ?? getCommand(i.commandName);
+    if (!command) return this.answer(i, `I don't know /${i.commandName}; try /help.`);
+    const access = checkAccess(this.policy, this.callerOf(i));
+    if (!access.ok) return this.answer(i, access.message);
+
+    // Acknowledge first: Discord allows 3 s; everything after may take longer.
+    const ephemeral = !command.spec.technique;
+    await i.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+
+    const options: CommandOptions = {};
+    const images = i.options.data.filter((o) => o.type === ApplicationCommandOptionType.Attachment);
+    try {
+      for (const o of images) if (o.attachment) checkAttachment(o.attachment, this.attachmentPolicy, o.name);
+    } catch (err) {
+      if (err instanceof AttachmentError) return this.answer(i, `⚠️ ${err.message}`);
+      throw err;
+    }
+    for (const o of i.options.data) {
+      if (o.type === ApplicationCommandOptionType.Attachment) {
+        if (!o.attachment) continue;
+        let bytes: Uint8Array;
+        try {
+          bytes = await downloadAttachment(o.attachment, this.attachmentPolicy, fetch, o.name);
+        } catch (err) {
+          if (err instanceof AttachmentError) return this.answer(i, `⚠️ ${err.message}`);
+          throw err;
+        }
+        const stored = await this.engine.storeUpload(bytes);
+        if (!stored.ok) return this.answer(i, `⚠️ ${stored.message}`);
+        options[o.name] = stored.ref;
+      } else if (o.value !== undefined && o.value !== null) {
+        options[o.name] = o.value;
+      }
+    }
+
+    const reply = await runCommand(command, {
+      engine: this.engine,
+      owner: this.ownerOf(i),
+      actor: this.actorOf(i),
+      options,
+      modelsDir: this.options.modelsDir ?? this.config.modelsDir,
+      defaultModel: this.config.model,
+    });
+    switch (reply.kind) {
+      case 'job':
+        this.follow(reply.jobId, reply.spec, this.interactionTarget(i), { position: reply.position, estimatedWaitMs: reply.estimatedWaitMs });
+        return;
+      case 'refusal':
+        return this.answer(i, `⚠️ ${reply.message}`);
+      default:
+        return this.answer(i, reply.text);
+    }
+  }
+
+  private async onButton(i: ButtonInteraction): Promise<void> {
+    const parsed = parseCustomId(i.customId);
+    if (!parsed) return;
+    const access = checkAccess(this.policy, this.callerOf(i));
+    if (!access.ok) return this.answer(i, access.message);
+    const { action, jobId } = parsed;
+
+    if (action === 'regen') {
+      await i.deferReply();
+      const res = await this.engine.regenerate(jobId, this.ownerOf(i));
+      return this.startOrRefuse(res, this.interactionTarget(i), `🔁 new seed of job \`${jobId}\``);
+    }
+    if (action === 'cancel') {
+      await i.deferReply({ flags: MessageFlags.Ephemeral });
+      const res = await this.engine.cancel(jobId, this.actorOf(i));
+      return this.answer(i, res.ok ? `Cancelled job \`${jobId}\`.` : res.message);
+    }
+    // delete: the requester or a moderator.
+    const job = await this.engine.get(jobId);
+    const requester = job?.owner.platform === 'discord' && job.owner.userId === i.user.id;
+    if (!requester && !this.actorOf(i).isAdmin) {
+      return this.answer(i, 'Only the person who asked for this image, or a moderator, can delete it.');
+    }
+    await i.deferUpdate();
+    await i.message.delete();
+  }
+
+  // ---- reactions -------------------------------------------------------------------------
+
+  private async onReaction(reaction: MessageReaction | PartialMessageReaction, user: User | PartialUser): Promise<void> {
+    try {
+      if (this.stopped || user.id === this.client.user?.id || user.bot) return;
+      if (reaction.emoji.name !== REGENERATE_EMOJI) return;
+      // Partials: the message may predate this process (or the cache); fetch it.
+      const message = reaction.message.partial ? await reaction.message.fetch() : reaction.message;
+      if (message.author?.id !== this.client.user?.id) return;
+      const jobId = jobIdOfMessage({ content: message.content, components: message.components.map((c) => c.toJSON()) });
+      if (!jobId) return;
+      const member = message.guild?.members.cache.get(user.id);
+      const channel = message.channel;
+      const caller: Caller = {
+        userId: user.id,
+        guildId: message.guildId ?? null,
+        channelId: message.channelId,
+        parentChannelId: channel.isThread() ? channel.parentId : null,
+        roleIds: member ? [...member.roles.cache.keys()] : [],
+      };
+      const target = new ChannelTarget(async () => (channel.isSendable() ? channel : null), message.id);
+      const access = checkAccess(this.policy, caller);
+      if (!access.ok) return void (await target.show(textPayload(`⚠️ ${access.message}`)));
+      const owner: JobOwner = { platform: 'discord', userId: user.id, channelRef: message.channelId };
+      const res = await this.engine.regenerate(jobId, owner);
+      await this.startOrRefuse(res, target, `🔁 new seed of job \`${jobId}\`, for <@${user.id}>`);
+    } catch (err) {
+      this.log.warn({ err: safeError(err) }, 'discord reaction failed');
+    }
+  }
+
+  // ---- jobs ------------------------------------------------------------------------------
+
+  private async startOrRefuse(res: SubmitResult, target: ReplyTarget, note: string): Promise<void> {
+    if (!res.ok) {
+      await target.show(textPayload(`⚠️ ${res.message}`));
+      return;
+    }
+    this.follow(res.jobId, res.spec, target, { position: res.position, estimatedWaitMs: res.estimatedWaitMs }, note);
+  }
+
+  private interactionTarget(i: RepliableInteraction): InteractionTarget {
+    const channelId = i.channelId;
+    return new InteractionTarget(i, this.options.tokenLifetimeMs ?? 14 * 60_000, () => new ChannelTarget(() => this.sendableChannel(channelId)));
+  }
+
+  private async sendableChannel(channelId: string | null | undefined): Promise<SendableChannels | null> {
+    if (!channelId) return null;
+    const ch = this.client.channels.cache.get(channelId) ?? (await this.client.channels.fetch(channelId).catch(() => null));
+    return ch && ch.isSendable() ? ch : null;
+  }
+
+  /** Shows a job's life in a target; records where its message is. */
+  private follow(jobId: string, spec: JobSpec, target: ReplyTarget, first: { position: number; estimatedWaitMs: number }, note?: string): void {
+    const view = new JobView(this.engine, jobId, spec, target, {
+      minEditIntervalMs: this.options.minEditIntervalMs,
+      maxUploadBytes: this.options.maxUploadBytes,
+      note,
+      log: this.log,
+      onLocated: (loc: MessageLocation) => void this.engine.setMessageRef(jobId, `${loc.channelId}/${loc.messageId}`).catch(() => {}),
+    });
+    this.track(view).start(first);
+  }
+
+  /** Keeps a view in `views` until it has shown its final message. */
+  private track(view: JobView): JobView {
+    this.views.set(view.jobId, view);
+    void view.finished.then(() => {
+      if (this.views.get(view.jobId) === view) this.views.delete(view.jobId);
+    });
+    return view;
+  }
+
+  /** Results of jobs this process did not start (recovered after a restart) go to their channel. */
+  private onAnyJobEvent(e: JobEvent): void {
+    if (e.owner.platform !== 'discord' || this.stopped) return;
+    if (e.type !== 'done' && e.type !== 'failed' && e.type !== 'cancelled') return;
+    if (this.views.has(e.jobId)) return;
+    void (async () => {
+      const job = await this.engine.get(e.jobId);
+      if (!job || job.createdAt >= this.startedAt || this.views.has(e.jobId)) return;
+      const ref = job.owner.messageRef?.split('/');
+      const channelId = ref?.[0] ?? job.owner.channelRef;
+      // Guild channels are known once the gateway session is ready.
+      const target = new ChannelTarget(async () => (await this.ready(), this.sendableChannel(channelId)), ref?.[1]);
+      this.track(new JobView(this.engine, e.jobId, job.spec, target, { log: this.log, note: `Finished after a restart, for <@${job.owner.userId}>.` })).start();
+    })().catch((err) => this.log.warn({ err: safeError(err), jobId: e.jobId }, 'discord recovery report failed'));
+  }
+}
+
+/** Creates the adapter and logs in. */
+export async function startDiscord(engine: Engine, config: Config, options: DiscordAdapterOptions = {}): Promise<DiscordAdapter> {
+  const adapter = new DiscordAdapter(engine, config, options);
+  await adapter.start();
+  return adapter;
+}

@@ -1,0 +1,83 @@
+// Discord slash command definitions derived from the platform-neutral command specs: one
+// SlashCommandBuilder per CommandSpec, an attachment option for each 'image' option.
+import {
+  ApplicationIntegrationType,
+  InteractionContextType,
+  SlashCommandBuilder,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
+import { COMMANDS } from '../../../commands/index.ts';
+import type { CommandSpec, OptionChoice, OptionSpec } from '../../../commands/types.ts';
+
+/** Where commands are offered. */
+export interface BuildOptions {
+  /** Offer the commands in direct messages with the bot too. */
+  allowDms?: boolean;
+}
+
+/** Discord's limit on a description. */
+const MAX_DESCRIPTION = 100;
+
+function describe(o: { description: string }): string {
+  return o.description.length > MAX_DESCRIPTION ? o.description.slice(0, MAX_DESCRIPTION - 1) + '…' : o.description;
+}
+
+function stringChoices(choices: OptionChoice[]) {
+  return choices.map((c) => ({ name: c.name.slice(0, 100), value: String(c.value) }));
+}
+
+function numberChoices(choices: OptionChoice[]) {
+  return choices.map((c) => ({ name: c.name.slice(0, 100), value: Number(c.value) }));
+}
+
+function addOption(b: SlashCommandBuilder, o: OptionSpec): void {
+  const required = o.required ?? false;
+  switch (o.type) {
+    case 'string':
+      b.addStringOption((x) => {
+        x.setName(o.name).setDescription(describe(o)).setRequired(required);
+        if (o.maxLength !== undefined) x.setMaxLength(Math.min(o.maxLength, 6000));
+        if (o.choices) x.addChoices(...stringChoices(o.choices));
+        return x;
+      });
+      break;
+    case 'integer':
+      b.addIntegerOption((x) => {
+        x.setName(o.name).setDescription(describe(o)).setRequired(required);
+        if (o.min !== undefined) x.setMinValue(o.min);
+        if (o.max !== undefined) x.setMaxValue(o.max);
+        if (o.choices) x.addChoices(...numberChoices(o.choices));
+        return x;
+      });
+      break;
+    case 'number':
+      b.addNumberOption((x) => {
+        x.setName(o.name).setDescription(describe(o)).setRequired(required);
+        if (o.min !== undefined) x.setMinValue(o.min);
+        if (o.max !== undefined) x.setMaxValue(o.max);
+        if (o.choices) x.addChoices(...numberChoices(o.choices));
+        return x;
+      });
+      break;
+    case 'boolean':
+      b.addBooleanOption((x) => x.setName(o.name).setDescription(describe(o)).setRequired(required));
+      break;
+    case 'image':
+      b.addAttachmentOption((x) => x.setName(o.name).setDescription(describe(o)).setRequired(required));
+      break;
+  }
+}
+
+/** A SlashCommandBuilder for one command spec. */
+export function slashCommand(spec: CommandSpec, options: BuildOptions = {}): SlashCommandBuilder {
+  const b = new SlashCommandBuilder().setName(spec.name).setDescription(describe(spec));
+  b.setIntegrationTypes(ApplicationIntegrationType.GuildInstall);
+  b.setContexts(options.allowDms ? [InteractionContextType.Guild, InteractionContextType.BotDM] : [InteractionContextType.Guild]);
+  for (const o of spec.options) addOption(b, o);
+  return b;
+}
+
+/** The JSON bodies Discord's "bulk overwrite application commands" endpoint takes, for every command. */
+export function commandDefinitions(options: BuildOptions = {}, specs: readonly CommandSpec[] = COMMANDS.map((c) => c.spec)): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
+  return specs.map((s) => slashCommand(s, options).toJSON());
+}

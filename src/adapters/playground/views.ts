@@ -1,0 +1,188 @@
+// What the JSON HTTP API shows of jobs, events and command replies: plain data with links,
+// never a file path on the server and never another browser's session id.
+import { buildCaption, captionParts, type CaptionParts, type CommandReply } from '../../../commands/index.ts';
+import type { JobEvent, JobRecord, JobSpec, JobStatus, JobTimings, PromptReport } from '../../engine/api.ts';
+import { SPEC_DEFAULTS } from '../../engine/spec.ts';
+import type { UnderstoodConcept } from '../../runtime/types.ts';
+
+/** Links of one job, relative to the server root. */
+export interface JobLinks {
+  self: string;
+  events: string;
+  regenerate: string;
+  /** Final image (present once the job is done and its files are kept). */
+  image?: string;
+  /** The image at the model's own resolution. */
+  rawImage?: string;
+  /** Trajectory GIF (present once done, when the technique has frames). */
+  gif?: string;
+}
+
+/** The result of a finished job, as the API shows it. */
+export interface ResultView {
+  seed: number;
+  steps: number;
+  guidance: number;
+  model: string;
+  width: number;
+  height: number;
+  gifFrames: number;
+  gifBytes: number;
+  prompts: PromptReport[];
+  understood: UnderstoodConcept[];
+  unknown: string[];
+}
+
+/** A job as GET /api/jobs/:id returns it. */
+export interface JobView {
+  jobId: string;
+  status: JobStatus;
+  technique: JobSpec['technique'];
+  spec: JobSpec;
+  /** The command line that asks for this job again, e.g. "/imagine a rocket ship --seed 3". */
+  command: string;
+  /** Whether the asking browser session submitted it. */
+  mine: boolean;
+  parentId: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Queue position while queued (0 = next). */
+  position: number | null;
+  error: string | null;
+  timings: JobTimings | null;
+  result: ResultView | null;
+  /** Caption of a finished job as plain text, and its parts for layout. */
+  caption: string | null;
+  captionParts: CaptionParts | null;
+  links: JobLinks;
+}
+
+/** The API paths of a job. */
+export function jobLinks(jobId: string, withFiles: boolean, hasGif: boolean): JobLinks {
+  const base = `/api/jobs/${jobId}`;
+  const links: JobLinks = { self: base, events: `${base}/events`, regenerate: `${base}/regenerate` };
+  if (withFiles) {
+    links.image = `${base}/image.png`;
+    links.rawImage = `${base}/raw.png`;
+    if (hasGif) links.gif = `${base}/trajectory.gif`;
+  }
+  return links;
+}
+
+/** A stored job as the API shows it to `session` (`filesKept` = its result files still exist). */
+export function jobView(rec: JobRecord, session: string, filesKept = true): JobView {
+  const r = rec.status === 'done' ? rec.result : null;
+  return {
+    jobId: rec.jobId,
+    status: rec.status,
+    technique: rec.spec.technique,
+    spec: rec.spec,
+    command: commandLine(rec.spec),
+    mine: rec.owner.platform === 'playground' && rec.owner.userId === session,
+    parentId: rec.parentId,
+    createdAt: rec.createdAt,
+    startedAt: rec.startedAt,
+    finishedAt: rec.finishedAt,
+    position: rec.position,
+    error: rec.error,
+    timings: r ? r.timings : null,
+    result: r
+      ? {
+          seed: r.seed,
+          steps: r.steps,
+          guidance: r.guidance,
+          model: r.model,
+          width: r.files.width,
+          height: r.files.height,
+          gifFrames: r.files.gifFrames,
+          gifBytes: r.files.gifBytes,
+          prompts: r.prompts,
+          understood: r.understood,
+          unknown: r.unknown,
+        }
+      : null,
+    caption: r ? buildCaption(r, { style: 'plain' }) : null,
+    captionParts: r ? captionParts(r) : null,
+    links: jobLinks(rec.jobId, r !== null && filesKept, r !== null && r.files.gif !== null),
+  };
+}
+
+/** Quotes text that the text-command parser would otherwise read as options. */
+const quote = (s: string) => (/--|—|–|\w[:=]|"|\|/.test(s) ? `"${s.replace(/"/g, "'")}"` : s);
+
+/** The text command that asks for a spec again (images are attachments and not part of the text). */
+export function commandLine(spec: JobSpec): string {
+  const parts = [`/${spec.technique}`];
+  switch (spec.technique) {
+    case 'anagram':
+    case 'hybrid':
+      parts.push(`${spec.prompt} | ${spec.prompt2 ?? ''}`);
+      break;
+    default:
+      if (spec.prompt) parts.push(quote(spec.prompt));
+  }
+  if (spec.negative) parts.push(`--negative ${quote(spec.negative)}`);
+  if (spec.technique === 'sketch' && spec.noiseLevel !== undefined)
+    parts.push(`--noise_level ${spec.noiseLevel}`);
+  if (spec.technique === 'anagram' && spec.view) parts.push(`--view ${spec.view}`);
+  if (spec.t && spec.technique === 'noise') parts.push(`--t ${spec.t.join(',')}`);
+  if (spec.t && spec.technique === 'denoise') parts.push(`--t ${spec.t[0]}`);
+  if (spec.method) parts.push(`--method ${spec.method}`);
+  parts.push(`--seed ${spec.seed}`);
+  if (spec.technique === 'imagine') {
+    if (spec.steps !== SPEC_DEFAULTS.steps) parts.push(`--steps ${spec.steps}`);
+    if (spec.guidance !== SPEC_DEFAULTS.guidance) parts.push(`--cfg ${spec.guidance}`);
+  }
+  return parts.join(' ');
+}
+
+/** One server-sent event: its type and JSON data. */
+export interface SseMessage {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** A job event as the API streams it: previews as PNG data URLs, no owner, no canceller id. */
+export function eventMessage(e: JobEvent, view?: JobView): SseMessage {
+  switch (e.type) {
+    case 'queued':
+      return {
+        event: 'queued',
+        data: { jobId: e.jobId, position: e.position, estimatedWaitMs: e.estimatedWaitMs },
+      };
+    case 'started':
+      return { event: 'started', data: { jobId: e.jobId, startedAt: e.startedAt } };
+    case 'progress': {
+      const data: Record<string, unknown> = { jobId: e.jobId, step: e.step, total: e.total };
+      if (e.preview) data.preview = `data:image/png;base64,${e.preview.toString('base64')}`;
+      return { event: 'progress', data };
+    }
+    case 'done':
+      return { event: 'done', data: { jobId: e.jobId, job: view ?? null } };
+    case 'failed':
+      return { event: 'failed', data: { jobId: e.jobId, message: e.message } };
+    case 'cancelled':
+      return { event: 'cancelled', data: { jobId: e.jobId, message: 'Cancelled.' } };
+  }
+}
+
+/** A command reply as the API returns it; queue entries lose their owners and say whether they are the caller's. */
+export function replyView(reply: CommandReply, session: string): Record<string, unknown> {
+  if (reply.kind === 'queue') {
+    return {
+      kind: 'queue',
+      text: reply.text,
+      entries: reply.entries.map((e) => ({
+        jobId: e.jobId,
+        technique: e.technique,
+        status: e.status,
+        position: e.position,
+        createdAt: e.createdAt,
+        estimatedWaitMs: e.estimatedWaitMs,
+        mine: e.owner.platform === 'playground' && e.owner.userId === session,
+      })),
+    };
+  }
+  return { ...reply };
+}

@@ -1,0 +1,257 @@
+// The playground page: a chat channel where slash commands run diffusion jobs through the JSON
+// HTTP API. Wires the composer (completion, attachments by picker, drag-and-drop and paste,
+// sketch and mask painters) to the conversation, and restores this browser's history.
+import {
+  ApiError,
+  cancelJob,
+  fetchCommands,
+  fetchHealth,
+  fetchHistory,
+  regenerateJob,
+  submitCommand,
+  type CommandSpec,
+} from './api.ts';
+import { Attachments, type Slot } from './attachments.ts';
+import { Completion } from './completion.ts';
+import { byId } from './dom.ts';
+import { Conversation } from './messages.ts';
+import { setupMaskDialog, setupSketchDialog } from './paint-dialogs.ts';
+
+const ACCEPTED = 'PNG, JPEG, WebP, GIF, AVIF, TIFF';
+
+function main(): void {
+  const form = byId<HTMLFormElement>('composer');
+  const input = byId<HTMLTextAreaElement>('message');
+  const send = byId<HTMLButtonElement>('send');
+  const file = byId<HTMLInputElement>('file');
+  const errorBox = byId<HTMLParagraphElement>('composer-error');
+  const maskButton = byId<HTMLButtonElement>('open-mask');
+  const overlay = byId<HTMLDivElement>('drop-overlay');
+  let commands: CommandSpec[] = [];
+
+  const showError = (text: string | null) => {
+    errorBox.textContent = text ?? '';
+    errorBox.hidden = !text;
+  };
+
+  const attachments = new Attachments(byId('attachments'), () => {
+    maskButton.disabled = !attachments.get('image');
+  });
+  const completion = new Completion(input, byId('completion'), byId('composer-hint'));
+
+  const convo = new Conversation(byId('messages'), byId('announcer'), {
+    regenerate: (jobId) => void regenerate(jobId),
+    cancel: (jobId) => void cancel(jobId),
+  });
+
+  /** Starts the message with `/name ` when it is empty, a bare command or plain words; a command with text stays. */
+  const suggestCommand = (name: string) => {
+    const v = input.value.trim();
+    if (v === '' || /^\/[\w-]*$/.test(v)) input.value = `/${name} `;
+    else if (!v.startsWith('/')) input.value = `/${name} ${v}`;
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+    completion.update();
+  };
+
+  const attachFile = (f: File | Blob, name: string, slot: Slot = 'image') => {
+    showError(null);
+    if (f.type && !f.type.startsWith('image/')) {
+      showError(`${name} is not an image (${ACCEPTED}).`);
+      return;
+    }
+    attachments.set(slot, f, name);
+  };
+
+  // ---- attachments: picker, drag-and-drop, paste --------------------------------------------
+
+  byId<HTMLButtonElement>('attach').addEventListener('click', () => file.click());
+  file.addEventListener('change', () => {
+    const f = file.files?.[0];
+    if (f) attachFile(f, f.name || 'image');
+    file.value = '';
+    input.focus();
+  });
+  let dragDepth = 0;
+  const hasFiles = (e: DragEvent) => [...(e.dataTransfer?.types ?? [])].includes('Files');
+  window.addEventListener('dragenter', (e) => {
+    if (!hasFiles(e)) return;
+    dragDepth++;
+    overlay.hidden = false;
+  });
+  window.addEventListener('dragleave', () => {
+    dragDepth = Math.max(0, dragDepth - 1);
+    if (dragDepth === 0) overlay.hidden = true;
+  });
+  window.addEventListener('dragover', (e) => {
+    if (hasFiles(e)) e.preventDefault();
+  });
+  window.addEventListener('drop', (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    dragDepth = 0;
+    overlay.hidden = true;
+    const f = e.dataTransfer?.files[0];
+    if (f) attachFile(f, f.name || 'dropped image');
+    input.focus();
+  });
+  input.addEventListener('paste', (e) => {
+    const item = [...(e.clipboardData?.items ?? [])].find((i) => i.kind === 'file');
+    const f = item?.getAsFile();
+    if (!f) return;
+    e.preventDefault();
+    attachFile(f, f.name && f.name !== 'image.png' ? f.name : 'pasted image');
+  });
+
+  // ---- sketch and mask -----------------------------------------------------------------------
+
+  const openSketch = setupSketchDialog((png) => {
+    attachments.set('image', png, 'sketch.png');
+    suggestCommand('sketch');
+  });
+  byId<HTMLButtonElement>('open-sketch').addEventListener('click', openSketch);
+  const openMask = setupMaskDialog((png) => {
+    attachments.set('mask', png, 'mask.png');
+    suggestCommand('inpaint');
+  });
+  maskButton.addEventListener('click', () => {
+    const img = attachments.get('image');
+    if (img)
+      void openMask(img.blob).catch((err: unknown) =>
+        showError(`That image cannot be shown for painting: ${(err as Error).message}`),
+      );
+  });
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  const autoGrow = () => {
+    input.style.height = 'auto';
+    input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+  };
+  input.addEventListener('input', () => {
+    autoGrow();
+    showError(null);
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !completion.open) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void sendMessage();
+  });
+
+  async function sendMessage(): Promise<void> {
+    let text = input.value.trim();
+    if (!text) {
+      showError(
+        attachments.empty
+          ? 'Type a command, e.g. /imagine a rocket ship.'
+          : 'Say what to do with the image, e.g. /sketch or /inpaint a cat.',
+      );
+      return;
+    }
+    // Plain words draw a picture, as /imagine.
+    if (!text.startsWith('/')) text = `/imagine ${text}`;
+    const cmd = commands.find((c) => c.name === /^\/(\S+)/.exec(text)?.[1].toLowerCase());
+    const imageNames = new Set((cmd?.options ?? []).filter((o) => o.type === 'image').map((o) => o.name));
+    // Attachments the command takes go with it; others stay in the tray for the next message.
+    const sent = attachments.take(imageNames);
+    const formData = new FormData();
+    formData.set('text', text);
+    for (const a of sent) formData.set(a.slot, a.blob, a.name);
+    const shown = sent;
+    convo.addUser(
+      text,
+      shown.map((a) => ({ url: a.url, alt: `${a.slot === 'mask' ? 'Mask' : 'Attached image'}: ${a.name}` })),
+    );
+    input.value = '';
+    autoGrow();
+    completion.update();
+    send.disabled = true;
+    try {
+      const answer = await submitCommand(formData);
+      if ('jobId' in answer) {
+        const m = convo.addJob(answer.jobId, answer.text);
+        m.follow();
+      } else {
+        convo.addBot(answer.reply.text);
+      }
+    } catch (err) {
+      handleError(err);
+    } finally {
+      send.disabled = false;
+      input.focus();
+    }
+  }
+
+  async function regenerate(jobId: string): Promise<void> {
+    try {
+      const a = await regenerateJob(jobId);
+      convo.addUser(`🔁 again with a new seed (job ${jobId})`);
+      const m = convo.addJob(a.jobId, a.text);
+      m.follow();
+    } catch (err) {
+      handleError(err);
+    }
+  }
+
+  async function cancel(jobId: string): Promise<void> {
+    try {
+      await cancelJob(jobId);
+    } catch (err) {
+      handleError(err);
+    }
+  }
+
+  function handleError(err: unknown): void {
+    if (err instanceof ApiError && err.status === 401) {
+      showAuth(err.message);
+      return;
+    }
+    convo.addBot(err instanceof Error ? err.message : String(err), 'error');
+  }
+
+  // ---- access token --------------------------------------------------------------------------
+
+  function showAuth(message: string): void {
+    byId('auth-message').textContent = message;
+    byId('auth-banner').hidden = false;
+    byId<HTMLInputElement>('auth-token').focus();
+  }
+  byId<HTMLFormElement>('auth-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const token = byId<HTMLInputElement>('auth-token').value.trim();
+    if (token) location.href = `/?token=${encodeURIComponent(token)}`;
+  });
+
+  // ---- start: commands, history, health ------------------------------------------------------
+
+  void (async () => {
+    try {
+      commands = (await fetchCommands()).commands;
+      completion.setCommands(commands);
+      const { jobs } = await fetchHistory();
+      for (const job of jobs) {
+        convo.addUser(
+          job.parentId ? `🔁 again with a new seed (job ${job.parentId})` : job.command,
+          [],
+          job.createdAt,
+        );
+        convo.addJob(job.jobId, `Job \`${job.jobId}\``, job.createdAt, job.mine).restore(job);
+      }
+      const health = await fetchHealth();
+      byId('engine-status').textContent =
+        `Model ${health.model} on ${health.device}${health.ok ? '' : ' (not ready)'}.`;
+    } catch (err) {
+      handleError(err);
+    }
+  })();
+  input.focus();
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);
+else main();

@@ -1,0 +1,37 @@
+// What every Slack handler shares: the engine, the bot's Web API client, limits and the bot's
+// identity, plus a registry of background tasks (job flows) that stop() waits for.
+import type { WebClient } from '@slack/web-api';
+import type { Config } from '../../config.ts';
+import type { Engine } from '../../engine/api.ts';
+import type { Logger } from '../../engine/logger.ts';
+import type { DownloadLimits } from './download.ts';
+
+/** Shared state of one running Slack bot. */
+export interface SlackContext {
+  engine: Engine;
+  client: WebClient;
+  config: Config;
+  log: Logger;
+  /** The bot's user id (auth.test user_id) and bot id. */
+  botUserId: string;
+  botId?: string;
+  /** Bot token: sent only to Slack's file hosts when downloading. */
+  botToken: string;
+  download: DownloadLimits;
+  /** Least time between two edits of a status message. */
+  statusIntervalMs: number;
+  /** Secret values scrubbed from every log line. */
+  secrets: string[];
+  /** Jobs whose status message this process keeps up to date. */
+  following: Set<string>;
+  /** Runs `task` in the background; errors are logged, never thrown; stop() aborts `signal` and waits for it. */
+  background(name: string, task: (signal: AbortSignal) => Promise<unknown>): void;
+  /** Whether `userId` is an admin (ADMIN_USER_IDS). */
+  isAdmin(userId: string): boolean;
+}
+
+/** Where the bot answers: a channel, and the thread in it (absent = top level). */
+export interface Place {
+  channel: string;
+  threadTs?: string;
+}

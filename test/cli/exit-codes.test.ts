@@ -1,0 +1,108 @@
+// Exit codes and one-line messages of the `diffuse` process: 2 for bad usage or bad input, 1 for
+// a runtime failure (a corrupt model). More usage cases run in-process in run-cli.test.ts.
+import { cpSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_PIXELS } from '../../src/imaging/index.ts';
+import { MODELS_DIR, runCli, tempDir, writeHugeHeaderPng, writeTestPng, type CliRun } from './helpers.ts';
+
+const MODEL = ['--model', 'test-tiny'];
+let dir: string;
+let cleanup: () => void;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = tempDir());
+  await writeTestPng(join(dir, 'photo.png'), 32, 32);
+  writeFileSync(join(dir, 'notes.txt'), 'this is not an image\n');
+  writeHugeHeaderPng(join(dir, 'huge.png'), 6000, 5000);
+  cpSync(join(MODELS_DIR, 'test-tiny'), join(dir, 'corrupt-model'), { recursive: true });
+  writeFileSync(join(dir, 'corrupt-model', 'unet.onnx'), Buffer.from('definitely not a protobuf'.repeat(40)));
+});
+afterAll(() => cleanup());
+
+/** The run failed with `code` and exactly one stderr line `diffuse: ...` matching `re`, and wrote nothing on stdout. */
+function expectFailure(r: CliRun, code: number, re: RegExp): void {
+  expect(r.code).toBe(code);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^diffuse: /);
+  expect(lines[0]).toMatch(re);
+}
+
+describe('exit code 2 for bad usage or bad input', () => {
+  it('a missing image file', async () => {
+    expectFailure(
+      await runCli(['sketch', 'nope.png', ...MODEL], dir),
+      2,
+      /cannot read image 'nope\.png': no such file/,
+    );
+  });
+
+  it('a missing mask file', async () => {
+    expectFailure(
+      await runCli(['inpaint', 'photo.png', 'dog', '--mask', 'gone.png', ...MODEL], dir),
+      2,
+      /cannot read mask 'gone\.png'/,
+    );
+  });
+
+  it('a non-image (a text file)', async () => {
+    expectFailure(await runCli(['noise', 'notes.txt', ...MODEL], dir), 2, /notes\.txt.*not an image/);
+  });
+
+  it('an oversized image (its header declares more pixels than the limit)', async () => {
+    expect(6000 * 5000).toBeGreaterThan(DEFAULT_MAX_PIXELS);
+    expectFailure(
+      await runCli(['denoise', 'huge.png', ...MODEL], dir),
+      2,
+      /6000x5000 pixels; the limit is 25 megapixels/,
+    );
+  });
+
+  it('a malformed number: --seed abc', async () => {
+    expectFailure(
+      await runCli(['imagine', 'rocket', '--seed', 'abc', ...MODEL], dir),
+      2,
+      /--seed must be a whole number \(got 'abc'\)/,
+    );
+  });
+
+  it('a malformed number: --steps 3.5', async () => {
+    expectFailure(
+      await runCli(['imagine', 'rocket', '--steps', '3.5', ...MODEL], dir),
+      2,
+      /--steps must be a whole number/,
+    );
+  });
+
+  it('an out-of-range number: --steps 0', async () => {
+    expectFailure(
+      await runCli(['imagine', 'rocket', '--steps', '0', ...MODEL], dir),
+      2,
+      /--steps must be at least 1/,
+    );
+  });
+
+  it('an unknown subcommand', async () => {
+    expectFailure(await runCli(['paint', 'rocket'], dir), 2, /unknown subcommand 'paint'/);
+  });
+
+  it('a model that is not installed, naming the installed ones', async () => {
+    expectFailure(
+      await runCli(['imagine', 'rocket', '--model', 'emoji-xl'], dir),
+      2,
+      /model 'emoji-xl' is not installed; installed: .*test-tiny/,
+    );
+  });
+});
+
+describe('exit code 1 for a runtime failure', () => {
+  it('a model folder whose onnx file is corrupt', async () => {
+    expectFailure(
+      await runCli(['imagine', 'rocket', '--model', './corrupt-model', '--steps', '2'], dir),
+      1,
+      /Cannot load ONNX model .*unet\.onnx/,
+    );
+  });
+});

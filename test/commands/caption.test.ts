@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { buildCaption } from '../../commands/caption.ts';
+import { noPing, progressBar, formatDuration } from '../../commands/format.ts';
+import type { JobResult } from '../../src/engine/api.ts';
+import { parseJobSpec } from '../../src/engine/spec.ts';
+
+function result(input: Record<string, unknown>, extra: Partial<JobResult> = {}): JobResult {
+  const p = parseJobSpec({ seed: 42, ...input });
+  if (!p.ok) throw new Error(p.message);
+  const s = p.spec;
+  return {
+    jobId: 'abc123',
+    technique: s.technique,
+    prompt: s.prompt,
+    prompt2: s.prompt2,
+    negative: s.negative,
+    seed: s.seed,
+    steps: s.steps,
+    guidance: s.guidance,
+    model: 'test-tiny',
+    spec: s,
+    timings: { queuedMs: 0, totalMs: 4200, modelMs: 4000, perStepMs: 120 },
+    prompts: [],
+    understood: [
+      { label: '🚀 rocket', weight: 1 },
+      { label: '🚢 ship', weight: 1 },
+    ],
+    unknown: [],
+    files: { png: '', rawPng: '', gif: null, width: 512, height: 512, gifFrames: 0, gifBytes: 0 },
+    ...extra,
+  };
+}
+
+describe('buildCaption', () => {
+  it('names technique, prompt, settings, model, time and what was understood', () => {
+    expect(buildCaption(result({ technique: 'imagine', prompt: 'a rocket ship' }))).toBe(
+      [
+        '**imagine** "a rocket ship"',
+        'seed 42 · 33 steps · guidance 7 · test-tiny · 4.2 s',
+        'understood: 🚀 rocket, 🚢 ship',
+        'job `abc123`',
+      ].join('\n'),
+    );
+  });
+
+  it('lists unknown words and the negative prompt; slack style', () => {
+    const text = buildCaption(result({ technique: 'imagine', prompt: 'a zorb rocket', negative: 'dark' }, { unknown: ['zorb'] }), { style: 'slack' });
+    expect(text.split('\n')[0]).toBe('*imagine* "a zorb rocket" · negative: "dark"');
+    expect(text).toContain('unknown words: zorb');
+  });
+
+  it('describes each technique', () => {
+    expect(buildCaption(result({ technique: 'anagram', prompt: 'an old man', prompt2: 'a campfire' })).split('\n')[0]).toBe(
+      '**anagram** "an old man" ↔ "a campfire" (view: flip)',
+    );
+    expect(buildCaption(result({ technique: 'hybrid', prompt: 'a skull', prompt2: 'a waterfall' })).split('\n')[0]).toBe(
+      '**hybrid** far: "a skull" · near: "a waterfall"',
+    );
+    const noise = buildCaption(result({ technique: 'noise', image: 'a'.repeat(64) }), { style: 'plain' }).split('\n');
+    expect(noise[0]).toBe('noise t = 250, 500, 750');
+    expect(noise[1]).toBe('seed 42 · test-tiny · 4.2 s');
+    expect(buildCaption(result({ technique: 'denoise', image: 'a'.repeat(64), method: 'blur', t: [300] })).split('\n')[0]).toBe(
+      '**denoise** t = 300 · method: blur',
+    );
+    expect(buildCaption(result({ technique: 'sketch', image: 'a'.repeat(64), prompt: 'a castle', noiseLevel: 5 })).split('\n')[0]).toBe(
+      '**sketch** "a castle" · noise level 5',
+    );
+  });
+
+  it('never contains a mention that pings', () => {
+    const text = buildCaption(
+      result({ technique: 'anagram', prompt: '@everyone look', prompt2: '<@123456> and <@&999> @here', negative: '<#42>' }, { unknown: ['@here'] }),
+    );
+    expect(text).not.toMatch(/@everyone|@here|<@\d|<@&|<#\d/);
+    expect(text).toContain('@\u200beveryone');
+  });
+
+  it('cuts long captions to the limit', () => {
+    const text = buildCaption(result({ technique: 'imagine', prompt: 'word '.repeat(99) }), { maxLength: 100 });
+    expect(text.length).toBe(100);
+    expect(text.endsWith('…')).toBe(true);
+  });
+});
+
+describe('format helpers', () => {
+  it('noPing breaks Slack and Discord mention syntax', () => {
+    expect(noPing('<!channel> <@U1> @everyone')).toBe('<\u200b!channel> <\u200b@\u200bU1> @\u200beveryone');
+  });
+  it('progressBar and formatDuration', () => {
+    expect(progressBar(8, 32, 8)).toBe('▰▰▱▱▱▱▱▱ 8/32');
+    expect(progressBar(40, 32, 4)).toBe('▰▰▰▰ 32/32');
+    expect(formatDuration(850)).toBe('850 ms');
+    expect(formatDuration(12_400)).toBe('12 s');
+    expect(formatDuration(185_000)).toBe('3 min 5 s');
+  });
+});
