@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   for (const name of enabledAdapters(config)) {
     if (name === 'discord') {
       const { startDiscord } = await import('./adapters/discord/index.ts');
-      const bot = await startDiscord(engine, config);
+      const bot = await startDiscord(engine, config, { logger });
       running.push({ name, stop: () => bot.stop() });
       logger.info('Discord adapter started');
     } else if (name === 'slack') {
