@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ModelError } from './errors.ts';
+import { ClipPromptSchema, PrecomputedPromptSchema, VaeSchema } from './latent/schema.ts';
 
 const positiveInt = z.number().int().positive();
 
@@ -15,8 +16,10 @@ const SchedulerSchema = z.object({
   num_train_timesteps: positiveInt,
   beta_start: z.number().positive().default(0.0001),
   beta_end: z.number().positive().default(0.02),
-  prediction_type: z.enum(['epsilon']).default('epsilon'),
+  prediction_type: z.enum(['epsilon', 'v_prediction']).default('epsilon'),
   variance_type: z.enum(['fixed_small', 'learned_range']).default('fixed_small'),
+  /** Clip the predicted x0 to [-1, 1]; default: on for pixel models, off for latent ones (diffusers' clip_sample). */
+  clip_sample: z.boolean().optional(),
 });
 
 /** The denoising UNet: file, tensor names, dtypes and the largest batch it should be given. */
@@ -39,10 +42,10 @@ const BagOfWordsSchema = z.object({
   concepts: z.string().min(1).optional(),
 });
 
-/** How prompts are encoded; a discriminated union so more encoders (CLIP, precomputed T5) slot in. */
-const PromptSchema = z.discriminatedUnion('encoder', [BagOfWordsSchema]);
+/** How prompts are encoded: bag of words (bundled model), CLIP (latent family), precomputed embeddings (IF-style). */
+const PromptSchema = z.discriminatedUnion('encoder', [BagOfWordsSchema, ClipPromptSchema, PrecomputedPromptSchema]);
 
-/** Model families: `pixel` is loadable now; `latent` (Stable Diffusion ONNX) and `if` are reserved. */
+/** Model families: `pixel` (the bundled kind), `latent` (Stable-Diffusion-style ONNX with a VAE), `if` (pixel UNet with T5-sized embeddings). */
 export const MODEL_FAMILIES = ['pixel', 'latent', 'if'] as const;
 export type ModelFamily = (typeof MODEL_FAMILIES)[number];
 
@@ -56,6 +59,10 @@ export const ManifestSchema = z.looseObject({
   scheduler: SchedulerSchema,
   unet: UnetSchema,
   prompt: PromptSchema,
+  /** Latent family: the VAE that maps images to samples and back. */
+  vae: VaeSchema.optional(),
+  /** Latent family: the image layout (sample is the latent layout). */
+  image: SampleSchema.optional(),
   defaults: z
     .object({ steps: positiveInt.default(33), guidance: z.number().nonnegative().default(7) })
     .default({
@@ -69,6 +76,7 @@ export type SchedulerManifest = ModelManifest['scheduler'];
 export type UnetManifest = ModelManifest['unet'];
 export type PromptManifest = ModelManifest['prompt'];
 export type BagOfWordsManifest = z.infer<typeof BagOfWordsSchema>;
+export type { ClipPromptManifest, PrecomputedPromptManifest, VaeManifest } from './latent/schema.ts';
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
@@ -78,12 +86,29 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `\`${where}\`: ${issue.message}`;
 }
 
+/** Sections a family needs beyond the common schema: latent models need `vae` and `image`; bag-of-words is for pixel models. */
+function familyProblems(m: ModelManifest): string[] {
+  const out: string[] = [];
+  if (m.family === 'latent') {
+    if (!m.vae) out.push('`vae`: missing (a latent model needs its VAE decoder)');
+    if (!m.image) out.push('`image`: missing (a latent model needs the image layout its VAE decodes to)');
+  }
+  return out;
+}
+
 /** Validate parsed JSON against the manifest schema; throws a ModelError listing every problem with its field path. */
 export function parseManifest(json: unknown, source = 'model.json'): ModelManifest {
   const result = ManifestSchema.safeParse(json);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  - ${describeIssue(i)}`);
     throw new ModelError('bad-manifest', `Invalid model manifest ${source}:\n${lines.join('\n')}`);
+  }
+  const problems = familyProblems(result.data);
+  if (problems.length > 0) {
+    throw new ModelError(
+      'bad-manifest',
+      `Invalid model manifest ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
   }
   return result.data;
 }

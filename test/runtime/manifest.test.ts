@@ -26,7 +26,7 @@ describe('model manifest', () => {
     expect(m.scheduler.beta_schedule).toBe('squaredcos_cap_v2');
     expect(m.scheduler.variance_type).toBe('fixed_small');
     expect(m.unet.max_batch).toBe(8);
-    expect(m.prompt.dim).toBe(16);
+    expect(m.prompt).toMatchObject({ encoder: 'bag-of-words', dim: 16 });
     expect(m.defaults).toEqual({ steps: 33, guidance: 7 });
   });
 

@@ -1,6 +1,8 @@
 // The prompt encoder interface and the factory that builds the one a manifest names.
 import type { EncodedPrompt } from '../types.ts';
 import type { PromptManifest } from '../manifest.ts';
+import { ModelError } from '../errors.ts';
+import { loadPrecomputed } from '../if/precomputed.ts';
 import { loadBagOfWords } from './bag-of-words.ts';
 
 /** Turns prompt text into the model's conditioning, with what it understood and what it did not. */
@@ -15,5 +17,12 @@ export function loadPromptEncoder(dir: string, prompt: PromptManifest): PromptEn
   switch (prompt.encoder) {
     case 'bag-of-words':
       return loadBagOfWords(dir, prompt);
+    case 'precomputed':
+      return loadPrecomputed(dir, prompt);
+    case 'clip':
+      throw new ModelError(
+        'bad-manifest',
+        `${dir}: the CLIP prompt encoder runs a text-encoder session and belongs to a latent model (family "latent")`,
+      );
   }
 }
