@@ -108,7 +108,7 @@ function ortVersion(): string {
 function threadsText(config: Config): string {
   return config.intraOpThreads > 0
     ? String(config.intraOpThreads)
-    : 'onnxruntime default (one per physical core)';
+    : `${os.availableParallelism()} (default: one per core this process may use)`;
 }
 
 /** Run the pipeline benchmark: warm up once per variant, then time `runs` batched and unbatched generations alternately. */

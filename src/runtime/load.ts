@@ -2,6 +2,8 @@
 import { join } from 'node:path';
 import type { Shape } from '../diffusion/types.ts';
 import { ModelError } from './errors.ts';
+import { loadLatentModel } from './latent/load.ts';
+import { asEpsilonDenoiser } from './latent/prediction.ts';
 import { readManifest } from './manifest.ts';
 import { defaultModelsDir, resolveModelDir } from './models-dir.ts';
 import { loadPromptEncoder } from './prompt/encoder.ts';
@@ -18,14 +20,15 @@ export interface LoadModelOptions extends RuntimeOptions {
   cudaAvailability?: () => CudaAvailability;
 }
 
-/** Load a model folder (by name or path): validate the manifest, open the UNet session, check its I/O, build the Denoiser. */
+/** Load a model folder (by name or path): validate the manifest, open the sessions (UNet; latent: text encoder and VAE too), check their I/O, build the Denoiser. */
 export async function loadModel(nameOrDir: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const dir = resolveModelDir(nameOrDir, options.modelsDir ?? defaultModelsDir());
   const manifest = readManifest(dir);
-  if (manifest.family !== 'pixel') {
+  if (manifest.family === 'latent') return loadLatentModel(dir, manifest, options, options.cudaAvailability);
+  if (manifest.family !== 'pixel' && manifest.family !== 'if') {
     throw new ModelError(
       'bad-manifest',
-      `${join(dir, 'model.json')}: model family "${manifest.family}" is not supported yet (supported: pixel)`,
+      `${join(dir, 'model.json')}: model family "${String(manifest.family)}" is not supported (supported: pixel, latent, if)`,
     );
   }
   const encoder = loadPromptEncoder(dir, manifest.prompt);
@@ -39,7 +42,7 @@ export async function loadModel(nameOrDir: string, options: LoadModelOptions = {
     await session.dispose();
     throw err;
   }
-  const denoiser = createUnetDenoiser(session, manifest.unet, plan);
+  const denoiser = asEpsilonDenoiser(createUnetDenoiser(session, manifest.unet, plan), manifest.scheduler);
   return {
     name: manifest.name,
     dir,

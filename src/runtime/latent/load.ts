@@ -1,0 +1,92 @@
+// Loading a latent model (Stable-Diffusion-style ONNX in the diffusers/optimum layout): CLIP
+// tokenizer and text encoder, UNet, VAE decoder and encoder, all on the same execution provider.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Shape } from '../../diffusion/types.ts';
+import { createClipTextEncoder } from '../clip/text-encoder.ts';
+import { loadClipTokenizer } from '../clip/tokenizer.ts';
+import { ModelError } from '../errors.ts';
+import type { ModelManifest, UnetManifest } from '../manifest.ts';
+import type { CudaAvailability, RuntimeOptions } from '../providers.ts';
+import { createSession, type ModelSession } from '../session.ts';
+import type { LoadedModel } from '../types.ts';
+import { createUnetDenoiser, planUnet } from '../unet-denoiser.ts';
+import { asEpsilonDenoiser } from './prediction.ts';
+import { floatTypeOf } from './tensors.ts';
+import { createVae } from './vae.ts';
+
+const TIMESTEP_TYPES = ['float32', 'float16', 'int64', 'int32'] as const;
+
+/** The UNet section with dtypes taken from the session (as the model declares them) and the output name resolved when the model has a single output. */
+export function unetAsDeclared(session: ModelSession, unet: UnetManifest): UnetManifest {
+  const out = { ...unet, inputs: { ...unet.inputs }, outputs: { ...unet.outputs } };
+  if (!session.outputs.has(out.outputs.eps) && session.outputs.size === 1) {
+    out.outputs.eps = [...session.outputs.keys()][0];
+  }
+  if (session.inputs.has(out.inputs.sample)) out.dtype = floatTypeOf(session, out.inputs.sample, 'input');
+  const ts = session.inputs.get(out.inputs.timestep)?.type;
+  if (ts && (TIMESTEP_TYPES as readonly string[]).includes(ts)) out.timestep_dtype = ts as UnetManifest['timestep_dtype'];
+  return out;
+}
+
+/** Load a latent-family model folder: every session on the providers chosen from `options`; the denoiser works on scaled latents. */
+export async function loadLatentModel(
+  dir: string,
+  manifest: ModelManifest,
+  options: RuntimeOptions = {},
+  availability?: () => CudaAvailability,
+): Promise<LoadedModel> {
+  const { vae, image, prompt } = manifest;
+  if (!vae || !image) throw new ModelError('bad-manifest', `${join(dir, 'model.json')}: a latent model needs "vae" and "image"`);
+  if (prompt.encoder !== 'clip') {
+    throw new ModelError(
+      'bad-manifest',
+      `${join(dir, 'model.json')}: latent models encode prompts with "clip" (got "${prompt.encoder}")`,
+    );
+  }
+  const tokenizer = loadClipTokenizer(join(dir, prompt.tokenizer), prompt.max_length);
+  const sessions: ModelSession[] = [];
+  const open = async (file: string): Promise<ModelSession> => {
+    const s = await createSession(join(dir, file), options, availability);
+    sessions.push(s);
+    return s;
+  };
+  const disposeAll = async (): Promise<void> => {
+    await Promise.all(sessions.map((s) => s.dispose()));
+  };
+  try {
+    const text = await open(prompt.text_encoder);
+    const encoder = createClipTextEncoder(text, tokenizer, prompt);
+    const unetSession = await open(manifest.unet.file);
+    const unet = unetAsDeclared(unetSession, manifest.unet);
+    const sampleShape: Shape = { ...manifest.sample };
+    const imageShape: Shape = { ...image };
+    const learnedVariance = manifest.scheduler.variance_type === 'learned_range';
+    const plan = planUnet(unetSession, unet, sampleShape, encoder.condDims, learnedVariance);
+    const denoiser = asEpsilonDenoiser(createUnetDenoiser(unetSession, unet, plan), manifest.scheduler);
+    const decoder = await open(vae.decoder);
+    const encoderFile = vae.encoder ?? (existsSync(join(dir, 'vae_encoder', 'model.onnx')) ? 'vae_encoder/model.onnx' : undefined);
+    const vaeEncoder = encoderFile ? await open(encoderFile) : undefined;
+    const codec = createVae(vae, sampleShape, imageShape, decoder, vaeEncoder);
+    const fallback = sessions.find((s) => s.fallbackReason);
+    return {
+      name: manifest.name,
+      dir,
+      manifest,
+      sampleShape,
+      imageShape,
+      learnedVariance,
+      denoiser,
+      device: sessions.every((s) => s.device === 'cuda') ? 'cuda' : 'cpu',
+      fallbackReason: fallback?.fallbackReason,
+      encodePrompt: (t) => encoder.encode(t),
+      toSample: (img) => codec.encode(img),
+      fromSample: (z) => codec.decode(z),
+      modelTimeMs: () => sessions.reduce((a, s) => a + s.timeMs(), 0),
+      dispose: disposeAll,
+    };
+  } catch (err) {
+    await disposeAll();
+    throw err;
+  }
+}
