@@ -13,7 +13,7 @@ interface Running {
 /** Which adapters the configuration enables, in start order. */
 export function enabledAdapters(config: Config): ('discord' | 'slack' | 'playground')[] {
   const out: ('discord' | 'slack' | 'playground')[] = [];
-  if (config.discord.token && config.discord.appId) out.push('discord');
+  if (config.discord.token) out.push('discord');
   const slack = config.slack;
   if (slack.botToken && (slack.mode === 'socket' ? slack.appToken : slack.signingSecret)) out.push('slack');
   if (out.length === 0) out.push('playground');

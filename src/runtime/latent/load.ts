@@ -6,7 +6,7 @@ import type { Shape } from '../../diffusion/types.ts';
 import { createClipTextEncoder } from '../clip/text-encoder.ts';
 import { loadClipTokenizer } from '../clip/tokenizer.ts';
 import { ModelError } from '../errors.ts';
-import type { ModelManifest, UnetManifest } from '../manifest.ts';
+import type { ModelManifest, UnetManifest, VaeManifest } from '../manifest.ts';
 import type { CudaAvailability, RuntimeOptions } from '../providers.ts';
 import { createSession, type ModelSession } from '../session.ts';
 import type { LoadedModel } from '../types.ts';
@@ -27,6 +27,20 @@ export function unetAsDeclared(session: ModelSession, unet: UnetManifest): UnetM
   const ts = session.inputs.get(out.inputs.timestep)?.type;
   if (ts && (TIMESTEP_TYPES as readonly string[]).includes(ts)) out.timestep_dtype = ts as UnetManifest['timestep_dtype'];
   return out;
+}
+
+/** The VAE section with tensor names resolved where a session has a single input or output under another name (e.g. `latent_parameters`). */
+export function vaeAsDeclared(vae: VaeManifest, decoder: ModelSession, encoder?: ModelSession): VaeManifest {
+  const only = (m: ReadonlyMap<string, unknown>, name: string): string =>
+    !m.has(name) && m.size === 1 ? [...m.keys()][0] : name;
+  return {
+    ...vae,
+    decoder_input: only(decoder.inputs, vae.decoder_input),
+    decoder_output: only(decoder.outputs, vae.decoder_output),
+    ...(encoder
+      ? { encoder_input: only(encoder.inputs, vae.encoder_input), encoder_output: only(encoder.outputs, vae.encoder_output) }
+      : {}),
+  };
 }
 
 /** Load a latent-family model folder: every session on the providers chosen from `options`; the denoiser works on scaled latents. */
@@ -67,7 +81,7 @@ export async function loadLatentModel(
     const decoder = await open(vae.decoder);
     const encoderFile = vae.encoder ?? (existsSync(join(dir, 'vae_encoder', 'model.onnx')) ? 'vae_encoder/model.onnx' : undefined);
     const vaeEncoder = encoderFile ? await open(encoderFile) : undefined;
-    const codec = createVae(vae, sampleShape, imageShape, decoder, vaeEncoder);
+    const codec = createVae(vaeAsDeclared(vae, decoder, vaeEncoder), sampleShape, imageShape, decoder, vaeEncoder);
     const fallback = sessions.find((s) => s.fallbackReason);
     return {
       name: manifest.name,

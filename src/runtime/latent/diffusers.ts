@@ -1,0 +1,170 @@
+// A model manifest (model.json) for a Stable-Diffusion-style ONNX folder in the diffusers/optimum
+// layout, read from its own config files: model_index.json, scheduler/scheduler_config.json,
+// unet/config.json, text_encoder/config.json, vae_decoder/config.json, tokenizer/*.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ModelError } from '../errors.ts';
+import { parseManifest, type ModelManifest } from '../manifest.ts';
+
+/** Files every latent model folder must hold (relative paths). */
+export const LATENT_REQUIRED_FILES = [
+  'model_index.json',
+  'scheduler/scheduler_config.json',
+  'text_encoder/model.onnx',
+  'tokenizer/vocab.json',
+  'tokenizer/merges.txt',
+  'unet/model.onnx',
+  'vae_decoder/model.onnx',
+] as const;
+
+/** Sub-folders of the layout whose every file is needed (weights may sit next to model.onnx as external data). */
+export const LATENT_FOLDERS = ['scheduler', 'text_encoder', 'tokenizer', 'unet', 'vae_decoder', 'vae_encoder'] as const;
+
+/** Whether a repository path (relative to the model folder) belongs to the latent layout: model_index.json, README.md, or a file of one of LATENT_FOLDERS. */
+export function isLatentLayoutFile(path: string): boolean {
+  if (path === 'model_index.json' || path === 'README.md' || path === 'LICENSE' || path === 'LICENSE.md') return true;
+  const slash = path.indexOf('/');
+  if (slash < 0) return false;
+  return (LATENT_FOLDERS as readonly string[]).includes(path.slice(0, slash));
+}
+
+/** Options of the generated manifest. */
+export interface DiffusersManifestOptions {
+  name: string;
+  description?: string;
+  /** License text; default: the README's front-matter `license:`, else a pointer to the source. */
+  license?: string;
+  /** Where it came from (e.g. "stabilityai/sd-turbo@main"), for the description and attribution. */
+  source?: string;
+  defaults?: { steps: number; guidance: number };
+}
+
+function readJson(dir: string, rel: string, required: boolean): Record<string, unknown> | undefined {
+  const file = join(dir, rel);
+  if (!existsSync(file)) {
+    if (required) throw new ModelError('bad-manifest', `${dir} is not a diffusers ONNX model folder: ${rel} is missing`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new ModelError('bad-manifest', `${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function num(obj: Record<string, unknown> | undefined, key: string): number | undefined {
+  const v = obj?.[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** The `license:` of a Hugging Face README's YAML front matter, if any. */
+export function readmeLicense(dir: string): string | undefined {
+  const file = join(dir, 'README.md');
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8');
+  const fm = /^---\r?\n([\s\S]*?)\r?\n---/.exec(text);
+  const m = fm ? /^license:\s*(.+)$/m.exec(fm[1]) : null;
+  return m ? m[1].trim().replace(/^["']|["']$/g, '') : undefined;
+}
+
+/** Few-step distilled models (SD-Turbo style) sample in 1 step without guidance; others 50 steps at 7.5. */
+export function defaultsFor(name: string): { steps: number; guidance: number } {
+  return /turbo/i.test(name) ? { steps: 1, guidance: 1 } : { steps: 50, guidance: 7.5 };
+}
+
+/**
+ * Build the manifest JSON of a diffusers/optimum ONNX folder, validated (throws ModelError naming what
+ * is missing or unsupported). Element types are left out: the loader takes them from the sessions.
+ */
+export function manifestFromDiffusersFolder(dir: string, options: DiffusersManifestOptions): Record<string, unknown> {
+  const index = readJson(dir, 'model_index.json', true)!;
+  if ('text_encoder_2' in index || 'tokenizer_2' in index) {
+    throw new ModelError(
+      'bad-manifest',
+      `${dir}: two text encoders (SDXL-style: pooled embeddings and added time ids) are not supported; use a Stable Diffusion 1.x/2.x-style export`,
+    );
+  }
+  for (const rel of LATENT_REQUIRED_FILES) {
+    if (!existsSync(join(dir, rel)))
+      throw new ModelError('bad-manifest', `${dir} is not a diffusers ONNX model folder: ${rel} is missing`);
+  }
+  const sched = readJson(dir, 'scheduler/scheduler_config.json', true)!;
+  const unetCfg = readJson(dir, 'unet/config.json', false);
+  const textCfg = readJson(dir, 'text_encoder/config.json', false);
+  const vaeCfg = readJson(dir, 'vae_decoder/config.json', false) ?? readJson(dir, 'vae_encoder/config.json', false);
+  const tokCfg = readJson(dir, 'tokenizer/tokenizer_config.json', false);
+
+  const prediction = typeof sched.prediction_type === 'string' ? sched.prediction_type : 'epsilon';
+  if (prediction !== 'epsilon' && prediction !== 'v_prediction') {
+    throw new ModelError('bad-manifest', `${dir}: prediction_type "${prediction}" is not supported (epsilon, v_prediction)`);
+  }
+  const latentChannels = num(unetCfg, 'in_channels') ?? num(vaeCfg, 'latent_channels') ?? 4;
+  if (latentChannels !== (num(vaeCfg, 'latent_channels') ?? latentChannels)) {
+    throw new ModelError(
+      'bad-manifest',
+      `${dir}: the UNet takes ${latentChannels} channels but the VAE has ${num(vaeCfg, 'latent_channels')} (an inpainting-specific UNet with mask channels is not supported)`,
+    );
+  }
+  const latentSize = num(unetCfg, 'sample_size') ?? 64;
+  const blocks = Array.isArray(vaeCfg?.block_out_channels) ? vaeCfg.block_out_channels.length : 4;
+  const factor = 2 ** Math.max(0, blocks - 1);
+  const hidden = num(textCfg, 'hidden_size') ?? num(unetCfg, 'cross_attention_dim') ?? 768;
+  const maxLength = Math.min(num(tokCfg, 'model_max_length') ?? 77, num(textCfg, 'max_position_embeddings') ?? 77);
+  const hasEncoder = existsSync(join(dir, 'vae_encoder', 'model.onnx'));
+  const license = options.license ?? readmeLicense(dir) ?? `see ${options.source ?? 'the model source'}`;
+
+  const json = {
+    name: options.name,
+    family: 'latent',
+    description:
+      options.description ?? `Stable-Diffusion-style ONNX model${options.source ? ` (${options.source})` : ''}`,
+    license,
+    ...(options.source ? { attribution: options.source } : {}),
+    sample: { channels: latentChannels, height: latentSize, width: latentSize },
+    image: { channels: num(vaeCfg, 'out_channels') ?? 3, height: latentSize * factor, width: latentSize * factor },
+    scheduler: {
+      beta_schedule: sched.beta_schedule ?? 'linear',
+      num_train_timesteps: num(sched, 'num_train_timesteps') ?? 1000,
+      beta_start: num(sched, 'beta_start') ?? 0.0001,
+      beta_end: num(sched, 'beta_end') ?? 0.02,
+      prediction_type: prediction,
+      variance_type: 'fixed_small',
+      clip_sample: sched.clip_sample === true,
+    },
+    unet: {
+      file: 'unet/model.onnx',
+      inputs: { sample: 'sample', timestep: 'timestep', cond: 'encoder_hidden_states' },
+      outputs: { eps: 'out_sample' },
+      max_batch: 8,
+    },
+    prompt: {
+      encoder: 'clip',
+      tokenizer: 'tokenizer',
+      text_encoder: 'text_encoder/model.onnx',
+      input: 'input_ids',
+      output: 'last_hidden_state',
+      max_length: maxLength,
+      hidden_size: hidden,
+    },
+    vae: {
+      decoder: 'vae_decoder/model.onnx',
+      ...(hasEncoder ? { encoder: 'vae_encoder/model.onnx' } : {}),
+      scaling_factor: num(vaeCfg, 'scaling_factor') ?? 0.18215,
+      shift_factor: num(vaeCfg, 'shift_factor') ?? 0,
+      decoder_input: 'latent_sample',
+      decoder_output: 'sample',
+      encoder_input: 'sample',
+      encoder_output: 'latent_sample',
+    },
+    defaults: options.defaults ?? defaultsFor(`${options.name} ${options.source ?? ''}`),
+  };
+  parseManifest(json, join(dir, 'model.json'));
+  return json;
+}
+
+/** Write `<dir>/model.json` for a diffusers/optimum ONNX folder; returns the validated manifest. */
+export function writeDiffusersManifest(dir: string, options: DiffusersManifestOptions): ModelManifest {
+  const json = manifestFromDiffusersFolder(dir, options);
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(json, null, 2) + '\n');
+  return parseManifest(json, join(dir, 'model.json'));
+}
