@@ -83,7 +83,7 @@ async function lastJobId(p: Page): Promise<string> {
 describe('playground in a browser', () => {
   beforeAll(async () => {
     if (!hasChromium) return;
-    config = playgroundConfig({ PROGRESS_INTERVAL_MS: '0' });
+    config = playgroundConfig({ PROGRESS_INTERVAL_MS: '0', MODEL: 'emoji' });
     engine = createEngine(config, { defaultMetrics: false });
     await engine.start();
     pg = await startPlayground(config, engine);
@@ -163,8 +163,10 @@ describe('playground in a browser', () => {
 
       const firstResult = page.getByRole('img', { name: /^Result of job .*seed 3\)$/ });
       await firstResult.waitFor();
-      await expect.poll(() => allLoaded(page, /^Result of job/)).toBe(true);
-      await expect.poll(() => allLoaded(page, /^Denoising trajectory of job/)).toBe(true);
+      await expect.poll(() => allLoaded(page, /^Result of job/), { timeout: 30_000 }).toBe(true);
+      await expect
+        .poll(() => allLoaded(page, /^Denoising trajectory of job/), { timeout: 30_000 })
+        .toBe(true);
       const seen = await page.evaluate(
         () => (window as unknown as { seen: { steps: string[]; previews: number } }).seen,
       );
@@ -181,8 +183,10 @@ describe('playground in a browser', () => {
       expect(gifSrc).toBe(`/api/jobs/${first}/trajectory.gif`);
 
       await page.getByRole('button', { name: `Regenerate job ${first} with a new seed` }).click();
-      await expect.poll(() => page.getByRole('img', { name: /^Result of job/ }).count()).toBe(2);
-      await expect.poll(() => allLoaded(page, /^Result of job/)).toBe(true);
+      await expect
+        .poll(() => page.getByRole('img', { name: /^Result of job/ }).count(), { timeout: 30_000 })
+        .toBe(2);
+      await expect.poll(() => allLoaded(page, /^Result of job/), { timeout: 30_000 }).toBe(true);
       const seeds = await resultSeeds(page);
       expect(seeds[0]).toBe(3);
       expect(Number.isInteger(seeds[1])).toBe(true);
@@ -359,7 +363,7 @@ describe('playground in a browser', () => {
       await p.getByLabel('Access token').fill('open-sesame-123');
       await p.getByRole('button', { name: 'Open' }).click();
       await p.waitForURL(guarded.url);
-      await expect.poll(() => p.locator('#engine-status').textContent()).toContain('test-tiny');
+      await expect.poll(() => p.locator('#engine-status').textContent()).toContain('emoji');
       expect(await p.locator('#auth-banner').isHidden()).toBe(true);
       const box = p.getByRole('combobox', { name: 'Message' });
       await box.fill('/imagine a door --steps 2 --seed 1');

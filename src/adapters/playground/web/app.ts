@@ -149,7 +149,7 @@ function main(): void {
     if (!text) {
       showError(
         attachments.empty
-          ? 'Type a command, e.g. /imagine a rocket ship.'
+          ? 'Type a command, e.g. /imagine a red heart.'
           : 'Say what to do with the image, e.g. /sketch or /inpaint a cat.',
       );
       return;
