@@ -119,7 +119,7 @@ const ENV = z.object({
   INTRA_OP_THREADS: int(0, 0, 1024),
   QUEUE_MAX: int(50, 1, 100_000),
   USER_MAX_PENDING: int(2, 1, 1000),
-  MAX_STEPS: int(100, 1, 1000),
+  MAX_STEPS: int(100, 1, 999),
   UPLOAD_MAX_BYTES: int(10 * 1024 * 1024, 1024),
   UPLOAD_MAX_PIXELS: int(25_000_000, 64),
   JOB_TIMEOUT_MS: int(600_000, 1000),

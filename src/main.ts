@@ -1,5 +1,7 @@
 // `npm start`: runs every chat adapter whose credentials are configured (Discord, Slack); with
 // none, the local playground alone. One engine (queue, job store, inference worker) serves all.
+import { existsSync } from 'node:fs';
+import { enabledAdapters } from './adapters/enabled.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createEngine } from './engine/engine.ts';
 import { startHealthServer } from './engine/http-health.ts';
@@ -10,20 +12,14 @@ interface Running {
   stop(): Promise<void>;
 }
 
-/** Which adapters the configuration enables, in start order. */
-export function enabledAdapters(config: Config): ('discord' | 'slack' | 'playground')[] {
-  const out: ('discord' | 'slack' | 'playground')[] = [];
-  if (config.discord.token) out.push('discord');
-  const slack = config.slack;
-  if (slack.botToken && (slack.mode === 'socket' ? slack.appToken : slack.signingSecret)) out.push('slack');
-  if (out.length === 0) out.push('playground');
-  return out;
-}
-
 async function main(): Promise<void> {
+  // Settings from ./.env when present (variables already in the environment win).
+  if (existsSync('.env')) process.loadEnvFile('.env');
   let config: Config;
+  let adapters: ReturnType<typeof enabledAdapters>;
   try {
     config = loadConfig();
+    adapters = enabledAdapters(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`diffuse-bot: ${err.message}`);
@@ -32,9 +28,11 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // A stray rejection in a chat library must not take the bot (and the running job) down.
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
   const engine = createEngine(config, { logger });
   const running: Running[] = [];
-  for (const name of enabledAdapters(config)) {
+  for (const name of adapters) {
     if (name === 'discord') {
       const { startDiscord } = await import('./adapters/discord/index.ts');
       const bot = await startDiscord(engine, config, { logger });
@@ -68,7 +66,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: shutting down`);
-    for (const r of running.reverse()) await r.stop().catch((err) => logger.error({ err }, `stopping ${r.name}`));
+    for (const r of running.reverse())
+      await r.stop().catch((err) => logger.error({ err }, `stopping ${r.name}`));
     await engine.close();
     process.exit(0);
   };

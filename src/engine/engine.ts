@@ -7,7 +7,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import { decodeImage, encodePng, isImageInputError, upscaleForDisplay } from '../imaging/index.ts';
-import { listModels } from '../runtime/index.ts';
+import { listModels } from '../runtime/models-dir.ts';
 import {
   refusal,
   type Actor,
@@ -165,7 +165,9 @@ export class LocalEngine implements Engine {
     this.recover();
     await this.prune();
     if (this.config.retentionDays > 0) {
-      this.pruneTimer = setInterval(() => void this.prune(), 3_600_000);
+      this.pruneTimer = setInterval(() => {
+        this.prune().catch((err: unknown) => this.log.error({ err }, 'pruning old results failed'));
+      }, 3_600_000);
       this.pruneTimer.unref();
     }
   }

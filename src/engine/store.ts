@@ -211,7 +211,9 @@ export class JobStore {
   putUpload(u: UploadRow): void {
     this.db
       .prepare(
-        'INSERT OR IGNORE INTO uploads (ref, width, height, has_alpha, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        // A re-upload refreshes created_at, so retention never prunes an image a new job uses.
+        'INSERT INTO uploads (ref, width, height, has_alpha, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?) ' +
+          'ON CONFLICT(ref) DO UPDATE SET created_at = excluded.created_at',
       )
       .run(u.ref, u.width, u.height, u.hasAlpha ? 1 : 0, u.bytes, u.createdAt);
   }

@@ -76,4 +76,15 @@ describe('job store', () => {
     expect(s.prunableUploads(5).sort()).toEqual([a, b]);
     s.close();
   });
+
+  it('refreshes the age of an upload stored again, so retention keeps it', () => {
+    const s = new JobStore(':memory:');
+    const a = 'a'.repeat(64);
+    s.putUpload({ ref: a, width: 1, height: 1, hasAlpha: false, bytes: 10, createdAt: 1 });
+    expect(s.prunableUploads(5)).toEqual([a]);
+    s.putUpload({ ref: a, width: 1, height: 1, hasAlpha: false, bytes: 10, createdAt: 100 });
+    expect(s.getUpload(a)?.createdAt).toBe(100);
+    expect(s.prunableUploads(5)).toEqual([]);
+    s.close();
+  });
 });
