@@ -27,11 +27,12 @@ export function getCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.spec.name === n);
 }
 
-/** Runs a command; an unexpected error becomes a refusal saying so (adapters stay up). */
+/** Runs a command; an unexpected error is logged (ctx.logger, with its stack) and becomes a refusal saying so (adapters stay up). */
 export async function runCommand(command: Command, ctx: CommandContext): Promise<CommandReply> {
   try {
     return await command.execute(ctx);
-  } catch {
+  } catch (err) {
+    ctx.logger?.error({ err, command: command.spec.name }, 'command failed');
     return { kind: 'refusal', message: `Something went wrong running /${command.spec.name}; please try again.` };
   }
 }

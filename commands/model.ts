@@ -75,7 +75,9 @@ export async function execute(ctx: CommandContext): Promise<CommandReply> {
   try {
     summary = readModelSummary(name, ctx.modelsDir);
   } catch (err) {
-    summary = { name, description: `(model details unavailable: ${(err as Error).message})` };
+    // The error may name server paths: it goes to the log, the user gets a generic line.
+    ctx.logger?.error({ err, model: name }, 'model details unavailable');
+    summary = { name, description: '(model details unavailable)' };
   }
   summary.device = health.device;
   return { kind: 'model', model: summary, text: modelText(summary) };

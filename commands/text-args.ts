@@ -1,6 +1,6 @@
 // Text command lines for platforms without typed options (Slack, the playground, the CLI):
 //   /imagine a rocket ship --seed 3 --cfg 5      imagine a rocket ship seed:3
-//   /anagram an old man | a campfire --view rotate_180
+//   /anagram an old man | a campfire --view rotate180
 // Positional text fills the command's required text options in order ('|' separates them);
 // `--name value`, `--name=value` and `name:value` set any option. A text option's value runs
 // to the next option (or is one "quoted" string); other options take one word.
@@ -68,11 +68,13 @@ function optionMarker(spec: CommandSpec, tok: Token): { option?: OptionSpec; nam
   return null;
 }
 
-/** Options that positional text fills: the required free-text options, else the first free-text option. */
+/** Options that positional text fills: the required free-text options, else the first free-text option, else the first string option with choices ("/help sketch"). */
 function positionalSlots(spec: CommandSpec): OptionSpec[] {
-  const text = spec.options.filter((o) => o.type === 'string' && !o.choices);
+  const strings = spec.options.filter((o) => o.type === 'string');
+  const text = strings.filter((o) => !o.choices);
   const required = text.filter((o) => o.required);
-  return required.length > 0 ? required : text.slice(0, 1);
+  if (required.length > 0) return required;
+  return text.length > 0 ? text.slice(0, 1) : strings.slice(0, 1);
 }
 
 /** Parses the text after the command name into options by the command's spec; values are checked by coerceOptions. */

@@ -41,6 +41,11 @@ export interface CommandSpec {
 /** Option values as execute receives them; an 'image' option's value is the ImageRef from engine.storeUpload. */
 export type CommandOptions = Record<string, string | number | boolean>;
 
+/** Where commands report failures the user only sees as a short message (a pino Logger fits). */
+export interface CommandLogger {
+  error(obj: object, msg: string): void;
+}
+
 /** What execute gets. */
 export interface CommandContext {
   engine: Engine;
@@ -55,6 +60,8 @@ export interface CommandContext {
   defaultModel?: string;
   /** How the platform writes a command in help text: '/' (Discord, Slack) by default. */
   commandPrefix?: string;
+  /** The adapter's logger, for errors behind a generic reply. */
+  logger?: CommandLogger;
 }
 
 /** Facts about the model in use, for /model. */

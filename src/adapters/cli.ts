@@ -19,6 +19,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout.write(req.subcommand ? help.subcommandHelp(req.subcommand) : help.overviewHelp());
       return EXIT.ok;
     }
+    if (req.kind === 'pull') return await (await import('./cli/pull.ts')).runPull(req, io);
     const run = await import('./cli/run.ts');
     if (req.kind === 'models') return run.runModels(req, io);
     return await run.runTechnique(req, io, started);

@@ -140,6 +140,7 @@ export class LocalEngine implements Engine {
       cudaDeviceId: config.cudaDeviceId,
       cpuFallback: config.cpuFallback,
       intraOpThreads: config.intraOpThreads,
+      uploadLimits: options.uploadLimits ?? { maxBytes: config.uploadMaxBytes, maxPixels: config.uploadMaxPixels },
       preload: true,
     });
     this.worker.on('ready', (info: { model: string | null; device: string | null; error?: string }) => {

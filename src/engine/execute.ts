@@ -99,6 +99,9 @@ export async function executeJob(
   const shape = model.sampleShape;
   const img = model.imageShape;
   const schedule: Schedule = makeSchedule(model.manifest.scheduler as SchedulerConfig);
+  // Latents are not bounded to [-1, 1]: clip the predicted x0 only for pixel models (diffusers' clip_sample).
+  const latent = img.channels !== shape.channels || img.height !== shape.height || img.width !== shape.width;
+  const clipX0 = model.manifest.scheduler.clip_sample ?? !latent;
   const rng = createRng(spec.seed);
   const frameEvery = Math.max(1, Math.floor(hooks.frameEvery ?? 1));
   const frameSource = hooks.frameSource ?? 'xt';
@@ -140,6 +143,7 @@ export async function executeJob(
     timesteps: stridedTimesteps(spec.steps, schedule.numTrainTimesteps),
     onStep,
     signal: hooks.signal,
+    clipX0,
   });
 
   /** CFG with the negative prompt (or the empty one) as uncond; plain conditional when guidance is 1 or nothing conditions. */
@@ -157,6 +161,7 @@ export async function executeJob(
   };
 
   let finalSample: Float32Array | undefined;
+  let restoreKnown: { image: Float32Array; mask: Float32Array } | undefined;
   let picture: RgbImage | undefined;
   let loopSteps = 0;
 
@@ -199,7 +204,11 @@ export async function executeJob(
         throw new ExecuteError(
           'The mask covers the whole image: use /imagine instead, or leave some of the image unmasked.',
         );
-      mask = resizeMaskNearest(mask, img.width, img.height, shape.width, shape.height);
+      const pixelMask = mask;
+      // A latent cell is regenerated when any pixel it covers is (max-pooling); the same size is the identity.
+      mask = latent
+        ? resizeMaskMax(mask, img.width, img.height, shape.width, shape.height)
+        : resizeMaskNearest(mask, img.width, img.height, shape.width, shape.height);
       const c = await encode('prompt', spec.prompt);
       const g = await guidanceFor([spec.prompt]);
       loopSteps = spec.steps;
@@ -210,6 +219,8 @@ export async function executeJob(
         image: await model.toSample(image),
         mask,
       });
+      // The VAE cannot reproduce the known pixels exactly: restore them after decoding.
+      if (latent) restoreKnown = { image, mask: pixelMask };
       break;
     }
     case 'anagram': {
@@ -306,6 +317,7 @@ export async function executeJob(
   if (!finalSample)
     throw new ExecuteError(`unknown technique ${String((spec as { technique: unknown }).technique)}`);
   const finalImage = await model.fromSample(finalSample);
+  if (restoreKnown) pasteKnown(finalImage, restoreKnown.image, restoreKnown.mask, img.channels);
   const image = picture ?? tensorToRgb(finalImage, img.width, img.height);
   const totalMs = performance.now() - t0;
   const understood = prompts.filter((p) => p.role !== 'negative').flatMap((p) => p.understood);
@@ -351,4 +363,34 @@ function resizeMaskNearest(m: Float32Array, w: number, h: number, W: number, H: 
     for (let x = 0; x < W; x++) out[y * W + x] = m[sy * w + Math.min(w - 1, Math.floor(((x + 0.5) * w) / W))];
   }
   return out;
+}
+
+/** Downscale an H*W mask by taking the maximum over each target cell's source pixels (identity when the sizes agree). */
+function resizeMaskMax(m: Float32Array, w: number, h: number, W: number, H: number): Float32Array {
+  if (w === W && h === H) return m;
+  const out = new Float32Array(W * H);
+  for (let y = 0; y < H; y++) {
+    const y0 = Math.floor((y * h) / H);
+    const y1 = Math.max(y0 + 1, Math.ceil(((y + 1) * h) / H));
+    for (let x = 0; x < W; x++) {
+      const x0 = Math.floor((x * w) / W);
+      const x1 = Math.max(x0 + 1, Math.ceil(((x + 1) * w) / W));
+      let v = 0;
+      for (let sy = y0; sy < Math.min(h, y1); sy++)
+        for (let sx = x0; sx < Math.min(w, x1); sx++) v = Math.max(v, m[sy * w + sx]);
+      out[y * W + x] = v;
+    }
+  }
+  return out;
+}
+
+/** out <- m out + (1 - m) known, per pixel for every channel (m: H*W, 1 = regenerated). */
+function pasteKnown(out: Float32Array, known: Float32Array, m: Float32Array, channels: number): void {
+  const hw = m.length;
+  for (let c = 0; c < channels; c++) {
+    for (let i = 0; i < hw; i++) {
+      const k = c * hw + i;
+      out[k] = m[i] * out[k] + (1 - m[i]) * known[k];
+    }
+  }
 }

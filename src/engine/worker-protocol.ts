@@ -17,6 +17,8 @@ export interface WorkerSettings {
   cudaDeviceId: number;
   cpuFallback: boolean;
   intraOpThreads: number;
+  /** Limits stored uploads are decoded with: the ones they were accepted under (UPLOAD_MAX_BYTES, UPLOAD_MAX_PIXELS). */
+  uploadLimits: { maxBytes?: number; maxPixels?: number };
   /** Shared cancel word: the main thread stores the runId to abort. */
   cancel: SharedArrayBuffer;
   /** Load the default model as soon as the thread starts. */

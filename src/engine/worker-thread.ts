@@ -55,7 +55,7 @@ function getModel(name: string): Promise<LoadedModel> {
 
 /** Reads a stored upload and brings it to the model's image resolution (center crop). */
 async function loadInput(ref: string, model: LoadedModel): Promise<InputImage> {
-  const decoded = await decodeImage(await readFile(uploadFile(settings.dataDir, ref)));
+  const decoded = await decodeImage(await readFile(uploadFile(settings.dataDir, ref)), settings.uploadLimits);
   const { width, height } = model.imageShape;
   const fitted = await fitToModel(decoded, width, height, 'cover');
   const out: InputImage = { image: rgbToTensor(fitted.image) };
@@ -65,7 +65,7 @@ async function loadInput(ref: string, model: LoadedModel): Promise<InputImage> {
 
 /** Reads a stored mask image: white = 1 = regenerate, at the model's image resolution. */
 async function loadMask(ref: string, model: LoadedModel): Promise<Float32Array> {
-  const decoded = await decodeImage(await readFile(uploadFile(settings.dataDir, ref)));
+  const decoded = await decodeImage(await readFile(uploadFile(settings.dataDir, ref)), settings.uploadLimits);
   const { width, height } = model.imageShape;
   const img = await resizeImage(decoded, width, height, 'cover');
   return Float32Array.from(maskFromImage(img).mask);

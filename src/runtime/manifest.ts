@@ -43,7 +43,11 @@ const BagOfWordsSchema = z.object({
 });
 
 /** How prompts are encoded: bag of words (bundled model), CLIP (latent family), precomputed embeddings (IF-style). */
-const PromptSchema = z.discriminatedUnion('encoder', [BagOfWordsSchema, ClipPromptSchema, PrecomputedPromptSchema]);
+const PromptSchema = z.discriminatedUnion('encoder', [
+  BagOfWordsSchema,
+  ClipPromptSchema,
+  PrecomputedPromptSchema,
+]);
 
 /** Model families: `pixel` (the bundled kind), `latent` (Stable-Diffusion-style ONNX with a VAE), `if` (pixel UNet with T5-sized embeddings). */
 export const MODEL_FAMILIES = ['pixel', 'latent', 'if'] as const;

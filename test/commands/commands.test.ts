@@ -170,12 +170,32 @@ describe('queue, cancel, help, model', () => {
     expect(m.examples?.[0]).toBe('🚀 rocket');
   });
 
-  it('runCommand turns a thrown error into a refusal', async () => {
+  it('model gives a generic line for an unreadable model folder and logs the detail', async () => {
+    const logged: { obj: { err?: Error; model?: string }; msg: string }[] = [];
+    const logger = { error: (obj: object, msg: string) => logged.push({ obj, msg }) };
+    const missing = '/srv/secret-place/models';
+    const reply = await getCommand('model')!.execute({ engine: fakeEngine('no-such-model'), ...who(), options: {}, modelsDir: missing, logger });
+    expect(reply).toMatchObject({ kind: 'model', model: { name: 'no-such-model', description: '(model details unavailable)' } });
+    expect((reply as { text: string }).text).not.toContain(missing);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ msg: 'model details unavailable', obj: { model: 'no-such-model' } });
+    expect(logged[0].obj.err).toBeInstanceOf(Error);
+  });
+
+  it('runCommand turns a thrown error into a refusal and logs it with its stack', async () => {
     const engine = fakeEngine();
     engine.listQueue = async () => {
       throw new Error('db gone');
     };
-    const reply = await runCommand(getCommand('queue')!, { engine, ...who(), options: {} });
+    const logged: { obj: { err?: Error; command?: string }; msg: string }[] = [];
+    const logger = { error: (obj: object, msg: string) => logged.push({ obj, msg }) };
+    const reply = await runCommand(getCommand('queue')!, { engine, ...who(), options: {}, logger });
     expect(reply).toEqual({ kind: 'refusal', message: 'Something went wrong running /queue; please try again.' });
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ msg: 'command failed', obj: { command: 'queue' } });
+    expect(logged[0].obj.err?.message).toBe('db gone');
+    expect(logged[0].obj.err?.stack).toContain('listQueue');
+    // Without a logger it still answers.
+    expect(await runCommand(getCommand('queue')!, { engine, ...who(), options: {} })).toMatchObject({ kind: 'refusal' });
   });
 });

@@ -63,6 +63,14 @@ describe('parseTextArgs', () => {
     });
   });
 
+  it('fills an option with choices from free text when the command has no free-text option', () => {
+    expect(parseTextArgs('sketch', spec('help'))).toEqual({ ok: true, options: { command: 'sketch' }, missingImages: [] });
+    expect(parseTextCommand('/help Sketch')).toMatchObject({ ok: true, options: { command: 'sketch' } });
+    expect(parseTextArgs('paint', spec('help'))).toEqual({ ok: false, error: expect.stringMatching(/^command must be one of imagine, sketch/) });
+    // A free-text option still comes first: cancel's job id.
+    expect(parseTextArgs('k3x9', spec('cancel'))).toMatchObject({ ok: true, options: { job: 'k3x9' } });
+  });
+
   it('reports required image options as missing for the adapter to fill', () => {
     expect(parseTextArgs('a cat', spec('sketch'))).toEqual({ ok: true, options: { prompt: 'a cat' }, missingImages: ['image'] });
     expect(parseTextArgs('a hat', spec('inpaint'))).toEqual({ ok: true, options: { prompt: 'a hat' }, missingImages: ['image'] });

@@ -1,11 +1,13 @@
 // End to end: the Discord adapter (real discord.js) against a local fake Discord on 127.0.0.1
 // and a real engine on the tiny test model.
 import net from 'node:net';
+import { Writable } from 'node:stream';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DiscordAdapter } from '../../src/adapters/discord/index.ts';
 import type { Config } from '../../src/config.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/index.ts';
+import { createLogger } from '../../src/engine/logger.ts';
 import { testConfig, testPng } from '../engine/helpers.ts';
 import { FakeDiscord, type RecordedRequest } from './fake-discord.ts';
 
@@ -24,6 +26,29 @@ let adapter: DiscordAdapter;
 
 function newAdapter(): DiscordAdapter {
   return new DiscordAdapter(engine, config, { attachments: { extraHosts: [fake.host] }, minEditIntervalMs: 50 });
+}
+
+/** Replaces the running adapter by one on `cfg`; its log lines (debug and up) collect in the returned array. */
+async function swapAdapter(cfg: Config): Promise<string[]> {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  await adapter.stop();
+  adapter = new DiscordAdapter(engine, cfg, { attachments: { extraHosts: [fake.host] }, minEditIntervalMs: 50, logger: createLogger('debug', sink) });
+  await adapter.start();
+  await adapter.ready();
+  return lines;
+}
+
+async function restoreAdapter(): Promise<void> {
+  await adapter.stop();
+  adapter = newAdapter();
+  await adapter.start();
+  await adapter.ready();
 }
 
 beforeAll(async () => {
@@ -142,6 +167,57 @@ describe('Discord adapter against a fake Discord', () => {
     expect(job!.spec.seed).toBe(seedOf(text));
     expect(await sharp(final.files.find((f) => f.filename.endsWith('.png'))!.data).metadata()).toMatchObject({ format: 'png' });
     await adapter.idle();
+  });
+
+  it('🔁 under a role allowlist reads the roles of a member it has not cached; in a channel not enabled it is ignored without a reply', async () => {
+    const role = fake.roleIds[0];
+    const lines = await swapAdapter({ ...config, discord: { ...config.discord, allowedRoles: [role], allowedChannels: [fake.channelIds[0]] } });
+    try {
+      const channelPosts = (from: number) => fake.requests.slice(from).filter((r) => r.path.startsWith('/channels/') && r.method !== 'GET');
+
+      // Not enabled in channelIds[1]: no message there, not even a refusal.
+      const elsewhere = fake.postBotMessage(fake.channelIds[1], `**imagine** "a rocket"\njob \`${firstJobId}\``);
+      const before = fake.requests.length;
+      fake.sendReaction({ messageId: elsewhere.id, emoji: '🔁', userId: '200000000000000011', roles: [role] });
+      await vi.waitFor(() => expect(lines.some((l) => l.includes('discord reaction ignored: channel not allowed'))).toBe(true), { timeout: 10_000 });
+      expect(channelPosts(before)).toEqual([]);
+
+      // The reaction carries no member and the client has no GuildMembers intent: the roles come from GET /guilds/:id/members/:user.
+      const artist = '200000000000000012';
+      fake.members.set(artist, [role]);
+      fake.sendReaction({ messageId: resultMessageId, emoji: '🔁', userId: artist, withMember: false });
+      const got = await fake.waitForRequest((r) => r.method === 'GET' && r.path === `/guilds/${fake.guildId}/members/${artist}`, 10_000, 'member fetch');
+      expect(got.status).toBe(200);
+      const final = await fake.waitForRequest(
+        (r) => fake.requests.indexOf(r) >= before && r.method === 'PATCH' && r.path.startsWith(`/channels/${fake.channelIds[0]}/messages/`) && hasFile(r, '.gif'),
+        60_000,
+        'regenerated result',
+      );
+      expect(content(final)).toContain(`🔁 new seed of job \`${firstJobId}\`, for <@${artist}>`);
+      await adapter.idle();
+
+      // A member without the role is refused in the enabled channel.
+      const outsider = '200000000000000013';
+      fake.members.set(outsider, []);
+      const mark = fake.requests.length;
+      fake.sendReaction({ messageId: resultMessageId, emoji: '🔁', userId: outsider, withMember: false });
+      const refusal = await fake.waitForRequest((r) => fake.requests.indexOf(r) >= mark && r.method === 'POST' && r.path === `/channels/${fake.channelIds[0]}/messages`);
+      expect(content(refusal)).toBe('⚠️ You need one of the roles allowed to use me; ask a moderator.');
+    } finally {
+      await restoreAdapter();
+    }
+  });
+
+  it('takes attachments up to UPLOAD_MAX_BYTES, not a fixed 10 MiB', async () => {
+    await swapAdapter({ ...config, uploadMaxBytes: 20 * 1024 * 1024 });
+    try {
+      const huge = fake.addAttachment('big.png', Buffer.from('x'), 'image/png', 50 * 1024 * 1024);
+      const a = fake.sendCommand({ name: 'sketch', attachments: { image: huge }, userId: '200000000000000014' });
+      const reply = await fake.waitForRequest((r) => r.method === 'PATCH' && r.path.endsWith(`/${a.token}/messages/@original`));
+      expect(content(reply)).toMatch(/is 50\.0 MiB; the limit is 20\.0 MiB/);
+    } finally {
+      await restoreAdapter();
+    }
   });
 
   it('❌ deletes a result for its requester only; the 🔁 button starts a new job', async () => {

@@ -86,6 +86,10 @@ export class FakeDiscord extends EventEmitter {
   readonly botUserId: string;
   readonly guildId: string;
   readonly channelIds: string[];
+  /** Roles of the guild besides @everyone (one member role). */
+  readonly roleIds: string[] = [snowflake()];
+  /** Guild members GET /guilds/:id/members/:user answers for (user id -> role ids); others are unknown. */
+  readonly members = new Map<string, string[]>();
   readonly requests: RecordedRequest[] = [];
   readonly messages = new Map<string, FakeMessage>();
   readonly files = new Map<string, { data: Buffer; contentType: string }>();
@@ -258,7 +262,17 @@ export class FakeDiscord extends EventEmitter {
       large: false,
       unavailable: false,
       member_count: 3,
-      roles: [{ id: this.guildId, name: '@everyone', permissions: '1071698660929', position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 }],
+      roles: [this.guildId, ...this.roleIds].map((id, i) => ({
+        id,
+        name: i === 0 ? '@everyone' : `role-${i}`,
+        permissions: i === 0 ? '1071698660929' : '0',
+        position: i,
+        color: 0,
+        hoist: false,
+        managed: false,
+        mentionable: false,
+        flags: 0,
+      })),
       emojis: [],
       stickers: [],
       members: [],
@@ -394,8 +408,11 @@ export class FakeDiscord extends EventEmitter {
     return interaction;
   }
 
-  /** Dispatches MESSAGE_REACTION_ADD for `emoji` on a message (the message need not be cached by the client). */
-  sendReaction(input: { messageId: string; emoji: string; userId?: string; channelId?: string; roles?: string[] }): void {
+  /**
+   * Dispatches MESSAGE_REACTION_ADD for `emoji` on a message (the message need not be cached by the client).
+   * `withMember: false` leaves the member object out, so the client knows no roles unless it fetches the member.
+   */
+  sendReaction(input: { messageId: string; emoji: string; userId?: string; channelId?: string; roles?: string[]; withMember?: boolean }): void {
     const msg = this.messages.get(input.messageId);
     const userId = input.userId ?? '100000000000000001';
     this.dispatch('MESSAGE_REACTION_ADD', {
@@ -403,13 +420,18 @@ export class FakeDiscord extends EventEmitter {
       channel_id: input.channelId ?? msg?.channel_id ?? this.channelIds[0],
       message_id: input.messageId,
       guild_id: this.guildId,
-      member: this.member(userId, input.roles ?? []),
+      ...(input.withMember === false ? {} : { member: this.member(userId, input.roles ?? []) }),
       emoji: { id: null, name: input.emoji },
       message_author_id: (msg?.author as { id?: string } | undefined)?.id,
       burst: false,
       burst_colors: [],
       type: 0,
     });
+  }
+
+  /** Posts a message from the bot into a channel (as one left by an earlier process). */
+  postBotMessage(channelId: string, content: string): FakeMessage {
+    return this.createMessage(channelId, { content }, [], false);
   }
 
   // ---- waiting -------------------------------------------------------------------------
@@ -568,6 +590,12 @@ export class FakeDiscord extends EventEmitter {
           return [204, null];
         }
       }
+    }
+    if ((m = /^\/guilds\/(\d+)\/members\/(\d+)$/.exec(path)) && method === 'GET') {
+      if (!this.botAuth(rec)) return unauthorized;
+      const roles = this.members.get(m[2]);
+      if (m[1] !== this.guildId || !roles) return [404, { message: 'Unknown Member', code: 10007 }];
+      return [200, this.member(m[2], roles)];
     }
     if ((m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path)) && method === 'PUT') {
       if (!this.botAuth(rec)) return unauthorized;

@@ -14,6 +14,9 @@ import {
   safeError,
   scrub,
 } from '../../src/adapters/discord/index.ts';
+import { JobView } from '../../src/adapters/discord/job-view.ts';
+import type { Payload } from '../../src/adapters/discord/messages.ts';
+import type { Engine, JobEvent, JobEventListener, JobSpec } from '../../src/engine/api.ts';
 
 let server: Server;
 let host = '';
@@ -119,5 +122,27 @@ describe('messages and logs', () => {
     expect(restOptions()).toEqual({});
     expect(restOptions('http://127.0.0.1:9/api/')).toEqual({ api: 'http://127.0.0.1:9/api' });
     expect(restOptions('https://proxy.local/api/v10')).toEqual({ api: 'https://proxy.local/api', version: '10' });
+  });
+});
+
+describe('job view', () => {
+  it('lets go of a finished job whose end is replayed while it subscribes', async () => {
+    // As the engine does: subscribe replays a finished job's terminal event before it returns.
+    const listeners = new Set<JobEventListener>();
+    const end: JobEvent = { type: 'cancelled', jobId: 'j1', owner: { platform: 'discord', userId: '1' }, by: null };
+    const engine = {
+      subscribe(_jobId: string, listener: JobEventListener) {
+        listeners.add(listener);
+        listener(end);
+        return () => listeners.delete(listener);
+      },
+    } as unknown as Engine;
+    const shown: Payload[] = [];
+    const target = { show: async (p: Payload) => (shown.push(p), { channelId: 'c', messageId: 'm' }) };
+    const spec = { technique: 'imagine', prompt: 'a cat' } as JobSpec;
+    const view = new JobView(engine, 'j1', spec, target).start();
+    await view.finished;
+    expect(listeners.size).toBe(0);
+    expect(shown.map((p) => p.content)).toEqual(['**imagine** "a cat"\nCancelled. (job `j1`)']);
   });
 });

@@ -444,6 +444,31 @@ describe('engine limits that need their own config', () => {
     }
   });
 
+  it('runs jobs on uploads accepted over the imaging defaults (10 MiB, 25 MP) under larger UPLOAD_MAX_BYTES / UPLOAD_MAX_PIXELS', async () => {
+    const engine = createEngine(
+      testConfig({ UPLOAD_MAX_BYTES: String(32 * 1024 * 1024), UPLOAD_MAX_PIXELS: '30000000' }),
+      { defaultMetrics: false },
+    );
+    await engine.start();
+    try {
+      const solid = (width: number, height: number) =>
+        sharp({ create: { width, height, channels: 3, background: { r: 200, g: 40, b: 90 } } });
+      // 10.8 MB (uncompressed PNG), and 26 MP.
+      const heavy = await solid(1900, 1900).png({ compressionLevel: 0 }).toBuffer();
+      const large = await solid(5200, 5000).png().toBuffer();
+      expect(heavy.length).toBeGreaterThan(10 * 1024 * 1024);
+      for (const png of [heavy, large]) {
+        const up = await engine.storeUpload(png);
+        if (!up.ok) throw new Error(`refused: ${up.message}`);
+        const spec = { technique: 'sketch', image: up.ref, prompt: 'rocket', noiseLevel: 1, steps: 3, seed: 1 };
+        const end = await waitForJob(engine, accepted(await engine.submit(spec, alice)).jobId);
+        expect(end.type === 'failed' ? end.message : end.type).toBe('done');
+      }
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('shrinks the GIF to the byte limit; FRAME_EVERY keeps every k-th step', async () => {
     const engine = createEngine(
       testConfig({ GIF_MAX_BYTES: '40000', GIF_SIZE: '128', FRAME_EVERY: '1', USER_MAX_PENDING: '5' }),

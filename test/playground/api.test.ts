@@ -3,10 +3,12 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
+import { createLogger } from '../../src/engine/logger.ts';
 import { startPlayground, type Playground } from '../../src/adapters/playground/index.ts';
 import { Client, dataUrl, halfMaskPng, playgroundConfig, readEvents, samplePng } from './helpers.ts';
 
@@ -563,9 +565,21 @@ describe('access control', () => {
 
   it('requires the token on every API call when one is set (Bearer or the cookie from /?token=)', async () => {
     const token = 'correct-horse-battery-staple';
-    const guarded = await startPlayground(config, engine, { host: '0.0.0.0', port: 0, token });
+    let logText = '';
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        logText += String(chunk);
+        cb();
+      },
+    });
+    const logger = createLogger('info', sink);
+    const guarded = await startPlayground(config, engine, { host: '0.0.0.0', port: 0, token, logger });
     try {
       expect(guarded.url).toMatch(/^http:\/\/localhost:\d+\/$/);
+      // The startup line says a token is required (a key named "token" would be redacted) and never shows it.
+      const listening = logText.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'playground listening');
+      expect(listening).toMatchObject({ auth: 'token required' });
+      expect(logText).not.toContain(token);
       const anon = new Client(guarded.url);
       expect((await anon.fetch('/')).status).toBe(200);
       for (const [method, p] of [

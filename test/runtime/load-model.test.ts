@@ -196,12 +196,12 @@ describe('manifest vs model checks', () => {
     }
   });
 
-  it('a family that is not loadable yet is refused clearly', async () => {
+  it('a latent family without its VAE and image sections is refused clearly', async () => {
     const { dir, cleanup } = scratchModel('test-tiny', (m) => {
       m.family = 'latent';
     });
     try {
-      await expect(loadModel(dir)).rejects.toThrow(/model family "latent" is not supported yet/);
+      await expect(loadModel(dir)).rejects.toThrow(/`vae`: missing \(a latent model needs its VAE decoder\)/);
     } finally {
       cleanup();
     }

@@ -64,7 +64,7 @@ describe('execution providers', () => {
   );
 
   it.skipIf(hasCuda)(
-    'a CUDA session that fails to start is an error, or the CPU with fallbackToCpu',
+    'a CUDA session that fails to start is an error, or the CPU with fallbackToCpu (CPU build only)',
     async () => {
       // The probe is told CUDA is there; ORT then fails to load its CUDA provider library.
       const claimsCuda = () => ({ available: true });

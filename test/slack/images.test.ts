@@ -32,7 +32,8 @@ describe('Slack adapter, images from the channel', () => {
 
   beforeAll(async () => {
     await fake.start();
-    h = await startHarness(fake, { SLACK_MODE: 'http' }, { maxDownloadBytes: 1024 * 1024 });
+    // No maxDownloadBytes: downloads are capped at UPLOAD_MAX_BYTES, the engine's own upload limit.
+    h = await startHarness(fake, { SLACK_MODE: 'http', UPLOAD_MAX_BYTES: String(1024 * 1024) });
   });
   afterAll(async () => {
     await h?.close();

@@ -63,6 +63,7 @@ const POSITIONALS: Record<Subcommand, { required: string[]; optional: string[]; 
 export type CliRequest =
   | { kind: 'help'; subcommand?: Subcommand }
   | { kind: 'models'; json: boolean; model?: string }
+  | { kind: 'pull'; repo: string; revision?: string; subfolder?: string; name?: string; json: boolean }
   | {
       kind: 'run';
       technique: Technique;
@@ -152,6 +153,7 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
     );
   }
   const sub = first;
+  if (sub === 'models' && rest[0] === 'pull') return parsePull(rest.slice(1));
   const beforeTerminator = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
   if (beforeTerminator.includes('--help') || beforeTerminator.includes('-h'))
     return { kind: 'help', subcommand: sub };
@@ -263,6 +265,48 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
     model: str('model'),
     output: str('output'),
     gif: str('gif'),
+    json: Boolean(values.json),
+  };
+}
+
+/** Parse `diffuse models pull <repo-id> [--revision R] [--subfolder S] [--name N] [--json]`. */
+function parsePull(args: readonly string[]): CliRequest {
+  if (args.includes('--help') || args.includes('-h')) return { kind: 'help', subcommand: 'models' };
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...args],
+      options: {
+        revision: { type: 'string' },
+        subfolder: { type: 'string' },
+        name: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: true,
+    }));
+  } catch (err) {
+    throw parseError('models', err);
+  }
+  if (positionals.length === 0)
+    throw new UsageError("models pull needs <repo-id>, e.g. 'diffuse models pull stabilityai/sd-turbo'");
+  if (positionals.length > 1)
+    throw new UsageError(`models pull takes one <repo-id>; unexpected '${positionals[1]}'`);
+  const str = (k: string): string | undefined => {
+    const v = values[k] as string | undefined;
+    if (v !== undefined && v.trim() === '') throw new UsageError(`--${k} needs a value`);
+    return v;
+  };
+  const name = str('name');
+  if (name !== undefined && !/^[A-Za-z0-9][\w.-]*$/.test(name))
+    throw new UsageError(`--name must be a folder name of letters, digits, '.', '_' or '-' (got '${name}')`);
+  return {
+    kind: 'pull',
+    repo: positionals[0],
+    revision: str('revision'),
+    subfolder: str('subfolder'),
+    name,
     json: Boolean(values.json),
   };
 }

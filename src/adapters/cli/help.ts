@@ -54,7 +54,12 @@ Noise the image to t, then denoise it: Gaussian blur, one-step estimate, iterati
   --method M          ${DENOISE_METHODS.join(' | ')} (default ${SPEC_DEFAULTS.method}: a comparison strip)
 ${SAMPLING}`,
   models: `diffuse models [--model NAME] [--json]
-List the installed models; the selected one (--model, else $MODEL, else emoji) is marked with *.`,
+List the installed models; the selected one (--model, else $MODEL, else emoji) is marked with *.
+
+diffuse models pull <repo-id> [--revision R] [--subfolder S] [--name N] [--json]
+Download a model from the Hugging Face hub ($HF_ENDPOINT, token $HF_TOKEN) into $MODELS_DIR/<name>:
+a diffusers/optimum ONNX export (model_index.json, unet/, text_encoder/, vae_decoder/, ...) or a
+folder with a model.json. Resumable (run it again after an interruption); writes the manifest.`,
 };
 
 /** The overview page of `diffuse --help`. */
@@ -70,6 +75,7 @@ Usage:
   diffuse noise <image> [--t 250,500,750]
   diffuse denoise <image> [--t T] [--method ${DENOISE_METHODS.join('|')}]
   diffuse models
+  diffuse models pull <repo-id> [--revision R] [--subfolder S]
 
 ${COMMON}
 

@@ -22,14 +22,19 @@ export interface Caller {
 
 export type AccessResult = { ok: true } | { ok: false; message: string };
 
+/** Whether the caller's channel (or a thread's parent) is on the channel allowlist; an empty list allows every channel. */
+export function inAllowedChannel(policy: AccessPolicy, caller: Caller): boolean {
+  if (policy.allowedChannels.length === 0) return true;
+  return [caller.channelId, caller.parentChannelId].some((c) => !!c && policy.allowedChannels.includes(c));
+}
+
 /** Applies the DM switch, the channel allowlist and the role allowlist (admins pass the role check). */
 export function checkAccess(policy: AccessPolicy, caller: Caller): AccessResult {
   if (caller.guildId === null) {
     return policy.allowDms ? { ok: true } : { ok: false, message: 'I only work in server channels, not in direct messages.' };
   }
-  if (policy.allowedChannels.length > 0) {
-    const inAllowed = [caller.channelId, caller.parentChannelId].some((c) => c && policy.allowedChannels.includes(c));
-    if (!inAllowed) return { ok: false, message: 'I am not enabled in this channel; ask a moderator which channel to use.' };
+  if (!inAllowedChannel(policy, caller)) {
+    return { ok: false, message: 'I am not enabled in this channel; ask a moderator which channel to use.' };
   }
   if (policy.allowedRoles.length > 0 && !policy.adminUserIds.includes(caller.userId)) {
     if (!caller.roleIds.some((r) => policy.allowedRoles.includes(r))) {

@@ -22,7 +22,7 @@ import type { Command, CommandOptions } from '../../../commands/types.ts';
 import type { Config } from '../../config.ts';
 import type { Actor, Engine, JobEvent, JobOwner, JobSpec, SubmitResult } from '../../engine/api.ts';
 import { createLogger, type Logger } from '../../engine/logger.ts';
-import { checkAccess, isModerator, type AccessPolicy, type Caller } from './access.ts';
+import { checkAccess, inAllowedChannel, isModerator, type AccessPolicy, type Caller } from './access.ts';
 import { AttachmentError, checkAttachment, DEFAULT_ATTACHMENT_POLICY, downloadAttachment, type AttachmentPolicy } from './attachments.ts';
 import { createDiscordClient } from './client.ts';
 import { JobView } from './job-view.ts';
@@ -37,7 +37,7 @@ export interface DiscordAdapterOptions {
   logger?: Logger;
   /** Commands served (default: every command of commands/). */
   commands?: readonly Command[];
-  /** Attachment limits; `extraHosts` lets tests serve attachments from a local fake. */
+  /** Attachment limits (maxBytes defaults to UPLOAD_MAX_BYTES); `extraHosts` lets tests serve attachments from a local fake. */
   attachments?: Partial<AttachmentPolicy>;
   /** Least time between two edits of a job's message (default 1500 ms). */
   minEditIntervalMs?: number;
@@ -74,7 +74,7 @@ export class DiscordAdapter {
       allowDms: config.discord.allowDms,
       adminUserIds: config.adminUserIds,
     };
-    this.attachmentPolicy = { ...DEFAULT_ATTACHMENT_POLICY, ...options.attachments };
+    this.attachmentPolicy = { ...DEFAULT_ATTACHMENT_POLICY, maxBytes: config.uploadMaxBytes, ...options.attachments };
     this.client = createDiscordClient({ apiBase: config.discord.apiBase, allowDms: config.discord.allowDms });
     this.client.on(Events.InteractionCreate, (i) => void this.onInteraction(i));
     this.client.on(Events.MessageReactionAdd, (r, u) => void this.onReaction(r, u));
@@ -191,6 +191,7 @@ export class DiscordAdapter {
       options,
       modelsDir: this.options.modelsDir ?? this.config.modelsDir,
       defaultModel: this.config.model,
+      logger: this.log,
     });
     switch (reply.kind) {
       case 'job':
@@ -241,7 +242,8 @@ export class DiscordAdapter {
       if (message.author?.id !== this.client.user?.id) return;
       const jobId = jobIdOfMessage({ content: message.content, components: message.components.map((c) => c.toJSON()) });
       if (!jobId) return;
-      const member = message.guild?.members.cache.get(user.id);
+      // Without the GuildMembers intent the member cache may lack the user: fetch (cached when present).
+      const member = message.guild ? await message.guild.members.fetch(user.id).catch(() => null) : null;
       const channel = message.channel;
       const caller: Caller = {
         userId: user.id,
@@ -250,8 +252,13 @@ export class DiscordAdapter {
         parentChannelId: channel.isThread() ? channel.parentId : null,
         roleIds: member ? [...member.roles.cache.keys()] : [],
       };
-      const target = new ChannelTarget(async () => (channel.isSendable() ? channel : null), message.id);
       const access = checkAccess(this.policy, caller);
+      if (!access.ok && !inAllowedChannel(this.policy, caller)) {
+        // A reaction is no request to the bot: no public answer in a channel it is not enabled in.
+        this.log.debug({ channelId: caller.channelId, userId: user.id }, 'discord reaction ignored: channel not allowed');
+        return;
+      }
+      const target = new ChannelTarget(async () => (channel.isSendable() ? channel : null), message.id);
       if (!access.ok) return void (await target.show(textPayload(`⚠️ ${access.message}`)));
       const owner: JobOwner = { platform: 'discord', userId: user.id, channelRef: message.channelId };
       const res = await this.engine.regenerate(jobId, owner);

@@ -3,7 +3,7 @@ export { DiscordAdapter, startDiscord, REGENERATE_EMOJI, type DiscordAdapterOpti
 export { commandDefinitions, slashCommand, type BuildOptions } from './builders.ts';
 export { registerCommands, type RegisterOptions } from './register.ts';
 export { createDiscordClient, type ClientSettings } from './client.ts';
-export { checkAccess, isModerator, type AccessPolicy, type Caller, type AccessResult } from './access.ts';
+export { checkAccess, inAllowedChannel, isModerator, type AccessPolicy, type Caller, type AccessResult } from './access.ts';
 export {
   AttachmentError,
   checkAttachment,

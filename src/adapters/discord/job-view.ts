@@ -60,7 +60,10 @@ export class JobView {
       this.dirty = true;
       void this.flush();
     }
-    this.unsubscribe = this.engine.subscribe(this.jobId, (e) => this.onEvent(e));
+    const off = this.engine.subscribe(this.jobId, (e) => this.onEvent(e));
+    // A finished job's end is replayed inside subscribe, before `off` exists: let go of it now.
+    if (this.terminal) off();
+    else this.unsubscribe = off;
     return this;
   }
 

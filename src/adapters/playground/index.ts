@@ -93,7 +93,7 @@ export async function startPlayground(
   });
   const addr = server.address() as AddressInfo;
   const url = `http://${urlHost(host)}:${addr.port}/`;
-  log.info({ url, token: token ? 'required' : 'none' }, 'playground listening');
+  log.info({ url, auth: token ? 'token required' : 'none' }, 'playground listening');
 
   let stopped: Promise<void> | null = null;
   return {

@@ -245,6 +245,7 @@ async function submit(ctx: Ctx): Promise<void> {
     modelsDir: deps.config.modelsDir,
     defaultModel: deps.config.model,
     commandPrefix: '/',
+    logger: deps.log,
   };
   const reply = await runCommand(command, cc);
   sendReply(ctx, reply);

@@ -8,7 +8,6 @@ import { retryPolicies, type RetryOptions } from '@slack/web-api';
 import type { Config } from '../../config.ts';
 import type { Engine, JobEvent } from '../../engine/api.ts';
 import { createLogger, type Logger } from '../../engine/logger.ts';
-import { DEFAULT_MAX_BYTES } from '../../imaging/index.ts';
 import type { SlackContext } from './context.ts';
 import { followJob, statusHead } from './job-flow.ts';
 import { boltLogger, errorText } from './log.ts';
@@ -28,7 +27,7 @@ export interface SlackBotOptions {
   /** HTTP mode: port to listen on (default SLACK_PORT; 0 = any free port) and host (default all interfaces). */
   port?: number;
   host?: string;
-  /** Largest image a user may post, in bytes (default the decoder's limit, 10 MiB). */
+  /** Largest image a user may post, in bytes (default UPLOAD_MAX_BYTES, the engine's upload limit). */
   maxDownloadBytes?: number;
   /** Time limit of one image download (default 20 s). */
   downloadTimeoutMs?: number;
@@ -99,7 +98,7 @@ export async function startSlackBot(config: Config, engine: Engine, options: Sla
     ...(auth.bot_id ? { botId: String(auth.bot_id) } : {}),
     botToken: s.botToken,
     download: {
-      maxBytes: options.maxDownloadBytes ?? DEFAULT_MAX_BYTES,
+      maxBytes: options.maxDownloadBytes ?? config.uploadMaxBytes,
       timeoutMs: options.downloadTimeoutMs ?? 20_000,
       extraHosts: (options.extraFileHosts ?? []).map((h) => h.toLowerCase()),
     },

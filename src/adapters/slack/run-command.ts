@@ -47,6 +47,7 @@ export async function runSlackCommand(
     modelsDir: ctx.config.modelsDir,
     defaultModel: ctx.config.model,
     commandPrefix: '/',
+    logger: ctx.log,
   };
   const r = await runCommand(command, cctx);
   switch (r.kind) {

@@ -15,7 +15,8 @@ export interface AsyncPromptEncoder {
 }
 
 function idsTensor(ids: readonly number[], type: string): Tensor {
-  if (type === 'int64') return new Tensor('int64', BigInt64Array.from(ids.map((i) => BigInt(i))), [1, ids.length]);
+  if (type === 'int64')
+    return new Tensor('int64', BigInt64Array.from(ids.map((i) => BigInt(i))), [1, ids.length]);
   if (type === 'int32') return new Tensor('int32', Int32Array.from(ids), [1, ids.length]);
   throw new ModelError('model-io', `token ids of type ${type} are not supported (int64 or int32)`);
 }
@@ -29,11 +30,23 @@ export function createClipTextEncoder(
   const L = prompt.max_length;
   const D = prompt.hidden_size;
   checkTensors(session.file, 'output', session.outputs, [
-    { name: prompt.output, role: 'prompt.output', types: ['float32', 'float16'], ranks: [3], dims: [null, L, D] },
+    {
+      name: prompt.output,
+      role: 'prompt.output',
+      types: ['float32', 'float16'],
+      ranks: [3],
+      dims: [null, L, D],
+    },
   ]);
   const extraInputs = [...session.inputs.keys()].filter((n) => n !== prompt.input);
   const expected = [
-    { name: prompt.input, role: 'prompt.input', types: ['int64', 'int32'] as const, ranks: [2], dims: [null, L] },
+    {
+      name: prompt.input,
+      role: 'prompt.input',
+      types: ['int64', 'int32'] as const,
+      ranks: [2],
+      dims: [null, L],
+    },
     ...extraInputs
       .filter((n) => n === 'attention_mask')
       .map((n) => ({ name: n, role: 'attention mask', types: ['int64', 'int32'] as const, ranks: [2] })),
@@ -53,7 +66,13 @@ export function createClipTextEncoder(
       if (maskType) feeds.attention_mask = idsTensor(new Array<number>(L).fill(1), maskType);
       const { data } = await runFloat(session, feeds, prompt.output, L * D);
       const words = text.trim() === '' ? [] : [{ label: text.trim(), weight: 1 }];
-      const result: EncodedPrompt = { cond: { data: data.slice(), dims: [L, D] }, understood: words, unknown: [] };
+      // Words past CLIP's context length never reach the model: report them rather than drop them silently.
+      const cut = tokenizer.truncated(text);
+      const result: EncodedPrompt = {
+        cond: { data: data.slice(), dims: [L, D] },
+        understood: words,
+        unknown: cut ? [`(past ${L} tokens, ignored) ${cut}`] : [],
+      };
       if (cache.size < 64) cache.set(text, result);
       return result;
     },

@@ -20,7 +20,8 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 function unescapeHtml(s: string): string {
   return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, body: string) => {
     if (body[0] === '#') {
-      const cp = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
+      const cp =
+        body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
       return Number.isFinite(cp) && cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
     }
     return ENTITIES[body.toLowerCase()] ?? m;
@@ -63,7 +64,13 @@ export function parseMerges(text: string): [string, string][] {
 export function clipVocabFromMerges(merges: readonly (readonly [string, string])[]): BpeData {
   const used = merges.slice(0, 49152 - 256 - 2);
   const bytes = byteSymbolsInVocabOrder();
-  const tokens = [...bytes, ...bytes.map((b) => b + '</w>'), ...used.map(([a, b]) => a + b), START_TOKEN, END_TOKEN];
+  const tokens = [
+    ...bytes,
+    ...bytes.map((b) => b + '</w>'),
+    ...used.map(([a, b]) => a + b),
+    START_TOKEN,
+    END_TOKEN,
+  ];
   return { vocab: new Map(tokens.map((t, i) => [t, i])), merges: used };
 }
 
@@ -97,13 +104,15 @@ export class ClipTokenizer {
   private readonly ranks: Map<string, number>;
   private readonly byteTable = bytesToUnicode();
   private readonly cache = new Map<string, string[]>();
+  private inverse?: Map<number, string>;
 
   constructor(data: BpeData, options: ClipTokenizerOptions = {}) {
     this.vocab = data.vocab;
     this.ranks = new Map(data.merges.map(([a, b], i) => [a + ' ' + b, i]));
     const id = (tok: string): number => {
       const v = this.vocab.get(tok);
-      if (v === undefined) throw new ModelError('bad-manifest', `CLIP tokenizer vocabulary has no "${tok}" token`);
+      if (v === undefined)
+        throw new ModelError('bad-manifest', `CLIP tokenizer vocabulary has no "${tok}" token`);
       return v;
     };
     this.startId = id(START_TOKEN);
@@ -131,7 +140,7 @@ export class ClipTokenizer {
       if (best === undefined) break;
       const [first, second] = best.split(' ');
       const next: string[] = [];
-      for (let i = 0; i < word.length; ) {
+      for (let i = 0; i < word.length;) {
         if (i < word.length - 1 && word[i] === first && word[i + 1] === second) {
           next.push(first + second);
           i += 2;
@@ -174,6 +183,29 @@ export class ClipTokenizer {
     return ids;
   }
 
+  /** Text of token ids (the inverse of the byte mapping; `</w>` becomes a space), trimmed. */
+  decode(ids: readonly number[]): string {
+    if (!this.inverse) this.inverse = new Map([...this.vocab].map(([t, i]) => [i, t]));
+    const byteOf = new Map(this.byteTable.map((ch, b) => [ch, b]));
+    const bytes: number[] = [];
+    for (const id of ids) {
+      const tok = this.inverse.get(id);
+      if (tok === undefined || tok === START_TOKEN || tok === END_TOKEN) continue;
+      for (const ch of tok.replace(/<\/w>$/, '')) {
+        const b = byteOf.get(ch);
+        if (b !== undefined) bytes.push(b);
+      }
+      if (tok.endsWith('</w>')) bytes.push(0x20);
+    }
+    return Buffer.from(bytes).toString('utf8').trim();
+  }
+
+  /** The part of a text past the context length (ignored by the text encoder), or '' when it fits. */
+  truncated(text: string): string {
+    const ids = this.tokenize(text);
+    return ids.length > this.maxLength - 2 ? this.decode(ids.slice(this.maxLength - 2)) : '';
+  }
+
   /** Start token, the text's tokens (truncated to maxLength - 2), end token; unpadded (the reference tokenizations). */
   encode(text: string): number[] {
     return [this.startId, ...this.tokenize(text).slice(0, this.maxLength - 2), this.endId];
@@ -201,9 +233,13 @@ export function loadClipTokenizer(dir: string, maxLength?: number): ClipTokenize
     try {
       return readFileSync(file, 'utf8');
     } catch (err) {
-      throw new ModelError('bad-manifest', `Cannot read CLIP tokenizer file ${file}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new ModelError(
+        'bad-manifest',
+        `Cannot read CLIP tokenizer file ${file}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   };
   let vocabJson: unknown;
@@ -229,7 +265,10 @@ export function loadClipTokenizer(dir: string, maxLength?: number): ClipTokenize
     }
   }
   const padToken = tokenName(extra.pad_token);
-  const configured = typeof extra.model_max_length === 'number' && extra.model_max_length <= 1024 ? extra.model_max_length : undefined;
+  const configured =
+    typeof extra.model_max_length === 'number' && extra.model_max_length <= 1024
+      ? extra.model_max_length
+      : undefined;
   return new ClipTokenizer(
     { vocab, merges },
     { padToken: padToken && vocab.has(padToken) ? padToken : END_TOKEN, maxLength: maxLength ?? configured },

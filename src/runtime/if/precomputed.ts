@@ -82,14 +82,22 @@ export function loadPrecomputed(dir: string, prompt: PrecomputedPromptManifest):
   try {
     bytes = readFileSync(dataFile);
   } catch (err) {
-    throw new ModelError('bad-manifest', `Cannot read prompt embeddings ${dataFile}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new ModelError(
+      'bad-manifest',
+      `Cannot read prompt embeddings ${dataFile}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
-  if (endianness() !== 'LE') throw new ModelError('bad-manifest', 'precomputed embeddings need a little-endian host');
+  if (endianness() !== 'LE')
+    throw new ModelError('bad-manifest', 'precomputed embeddings need a little-endian host');
   const width = prompt.dtype === 'float16' ? 2 : 4;
   if (bytes.length % width !== 0)
-    throw new ModelError('bad-manifest', `${dataFile}: ${bytes.length} bytes is not a whole number of ${prompt.dtype} values`);
+    throw new ModelError(
+      'bad-manifest',
+      `${dataFile}: ${bytes.length} bytes is not a whole number of ${prompt.dtype} values`,
+    );
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
   const data =

@@ -18,11 +18,19 @@ export const LATENT_REQUIRED_FILES = [
 ] as const;
 
 /** Sub-folders of the layout whose every file is needed (weights may sit next to model.onnx as external data). */
-export const LATENT_FOLDERS = ['scheduler', 'text_encoder', 'tokenizer', 'unet', 'vae_decoder', 'vae_encoder'] as const;
+export const LATENT_FOLDERS = [
+  'scheduler',
+  'text_encoder',
+  'tokenizer',
+  'unet',
+  'vae_decoder',
+  'vae_encoder',
+] as const;
 
 /** Whether a repository path (relative to the model folder) belongs to the latent layout: model_index.json, README.md, or a file of one of LATENT_FOLDERS. */
 export function isLatentLayoutFile(path: string): boolean {
-  if (path === 'model_index.json' || path === 'README.md' || path === 'LICENSE' || path === 'LICENSE.md') return true;
+  if (path === 'model_index.json' || path === 'README.md' || path === 'LICENSE' || path === 'LICENSE.md')
+    return true;
   const slash = path.indexOf('/');
   if (slash < 0) return false;
   return (LATENT_FOLDERS as readonly string[]).includes(path.slice(0, slash));
@@ -42,13 +50,16 @@ export interface DiffusersManifestOptions {
 function readJson(dir: string, rel: string, required: boolean): Record<string, unknown> | undefined {
   const file = join(dir, rel);
   if (!existsSync(file)) {
-    if (required) throw new ModelError('bad-manifest', `${dir} is not a diffusers ONNX model folder: ${rel} is missing`);
+    if (required)
+      throw new ModelError('bad-manifest', `${dir} is not a diffusers ONNX model folder: ${rel} is missing`);
     return undefined;
   }
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (err) {
-    throw new ModelError('bad-manifest', `${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new ModelError('bad-manifest', `${file} is not valid JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -76,7 +87,10 @@ export function defaultsFor(name: string): { steps: number; guidance: number } {
  * Build the manifest JSON of a diffusers/optimum ONNX folder, validated (throws ModelError naming what
  * is missing or unsupported). Element types are left out: the loader takes them from the sessions.
  */
-export function manifestFromDiffusersFolder(dir: string, options: DiffusersManifestOptions): Record<string, unknown> {
+export function manifestFromDiffusersFolder(
+  dir: string,
+  options: DiffusersManifestOptions,
+): Record<string, unknown> {
   const index = readJson(dir, 'model_index.json', true)!;
   if ('text_encoder_2' in index || 'tokenizer_2' in index) {
     throw new ModelError(
@@ -91,12 +105,16 @@ export function manifestFromDiffusersFolder(dir: string, options: DiffusersManif
   const sched = readJson(dir, 'scheduler/scheduler_config.json', true)!;
   const unetCfg = readJson(dir, 'unet/config.json', false);
   const textCfg = readJson(dir, 'text_encoder/config.json', false);
-  const vaeCfg = readJson(dir, 'vae_decoder/config.json', false) ?? readJson(dir, 'vae_encoder/config.json', false);
+  const vaeCfg =
+    readJson(dir, 'vae_decoder/config.json', false) ?? readJson(dir, 'vae_encoder/config.json', false);
   const tokCfg = readJson(dir, 'tokenizer/tokenizer_config.json', false);
 
   const prediction = typeof sched.prediction_type === 'string' ? sched.prediction_type : 'epsilon';
   if (prediction !== 'epsilon' && prediction !== 'v_prediction') {
-    throw new ModelError('bad-manifest', `${dir}: prediction_type "${prediction}" is not supported (epsilon, v_prediction)`);
+    throw new ModelError(
+      'bad-manifest',
+      `${dir}: prediction_type "${prediction}" is not supported (epsilon, v_prediction)`,
+    );
   }
   const latentChannels = num(unetCfg, 'in_channels') ?? num(vaeCfg, 'latent_channels') ?? 4;
   if (latentChannels !== (num(vaeCfg, 'latent_channels') ?? latentChannels)) {
@@ -109,7 +127,10 @@ export function manifestFromDiffusersFolder(dir: string, options: DiffusersManif
   const blocks = Array.isArray(vaeCfg?.block_out_channels) ? vaeCfg.block_out_channels.length : 4;
   const factor = 2 ** Math.max(0, blocks - 1);
   const hidden = num(textCfg, 'hidden_size') ?? num(unetCfg, 'cross_attention_dim') ?? 768;
-  const maxLength = Math.min(num(tokCfg, 'model_max_length') ?? 77, num(textCfg, 'max_position_embeddings') ?? 77);
+  const maxLength = Math.min(
+    num(tokCfg, 'model_max_length') ?? 77,
+    num(textCfg, 'max_position_embeddings') ?? 77,
+  );
   const hasEncoder = existsSync(join(dir, 'vae_encoder', 'model.onnx'));
   const license = options.license ?? readmeLicense(dir) ?? `see ${options.source ?? 'the model source'}`;
 
@@ -117,11 +138,16 @@ export function manifestFromDiffusersFolder(dir: string, options: DiffusersManif
     name: options.name,
     family: 'latent',
     description:
-      options.description ?? `Stable-Diffusion-style ONNX model${options.source ? ` (${options.source})` : ''}`,
+      options.description ??
+      `Stable-Diffusion-style ONNX model${options.source ? ` (${options.source})` : ''}`,
     license,
     ...(options.source ? { attribution: options.source } : {}),
     sample: { channels: latentChannels, height: latentSize, width: latentSize },
-    image: { channels: num(vaeCfg, 'out_channels') ?? 3, height: latentSize * factor, width: latentSize * factor },
+    image: {
+      channels: num(vaeCfg, 'out_channels') ?? 3,
+      height: latentSize * factor,
+      width: latentSize * factor,
+    },
     scheduler: {
       beta_schedule: sched.beta_schedule ?? 'linear',
       num_train_timesteps: num(sched, 'num_train_timesteps') ?? 1000,

@@ -25,7 +25,8 @@ export function unetAsDeclared(session: ModelSession, unet: UnetManifest): UnetM
   }
   if (session.inputs.has(out.inputs.sample)) out.dtype = floatTypeOf(session, out.inputs.sample, 'input');
   const ts = session.inputs.get(out.inputs.timestep)?.type;
-  if (ts && (TIMESTEP_TYPES as readonly string[]).includes(ts)) out.timestep_dtype = ts as UnetManifest['timestep_dtype'];
+  if (ts && (TIMESTEP_TYPES as readonly string[]).includes(ts))
+    out.timestep_dtype = ts as UnetManifest['timestep_dtype'];
   return out;
 }
 
@@ -38,7 +39,10 @@ export function vaeAsDeclared(vae: VaeManifest, decoder: ModelSession, encoder?:
     decoder_input: only(decoder.inputs, vae.decoder_input),
     decoder_output: only(decoder.outputs, vae.decoder_output),
     ...(encoder
-      ? { encoder_input: only(encoder.inputs, vae.encoder_input), encoder_output: only(encoder.outputs, vae.encoder_output) }
+      ? {
+          encoder_input: only(encoder.inputs, vae.encoder_input),
+          encoder_output: only(encoder.outputs, vae.encoder_output),
+        }
       : {}),
   };
 }
@@ -51,7 +55,11 @@ export async function loadLatentModel(
   availability?: () => CudaAvailability,
 ): Promise<LoadedModel> {
   const { vae, image, prompt } = manifest;
-  if (!vae || !image) throw new ModelError('bad-manifest', `${join(dir, 'model.json')}: a latent model needs "vae" and "image"`);
+  if (!vae || !image)
+    throw new ModelError(
+      'bad-manifest',
+      `${join(dir, 'model.json')}: a latent model needs "vae" and "image"`,
+    );
   if (prompt.encoder !== 'clip') {
     throw new ModelError(
       'bad-manifest',
@@ -79,9 +87,17 @@ export async function loadLatentModel(
     const plan = planUnet(unetSession, unet, sampleShape, encoder.condDims, learnedVariance);
     const denoiser = asEpsilonDenoiser(createUnetDenoiser(unetSession, unet, plan), manifest.scheduler);
     const decoder = await open(vae.decoder);
-    const encoderFile = vae.encoder ?? (existsSync(join(dir, 'vae_encoder', 'model.onnx')) ? 'vae_encoder/model.onnx' : undefined);
+    const encoderFile =
+      vae.encoder ??
+      (existsSync(join(dir, 'vae_encoder', 'model.onnx')) ? 'vae_encoder/model.onnx' : undefined);
     const vaeEncoder = encoderFile ? await open(encoderFile) : undefined;
-    const codec = createVae(vaeAsDeclared(vae, decoder, vaeEncoder), sampleShape, imageShape, decoder, vaeEncoder);
+    const codec = createVae(
+      vaeAsDeclared(vae, decoder, vaeEncoder),
+      sampleShape,
+      imageShape,
+      decoder,
+      vaeEncoder,
+    );
     const fallback = sessions.find((s) => s.fallbackReason);
     return {
       name: manifest.name,

@@ -22,6 +22,9 @@ export function epsilonFromV(denoiser: Denoiser, scheduler: SchedulerConfig): De
 }
 
 /** The denoiser in epsilon form for a scheduler's prediction_type ('epsilon' passes through). */
-export function asEpsilonDenoiser(denoiser: Denoiser, scheduler: SchedulerConfig & { prediction_type?: string }): Denoiser {
+export function asEpsilonDenoiser(
+  denoiser: Denoiser,
+  scheduler: SchedulerConfig & { prediction_type?: string },
+): Denoiser {
   return scheduler.prediction_type === 'v_prediction' ? epsilonFromV(denoiser, scheduler) : denoiser;
 }

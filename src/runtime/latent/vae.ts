@@ -31,13 +31,25 @@ export function createVae(
     { name: vae.decoder_input, role: 'vae.decoder_input', types: floats, ranks: [4], dims: [null, c, h, w] },
   ]);
   checkTensors(decoder.file, 'output', decoder.outputs, [
-    { name: vae.decoder_output, role: 'vae.decoder_output', types: floats, ranks: [4], dims: [null, C, H, W] },
+    {
+      name: vae.decoder_output,
+      role: 'vae.decoder_output',
+      types: floats,
+      ranks: [4],
+      dims: [null, C, H, W],
+    },
   ]);
   const decType = floatTypeOf(decoder, vae.decoder_input, 'input');
   let encType: 'float32' | 'float16' = 'float32';
   if (encoder) {
     checkTensors(encoder.file, 'input', encoder.inputs, [
-      { name: vae.encoder_input, role: 'vae.encoder_input', types: floats, ranks: [4], dims: [null, C, H, W] },
+      {
+        name: vae.encoder_input,
+        role: 'vae.encoder_input',
+        types: floats,
+        ranks: [4],
+        dims: [null, C, H, W],
+      },
     ]);
     checkTensors(encoder.file, 'output', encoder.outputs, [
       { name: vae.encoder_output, role: 'vae.encoder_output', types: floats, ranks: [4] },
@@ -59,7 +71,10 @@ export function createVae(
     canEncode: encoder !== undefined,
     async decode(z) {
       if (z.length !== latentSize)
-        throw new ModelError('bad-request', `VAE decode: latent has ${z.length} values, expected ${latentSize}`);
+        throw new ModelError(
+          'bad-request',
+          `VAE decode: latent has ${z.length} values, expected ${latentSize}`,
+        );
       const x = new Float32Array(latentSize);
       for (let i = 0; i < latentSize; i++) x[i] = z[i] / sf + shift;
       const { data } = await runFloat(
@@ -78,7 +93,10 @@ export function createVae(
         );
       }
       if (img.length !== imageSize)
-        throw new ModelError('bad-request', `VAE encode: image has ${img.length} values, expected ${imageSize}`);
+        throw new ModelError(
+          'bad-request',
+          `VAE encode: image has ${img.length} values, expected ${imageSize}`,
+        );
       const { data } = await runFloat(
         encoder,
         { [vae.encoder_input]: floatTensor(img, [1, C, H, W], encType) },

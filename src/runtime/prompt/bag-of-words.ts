@@ -141,7 +141,10 @@ export class BagOfWordsEncoder implements PromptEncoder {
   }
 
   private lookupWordNoSplit(word: string): number | undefined {
-    return this.tokenId(word) ?? (word.endsWith('s') && word.length > 3 ? this.tokenId(word.slice(0, -1)) : undefined);
+    return (
+      this.tokenId(word) ??
+      (word.endsWith('s') && word.length > 3 ? this.tokenId(word.slice(0, -1)) : undefined)
+    );
   }
 
   private lookupEmoji(emoji: string): number[] | undefined {
@@ -254,7 +257,9 @@ export class BagOfWordsEncoder implements PromptEncoder {
     const covered = new Set<number>(chosen.flatMap(({ ci }) => this.concepts[ci].tokens));
     for (const t of tokens) {
       if (covered.has(t) || chosen.length >= 6) continue;
-      const best = scored.find((s) => s.score >= 0.5 && !chosen.includes(s) && this.concepts[s.ci].tokens.includes(t));
+      const best = scored.find(
+        (s) => s.score >= 0.5 && !chosen.includes(s) && this.concepts[s.ci].tokens.includes(t),
+      );
       if (best) {
         chosen.push(best);
         for (const u of this.concepts[best.ci].tokens) covered.add(u);

@@ -1,0 +1,127 @@
+// The CLIP tokenizer: reference ids from the fixture (when present), the clean-up rules, padding,
+// truncation, and the reduced vocabulary of the tiny model.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { byteSymbolsInVocabOrder, bytesToUnicode } from '../../src/runtime/clip/bytes.ts';
+import {
+  ClipTokenizer,
+  cleanText,
+  clipVocabFromMerges,
+  loadClipTokenizer,
+  mergesFromSimpleVocab,
+  parseMerges,
+} from '../../src/runtime/clip/tokenizer.ts';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const FIXTURE = resolve(ROOT, '..', 'shared', 'fixtures', 'clip-bpe');
+const BPE = join(FIXTURE, 'bpe_simple_vocab_16e6.txt.gz');
+const haveFixture = existsSync(BPE);
+
+/** The reference table of the fixture's README: text -> ids (start and end included, unpadded). */
+function referenceIds(): [string, number[]][] {
+  const readme = readFileSync(join(FIXTURE, 'README.md'), 'utf8');
+  const rows: [string, number[]][] = [];
+  for (const m of readme.matchAll(/^\|\s*(`([^`]*)`|\(empty\))\s*\|\s*([\d,\s]+)\|\s*$/gm)) {
+    rows.push([m[2] ?? '', m[3].split(',').map((s) => Number(s.trim()))]);
+  }
+  return rows;
+}
+
+const fixtureSuite = haveFixture
+  ? 'CLIP tokenizer against the reference ids of ../shared/fixtures/clip-bpe'
+  : 'CLIP tokenizer reference ids (skipped: ../shared/fixtures/clip-bpe not found next to the repository)';
+
+describe.skipIf(!haveFixture)(fixtureSuite, () => {
+  const tok = (): ClipTokenizer =>
+    new ClipTokenizer(
+      clipVocabFromMerges(mergesFromSimpleVocab(gunzipSync(readFileSync(BPE)).toString('utf8'))),
+    );
+
+  it('builds the 49,408-token vocabulary with <|startoftext|> = 49406 and <|endoftext|> = 49407', () => {
+    const t = tok();
+    expect(t.vocab.size).toBe(49408);
+    expect(t.startId).toBe(49406);
+    expect(t.endId).toBe(49407);
+    expect(t.vocab.get('a</w>')).toBe(320);
+  });
+
+  it('matches every reference tokenization of the README', () => {
+    const rows = referenceIds();
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+    const t = tok();
+    for (const [text, ids] of rows) expect(t.encode(text), text).toEqual(ids);
+  });
+
+  it('lower-cases, collapses whitespace and unescapes HTML before splitting', () => {
+    const t = tok();
+    expect(t.encode('  A   PHOTO\tof a\n cat ')).toEqual([49406, 320, 1125, 539, 320, 2368, 49407]);
+    expect(t.encode('hello,&#32;world')).toEqual(t.encode('hello, world'));
+  });
+
+  it('pads to 77 with <|endoftext|> and truncates long prompts to start + 75 tokens + end', () => {
+    const t = tok();
+    const padded = t.encodePadded('a rocket ship');
+    expect(padded).toHaveLength(77);
+    expect(padded.slice(0, 5)).toEqual([49406, 320, 8383, 1158, 49407]);
+    expect(padded.slice(5).every((id) => id === 49407)).toBe(true);
+    const long = t.encodePadded(Array.from({ length: 100 }, () => 'cat').join(' '));
+    expect(long).toHaveLength(77);
+    expect(long[0]).toBe(49406);
+    expect(long[76]).toBe(49407);
+    expect(long.slice(1, 76).every((id) => id === 2368)).toBe(true);
+  });
+
+  it('splits digits one by one and keeps contractions', () => {
+    const t = tok();
+    const ids = t.tokenize("it's 2024");
+    expect(ids.slice(-4)).toEqual(t.tokenize('2 0 2 4'));
+    expect(ids[1]).toBe(t.vocab.get("'s</w>"));
+  });
+});
+
+describe('CLIP tokenizer (no fixture needed)', () => {
+  it('maps all 256 bytes to distinct printable characters, printable ASCII to itself', () => {
+    const table = bytesToUnicode();
+    expect(new Set(table).size).toBe(256);
+    expect(table[0x41]).toBe('A');
+    expect(table[0x20]).toBe('Ġ');
+    expect(byteSymbolsInVocabOrder().slice(0, 3)).toEqual(['!', '"', '#']);
+  });
+
+  it('cleans text: HTML entities, whitespace runs, case', () => {
+    expect(cleanText('  Fish &amp;amp;\n\tChips ')).toBe('fish & chips');
+  });
+
+  it('reads a Hugging Face tokenizer folder (the tiny model) and applies its merges', () => {
+    const t = loadClipTokenizer(join(ROOT, 'models', 'tiny-sd', 'tokenizer'));
+    const vocab = JSON.parse(
+      readFileSync(join(ROOT, 'models', 'tiny-sd', 'tokenizer', 'vocab.json'), 'utf8'),
+    ) as Record<string, number>;
+    expect(t.startId).toBe(vocab['<|startoftext|>']);
+    expect(t.endId).toBe(vocab['<|endoftext|>']);
+    expect(t.padId).toBe(t.endId);
+    // The first merges are CLIP's, so common words keep their CLIP ids (a = 320, photo = 1125).
+    expect(t.encode('a photo')).toEqual([t.startId, 320, 1125, t.endId]);
+    // A word with no whole-word token is spelled in sub-word pieces that all exist in the vocabulary.
+    const ids = t.tokenize('zyzzyva');
+    expect(ids.length).toBeGreaterThan(1);
+    expect(ids.every((id) => id >= 0 && id < vocab['<|startoftext|>'])).toBe(true);
+  });
+
+  it('decodes ids back to text and reports the words past the context length', () => {
+    const t = loadClipTokenizer(join(ROOT, 'models', 'tiny-sd', 'tokenizer'));
+    expect(t.decode(t.encode('A photo of a cat, 2024!'))).toBe('a photo of a cat , 2 0 2 4 !');
+    const words = Array.from({ length: 80 }, (_, i) => (i < 75 ? 'a' : 'dog'));
+    expect(t.truncated(words.join(' '))).toBe('dog dog dog dog dog');
+    expect(t.truncated('a cat')).toBe('');
+  });
+
+  it('parses merges.txt with a #version header and CRLF line ends', () => {
+    expect(parseMerges('#version: 0.2\r\na b\r\nab c</w>\r\n\r\n')).toEqual([
+      ['a', 'b'],
+      ['ab', 'c</w>'],
+    ]);
+  });
+});

@@ -1,0 +1,131 @@
+// Manifests of diffusers/optimum ONNX folders, generated from their own config files, and the
+// v-prediction -> epsilon conversion.
+import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { forward } from '../../src/diffusion/forward.ts';
+import { makeSchedule } from '../../src/diffusion/schedule.ts';
+import type { Denoiser } from '../../src/diffusion/types.ts';
+import { parseManifest } from '../../src/runtime/index.ts';
+import {
+  defaultsFor,
+  isLatentLayoutFile,
+  manifestFromDiffusersFolder,
+} from '../../src/runtime/latent/diffusers.ts';
+import { epsilonFromV } from '../../src/runtime/latent/prediction.ts';
+import { MODELS_DIR } from './helpers.ts';
+
+const scratch: string[] = [];
+afterEach(() => {
+  for (const d of scratch.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function copyTiny(): string {
+  const root = mkdtempSync(join(tmpdir(), 'diffuse-latent-'));
+  scratch.push(root);
+  const dir = join(root, 'm');
+  cpSync(join(MODELS_DIR, 'tiny-sd'), dir, { recursive: true });
+  return dir;
+}
+
+describe('manifest from a diffusers ONNX folder', () => {
+  it("reproduces the committed tiny-sd model.json from the folder's config files", () => {
+    const committed = JSON.parse(readFileSync(join(MODELS_DIR, 'tiny-sd', 'model.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    const generated = manifestFromDiffusersFolder(join(MODELS_DIR, 'tiny-sd'), {
+      name: 'tiny-sd',
+      description: committed.description as string,
+      license: committed.license as string,
+      defaults: { steps: 20, guidance: 7.5 },
+    });
+    expect(generated).toEqual(committed);
+    const m = parseManifest(generated);
+    expect(m.scheduler).toMatchObject({
+      beta_schedule: 'scaled_linear',
+      beta_start: 0.00085,
+      beta_end: 0.012,
+      clip_sample: false,
+    });
+    expect(m.vae?.scaling_factor).toBe(0.18215);
+    expect(m.image).toEqual({ channels: 3, height: 64, width: 64 });
+  });
+
+  it('takes the license from the README front matter and few-step defaults for turbo models', () => {
+    const dir = copyTiny();
+    writeFileSync(join(dir, 'README.md'), '---\nlicense: openrail++\ntags:\n- onnx\n---\n# model\n');
+    const json = manifestFromDiffusersFolder(dir, { name: 'sd-turbo', source: 'stabilityai/sd-turbo@main' });
+    expect(json.license).toBe('openrail++');
+    expect(json.defaults).toEqual({ steps: 1, guidance: 1 });
+    expect(defaultsFor('stable-diffusion-v1-5')).toEqual({ steps: 50, guidance: 7.5 });
+  });
+
+  it('names a missing file, and refuses SDXL-style folders and unsupported prediction types', () => {
+    const dir = copyTiny();
+    unlinkSync(join(dir, 'vae_decoder', 'model.onnx'));
+    expect(() => manifestFromDiffusersFolder(dir, { name: 'x' })).toThrow(
+      /vae_decoder\/model\.onnx is missing/,
+    );
+    const dir2 = copyTiny();
+    const index = JSON.parse(readFileSync(join(dir2, 'model_index.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(
+      join(dir2, 'model_index.json'),
+      JSON.stringify({ ...index, text_encoder_2: ['diffusers', 'OnnxRuntimeModel'] }),
+    );
+    expect(() => manifestFromDiffusersFolder(dir2, { name: 'x' })).toThrow(/two text encoders/);
+    const dir3 = copyTiny();
+    const sched = join(dir3, 'scheduler', 'scheduler_config.json');
+    writeFileSync(
+      sched,
+      JSON.stringify({ ...JSON.parse(readFileSync(sched, 'utf8')), prediction_type: 'sample' }),
+    );
+    expect(() => manifestFromDiffusersFolder(dir3, { name: 'x' })).toThrow(/prediction_type "sample"/);
+  });
+
+  it('a latent manifest without its VAE section is rejected', () => {
+    const json = JSON.parse(readFileSync(join(MODELS_DIR, 'tiny-sd', 'model.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    delete json.vae;
+    expect(() => parseManifest(json)).toThrow(/`vae`: missing/);
+  });
+
+  it("selects the layout's files of a repository listing", () => {
+    const keep = [
+      'model_index.json',
+      'unet/model.onnx',
+      'unet/weights.pb',
+      'tokenizer/merges.txt',
+      'vae_encoder/config.json',
+    ];
+    const drop = [
+      'safety_checker/model.onnx',
+      'feature_extractor/preprocessor_config.json',
+      'v1-5.ckpt',
+      '.gitattributes',
+    ];
+    expect(keep.every(isLatentLayoutFile)).toBe(true);
+    expect(drop.some(isLatentLayoutFile)).toBe(false);
+  });
+});
+
+describe('v-prediction', () => {
+  it("converts v = sqrt(abar) eps - sqrt(1 - abar) x0 back to eps at the call's timestep", async () => {
+    const schedule = makeSchedule({ beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012 });
+    const x0 = Float32Array.from({ length: 16 }, (_, i) => Math.sin(i));
+    const eps = Float32Array.from({ length: 16 }, (_, i) => Math.cos(3 * i));
+    const t = 700;
+    const a = schedule.alphasCumprod[t];
+    const xt = forward(x0, eps, a);
+    const vModel: Denoiser = async (_t, batch) =>
+      batch.map(() => ({ eps: x0.map((x, i) => Math.sqrt(a) * eps[i] - Math.sqrt(1 - a) * x) }));
+    const [out] = await epsilonFromV(vModel, {
+      beta_schedule: 'scaled_linear',
+      beta_start: 0.00085,
+      beta_end: 0.012,
+    })(t, [{ x: xt, cond: { data: new Float32Array(1), dims: [1] } }]);
+    for (let i = 0; i < 16; i++) expect(out.eps[i]).toBeCloseTo(eps[i], 5);
+  });
+});
