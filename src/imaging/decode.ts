@@ -34,6 +34,17 @@ function formatMB(bytes: number): string {
   return mb >= 10 ? mb.toFixed(0) : mb.toFixed(1).replace(/\.0$/, '');
 }
 
+/** "That file is X MB; the limit is Y MB", with enough decimals that X and Y never read the same. */
+function sizeMessage(size: number, limit: number): string {
+  let a = formatMB(size);
+  let b = formatMB(limit);
+  for (let digits = 1; a === b && digits <= 6; digits++) {
+    a = (size / (1024 * 1024)).toFixed(digits);
+    b = (limit / (1024 * 1024)).toFixed(digits);
+  }
+  return `That file is ${a} MB; the limit is ${b} MB.`;
+}
+
 function formatPixelLimit(pixels: number): string {
   if (pixels < 1_000_000) return `${pixels} pixels`;
   const mp = pixels / 1_000_000;
@@ -86,7 +97,7 @@ export async function decodeImage(input: Uint8Array, limits: DecodeLimits = {}):
   if (input.length > maxBytes) {
     throw new ImageInputError(
       'too_large_bytes',
-      `That file is ${formatMB(input.length)} MB; the limit is ${formatMB(maxBytes)} MB.`,
+      sizeMessage(input.length, maxBytes),
       {
         bytes: input.length,
         maxBytes,

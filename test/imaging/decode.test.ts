@@ -104,6 +104,9 @@ describe('decodeImage', () => {
     await expectCode(decodeImage(Buffer.alloc(11 * 1024 * 1024)), 'too_large_bytes');
     const big = await rejection(decodeImage(Buffer.alloc(12 * 1024 * 1024)));
     expect(big.message).toBe('That file is 12 MB; the limit is 10 MB.');
+    // Just over the limit: the figures get decimals rather than reading "10 MB; the limit is 10 MB".
+    const near = await rejection(decodeImage(Buffer.alloc(10 * 1024 * 1024 + 300_000)));
+    expect(near.message).toBe('That file is 10.3 MB; the limit is 10.0 MB.');
   });
 
   it('rejects too many channels as unsupported', async () => {
