@@ -13,7 +13,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import type { Denoiser } from '../src/diffusion/types.ts';
 import { executeJob, type ExecuteContext } from '../src/engine/execute.ts';
 import { parseJobSpec, type JobSpec } from '../src/engine/spec.ts';
-import { loadModel, type LoadedModel } from '../src/runtime/index.ts';
+import { runtimeOptionsFrom, loadModel, type LoadedModel } from '../src/runtime/index.ts';
 
 const STEPS = 33;
 const GUIDANCE = 7;
@@ -128,10 +128,7 @@ export async function main(args: string[] = []): Promise<void> {
   const loadStart = performance.now();
   const model = await loadModel(dir, {
     modelsDir,
-    device: config.device,
-    deviceId: config.cudaDeviceId,
-    fallbackToCpu: config.cpuFallback,
-    ...(config.intraOpThreads > 0 ? { intraOpThreads: config.intraOpThreads } : {}),
+    ...runtimeOptionsFrom(config),
   });
   const loadMs = performance.now() - loadStart;
   try {

@@ -16,7 +16,7 @@ import {
   upscaleForDisplay,
   type RgbImage,
 } from '../imaging/index.ts';
-import { loadModel, ModelError, type LoadedModel } from '../runtime/index.ts';
+import { loadModel, runtimeOptionsFrom, ModelError, type LoadedModel } from '../runtime/index.ts';
 import { ExecuteError, executeJob, type ExecuteContext, type InputImage } from './execute.ts';
 import { uploadFile } from './paths.ts';
 import type { JobSpec } from './spec.ts';
@@ -36,10 +36,7 @@ function getModel(name: string): Promise<LoadedModel> {
   if (!m) {
     m = loadModel(name, {
       modelsDir: settings.modelsDir,
-      device: settings.device,
-      deviceId: settings.cudaDeviceId,
-      fallbackToCpu: settings.cpuFallback,
-      ...(settings.intraOpThreads > 0 ? { intraOpThreads: settings.intraOpThreads } : {}),
+      ...runtimeOptionsFrom(settings),
     });
     m.catch(() => models.delete(name));
     for (const [other, p] of models) {

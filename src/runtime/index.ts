@@ -20,6 +20,7 @@ export {
   cudaAvailability,
   type CudaAvailability,
   type RuntimeOptions,
+  runtimeOptionsFrom,
 } from './providers.ts';
 export { loadPromptEncoder, type PromptEncoder } from './prompt/encoder.ts';
 export {

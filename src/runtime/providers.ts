@@ -111,3 +111,18 @@ export function sessionOptions(
   if (options.interOpThreads !== undefined) out.interOpNumThreads = options.interOpThreads;
   return out;
 }
+
+/** Runtime options from the bot's device settings (intraOpThreads 0 = one thread per core). */
+export function runtimeOptionsFrom(s: {
+  device: 'cpu' | 'cuda';
+  cudaDeviceId: number;
+  cpuFallback: boolean;
+  intraOpThreads: number;
+}): RuntimeOptions {
+  return {
+    device: s.device,
+    deviceId: s.cudaDeviceId,
+    fallbackToCpu: s.cpuFallback,
+    ...(s.intraOpThreads > 0 ? { intraOpThreads: s.intraOpThreads } : {}),
+  };
+}

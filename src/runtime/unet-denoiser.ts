@@ -2,9 +2,10 @@
 import { Tensor } from 'onnxruntime-node';
 import type { DenoiserOutput, DenoiserRequest, Denoiser, Shape } from '../diffusion/types.ts';
 import { ModelError } from './errors.ts';
-import { float16ToFloat32, float32ToFloat16, toFloat16Bits } from './float16.ts';
+import { toFloat16Bits } from './float16.ts';
 import type { UnetManifest } from './manifest.ts';
 import { checkTensors, fixedDim, type ModelSession } from './session.ts';
+import { floatTensor, runFloat } from './tensors.ts';
 
 /** How the UNet is driven, derived from the manifest and the session's metadata. */
 export interface UnetPlan {
@@ -89,12 +90,6 @@ function timestepTensor(
   }
 }
 
-function floatTensor(data: Float32Array, dims: number[], dtype: UnetManifest['dtype']): Tensor {
-  return dtype === 'float16'
-    ? new Tensor('float16', float32ToFloat16(data), dims)
-    : new Tensor('float32', data, dims);
-}
-
 function sameDims(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
@@ -120,25 +115,7 @@ export function createUnetDenoiser(session: ModelSession, unet: UnetManifest, pl
       [unet.inputs.timestep]: timestepTensor(t, n, unet.timestep_dtype, plan.scalarTimestep),
       [unet.inputs.cond]: floatTensor(c, [n, ...plan.condDims], unet.dtype),
     };
-    const results = await session.run(feeds, [unet.outputs.eps]);
-    const out = results[unet.outputs.eps] as Tensor | undefined;
-    if (!out)
-      throw new ModelError(
-        'model-io',
-        `${session.file}: session.run returned no output "${unet.outputs.eps}"`,
-      );
-    const data =
-      out.type === 'float16'
-        ? float16ToFloat32(out.data as Uint16Array)
-        : out.type === 'float32'
-          ? (out.data as Float32Array)
-          : undefined;
-    if (!data || data.length !== n * outC * height * width) {
-      throw new ModelError(
-        'model-io',
-        `${session.file}: output "${unet.outputs.eps}" has type ${out.type} and dims [${out.dims.join(', ')}], expected float [${n}, ${outC}, ${height}, ${width}]`,
-      );
-    }
+    const { data } = await runFloat(session, feeds, unet.outputs.eps, n * outC * height * width);
     const outputs: DenoiserOutput[] = [];
     for (let i = 0; i < reqs.length; i++) {
       const base = i * outC * height * width;

@@ -4,7 +4,13 @@
 import { loadConfig } from '../../config.ts';
 import { executeJob, type ExecuteContext } from '../../engine/execute.ts';
 import { DEFAULT_SPEC_LIMITS, parseJobSpec, type JobSpec } from '../../engine/spec.ts';
-import { listModels, loadModel, readManifest, type LoadedModel } from '../../runtime/index.ts';
+import {
+  listModels,
+  loadModel,
+  runtimeOptionsFrom,
+  readManifest,
+  type LoadedModel,
+} from '../../runtime/index.ts';
 import { specMessageForCli, type CliRequest } from './args.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { ImageStore } from './images.ts';
@@ -79,10 +85,7 @@ export async function runTechnique(
   const loadStart = performance.now();
   const model: LoadedModel = await loadModel(modelDir, {
     modelsDir,
-    device: config.device,
-    deviceId: config.cudaDeviceId,
-    fallbackToCpu: config.cpuFallback,
-    ...(config.intraOpThreads > 0 ? { intraOpThreads: config.intraOpThreads } : {}),
+    ...runtimeOptionsFrom(config),
   });
   const loadMs = performance.now() - loadStart;
   try {

@@ -5,7 +5,7 @@ import { ModelError } from '../errors.ts';
 import type { ClipPromptManifest } from '../latent/schema.ts';
 import { checkTensors, type ModelSession } from '../session.ts';
 import type { EncodedPrompt } from '../types.ts';
-import { runFloat } from '../latent/tensors.ts';
+import { runFloat } from '../tensors.ts';
 import type { ClipTokenizer } from './tokenizer.ts';
 
 /** An asynchronous prompt encoder (it runs a session). */

@@ -12,7 +12,7 @@ import { createSession, type ModelSession } from '../session.ts';
 import type { LoadedModel } from '../types.ts';
 import { createUnetDenoiser, planUnet } from '../unet-denoiser.ts';
 import { asEpsilonDenoiser } from './prediction.ts';
-import { floatTypeOf } from './tensors.ts';
+import { floatTypeOf } from '../tensors.ts';
 import { createVae } from './vae.ts';
 
 const TIMESTEP_TYPES = ['float32', 'float16', 'int64', 'int32'] as const;

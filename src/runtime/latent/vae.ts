@@ -4,7 +4,7 @@ import type { Shape } from '../../diffusion/types.ts';
 import { ModelError } from '../errors.ts';
 import { checkTensors, type ModelSession } from '../session.ts';
 import type { VaeManifest } from './schema.ts';
-import { floatTensor, floatTypeOf, runFloat } from './tensors.ts';
+import { floatTensor, floatTypeOf, runFloat } from '../tensors.ts';
 
 /** Image <-> latent conversion of one sample (no batch axis). */
 export interface Vae {

@@ -1,8 +1,8 @@
 // Float tensors in the element type a session declares (float32 or float16), and float outputs read back as float32.
 import { Tensor } from 'onnxruntime-node';
-import { ModelError } from '../errors.ts';
-import { float16ToFloat32, float32ToFloat16 } from '../float16.ts';
-import type { ModelSession } from '../session.ts';
+import { ModelError } from './errors.ts';
+import { float16ToFloat32, float32ToFloat16 } from './float16.ts';
+import type { ModelSession } from './session.ts';
 
 /** The float element type of a session input or output ('float32' unless it declares float16). */
 export function floatTypeOf(
