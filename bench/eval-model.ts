@@ -1,7 +1,7 @@
 // Evaluates a pixel model (default: the bundled emoji model) on a fixed prompt list and prints
 // figures; nothing here is asserted by tests.
 //
-//   npm run eval:model -- [--model emoji] [--seeds 4] [--sheet docs/samples.png]
+//   npm run eval:model -- [--model emoji] [--seeds 4] [--cfg 7] [--sheet docs/samples.png]
 //
 // Feature space (documented in models/emoji/README.md): each image is shrunk to 16x16 RGB (area
 // average) and compared by Euclidean distance. A generation is "faithful" when its nearest
@@ -87,6 +87,7 @@ async function main(argv: string[]) {
       model: { type: 'string', default: 'emoji' },
       seeds: { type: 'string', default: '4' },
       heldout: { type: 'string', default: '6' },
+      cfg: { type: 'string', default: '7' },
       sheet: { type: 'string', default: join(root, 'docs', 'samples.png') },
     },
   });
@@ -112,7 +113,7 @@ async function main(argv: string[]) {
   const rows: Uint8Array[][] = [];
   const started = performance.now();
   const { width, height } = model.imageShape;
-  console.log(`model ${model.name}, ${seeds} seeds per prompt, 33 steps, CFG 7`);
+  console.log(`model ${model.name}, ${seeds} seeds per prompt, 33 steps, CFG ${values.cfg}`);
   for (const [group, prompts] of groups) {
     let hits = 0;
     let hits5 = 0;
@@ -125,7 +126,7 @@ async function main(argv: string[]) {
       const row: Uint8Array[] = [];
       const found: string[] = [];
       for (let s = 0; s < seeds; s++) {
-        const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000 + s), cond: enc.cond, uncond, guidanceScale: 7 });
+        const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000 + s), cond: enc.cond, uncond, guidanceScale: Number(values.cfg) });
         const rgb = tensorToRgb(await model.fromSample(x), width, height).rgb;
         row.push(rgb);
         const f = await feature(rgb, width);
