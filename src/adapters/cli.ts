@@ -1,7 +1,7 @@
 // The `diffuse` command line: one subcommand per technique of the study, run in-process on a
 // local model through the same executor as the bot's inference worker (engine/execute.ts).
 // Exit status: 0 success, 2 bad usage or bad input, 1 runtime failure, 130 interrupted.
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseCommandLine } from './cli/args.ts';
 import { classifyError, EXIT } from './cli/errors.ts';
@@ -34,6 +34,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 /** Entry point: runs the CLI on process.argv with Ctrl-C cancelling the job, and sets the exit code. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  // Settings from ./.env when present, as `npm start` does (variables already set win).
+  if (existsSync('.env')) process.loadEnvFile('.env');
   const controller = new AbortController();
   const onSigint = (): void => {
     if (controller.signal.aborted) process.exit(EXIT.interrupted);
