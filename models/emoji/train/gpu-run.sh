@@ -3,6 +3,7 @@
 # sample grid. The dataset travels gzipped in .carry/emoji-data/ (see models/emoji/README.md).
 #   MINUTES=6.5 bash models/emoji/train/gpu-run.sh   # writes to $OUT
 # Continue from an earlier run's EMA weights: INIT_EMA=.carry/init/ema16.pt LR=1e-3 MINUTES=4 ...
+# FOCUS=0.7 draws 70% of the timesteps from [700, 999], where the prompt decides the picture.
 set -uo pipefail
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/out}
@@ -18,5 +19,5 @@ finish() {
 }
 trap finish EXIT
 python3 models/emoji/train/train.py --config gpu --minutes "${MINUTES:-6.5}" --data /tmp/data --out /tmp/run \
-  --save-every 1 ${INIT:+--init "$INIT"} ${INIT_EMA:+--init-ema "$INIT_EMA"} ${LR:+--lr "$LR"} 2>&1 | tee -a "$OUT/train.log"
+  --save-every 1 ${INIT:+--init "$INIT"} ${INIT_EMA:+--init-ema "$INIT_EMA"} ${LR:+--lr "$LR"} ${FOCUS:+--focus "$FOCUS"} 2>&1 | tee -a "$OUT/train.log"
 python3 models/emoji/train/sample.py --weights /tmp/run/ema.pt --data /tmp/data --out "$OUT/samples.png" 2>&1 | tail -3

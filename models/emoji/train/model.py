@@ -77,7 +77,7 @@ class Attention(nn.Module):
 class UNet(nn.Module):
     """F(c_in z, t, text): 64x64x3 -> 64x64x3 through a 2x2 space-to-depth stem (32x32 inside)."""
 
-    def __init__(self, ch=64, mult=(1, 2, 3), blocks=2, attn_res=(8,), text_dim=64, vocab=1):
+    def __init__(self, ch=64, mult=(1, 2, 3), blocks=2, attn_res=(8,), text_dim=64, vocab=1, layout=0, pos=False):
         super().__init__()
         self.ch, self.text_dim = ch, text_dim
         emb = 4 * ch
@@ -106,6 +106,19 @@ class UNet(nn.Module):
             if i > 0:
                 self.up.append(nn.Upsample(scale_factor=2, mode='nearest'))
                 res *= 2
+        # Optional spatial conditioning, both zero-initialised so that adding them to a trained network
+        # changes nothing until they learn: a learned position bias after the stem (a convolutional
+        # UNet otherwise locates things only through its zero padding), and a "layout" map that the
+        # prompt and timestep embedding write onto the 8x8 grid before the middle block, a direct
+        # path for the coarse picture that high noise levels must produce from the prompt alone.
+        self.pos = nn.Parameter(torch.zeros(1, ch, 32, 32)) if pos else None
+        self.layout_ch = layout
+        if layout:
+            inner = ch * mult[-1]
+            self.layout = nn.Linear(emb, layout * 8 * 8)
+            self.layout_out = nn.Conv2d(layout, inner, 1)
+            nn.init.zeros_(self.layout_out.weight)
+            nn.init.zeros_(self.layout_out.bias)
         self.norm = nn.GroupNorm(groups(c), c)
         self.head = nn.Conv2d(c, 12, 3, padding=1)
         nn.init.zeros_(self.head.weight)
@@ -114,6 +127,8 @@ class UNet(nn.Module):
     def forward(self, x, t, text):
         e = self.time(timestep_embedding(t, self.ch)) + self.text(text)
         h = self.stem(F.pixel_unshuffle(x, 2))
+        if self.pos is not None:
+            h = h + self.pos
         skips = [h]
         for layer in self.down:
             if isinstance(layer, nn.ModuleList):
@@ -121,6 +136,8 @@ class UNet(nn.Module):
             else:
                 h = layer(h)
             skips.append(h)
+        if self.layout_ch:
+            h = h + self.layout_out(self.layout(F.silu(e)).view(-1, self.layout_ch, 8, 8))
         h = self.mid[2](self.mid[1](self.mid[0](h, e)), e)
         for layer in self.up:
             if isinstance(layer, nn.ModuleList):
