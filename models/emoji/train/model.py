@@ -8,6 +8,7 @@ D(z) = c_skip z + c_out F(c_in z, t), c_in = 1/sqrt(sigma^2 + sd^2), c_skip = sd
 c_out = sigma sd / sqrt(sigma^2 + sd^2), sd = sigma_data = 0.5.
 """
 import math
+import os
 
 import torch
 import torch.nn as nn
@@ -77,7 +78,7 @@ class Attention(nn.Module):
 class UNet(nn.Module):
     """F(c_in z, t, text): 64x64x3 -> 64x64x3 through a 2x2 space-to-depth stem (32x32 inside)."""
 
-    def __init__(self, ch=64, mult=(1, 2, 3), blocks=2, attn_res=(8,), text_dim=64, vocab=1, layout=0, pos=False):
+    def __init__(self, ch=64, mult=(1, 2, 3), blocks=2, attn_res=(8,), text_dim=64, vocab=1):
         super().__init__()
         self.ch, self.text_dim = ch, text_dim
         emb = 4 * ch
@@ -106,19 +107,6 @@ class UNet(nn.Module):
             if i > 0:
                 self.up.append(nn.Upsample(scale_factor=2, mode='nearest'))
                 res *= 2
-        # Optional spatial conditioning, both zero-initialised so that adding them to a trained network
-        # changes nothing until they learn: a learned position bias after the stem (a convolutional
-        # UNet otherwise locates things only through its zero padding), and a "layout" map that the
-        # prompt and timestep embedding write onto the 8x8 grid before the middle block, a direct
-        # path for the coarse picture that high noise levels must produce from the prompt alone.
-        self.pos = nn.Parameter(torch.zeros(1, ch, 32, 32)) if pos else None
-        self.layout_ch = layout
-        if layout:
-            inner = ch * mult[-1]
-            self.layout = nn.Linear(emb, layout * 8 * 8)
-            self.layout_out = nn.Conv2d(layout, inner, 1)
-            nn.init.zeros_(self.layout_out.weight)
-            nn.init.zeros_(self.layout_out.bias)
         self.norm = nn.GroupNorm(groups(c), c)
         self.head = nn.Conv2d(c, 12, 3, padding=1)
         nn.init.zeros_(self.head.weight)
@@ -127,8 +115,6 @@ class UNet(nn.Module):
     def forward(self, x, t, text):
         e = self.time(timestep_embedding(t, self.ch)) + self.text(text)
         h = self.stem(F.pixel_unshuffle(x, 2))
-        if self.pos is not None:
-            h = h + self.pos
         skips = [h]
         for layer in self.down:
             if isinstance(layer, nn.ModuleList):
@@ -136,8 +122,6 @@ class UNet(nn.Module):
             else:
                 h = layer(h)
             skips.append(h)
-        if self.layout_ch:
-            h = h + self.layout_out(self.layout(F.silu(e)).view(-1, self.layout_ch, 8, 8))
         h = self.mid[2](self.mid[1](self.mid[0](h, e)), e)
         for layer in self.up:
             if isinstance(layer, nn.ModuleList):
@@ -169,9 +153,10 @@ def denoise_x0(net, x_t, t, text, abar):
 class EpsExport(nn.Module):
     """The exported graph: (sample x_t, float timestep, cond text vector) -> eps, like DeepFloyd IF's UNet."""
 
-    def __init__(self, net, abar):
+    def __init__(self, net, abar, coarse=None):
         super().__init__()
         self.net = net
+        self.coarse = coarse  # optional coarse expert for the highest noise levels (coarse.py)
         self.register_buffer('abar', abar.float())
 
     def forward(self, sample, timestep, cond):
@@ -181,4 +166,16 @@ class EpsExport(nn.Module):
         c_in, c_skip, c_out = precond(sigma)
         z = sample / a.sqrt()
         x0 = c_skip * z + c_out * self.net(c_in * z, timestep, cond)
+        if self.coarse is not None:
+            x0 = self.coarse.refine(x0, sample, a, timestep, cond)
         return (sample - a.sqrt() * x0) / (1 - a).sqrt()
+
+
+def read_initializers(model_dir):
+    """The initializers of a committed unet.onnx as numpy arrays, by name (PyTorch parameter names,
+    prefixed by the EpsExport attribute: net.*, coarse.*)."""
+    import onnx
+    from onnx import numpy_helper
+
+    m = onnx.load(os.path.join(model_dir, 'unet.onnx'))
+    return {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import EmojiData  # noqa: E402
-from model import UNet, cosine_alphas_cumprod, denoise_x0, precond  # noqa: E402
+from model import UNet, cosine_alphas_cumprod, precond, read_initializers  # noqa: E402
 
 CONFIGS = {
     # 2 CPU cores: ~18 images/s for this 64x64 network. Batch and learning rate as measured in shared notes.
@@ -28,34 +28,26 @@ CONFIGS = {
     # One large GPU: bf16 autocast, bigger batch.
     'gpu': dict(batch=256, lr=1.5e-3, warmup=300, ema=0.9995, threads=8, amp=True),
 }
-ARCH = dict(ch=64, mult=(1, 2, 3), blocks=2, attn_res=(8,), text_dim=64, layout=16, pos=True)
-NEW_LR = 3.0  # learning-rate multiplier for parameters an initial checkpoint lacks (they start at zero)
+ARCH = dict(ch=64, mult=(1, 2, 3), blocks=2, attn_res=(8,), text_dim=64)
 
 
 def load_init(net, model_dir):
     """Seeds the network from a committed export: ONNX initializers named like the state dict."""
     import numpy as np
-    import onnx
-    from onnx import numpy_helper
 
-    m = onnx.load(os.path.join(model_dir, 'unet.onnx'))
-    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    inits = read_initializers(model_dir)
     state = net.state_dict()
-    loaded, fresh = 0, set()
+    loaded = 0
     for k in state:
         for name in (k, 'net.' + k):
             if name in inits and tuple(inits[name].shape) == tuple(state[k].shape):
                 state[k] = torch.from_numpy(inits[name].copy())
                 loaded += 1
                 break
-        else:
-            if k != 'words.weight':
-                fresh.add(k)
     emb = np.fromfile(os.path.join(model_dir, 'text', 'embeddings.bin'), dtype=np.float32)
     state['words.weight'] = torch.from_numpy(emb.reshape(state['words.weight'].shape).copy())
     net.load_state_dict(state)
     print(f'init: {loaded + 1}/{len(state)} tensors from {model_dir}', flush=True)
-    return fresh
 
 
 def main():
@@ -73,8 +65,7 @@ def main():
     ap.add_argument('--ema', type=float, help='EMA decay (default: the config\'s; lower it for short runs)')
     ap.add_argument('--focus', type=float, default=0.0,
                     help='share of samples whose timestep is drawn from [--focus-from, 999] instead of [0, 999]')
-    ap.add_argument('--focus-from', type=int, default=700,
-                    help='lowest timestep of the focused range (high noise decides which concept is drawn)')
+    ap.add_argument('--focus-from', type=int, default=700, help='lowest timestep of the focused range')
     args = ap.parse_args()
     cfg = dict(CONFIGS[args.config])
     cfg['batch'] = args.batch or cfg['batch']
@@ -94,36 +85,26 @@ def main():
     if device == 'cuda':
         net = net.to(memory_format=torch.channels_last)
     base_lr = args.lr or cfg['lr']
+    opt = torch.optim.AdamW(net.parameters(), lr=base_lr, betas=(0.9, 0.99), weight_decay=0.0)
     ema = copy.deepcopy(net).eval().requires_grad_(False)
     step, images_seen, train_seconds = 0, 0, 0.0
-    fresh = set()  # names of parameters the initial weights did not have
     ckpt_path = os.path.join(args.out, 'ckpt.pt')
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location=device)
         net.load_state_dict(ck['net'])
         ema.load_state_dict(ck['ema'])
-        fresh = set(ck.get('fresh', []))
+        opt.load_state_dict(ck['opt'])
         step, images_seen, train_seconds = ck['step'], ck['images'], ck.get('seconds', 0.0)
         print(f'resumed at step {step}', flush=True)
     elif args.init_ema:
         ck = torch.load(args.init_ema, map_location='cpu')
-        missing, unexpected = net.load_state_dict({k: v.float() for k, v in ck['ema'].items()}, strict=False)
-        if unexpected:
-            raise SystemExit(f'{args.init_ema} has tensors this architecture lacks: {unexpected[:5]}')
-        fresh = set(missing)
+        net.load_state_dict({k: v.float() for k, v in ck['ema'].items()})
         ema.load_state_dict(net.state_dict())
         step, images_seen, train_seconds = ck['step'], ck['images'], ck.get('seconds', 0.0)
         print(f'init from {args.init_ema} (step {step})', flush=True)
     elif args.init:
-        fresh = load_init(net, args.init)
+        load_init(net, args.init)
         ema.load_state_dict(net.state_dict())
-    if fresh:
-        print(f'new parameters (lr x{NEW_LR}): {sorted(fresh)}', flush=True)
-    param_groups = [dict(params=[p for n, p in net.named_parameters() if n not in fresh], scale=1.0),
-                    dict(params=[p for n, p in net.named_parameters() if n in fresh], scale=NEW_LR)]
-    opt = torch.optim.AdamW([g for g in param_groups if g['params']], lr=base_lr, betas=(0.9, 0.99), weight_decay=0.0)
-    if os.path.exists(ckpt_path):
-        opt.load_state_dict(ck['opt'])
 
     abar = cosine_alphas_cumprod().to(device)
     gen = torch.Generator().manual_seed(args.seed + step)
@@ -131,8 +112,7 @@ def main():
     rng = random.Random(args.seed + step)
 
     def save(final=False):
-        meta = dict(step=step, images=images_seen, seconds=train_seconds, arch=ARCH, config=args.config, vocab=data.vocab_size,
-                    fresh=sorted(fresh))
+        meta = dict(step=step, images=images_seen, seconds=train_seconds, arch=ARCH, config=args.config, vocab=data.vocab_size)
         torch.save(dict(net=net.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), **meta), ckpt_path + '.tmp')
         os.replace(ckpt_path + '.tmp', ckpt_path)
         torch.save(dict(ema={k: v.float().cpu() for k, v in ema.state_dict().items()}, **meta), os.path.join(args.out, 'ema.pt'))
@@ -162,7 +142,7 @@ def main():
         frac = (time.time() - start) / (args.minutes * 60)
         lr = base_lr * min(1.0, (step - start_step + 1) / cfg['warmup']) * (1.0 if frac < 0.6 else max(0.1, 1 - (frac - 0.6) / 0.4 * 0.9))
         for g in opt.param_groups:
-            g['lr'] = lr * g['scale']
+            g['lr'] = lr
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
