@@ -3,7 +3,8 @@ trained main model frozen (the runtime has one table for both networks).
 
   /usr/bin/python3 models/emoji/train/train_coarse.py --words models/emoji --minutes 45 --out models/emoji/train/runs/coarse
 
-Resumes from `<out>/ckpt.pt`; writes `<out>/coarse.pt` (EMA weights) for export.py --coarse.
+Resumes from `<out>/ckpt.pt`, or continues the committed expert with `--init models/emoji` (the
+optimizer restarts); writes `<out>/coarse.pt` (EMA weights) for export.py --coarse.
 """
 import argparse
 import copy
@@ -18,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from coarse import POOL, TRAIN_FROM, CoarseExpert, coarse_input  # noqa: E402
+from coarse import POOL, TRAIN_FROM, CoarseExpert, coarse_input, load_coarse  # noqa: E402
 from data import EmojiData  # noqa: E402
 from model import cosine_alphas_cumprod  # noqa: E402
 
@@ -30,6 +31,7 @@ def main():
     ap.add_argument('--words', required=True, help='model folder whose text/embeddings.bin to use (frozen)')
     ap.add_argument('--data', default=os.path.join(HERE, '..', 'data', 'build'))
     ap.add_argument('--out', required=True)
+    ap.add_argument('--init', help='model folder whose committed expert (unet.onnx, coarse.*) to continue from')
     ap.add_argument('--minutes', type=float, default=45)
     ap.add_argument('--batch', type=int, default=256)
     ap.add_argument('--lr', type=float, default=2e-3)
@@ -56,6 +58,13 @@ def main():
         opt.load_state_dict(ck['opt'])
         step, images, seconds = ck['step'], ck['images'], ck['seconds']
         print(f'resumed at step {step}', flush=True)
+    elif args.init:
+        committed = load_coarse(args.init)
+        if committed is None:
+            raise SystemExit(f'{args.init}/unet.onnx has no coarse expert')
+        net.load_state_dict(committed.state_dict())
+        ema.load_state_dict(committed.state_dict())
+        print(f'init from {args.init}', flush=True)
     print(f'{len(data)} images, {sum(p.numel() for p in net.parameters())} parameters', flush=True)
     abar = cosine_alphas_cumprod().float()
     gen = torch.Generator().manual_seed(args.seed + step)
