@@ -27,6 +27,9 @@ class CoarseExpert(nn.Module):
     def __init__(self, ch=64, emb=128, text_dim=64, layout=8, blocks=4):
         super().__init__()
         self.ch, self.layout_ch = ch, layout
+        # How much of the main network's coarse picture is replaced (1: all of it). A buffer, so the
+        # exported graph keeps it as the initializer coarse.mix.
+        self.register_buffer('mix', torch.tensor(1.0))
         self.time = nn.Sequential(nn.Linear(ch, emb), nn.SiLU(), nn.Linear(emb, emb))
         self.text = nn.Sequential(nn.Linear(text_dim, 512), nn.SiLU(), nn.Linear(512, emb))
         # The prompt writes a 16x16 map directly: the coarse picture of a concept.
@@ -48,7 +51,7 @@ class CoarseExpert(nn.Module):
 
     def refine(self, x0_main, x_t, a, t, text):
         """The main network's x0 estimate with its coarse picture replaced by this expert's, by w(t)."""
-        return combine(x0_main, self(coarse_input(x_t, a), t, text), t)
+        return combine(x0_main, self(coarse_input(x_t, a), t, text), t, self.mix)
 
 
 def coarse_input(x_t, a):
@@ -62,9 +65,9 @@ def blend_weight(t):
     return ((t.float() - lo) / (hi - lo)).clamp(0, 1)
 
 
-def combine(x0_main, x0_coarse16, t):
-    """The main estimate with its 16x16 average replaced by the expert's, by w(t)."""
-    w = blend_weight(t)[:, None, None, None]
+def combine(x0_main, x0_coarse16, t, mix=1.0):
+    """The main estimate with its 16x16 average replaced by the expert's, by mix * w(t)."""
+    w = mix * blend_weight(t)[:, None, None, None]
     low = F.interpolate(F.avg_pool2d(x0_main, POOL), scale_factor=POOL, mode='bilinear', align_corners=False)
     new = F.interpolate(x0_coarse16, scale_factor=POOL, mode='bilinear', align_corners=False)
     return x0_main + w * (new - low)
@@ -77,4 +80,13 @@ def load_coarse(model_dir):
         return None
     expert = CoarseExpert()
     expert.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in inits.items()})
+    return expert.eval()
+
+
+def load_coarse_pt(path):
+    """The EMA weights of a train_coarse.py run (coarse.pt); `mix` keeps its default when absent."""
+    expert = CoarseExpert()
+    state = torch.load(path, map_location='cpu')['ema']
+    state.setdefault('mix', expert.mix)
+    expert.load_state_dict(state)
     return expert.eval()

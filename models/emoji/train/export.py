@@ -12,7 +12,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from coarse import CoarseExpert  # noqa: E402
+from coarse import load_coarse_pt  # noqa: E402
 from model import EpsExport, UNet, cosine_alphas_cumprod  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,6 +24,7 @@ def main():
     ap.add_argument('--data', default=os.path.join(HERE, '..', 'data', 'build'))
     ap.add_argument('--out', default=os.path.join(HERE, '..'))
     ap.add_argument('--coarse', help='coarse expert weights (train_coarse.py coarse.pt) to include')
+    ap.add_argument('--mix', type=float, default=1.0, help='how much of the coarse picture the expert replaces')
     args = ap.parse_args()
     ck = torch.load(args.weights, map_location='cpu')
     net = UNet(vocab=ck['vocab'], **ck['arch'])
@@ -31,8 +32,8 @@ def main():
     net.eval()
     coarse = None
     if args.coarse:
-        coarse = CoarseExpert()
-        coarse.load_state_dict(torch.load(args.coarse, map_location='cpu')['ema'])
+        coarse = load_coarse_pt(args.coarse)
+        coarse.mix.fill_(args.mix)
     model = EpsExport(net, cosine_alphas_cumprod(), coarse).eval()
     dim = ck['arch']['text_dim']
     os.makedirs(os.path.join(args.out, 'text'), exist_ok=True)

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from coarse import CoarseExpert, load_coarse  # noqa: E402
+from coarse import load_coarse, load_coarse_pt  # noqa: E402
 from data import EmojiData  # noqa: E402
 from model import UNet, cosine_alphas_cumprod, denoise_x0  # noqa: E402
 from train import ARCH, load_init  # noqa: E402
@@ -38,9 +38,7 @@ def load(weights, vocab, coarse):
     net.load_state_dict(ck['ema'])
     expert = None
     if coarse:
-        expert = CoarseExpert()
-        expert.load_state_dict(torch.load(coarse, map_location='cpu')['ema'])
-        expert.eval()
+        expert = load_coarse_pt(coarse)
     return net.eval(), expert
 
 
@@ -52,11 +50,14 @@ def main():
     ap.add_argument('--data', default=os.path.join(HERE, '..', 'data', 'build'))
     ap.add_argument('--concepts', type=int, default=96)
     ap.add_argument('--cfg', type=float, default=7.0)
+    ap.add_argument('--mix', type=float, help='override the coarse expert\'s mix (1: it replaces the coarse picture)')
     args = ap.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(0)
     data = EmojiData(args.data)
     net, expert = load(args.weights, data.vocab_size, args.coarse)
+    if expert is not None and args.mix is not None:
+        expert.mix.fill_(args.mix)
     meta = json.load(open(os.path.join(args.data, 'dataset.json')))
     pixels = np.fromfile(os.path.join(args.data, 'images.u8'), dtype=np.uint8).reshape(-1, meta['size'], meta['size'], 3)
     every = torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 127.5 - 1

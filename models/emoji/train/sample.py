@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from coarse import CoarseExpert  # noqa: E402
+from coarse import load_coarse_pt  # noqa: E402
 from model import EpsExport, UNet, cosine_alphas_cumprod  # noqa: E402
 
 
@@ -53,8 +53,7 @@ def load(weights, device='cpu', coarse=None):
     net.load_state_dict(ck['ema'])
     expert = None
     if coarse:
-        expert = CoarseExpert()
-        expert.load_state_dict(torch.load(coarse, map_location='cpu')['ema'])
+        expert = load_coarse_pt(coarse)
     return EpsExport(net, cosine_alphas_cumprod(), expert).to(device).eval(), net.words.weight.detach().to(device)
 
 
