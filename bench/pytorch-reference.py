@@ -16,7 +16,6 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'models', 'emoji', 'train'))
-from coarse import load_coarse  # noqa: E402
 from model import EpsExport, UNet, cosine_alphas_cumprod  # noqa: E402
 from sample import sample  # noqa: E402
 from train import ARCH, load_init  # noqa: E402
@@ -33,7 +32,7 @@ def main():
     vocab = len(json.load(open(os.path.join(args.model, 'text', 'vocab.json')))['tokens'])
     net = UNet(vocab=vocab, **ARCH)
     load_init(net, args.model)
-    model = EpsExport(net, cosine_alphas_cumprod(), load_coarse(args.model)).eval()
+    model = EpsExport(net, cosine_alphas_cumprod()).eval()
     ids = torch.tensor([0])
     cond = net.words.weight[ids].mean(0, keepdim=True).detach()
     calls = [0]

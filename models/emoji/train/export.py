@@ -1,8 +1,7 @@
 """Exports trained EMA weights as the bundled model folder: unet.onnx (epsilon predictor, opset 17,
 dynamic batch), text/{vocab.json, embeddings.bin, concepts.json} and model.json.
 
-  /usr/bin/python3 models/emoji/train/export.py --weights <run>/ema.pt [--coarse <run>/coarse.pt]
-      [--data models/emoji/data/build] [--out models/emoji]
+  /usr/bin/python3 models/emoji/train/export.py --weights <run>/ema.pt [--data models/emoji/data/build] [--out models/emoji]
 """
 import argparse
 import json
@@ -12,7 +11,6 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from coarse import load_coarse_pt  # noqa: E402
 from model import EpsExport, UNet, cosine_alphas_cumprod  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,18 +21,12 @@ def main():
     ap.add_argument('--weights', required=True)
     ap.add_argument('--data', default=os.path.join(HERE, '..', 'data', 'build'))
     ap.add_argument('--out', default=os.path.join(HERE, '..'))
-    ap.add_argument('--coarse', help='coarse expert weights (train_coarse.py coarse.pt) to include')
-    ap.add_argument('--mix', type=float, default=1.0, help='how much of the coarse picture the expert replaces')
     args = ap.parse_args()
     ck = torch.load(args.weights, map_location='cpu')
     net = UNet(vocab=ck['vocab'], **ck['arch'])
     net.load_state_dict(ck['ema'])
     net.eval()
-    coarse = None
-    if args.coarse:
-        coarse = load_coarse_pt(args.coarse)
-        coarse.mix.fill_(args.mix)
-    model = EpsExport(net, cosine_alphas_cumprod(), coarse).eval()
+    model = EpsExport(net, cosine_alphas_cumprod()).eval()
     dim = ck['arch']['text_dim']
     os.makedirs(os.path.join(args.out, 'text'), exist_ok=True)
     x = torch.randn(2, 3, 64, 64)

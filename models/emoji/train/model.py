@@ -8,7 +8,6 @@ D(z) = c_skip z + c_out F(c_in z, t), c_in = 1/sqrt(sigma^2 + sd^2), c_skip = sd
 c_out = sigma sd / sqrt(sigma^2 + sd^2), sd = sigma_data = 0.5.
 """
 import math
-import os
 
 import torch
 import torch.nn as nn
@@ -153,10 +152,9 @@ def denoise_x0(net, x_t, t, text, abar):
 class EpsExport(nn.Module):
     """The exported graph: (sample x_t, float timestep, cond text vector) -> eps, like DeepFloyd IF's UNet."""
 
-    def __init__(self, net, abar, coarse=None):
+    def __init__(self, net, abar):
         super().__init__()
         self.net = net
-        self.coarse = coarse  # optional coarse expert for the highest noise levels (coarse.py)
         self.register_buffer('abar', abar.float())
 
     def forward(self, sample, timestep, cond):
@@ -166,16 +164,4 @@ class EpsExport(nn.Module):
         c_in, c_skip, c_out = precond(sigma)
         z = sample / a.sqrt()
         x0 = c_skip * z + c_out * self.net(c_in * z, timestep, cond)
-        if self.coarse is not None:
-            x0 = self.coarse.refine(x0, sample, a, timestep, cond)
         return (sample - a.sqrt() * x0) / (1 - a).sqrt()
-
-
-def read_initializers(model_dir):
-    """The initializers of a committed unet.onnx as numpy arrays, by name (PyTorch parameter names,
-    prefixed by the EpsExport attribute: net.*, coarse.*)."""
-    import onnx
-    from onnx import numpy_helper
-
-    m = onnx.load(os.path.join(model_dir, 'unet.onnx'))
-    return {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}

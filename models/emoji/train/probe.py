@@ -4,7 +4,7 @@ often the nearest data-set image (16x16 RGB, as in `npm run eval:model`) shows t
 Sampling starts at t = 990, so the concept a generation shows is decided at the highest noise levels.
 
   /usr/bin/python3 models/emoji/train/probe.py --weights models/emoji            # committed weights
-  /usr/bin/python3 models/emoji/train/probe.py --weights <run>/ema.pt [--coarse <run>/coarse.pt]
+  /usr/bin/python3 models/emoji/train/probe.py --weights <run>/ema.pt
 
 Also prints the ceiling at t = 990, where x_t carries almost nothing and the best x0 estimate is the
 mean of the concept's images: how often that mean's nearest image shows the concept.
@@ -19,7 +19,6 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from coarse import load_coarse, load_coarse_pt  # noqa: E402
 from data import EmojiData  # noqa: E402
 from model import UNet, cosine_alphas_cumprod, denoise_x0  # noqa: E402
 from train import ARCH, load_init  # noqa: E402
@@ -27,37 +26,30 @@ from train import ARCH, load_init  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def load(weights, vocab, coarse):
-    """The main UNet and the coarse expert (or None): from a model folder, or from .pt files."""
+def load(weights, vocab):
+    """The UNet from a model folder (unet.onnx) or from a run's ema.pt."""
     if os.path.isdir(weights):
         net = UNet(vocab=vocab, **ARCH)
         load_init(net, weights)
-        return net.eval(), load_coarse(weights)
-    ck = torch.load(weights, map_location='cpu')
-    net = UNet(vocab=ck['vocab'], **ck['arch'])
-    net.load_state_dict(ck['ema'])
-    expert = None
-    if coarse:
-        expert = load_coarse_pt(coarse)
-    return net.eval(), expert
+    else:
+        ck = torch.load(weights, map_location='cpu')
+        net = UNet(vocab=ck['vocab'], **ck['arch'])
+        net.load_state_dict(ck['ema'])
+    return net.eval()
 
 
 @torch.no_grad()
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--weights', required=True, help='a model folder (unet.onnx) or an ema.pt')
-    ap.add_argument('--coarse', help='with an ema.pt: a coarse expert (train_coarse.py coarse.pt)')
     ap.add_argument('--data', default=os.path.join(HERE, '..', 'data', 'build'))
     ap.add_argument('--concepts', type=int, default=96)
     ap.add_argument('--cfg', type=float, default=7.0)
-    ap.add_argument('--mix', type=float, help='override the coarse expert\'s mix (1: it replaces the coarse picture)')
     args = ap.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(0)
     data = EmojiData(args.data)
-    net, expert = load(args.weights, data.vocab_size, args.coarse)
-    if expert is not None and args.mix is not None:
-        expert.mix.fill_(args.mix)
+    net = load(args.weights, data.vocab_size)
     meta = json.load(open(os.path.join(args.data, 'dataset.json')))
     pixels = np.fromfile(os.path.join(args.data, 'images.u8'), dtype=np.uint8).reshape(-1, meta['size'], meta['size'], 3)
     every = torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 127.5 - 1
@@ -77,21 +69,14 @@ def main():
         flat.extend(data.concepts[int(c)]['captions'][0]['label'])
     text = net.bag(torch.tensor(flat), torch.tensor(offsets))
     abar = cosine_alphas_cumprod()
-
-    def x0_estimate(x_t, t, text):
-        x0 = denoise_x0(net, x_t, t, text, abar)
-        if expert is not None:
-            x0 = expert.refine(x0, x_t, abar[t].float()[:, None, None, None], t, text)
-        return x0
-
     print(f'{args.concepts} concepts; share whose x0 estimate is nearest to an image of the prompted concept')
     print('    t  prompt  cfg ' + f'{args.cfg:g}'.ljust(4) + '  x0 mse')
     for t in (300, 500, 700, 850, 900, 950, 990):
         a = abar[t].float()
         x_t = a.sqrt() * x0 + (1 - a).sqrt() * torch.randn_like(x0)
         tt = torch.full((len(idx),), t)
-        cond = x0_estimate(x_t, tt, text)
-        uncond = x0_estimate(x_t, tt, torch.zeros_like(text))
+        cond = denoise_x0(net, x_t, tt, text, abar)
+        uncond = denoise_x0(net, x_t, tt, torch.zeros_like(text), abar)
         guided = uncond + args.cfg * (cond - uncond)
         print(f'{t:5d}  {nearest_is(cond, concepts):6.2f}  {nearest_is(guided, concepts):6.2f}  {F.mse_loss(cond, x0).item():.3f}')
     means = torch.stack([(data.images[torch.from_numpy(np.where(data.concept_of == c)[0])].float() / 127.5 - 1).mean(0) for c in concepts])

@@ -12,7 +12,6 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from coarse import load_coarse_pt  # noqa: E402
 from model import EpsExport, UNet, cosine_alphas_cumprod  # noqa: E402
 
 
@@ -45,28 +44,24 @@ def sample(eps_model, cond, steps=33, guidance=7.0, seed=0, device='cpu'):
     return x
 
 
-def load(weights, device='cpu', coarse=None):
-    """EpsExport (eval) and the word table from an ema.pt, with a coarse expert's coarse.pt if given."""
+def load(weights, device='cpu'):
+    """EpsExport (eval) and the word table from an ema.pt."""
     ck = torch.load(weights, map_location='cpu')
     arch = ck['arch']
     net = UNet(vocab=ck['vocab'], **arch)
     net.load_state_dict(ck['ema'])
-    expert = None
-    if coarse:
-        expert = load_coarse_pt(coarse)
-    return EpsExport(net, cosine_alphas_cumprod(), expert).to(device).eval(), net.words.weight.detach().to(device)
+    return EpsExport(net, cosine_alphas_cumprod()).to(device).eval(), net.words.weight.detach().to(device)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--weights', required=True)
-    ap.add_argument('--coarse', help='a coarse expert (train_coarse.py coarse.pt)')
     ap.add_argument('--data', required=True)
     ap.add_argument('--out', required=True)
     ap.add_argument('--seeds', type=int, default=4)
     args = ap.parse_args()
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    model, words = load(args.weights, device, args.coarse)
+    model, words = load(args.weights, device)
     concepts = json.load(open(os.path.join(args.data, 'dataset.json')))['concepts']
     labels = ['rocket', 'dog face', 'skull', 'pencil', 'cowboy hat face', 'snow-capped mountain', 'fire', 'old man',
               'water wave', 'ship', 'grinning face', 'red heart']

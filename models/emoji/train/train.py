@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import EmojiData  # noqa: E402
-from model import UNet, cosine_alphas_cumprod, precond, read_initializers  # noqa: E402
+from model import UNet, cosine_alphas_cumprod, denoise_x0, precond  # noqa: E402
 
 CONFIGS = {
     # 2 CPU cores: ~18 images/s for this 64x64 network. Batch and learning rate as measured in shared notes.
@@ -34,8 +34,11 @@ ARCH = dict(ch=64, mult=(1, 2, 3), blocks=2, attn_res=(8,), text_dim=64)
 def load_init(net, model_dir):
     """Seeds the network from a committed export: ONNX initializers named like the state dict."""
     import numpy as np
+    import onnx
+    from onnx import numpy_helper
 
-    inits = read_initializers(model_dir)
+    m = onnx.load(os.path.join(model_dir, 'unet.onnx'))
+    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
     state = net.state_dict()
     loaded = 0
     for k in state:
