@@ -1,14 +1,18 @@
 // Evaluates a pixel model (default: the bundled emoji model) on a fixed prompt list and prints
 // figures; nothing here is asserted by tests.
 //
-//   npm run eval:model -- [--model emoji] [--seeds 4] [--cfg 7] [--sheet docs/samples.png]
+//   npm run eval:model -- [--model emoji] [--seeds 4] [--cfg <model default>] [--prior on|off]
+//                         [--sheet docs/samples.png]
 //
 // Feature space (documented in models/emoji/README.md): each image is shrunk to 16x16 RGB (area
 // average) and compared by Euclidean distance. A generation is "faithful" when its nearest
 // dataset image (all styles, training and held-out concepts) shows one of the concepts the
 // prompt encoder understood (skin tones folded onto their base emoji). Diversity: the mean
 // pairwise distance between the seeds of one prompt, divided by the mean distance between
-// random dataset images (0 = identical samples, 1 = as varied as the whole dataset).
+// random dataset images (0 = identical samples, 1 = as varied as the whole dataset). Closeness to
+// the training set: the full 64x64 RGB distance from a sample to its nearest training image,
+// divided by the mean distance between random dataset images (0 = a copy of a training image).
+// `--prior off` samples with the UNet alone, without the model's coarse data prior.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +43,10 @@ const FEATURE = 16;
 
 interface Dataset {
   features: Float32Array[];
+  /** Full-size RGB of every image (training and held-out), for the closeness to the training set. */
+  pixels: Uint8Array[];
+  /** Whether each image is a training image. */
+  train: boolean[];
   emoji: string[];
   heldOutLabels: string[];
 }
@@ -77,7 +85,22 @@ async function loadDataset(): Promise<Dataset> {
   const heldOutLabels = meta.concepts
     .filter((c) => c.split === 'heldout' && !c.label.includes(':') && !c.label.startsWith('flag'))
     .map((c) => c.label);
-  return { features, emoji: meta.images.map((im) => baseEmoji(meta.concepts[im.concept].emoji)), heldOutLabels };
+  const images: Uint8Array[] = [];
+  for (let i = 0; i < meta.images.length; i++) images.push(pixels.subarray(i * n, (i + 1) * n));
+  return {
+    features,
+    pixels: images,
+    train: meta.images.map((im) => meta.concepts[im.concept].split === 'train'),
+    emoji: meta.images.map((im) => baseEmoji(meta.concepts[im.concept].emoji)),
+    heldOutLabels,
+  };
+}
+
+/** Euclidean distance of two RGB byte images, on the 0..1 scale. */
+function pixelDist(a: Uint8Array, b: Uint8Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return Math.sqrt(s) / 255;
 }
 
 async function main(argv: string[]) {
@@ -87,7 +110,8 @@ async function main(argv: string[]) {
       model: { type: 'string', default: 'emoji' },
       seeds: { type: 'string', default: '4' },
       heldout: { type: 'string', default: '6' },
-      cfg: { type: 'string', default: '7' },
+      cfg: { type: 'string' },
+      prior: { type: 'string', default: 'on' },
       sheet: { type: 'string', default: join(root, 'docs', 'samples.png') },
     },
   });
@@ -95,6 +119,9 @@ async function main(argv: string[]) {
   const data = await loadDataset();
   const model = await loadModel(values.model!);
   const schedule = makeSchedule(model.manifest.scheduler);
+  const cfgScale = values.cfg === undefined ? model.manifest.defaults.guidance : Number(values.cfg);
+  if (values.prior !== 'on' && values.prior !== 'off') throw new Error('--prior is on or off');
+  const usePrior = values.prior === 'on' && model.coarsePrior !== undefined;
   const heldOut = data.heldOutLabels.filter((_, i) => i % 7 === 0).slice(0, Number(values.heldout));
   const groups: [string, string[]][] = [
     ['study', STUDY_PROMPTS],
@@ -110,15 +137,24 @@ async function main(argv: string[]) {
     refSum += dist(data.features[a], data.features[b]);
   }
   const refDist = refSum / 2000;
+  let pixSum = 0;
+  for (let i = 0; i < 2000; i++) {
+    const a = rng0.uint32() % data.pixels.length;
+    const b = rng0.uint32() % data.pixels.length;
+    pixSum += pixelDist(data.pixels[a], data.pixels[b]);
+  }
+  const refPixel = pixSum / 2000;
   const rows: Uint8Array[][] = [];
   const started = performance.now();
   const { width, height } = model.imageShape;
-  console.log(`model ${model.name}, ${seeds} seeds per prompt, 33 steps, CFG ${values.cfg}`);
+  const priorText = usePrior ? 'with the coarse data prior' : 'UNet alone (no coarse data prior)';
+  console.log(`model ${model.name}, ${seeds} seeds per prompt, 33 steps, CFG ${cfgScale}, ${priorText}`);
   for (const [group, prompts] of groups) {
     let hits = 0;
     let hits5 = 0;
     let total = 0;
     let divSum = 0;
+    let closeSum = 0;
     for (const prompt of prompts) {
       const enc = await model.encodePrompt(prompt);
       const wanted = new Set(enc.understood.map((u) => baseEmoji(u.label.split(' ')[0])));
@@ -126,8 +162,12 @@ async function main(argv: string[]) {
       const row: Uint8Array[] = [];
       const found: string[] = [];
       for (let s = 0; s < seeds; s++) {
-        const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000 + s), cond: enc.cond, uncond, guidanceScale: Number(values.cfg) });
+        const refineX0 = usePrior ? model.coarsePrior!(enc.understood) : undefined;
+        const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000 + s), cond: enc.cond, uncond, guidanceScale: cfgScale, refineX0 });
         const rgb = tensorToRgb(await model.fromSample(x), width, height).rgb;
+        let nearest = Infinity;
+        for (let i = 0; i < data.pixels.length; i++) if (data.train[i]) nearest = Math.min(nearest, pixelDist(rgb, data.pixels[i]));
+        closeSum += nearest / refPixel;
         row.push(rgb);
         const f = await feature(rgb, width);
         feats.push(f);
@@ -154,7 +194,7 @@ async function main(argv: string[]) {
       const understood = enc.understood.map((u) => u.label).join(', ') || '(nothing)';
       console.log(`  ${JSON.stringify(prompt)}: understood ${understood}${enc.unknown.length ? `; unknown ${enc.unknown.join(', ')}` : ''}; nearest ${found.join(' ')}; diversity ${diversity.toFixed(2)}`);
     }
-    console.log(`${group}: prompt fidelity top-1 ${((100 * hits) / total).toFixed(0)}% (${hits}/${total}), top-5 ${((100 * hits5) / total).toFixed(0)}%, diversity ${(divSum / prompts.length).toFixed(2)}`);
+    console.log(`${group}: prompt fidelity top-1 ${((100 * hits) / total).toFixed(0)}% (${hits}/${total}), top-5 ${((100 * hits5) / total).toFixed(0)}%, diversity ${(divSum / prompts.length).toFixed(2)}, distance to the nearest training image ${(closeSum / total).toFixed(2)}`);
   }
   console.log(`time ${((performance.now() - started) / 1000).toFixed(1)} s for ${rows.length * seeds} samples`);
   await writeSheet(rows, width, height, values.sheet!);

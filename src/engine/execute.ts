@@ -170,7 +170,7 @@ export async function executeJob(
       const c = await encode('prompt', spec.prompt);
       const g = await guidanceFor([spec.prompt]);
       loopSteps = spec.steps;
-      finalSample = await sample({ ...base(), ...g, cond: c.cond });
+      finalSample = await sample({ ...base(), ...g, cond: c.cond, refineX0: model.coarsePrior?.(c.understood) });
       break;
     }
     case 'sketch': {

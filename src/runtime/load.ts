@@ -1,6 +1,7 @@
 // loadModel: manifest -> prompt encoder + UNet session -> a LoadedModel ready to sample.
 import { join } from 'node:path';
 import type { Shape } from '../diffusion/types.ts';
+import { loadCoarsePrior } from './coarse-prior.ts';
 import { ModelError } from './errors.ts';
 import { loadLatentModel } from './latent/load.ts';
 import { asEpsilonDenoiser } from './latent/prediction.ts';
@@ -34,6 +35,7 @@ export async function loadModel(nameOrDir: string, options: LoadModelOptions = {
   const encoder = loadPromptEncoder(dir, manifest.prompt);
   const sampleShape: Shape = { ...manifest.sample };
   const learnedVariance = manifest.scheduler.variance_type === 'learned_range';
+  const prior = manifest.prior ? await loadCoarsePrior(dir, manifest.prior, sampleShape) : undefined;
   const session = await createSession(join(dir, manifest.unet.file), options, options.cudaAvailability);
   let plan;
   try {
@@ -54,6 +56,7 @@ export async function loadModel(nameOrDir: string, options: LoadModelOptions = {
     device: session.device,
     fallbackReason: session.fallbackReason,
     encodePrompt: async (text) => encoder.encode(text),
+    coarsePrior: prior ? (understood) => prior.forConcepts(understood) : undefined,
     toSample: async (image) => image.slice(),
     fromSample: async (sample) => sample.slice(),
     modelTimeMs: () => session.timeMs(),

@@ -49,6 +49,18 @@ const PromptSchema = z.discriminatedUnion('encoder', [
   PrecomputedPromptSchema,
 ]);
 
+/** Pixel family: the coarse data prior of text-to-image (see src/diffusion/coarse-prior.ts). */
+const CoarsePriorSchema = z
+  .object({
+    /** PNG atlas of tiles, RGB, `index.perRow` tiles per row in index order. */
+    tiles: z.string().min(1),
+    /** JSON { size, count, perRow, emoji[] }: tile side, number of tiles, tiles per row, each tile's emoji. */
+    index: z.string().min(1),
+    from_t: z.number().int().nonnegative(),
+    to_t: z.number().int().nonnegative(),
+  })
+  .refine((p) => p.from_t > p.to_t, { message: 'from_t must be above to_t' });
+
 /** Model families: `pixel` (the bundled kind), `latent` (Stable-Diffusion-style ONNX with a VAE), `if` (pixel UNet with T5-sized embeddings). */
 export const MODEL_FAMILIES = ['pixel', 'latent', 'if'] as const;
 export type ModelFamily = (typeof MODEL_FAMILIES)[number];
@@ -63,6 +75,8 @@ export const ManifestSchema = z.looseObject({
   scheduler: SchedulerSchema,
   unet: UnetSchema,
   prompt: PromptSchema,
+  /** Pixel family: coarse data prior for text-to-image (optional). */
+  prior: CoarsePriorSchema.optional(),
   /** Latent family: the VAE that maps images to samples and back. */
   vae: VaeSchema.optional(),
   /** Latent family: the image layout (sample is the latent layout). */
@@ -80,6 +94,7 @@ export type SchedulerManifest = ModelManifest['scheduler'];
 export type UnetManifest = ModelManifest['unet'];
 export type PromptManifest = ModelManifest['prompt'];
 export type BagOfWordsManifest = z.infer<typeof BagOfWordsSchema>;
+export type CoarsePriorManifest = z.infer<typeof CoarsePriorSchema>;
 export type { ClipPromptManifest, PrecomputedPromptManifest, VaeManifest } from './latent/schema.ts';
 
 function describeIssue(issue: z.core.$ZodIssue): string {

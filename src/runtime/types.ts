@@ -1,4 +1,5 @@
 // Contracts between the runtime (which owns onnxruntime-node) and the rest of the bot.
+import type { X0Refiner } from '../diffusion/coarse-prior.ts';
 import type { Conditioning, Denoiser, Shape } from '../diffusion/types.ts';
 
 /** A concept of the model's vocabulary that a prompt matched, for "understood: 🚀 rocket". */
@@ -6,6 +7,8 @@ export interface UnderstoodConcept {
   /** Display form, e.g. "🚀 rocket". */
   label: string;
   weight: number;
+  /** The concept's emoji, when the model's concepts are emoji (the coarse data prior selects by it). */
+  emoji?: string;
 }
 
 /** The result of encoding one prompt. */
@@ -35,6 +38,11 @@ export interface LoadedModel {
   /** Set when CUDA was requested and the CPU is used instead (`fallbackToCpu`). */
   fallbackReason?: string;
   encodePrompt(text: string): Promise<EncodedPrompt>;
+  /**
+   * The coarse data prior for text-to-image from the understood concepts (the manifest's `prior`),
+   * or undefined when the model has none or none of the concepts has training images.
+   */
+  coarsePrior?(understood: readonly UnderstoodConcept[]): X0Refiner | undefined;
   /** Image in [-1, 1] CHW at imageShape -> diffusion sample (identity for pixel models, VAE encode for latent). */
   toSample(image: Float32Array): Promise<Float32Array>;
   /** Diffusion sample -> image in [-1, 1] CHW at imageShape. */

@@ -77,7 +77,7 @@ describe('bag-of-words prompt encoder', () => {
     expect(e.tokenize('a🚀\uFE0Fdog').tokens).toEqual([6, 1]);
     expect(e.tokenize('🦄').unknown).toEqual(['🦄']);
     // the 🚀 character fully matches the rocket concept
-    expect(e.encode('🚀').understood).toEqual([{ label: '🚀 rocket', weight: 1 }]);
+    expect(e.encode('🚀').understood).toEqual([{ label: '🚀 rocket', weight: 1, emoji: '🚀' }]);
   });
 
   it('segments CJK runs by greedy longest match, grouping unmatched characters', () => {
@@ -102,7 +102,7 @@ describe('bag-of-words prompt encoder', () => {
   it('adds the best partial match (score >= 0.5) of each word no full match covers', () => {
     const p = enc.encode('smiling');
     // "grinning smiling face" has 2 label tokens in the vocabulary (smiling, face): 1/2.
-    expect(p.understood).toEqual([{ label: '😀 grinning smiling face', weight: 0.5 }]);
+    expect(p.understood).toEqual([{ label: '😀 grinning smiling face', weight: 0.5, emoji: '😀' }]);
     // One concept per uncovered word: "face" picks its best-ranked concept only.
     expect(enc.encode('face').understood.map((u) => u.label)).toEqual(['🐶 dog face']);
     // "dog" is covered by a full match; "smiling" still gets its partial match.

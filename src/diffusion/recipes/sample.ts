@@ -1,3 +1,4 @@
+import type { X0Refiner } from '../coarse-prior.ts';
 import { sampleLoop } from '../loop.ts';
 import type { Conditioning } from '../types.ts';
 import type { Guidance, RecipeBase } from './common.ts';
@@ -5,10 +6,12 @@ import { guided, loopBase, sizeOf, timestepsOf } from './common.ts';
 
 export interface SampleOptions extends RecipeBase, Guidance {
   cond: Conditioning;
+  /** The model's coarse data prior for this prompt, when it has one. */
+  refineX0?: X0Refiner;
 }
 
 /** Text-to-image: pure Gaussian noise at the first timestep, denoised with CFG (Ho & Salimans 2022). */
 export async function sample(o: SampleOptions): Promise<Float32Array> {
   const x = o.rng.normal(sizeOf(o.shape));
-  return sampleLoop({ ...loopBase(o), x, timesteps: timestepsOf(o), estimator: guided(o.cond, o) });
+  return sampleLoop({ ...loopBase(o), x, timesteps: timestepsOf(o), estimator: guided(o.cond, o), refineX0: o.refineX0 });
 }

@@ -268,6 +268,7 @@ export class BagOfWordsEncoder implements PromptEncoder {
     return chosen.map(({ ci, score }) => ({
       label: `${this.concepts[ci].emoji} ${this.concepts[ci].label}`,
       weight: score,
+      emoji: this.concepts[ci].emoji,
     }));
   }
 

@@ -1,0 +1,120 @@
+// Loads a pixel model's coarse data prior (manifest `prior`): low-resolution tiles of its training
+// images and their emoji, and picks the tiles of a prompt's understood concepts.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp, { type OutputInfo } from 'sharp';
+import { z } from 'zod';
+import { coarsePriorRefiner, type X0Refiner } from '../diffusion/coarse-prior.ts';
+import type { Shape } from '../diffusion/types.ts';
+import { ModelError } from './errors.ts';
+import type { CoarsePriorManifest } from './manifest.ts';
+import type { UnderstoodConcept } from './types.ts';
+
+const IndexSchema = z.object({
+  size: z.number().int().positive(),
+  count: z.number().int().nonnegative(),
+  perRow: z.number().int().positive(),
+  emoji: z.array(z.string()),
+});
+
+/** Skin-tone modifiers and variation selectors. */
+const TONE = /[\u{1F3FB}-\u{1F3FF}]/u;
+const NOISE = /[\u{1F3FB}-\u{1F3FF}\uFE0E\uFE0F]/gu;
+const baseEmoji = (e: string) => e.replace(NOISE, '');
+
+/** The tiles of a model's training images, grouped by emoji. */
+export interface CoarsePrior {
+  size: number;
+  /** [count, channels, size, size] in [-1, 1]. */
+  tiles: Float32Array;
+  emoji: readonly string[];
+  /** The refiner for one prompt's understood concepts; undefined when none has tiles. */
+  forConcepts(understood: readonly UnderstoodConcept[]): X0Refiner | undefined;
+}
+
+function bad(file: string, why: string, cause?: unknown): ModelError {
+  return new ModelError('bad-manifest', `Coarse prior ${file}: ${why}`, cause ? { cause } : undefined);
+}
+
+/**
+ * Tile weights for understood concepts: each concept's weight is shared equally by its tiles.
+ * A concept named without a skin tone takes the tiles of all its tones; one with a tone, only those.
+ */
+export function tileWeights(emoji: readonly string[], understood: readonly UnderstoodConcept[]): number[] {
+  const weights = new Array<number>(emoji.length).fill(0);
+  for (const u of understood) {
+    if (!u.emoji || !(u.weight > 0)) continue;
+    const exact = u.emoji.replace(/[\uFE0E\uFE0F]/g, '');
+    const anyTone = !TONE.test(u.emoji);
+    const base = baseEmoji(u.emoji);
+    const picked: number[] = [];
+    emoji.forEach((e, i) => {
+      if (anyTone ? baseEmoji(e) === base : e.replace(/[\uFE0E\uFE0F]/g, '') === exact) picked.push(i);
+    });
+    for (const i of picked) weights[i] += u.weight / picked.length;
+  }
+  return weights;
+}
+
+/** Read the atlas and index named by the manifest; tiles must fit the sample shape. */
+export async function loadCoarsePrior(dir: string, m: CoarsePriorManifest, shape: Shape): Promise<CoarsePrior> {
+  const indexFile = join(dir, m.index);
+  const tilesFile = join(dir, m.tiles);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(indexFile, 'utf8'));
+  } catch (err) {
+    throw bad(indexFile, (err as Error).message, err);
+  }
+  const parsed = IndexSchema.safeParse(json);
+  if (!parsed.success) throw bad(indexFile, parsed.error.issues[0].message);
+  const { size, count, perRow, emoji } = parsed.data;
+  if (emoji.length !== count) throw bad(indexFile, `${emoji.length} emoji for ${count} tiles`);
+  if (shape.height % size !== 0 || shape.width % size !== 0 || shape.channels !== 3) {
+    throw bad(indexFile, `${size}x${size} RGB tiles do not fit samples of ${shape.channels}x${shape.height}x${shape.width}`);
+  }
+  let raw: { data: Buffer; info: OutputInfo };
+  try {
+    raw = await sharp(tilesFile).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw bad(tilesFile, (err as Error).message, err);
+  }
+  const { width, height } = raw.info;
+  const rows = Math.ceil(count / perRow);
+  if (width !== perRow * size || height < rows * size) {
+    throw bad(tilesFile, `${width}x${height} cannot hold ${count} tiles of ${size}, ${perRow} per row`);
+  }
+  const per = 3 * size * size;
+  const tiles = new Float32Array(count * per);
+  for (let k = 0; k < count; k++) {
+    const ox = (k % perRow) * size;
+    const oy = Math.floor(k / perRow) * size;
+    for (let c = 0; c < 3; c++) {
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) {
+          tiles[k * per + (c * size + y) * size + x] = raw.data[((oy + y) * width + ox + x) * 3 + c] / 127.5 - 1;
+        }
+      }
+    }
+  }
+  return {
+    size,
+    tiles,
+    emoji,
+    forConcepts(understood) {
+      const weights = tileWeights(emoji, understood);
+      const picked = weights.flatMap((w, i) => (w > 0 ? [i] : []));
+      if (picked.length === 0) return undefined;
+      const sub = new Float32Array(picked.length * per);
+      picked.forEach((i, j) => sub.set(tiles.subarray(i * per, (i + 1) * per), j * per));
+      return coarsePriorRefiner({
+        shape,
+        size,
+        tiles: sub,
+        weights: picked.map((i) => weights[i]),
+        fromT: m.from_t,
+        toT: m.to_t,
+      });
+    },
+  };
+}
