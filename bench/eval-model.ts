@@ -144,6 +144,17 @@ async function main(argv: string[]) {
     pixSum += pixelDist(data.pixels[a], data.pixels[b]);
   }
   const refPixel = pixSum / 2000;
+  // Reference for the closeness: how far real emoji the model never saw (held-out images) are from
+  // their nearest training image, on the same scale (every 6th held-out image).
+  let heldSum = 0;
+  let heldN = 0;
+  for (let h = 0; h < data.pixels.length; h++) {
+    if (data.train[h] || h % 6 !== 0) continue;
+    let nearest = Infinity;
+    for (let i = 0; i < data.pixels.length; i++) if (data.train[i]) nearest = Math.min(nearest, pixelDist(data.pixels[h], data.pixels[i]));
+    heldSum += nearest / refPixel;
+    heldN++;
+  }
   const rows: Uint8Array[][] = [];
   const started = performance.now();
   const { width, height } = model.imageShape;
@@ -196,6 +207,7 @@ async function main(argv: string[]) {
     }
     console.log(`${group}: prompt fidelity top-1 ${((100 * hits) / total).toFixed(0)}% (${hits}/${total}), top-5 ${((100 * hits5) / total).toFixed(0)}%, diversity ${(divSum / prompts.length).toFixed(2)}, distance to the nearest training image ${(closeSum / total).toFixed(2)}`);
   }
+  console.log(`reference: distance of a held-out data-set image to the nearest training image ${(heldSum / Math.max(heldN, 1)).toFixed(2)} (${heldN} images)`);
   console.log(`time ${((performance.now() - started) / 1000).toFixed(1)} s for ${rows.length * seeds} samples`);
   await writeSheet(rows, width, height, values.sheet!);
   await model.dispose();

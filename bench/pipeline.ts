@@ -156,7 +156,7 @@ export async function main(args: string[] = []): Promise<void> {
       `  model        ${model.name} (${dir}), sample ${s.channels}x${s.height}x${s.width}, loaded in ${loadMs.toFixed(0)} ms`,
     );
     console.log(
-      `  job          imagine "${PROMPT}", ${STEPS} steps, CFG ${GUIDANCE} (cond + uncond each step), seed 1, a trajectory frame every ${config.frameEvery} step(s)`,
+      `  job          imagine "${PROMPT}", ${STEPS} steps, CFG ${GUIDANCE} (cond + uncond each step)${model.coarsePrior ? ', coarse data prior on' : ''}, seed 1, a trajectory frame every ${config.frameEvery} step(s)`,
     );
     console.log(
       `  runs         ${runs} of each variant, alternating, after one warm-up of each; medians shown`,

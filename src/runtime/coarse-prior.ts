@@ -19,7 +19,7 @@ const IndexSchema = z.object({
 
 /** Skin-tone modifiers and variation selectors. */
 const TONE = /[\u{1F3FB}-\u{1F3FF}]/u;
-const NOISE = /[\u{1F3FB}-\u{1F3FF}\uFE0E\uFE0F]/gu;
+const NOISE = /[\u{1F3FB}-\u{1F3FF}]|\uFE0E|\uFE0F/gu;
 const baseEmoji = (e: string) => e.replace(NOISE, '');
 
 /** The tiles of a model's training images, grouped by emoji. */
