@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { blockAverage } from '../../../src/diffusion/coarse-prior.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const buildDir = join(here, 'build');
@@ -21,21 +22,14 @@ interface Meta {
   concepts: { emoji: string; split: string }[];
 }
 
-/** Area average of a size x size RGB image over (size / tile)-pixel blocks, rounded to uint8. */
-export function blockAverage(rgb: Uint8Array, size: number, tile: number): Uint8Array {
-  const k = size / tile;
+/** Area average of a size x size RGB (HWC) image over (size / tile)-pixel blocks, rounded to uint8 HWC. */
+function tileOf(rgb: Uint8Array, size: number, tile: number): Uint8Array {
+  const shape = { channels: 3, height: size, width: size };
+  const chw = new Float32Array(3 * size * size);
+  for (let i = 0; i < size * size; i++) for (let c = 0; c < 3; c++) chw[c * size * size + i] = rgb[i * 3 + c];
+  const avg = blockAverage(chw, shape, tile);
   const out = new Uint8Array(tile * tile * 3);
-  for (let ty = 0; ty < tile; ty++) {
-    for (let tx = 0; tx < tile; tx++) {
-      for (let c = 0; c < 3; c++) {
-        let s = 0;
-        for (let y = 0; y < k; y++) {
-          for (let x = 0; x < k; x++) s += rgb[((ty * k + y) * size + tx * k + x) * 3 + c];
-        }
-        out[(ty * tile + tx) * 3 + c] = Math.round(s / (k * k));
-      }
-    }
-  }
+  for (let i = 0; i < tile * tile; i++) for (let c = 0; c < 3; c++) out[i * 3 + c] = Math.round(avg[c * tile * tile + i]);
   return out;
 }
 
@@ -48,7 +42,7 @@ async function main(): Promise<void> {
   const width = TILES_PER_ROW * TILE;
   const atlas = Buffer.alloc(width * rows * TILE * 3, 255);
   keep.forEach(({ i }, k) => {
-    const tile = blockAverage(pixels.subarray(i * n, (i + 1) * n), meta.size, TILE);
+    const tile = tileOf(pixels.subarray(i * n, (i + 1) * n), meta.size, TILE);
     const ox = (k % TILES_PER_ROW) * TILE;
     const oy = Math.floor(k / TILES_PER_ROW) * TILE;
     for (let y = 0; y < TILE; y++) {
