@@ -96,6 +96,17 @@ async function loadDataset(): Promise<Dataset> {
   };
 }
 
+/** Mean distance between 2000 random pairs of items. */
+function meanRandomDistance<T>(items: T[], d: (a: T, b: T) => number, rng: ReturnType<typeof createRng>): number {
+  let sum = 0;
+  for (let i = 0; i < 2000; i++) {
+    const a = rng.uint32() % items.length;
+    const b = rng.uint32() % items.length;
+    sum += d(items[a], items[b]);
+  }
+  return sum / 2000;
+}
+
 /** Euclidean distance of two RGB byte images, on the 0..1 scale. */
 function pixelDist(a: Uint8Array, b: Uint8Array): number {
   let s = 0;
@@ -129,21 +140,9 @@ async function main(argv: string[]) {
     ['other languages and concepts', OTHER_PROMPTS],
   ];
   const uncond = (await model.encodePrompt('')).cond;
-  let refSum = 0;
   const rng0 = createRng(1);
-  for (let i = 0; i < 2000; i++) {
-    const a = rng0.uint32() % data.features.length;
-    const b = rng0.uint32() % data.features.length;
-    refSum += dist(data.features[a], data.features[b]);
-  }
-  const refDist = refSum / 2000;
-  let pixSum = 0;
-  for (let i = 0; i < 2000; i++) {
-    const a = rng0.uint32() % data.pixels.length;
-    const b = rng0.uint32() % data.pixels.length;
-    pixSum += pixelDist(data.pixels[a], data.pixels[b]);
-  }
-  const refPixel = pixSum / 2000;
+  const refDist = meanRandomDistance(data.features, dist, rng0);
+  const refPixel = meanRandomDistance(data.pixels, pixelDist, rng0);
   // Reference for the closeness: how far real emoji the model never saw (held-out images) are from
   // their nearest training image, on the same scale (every 6th held-out image).
   let heldSum = 0;

@@ -53,6 +53,14 @@ describe('model manifest', () => {
     expect(err.message).toContain('`unet.file`: missing (expected string)');
   });
 
+  it('reads an optional coarse prior and names a reversed ramp by its path', () => {
+    const prior = { tiles: 'prior/tiles.png', index: 'prior/tiles.json', from_t: 800, to_t: 300 };
+    expect(parseManifest({ ...base(), prior }).prior).toEqual(prior);
+    const err = errorOf(() => parseManifest({ ...base(), prior: { ...prior, to_t: 900 } }, 'x/model.json'));
+    expect(err.code).toBe('bad-manifest');
+    expect(err.message).toContain('`prior`: from_t must be above to_t');
+  });
+
   it('rejects an unknown family, listing the known ones', () => {
     const err = errorOf(() => parseManifest({ ...base(), family: 'gan' }));
     expect(err.message).toContain('`family`');
