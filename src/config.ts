@@ -25,6 +25,8 @@ export interface SlackConfig {
   signingSecret?: string;
   mode: 'socket' | 'http';
   port: number;
+  /** HTTP mode: listen address (127.0.0.1 by default: put a TLS reverse proxy in front). */
+  host: string;
   /** Web API base URL (tests point it at a local fake). */
   apiUrl?: string;
 }
@@ -41,7 +43,8 @@ export interface Config {
   dataDir: string;
   model: string;
   modelsDir: string;
-  device: 'cpu' | 'cuda';
+  /** Execution device: cpu, cuda, webgpu, or auto (cuda, then a hardware WebGPU adapter, then cpu). */
+  device: 'cpu' | 'cuda' | 'webgpu' | 'auto';
   cudaDeviceId: number;
   cpuFallback: boolean;
   /** 0 = onnxruntime's default. */
@@ -67,6 +70,10 @@ export interface Config {
   gifSize: number;
   /** Results older than this are pruned; 0 keeps them forever. */
   retentionDays: number;
+  /** Online backups of the job store kept in DATA_DIR/backups (0 disables backups). */
+  storeBackups: number;
+  /** Hours between two backups of the job store. */
+  storeBackupHours: number;
   /** What a restart does with jobs that were queued or running: run them again, or report them failed. */
   recovery: 'requeue' | 'fail';
   /** 0 disables the metrics/health server. */
@@ -113,7 +120,7 @@ const ENV = z.object({
   DATA_DIR: str('./data'),
   MODEL: str('emoji'),
   MODELS_DIR: str('./models'),
-  DEVICE: z.enum(['cpu', 'cuda'], { error: 'must be cpu or cuda' }).default('cpu'),
+  DEVICE: z.enum(['cpu', 'cuda', 'webgpu', 'auto'], { error: 'must be cpu, cuda, webgpu or auto' }).default('cpu'),
   CUDA_DEVICE_ID: int(0, 0, 64),
   CPU_FALLBACK: bool(true),
   INTRA_OP_THREADS: int(0, 0, 1024),
@@ -130,6 +137,8 @@ const ENV = z.object({
   DISPLAY_SIZE: int(512, 16, 4096),
   GIF_SIZE: int(256, 16, 2048),
   RETENTION_DAYS: int(30, 0),
+  STORE_BACKUPS: int(3, 0, 1000),
+  STORE_BACKUP_HOURS: int(24, 1, 24 * 365),
   RECOVERY: z.enum(['requeue', 'fail'], { error: 'must be requeue or fail' }).default('requeue'),
   METRICS_PORT: int(9464, 0, 65535),
   METRICS_HOST: str('127.0.0.1'),
@@ -151,6 +160,7 @@ const ENV = z.object({
   SLACK_SIGNING_SECRET: secret(),
   SLACK_MODE: z.enum(['socket', 'http'], { error: 'must be socket or http' }).default('socket'),
   SLACK_PORT: int(3000, 0, 65535),
+  SLACK_HOST: str('127.0.0.1'),
   SLACK_API_URL: secret(),
   PLAYGROUND_HOST: str('127.0.0.1'),
   PLAYGROUND_PORT: int(8080, 0, 65535),
@@ -201,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signingSecret: e.SLACK_SIGNING_SECRET,
       mode: e.SLACK_MODE,
       port: e.SLACK_PORT,
+      host: e.SLACK_HOST,
       apiUrl: e.SLACK_API_URL,
     },
     ['botToken', 'appToken', 'signingSecret'],
@@ -230,6 +241,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     displaySize: e.DISPLAY_SIZE,
     gifSize: e.GIF_SIZE,
     retentionDays: e.RETENTION_DAYS,
+    storeBackups: e.STORE_BACKUPS,
+    storeBackupHours: e.STORE_BACKUP_HOURS,
     recovery: e.RECOVERY,
     metricsPort: e.METRICS_PORT,
     metricsHost: e.METRICS_HOST,

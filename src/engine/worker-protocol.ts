@@ -13,7 +13,7 @@ export interface WorkerSettings {
   dataDir: string;
   modelsDir: string;
   defaultModel: string;
-  device: 'cpu' | 'cuda';
+  device: 'cpu' | 'cuda' | 'webgpu' | 'auto';
   cudaDeviceId: number;
   cpuFallback: boolean;
   intraOpThreads: number;

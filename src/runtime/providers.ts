@@ -9,7 +9,7 @@ import { ModelError } from './errors.ts';
 /** Device and threading options for the sessions of one model. */
 export interface RuntimeOptions {
   /** Execution device; `cpu` by default. */
-  device?: 'cpu' | 'cuda';
+  device?: 'cpu' | 'cuda' | 'webgpu' | 'auto';
   /** CUDA device index (default 0). */
   deviceId?: number;
   /** Threads used inside one operator (ORT intraOpNumThreads; default: every core the process may use). */

@@ -34,7 +34,7 @@ export interface LoadedModel {
   learnedVariance: boolean;
   denoiser: Denoiser;
   /** Device the sessions run on (absent for models not backed by ONNX sessions, e.g. test fakes). */
-  device?: 'cpu' | 'cuda';
+  device?: 'cpu' | 'cuda' | 'webgpu' | 'auto';
   /** Set when CUDA was requested and the CPU is used instead (`fallbackToCpu`). */
   fallbackReason?: string;
   encodePrompt(text: string): Promise<EncodedPrompt>;
