@@ -114,7 +114,7 @@ export function sessionOptions(
 
 /** Runtime options from the bot's device settings (intraOpThreads 0 = one thread per core). */
 export function runtimeOptionsFrom(s: {
-  device: 'cpu' | 'cuda';
+  device: 'cpu' | 'cuda' | 'webgpu' | 'auto';
   cudaDeviceId: number;
   cpuFallback: boolean;
   intraOpThreads: number;
