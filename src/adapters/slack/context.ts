@@ -1,6 +1,6 @@
 // What every Slack handler shares: the engine, the bot's Web API client, limits and the bot's
 // identity, plus a registry of background tasks (job flows) that stop() waits for.
-import type { WebClient } from '@slack/web-api';
+import type { webApi } from '@slack/bolt';
 import type { Config } from '../../config.ts';
 import type { Engine } from '../../engine/api.ts';
 import type { Logger } from '../../engine/logger.ts';
@@ -9,7 +9,7 @@ import type { DownloadLimits } from './download.ts';
 /** Shared state of one running Slack bot. */
 export interface SlackContext {
   engine: Engine;
-  client: WebClient;
+  client: webApi.WebClient;
   config: Config;
   log: Logger;
   /** The bot's user id (auth.test user_id) and bot id. */

@@ -1,6 +1,6 @@
 // Files in Slack messages: which ones are images, and which image of a thread is the input
 // ("the most recent image in the thread").
-import type { WebClient } from '@slack/web-api';
+import type { webApi } from '@slack/bolt';
 
 /** The fields of a Slack file object the adapter reads. */
 export interface SlackFile {
@@ -64,14 +64,14 @@ export function describeFile(f: SlackFile): string {
 }
 
 /** The full file object (with url_private and size): events may carry only a stub. */
-export async function resolveFile(client: WebClient, f: SlackFile): Promise<SlackFile> {
+export async function resolveFile(client: webApi.WebClient, f: SlackFile): Promise<SlackFile> {
   if (f.url_private && f.file_access !== 'check_file_info' && typeof f.size === 'number') return f;
   const res = await client.files.info({ file: f.id });
   return (res.file as SlackFile | undefined) ?? f;
 }
 
 /** Every message of a thread (parent first), following pagination up to `maxPages`. */
-export async function threadMessages(client: WebClient, channel: string, ts: string, maxPages = 5): Promise<SlackMessage[]> {
+export async function threadMessages(client: webApi.WebClient, channel: string, ts: string, maxPages = 5): Promise<SlackMessage[]> {
   const out: SlackMessage[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < maxPages; page++) {

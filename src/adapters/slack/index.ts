@@ -3,8 +3,9 @@
 // reactions on results all end in the same status flow: a status message updated with queue
 // position and progress, then the PNG and GIF uploaded into the thread with the shared caption.
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver } from '@slack/bolt';
-import { retryPolicies, type RetryOptions } from '@slack/web-api';
+// @slack/web-api is CommonJS whose named exports Node's ESM loader cannot see (and not a direct
+// dependency): use the namespace Bolt re-exports.
+import { App, HTTPReceiver, webApi } from '@slack/bolt';
 import type { Config } from '../../config.ts';
 import type { Engine, JobEvent } from '../../engine/api.ts';
 import { createLogger, type Logger } from '../../engine/logger.ts';
@@ -36,7 +37,7 @@ export interface SlackBotOptions {
   /** Least time between two edits of a status message (default 1500 ms). */
   statusIntervalMs?: number;
   /** Retry policy of Web API calls (default: five retries in about five minutes). */
-  retryConfig?: RetryOptions;
+  retryConfig?: webApi.RetryOptions;
 }
 
 /** A running Slack bot. */
@@ -62,7 +63,7 @@ export async function startSlackBot(config: Config, engine: Engine, options: Sla
   const logger = boltLogger(log, secrets);
   const clientOptions = {
     ...(s.apiUrl ? { slackApiUrl: s.apiUrl } : {}),
-    retryConfig: options.retryConfig ?? retryPolicies.fiveRetriesInFiveMinutes,
+    retryConfig: options.retryConfig ?? webApi.retryPolicies.fiveRetriesInFiveMinutes,
     timeout: 30_000,
   };
 
