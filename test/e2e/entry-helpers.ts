@@ -94,7 +94,6 @@ export function startEntry(env: Record<string, string> = {}): EntryProcess {
     output: () => lines.join('\n'),
     waitForLine(re, timeoutMs = 60_000) {
       return new Promise<string>((resolve, reject) => {
-        let timer: NodeJS.Timeout | undefined;
         const check = () => {
           const hit = lines.find((l) => re.test(l));
           if (hit !== undefined) {
@@ -107,9 +106,9 @@ export function startEntry(env: Record<string, string> = {}): EntryProcess {
         };
         const done = () => {
           waiters.delete(check);
-          if (timer) clearTimeout(timer);
+          clearTimeout(timer);
         };
-        timer = setTimeout(() => {
+        const timer = setTimeout(() => {
           done();
           reject(new Error(`no line of main.ts matched ${re} within ${timeoutMs} ms:\n${lines.slice(-40).join('\n')}`));
         }, timeoutMs);
