@@ -4,9 +4,9 @@
 // without touching the adapters. Everything that crosses it is plain serializable data, except
 // Buffers of preview PNGs.
 import type { UnderstoodConcept } from '../runtime/types.ts';
-import type { JobSpec, Technique } from './spec.ts';
+import type { JobSpec, ResolvedJobSpec, Technique } from './spec.ts';
 
-export type { JobSpec, JobSpecInput, Technique, ImageRef } from './spec.ts';
+export type { JobSpec, JobSpecInput, ResolvedJobSpec, Technique, ImageRef } from './spec.ts';
 
 /** Who submitted a job, and where to answer. */
 export interface JobOwner {
@@ -40,7 +40,8 @@ export type RefusalCode =
   | 'forbidden'
   | 'not_cancellable'
   | 'no_result'
-  | 'shutting_down';
+  | 'shutting_down'
+  | 'unavailable';
 
 /** A typed refusal. Plain data (not thrown): adapters reply with `message`. */
 export interface EngineRefusal {
@@ -90,6 +91,10 @@ export interface JobTimings {
   modelMs: number;
   /** Average time of one denoising step (0 for jobs without steps). */
   perStepMs: number;
+  /** UNet calls of the job (one batched call per step: CFG and views share it). */
+  unetCalls?: number;
+  /** UNet evaluations (batch rows) of the job: 2 per step with guidance, 1 without. */
+  unetEvaluations?: number;
 }
 
 /** Everything a caption needs, plus where the files are. */
@@ -100,12 +105,13 @@ export interface JobResult {
   prompt2?: string;
   negative?: string;
   seed: number;
+  /** Effective steps and guidance: the user's, or the model's defaults. */
   steps: number;
   guidance: number;
   /** Name of the model that ran the job. */
   model: string;
-  /** The full normalized spec (for "regenerate" and the details view). */
-  spec: JobSpec;
+  /** The spec that ran: normalized, with the model's defaults resolved (the stored job spec keeps what the user gave). */
+  spec: ResolvedJobSpec;
   timings: JobTimings;
   /** Each non-empty prompt with what the model understood of it. */
   prompts: PromptReport[];
@@ -199,6 +205,35 @@ export interface StoredUpload {
   hasAlpha: boolean;
 }
 
+/** Facts of a model as the engine (which loads it) reports them, for /model, /help and option texts. */
+export interface ModelInfo {
+  name: string;
+  family?: string;
+  description?: string;
+  license?: string;
+  attribution?: string;
+  /** Edge sizes of the model's images. */
+  width: number;
+  height: number;
+  /** What a job that leaves these out runs with: the manifest's defaults (steps capped at MAX_STEPS) and the sketch noise level they imply. */
+  defaults: { steps: number; guidance: number; noiseLevel: number };
+  /** Diffusion train steps (t runs from 1 to this minus 1). */
+  trainTimesteps: number;
+  /** Tokens the prompt encoder knows (bag-of-words models). */
+  vocabularySize?: number;
+  /** Named concepts ("🚀 rocket") the model was trained on. */
+  conceptCount?: number;
+  /** A few example concepts. */
+  examples?: string[];
+  /** Device the model runs on, once loaded. */
+  device?: string;
+  /** Why the model runs on another device than the one asked for. */
+  fallbackReason?: string;
+}
+
+/** Answer of Engine.modelInfo. */
+export type ModelInfoResult = { ok: true; info: ModelInfo } | EngineRefusal;
+
 /** Health of the engine for /healthz. */
 export interface EngineHealth {
   ok: boolean;
@@ -216,6 +251,8 @@ export interface EngineHealth {
 export interface Engine {
   /** Validates the spec, applies per-user and queue limits, stores and enqueues the job. Resolves quickly (no inference). */
   submit(spec: unknown, owner: JobOwner, options?: SubmitOptions): Promise<SubmitResult>;
+  /** The refusal submit would give `owner` now for the queue and per-user limits (or shutting down), else null; check it before downloading uploads. */
+  checkAdmission(owner: JobOwner): EngineRefusal | null;
   /** Submits the same spec as `jobId` with a new seed (or `seed`), recorded as its child; limits apply to `owner`. */
   regenerate(jobId: string, owner: JobOwner, seed?: number): Promise<SubmitResult>;
   /** Cancels a job: a queued job is removed; a running job stops within one step. Owner or admin only. */
@@ -236,6 +273,8 @@ export interface Engine {
   storeUpload(bytes: Uint8Array): Promise<StoredUpload | EngineRefusal>;
   /** Health for /healthz. */
   health(): EngineHealth;
+  /** Facts and effective defaults of a model (default: the configured one), from the inference worker that loads it. */
+  modelInfo(model?: string): Promise<ModelInfoResult>;
   /** Stops taking jobs, cancels the running one, stops the worker; queued jobs stay queued in the store for the next start. */
   close(): Promise<void>;
 }

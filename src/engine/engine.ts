@@ -20,6 +20,7 @@ import {
   type JobRecord,
   type JobResult,
   type JobStatus,
+  type ModelInfoResult,
   type QueueEntry,
   type ResultFiles,
   type StoredUpload,
@@ -142,6 +143,7 @@ export class LocalEngine implements Engine {
       intraOpThreads: config.intraOpThreads,
       uploadLimits: options.uploadLimits ?? { maxBytes: config.uploadMaxBytes, maxPixels: config.uploadMaxPixels },
       preload: true,
+      maxSteps: config.maxSteps,
     });
     this.worker.on('ready', (info: { model: string | null; device: string | null; error?: string }) => {
       if (info.error)
@@ -194,22 +196,8 @@ export class LocalEngine implements Engine {
         return refusal('bad_image', `I no longer have the ${field} of that request; attach it again.`);
       }
     }
-    const pending = this.active.size;
-    if (pending >= this.config.queueMax) {
-      return refusal(
-        'queue_full',
-        `The queue is full (${this.config.queueMax} jobs); try again in a few minutes.`,
-      );
-    }
-    const userKey = `${owner.platform}:${owner.userId}`;
-    const mine = this.perUser.get(userKey) ?? 0;
-    if (mine >= this.config.userMaxPending) {
-      const n = this.config.userMaxPending;
-      return refusal(
-        'user_limit',
-        `You already have ${n} job${n === 1 ? '' : 's'} waiting or running; wait for one to finish or cancel one.`,
-      );
-    }
+    const refused = this.checkAdmission(owner);
+    if (refused) return refused;
     const jobId = newJobId();
     const createdAt = Date.now();
     this.store.insert({
@@ -229,6 +217,25 @@ export class LocalEngine implements Engine {
       'job queued',
     );
     return { ok: true, jobId, position, estimatedWaitMs, spec };
+  }
+
+  checkAdmission(owner: JobOwner): EngineRefusal | null {
+    if (this.closing) return refusal('shutting_down', 'The bot is restarting; try again in a minute.');
+    if (this.active.size >= this.config.queueMax) {
+      return refusal(
+        'queue_full',
+        `The queue is full (${this.config.queueMax} jobs); try again in a few minutes.`,
+      );
+    }
+    const mine = this.perUser.get(`${owner.platform}:${owner.userId}`) ?? 0;
+    if (mine >= this.config.userMaxPending) {
+      const n = this.config.userMaxPending;
+      return refusal(
+        'user_limit',
+        `You already have ${n} job${n === 1 ? '' : 's'} waiting or running; wait for one to finish or cancel one.`,
+      );
+    }
+    return null;
   }
 
   async regenerate(jobId: string, owner: JobOwner, seed?: number): Promise<SubmitResult> {
@@ -390,6 +397,15 @@ export class LocalEngine implements Engine {
     };
   }
 
+  async modelInfo(model?: string): Promise<ModelInfoResult> {
+    if (model !== undefined && !this.knownModel(model))
+      return refusal('not_found', `I don't have a model called "${model}".`);
+    const r = await this.worker.modelInfo(model);
+    if ('info' in r) return { ok: true, info: r.info };
+    this.log.error({ model: model ?? this.config.model, err: r.error }, 'model details unavailable');
+    return refusal(r.userError ? 'not_found' : 'unavailable', 'The model could not be loaded; see the bot log.');
+  }
+
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
@@ -471,12 +487,17 @@ export class LocalEngine implements Engine {
     return Math.round(ms);
   }
 
+  /** Steps a spec will run: its own, else the default model's (as the worker reported it), else 33. */
+  private stepsOf(spec: JobSpec): number {
+    return spec.steps ?? this.worker.knownDefaults(spec.model)?.steps ?? 33;
+  }
+
   /** Expected run time of a spec: steps x a moving average of ms per step for its technique (or any technique). */
   private estimate(spec: JobSpec): number {
     const steps =
       spec.technique === 'noise'
         ? 1
-        : Math.max(1, spec.technique === 'sketch' ? spec.steps - (spec.noiseLevel ?? 0) : spec.steps);
+        : Math.max(1, this.stepsOf(spec) - (spec.technique === 'sketch' ? (spec.noiseLevel ?? 0) : 0));
     const per = this.msPerStep.get(spec.technique) ?? this.msPerStep.get('*') ?? DEFAULT_MS_PER_STEP;
     return steps * per;
   }
@@ -485,7 +506,7 @@ export class LocalEngine implements Engine {
     const steps =
       spec.technique === 'noise'
         ? 1
-        : Math.max(1, spec.technique === 'sketch' ? spec.steps - (spec.noiseLevel ?? 0) : spec.steps);
+        : Math.max(1, this.stepsOf(spec) - (spec.technique === 'sketch' ? (spec.noiseLevel ?? 0) : 0));
     const per = ms / steps;
     for (const k of [spec.technique, '*']) {
       const old = this.msPerStep.get(k);
@@ -615,22 +636,24 @@ export class LocalEngine implements Engine {
         ...(a.spec.prompt2 !== undefined ? { prompt2: a.spec.prompt2 } : {}),
         ...(a.spec.negative !== undefined ? { negative: a.spec.negative } : {}),
         seed: a.spec.seed,
-        steps: a.spec.steps,
-        guidance: a.spec.guidance,
+        steps: out.spec.steps,
+        guidance: out.spec.guidance,
         model: out.model,
-        spec: a.spec,
+        spec: out.spec,
         timings: {
           queuedMs: startedAt - a.createdAt,
           totalMs: Math.round(out.timings.totalMs),
           modelMs: Math.round(out.timings.modelMs),
           perStepMs: +out.timings.perStepMs.toFixed(2),
+          unetCalls: out.timings.unetCalls,
+          unetEvaluations: out.timings.unetEvaluations,
         },
         prompts: out.prompts,
         understood: out.understood,
         unknown: out.unknown,
         files: out.files,
       };
-      this.learn(a.spec, finishedAt - startedAt);
+      this.learn(out.spec, finishedAt - startedAt);
       this.metrics.jobDuration.observe({ technique: a.spec.technique }, (finishedAt - startedAt) / 1000);
       if (out.timings.perStepMs > 0) this.metrics.stepLatency.observe(out.timings.perStepMs / 1000);
       this.finishJob(a, 'done', { result });

@@ -27,6 +27,9 @@ export function fakeEngine(model = 'test-tiny'): FakeEngine {
     async regenerate() {
       return refusal('not_found', 'no');
     },
+    checkAdmission() {
+      return null;
+    },
     async cancel(jobId, by) {
       e.cancelled.push({ jobId, by });
       const entry = e.queue.find((q) => q.jobId === jobId);
