@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { decodeImage, encodePng, isImageInputError, upscaleForDisplay } from '../imaging/index.ts';
+import { encodePng, isImageInputError, probeImage, upscaleForDisplay } from '../imaging/index.ts';
 import { listModels } from '../runtime/models-dir.ts';
 import {
   refusal,
@@ -355,7 +355,8 @@ export class LocalEngine implements Engine {
   async storeUpload(bytes: Uint8Array): Promise<StoredUpload | EngineRefusal> {
     let decoded;
     try {
-      decoded = await decodeImage(
+      // Header checked here, decoded in a worker thread (at most 2 at once): no upload stalls the main thread.
+      decoded = await probeImage(
         bytes,
         this.options.uploadLimits ?? {
           maxBytes: this.config.uploadMaxBytes,
@@ -374,7 +375,7 @@ export class LocalEngine implements Engine {
       await writeFile(tmp, bytes);
       await rename(tmp, file);
     }
-    const hasAlpha = decoded.alpha !== undefined;
+    const hasAlpha = decoded.hasAlpha;
     this.store.putUpload({
       ref,
       width: decoded.width,

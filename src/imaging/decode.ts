@@ -83,17 +83,26 @@ function fromSharpError(e: unknown, format: string): ImageInputError {
   );
 }
 
+/** What the header says about an upload that passed the byte, format, pixel and channel limits. */
+export interface ImageHeader {
+  format: ImageFormat;
+  /** Width and height after EXIF auto-orientation, of the first frame. */
+  width: number;
+  height: number;
+  channels: number;
+  /** Number of frames (animated GIF/WebP); at least 1. */
+  frames: number;
+}
+
 /**
- * Decode an untrusted upload to 8-bit sRGB: reject on size, pixel count (from the header,
- * before decoding), channel count and format; take the first frame; auto-orient by EXIF;
- * composite alpha over white, out = (c a + 255 (255 - a)) / 255, and return alpha separately
- * when some pixel is not fully opaque.
+ * Check an untrusted upload from its header only (cheap, no pixel is decoded): byte size, format
+ * by magic number, declared pixel count and channel count. Throws the same ImageInputError as
+ * decodeImage would for these limits.
  */
-export async function decodeImage(input: Uint8Array, limits: DecodeLimits = {}): Promise<DecodedImage> {
+export async function readImageHeader(input: Uint8Array, limits: DecodeLimits = {}): Promise<ImageHeader> {
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
   const maxChannels = limits.maxChannels ?? DEFAULT_MAX_CHANNELS;
-
   if (input.length > maxBytes) {
     throw new ImageInputError(
       'too_large_bytes',
@@ -163,6 +172,21 @@ export async function decodeImage(input: Uint8Array, limits: DecodeLimits = {}):
     );
   }
 
+  return { format, width, height, channels, frames: Math.max(1, meta.pages ?? 1) };
+}
+
+/**
+ * Decode an untrusted upload to 8-bit sRGB: reject on size, pixel count (from the header,
+ * before decoding), channel count and format; take the first frame; auto-orient by EXIF;
+ * composite alpha over white, out = (c a + 255 (255 - a)) / 255, and return alpha separately
+ * when some pixel is not fully opaque. Runs a JavaScript loop over every pixel: on a server's
+ * main thread use decodeImageOffThread (decode-pool.ts) instead.
+ */
+export async function decodeImage(input: Uint8Array, limits: DecodeLimits = {}): Promise<DecodedImage> {
+  const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const maxChannels = limits.maxChannels ?? DEFAULT_MAX_CHANNELS;
+  const { format, frames } = await readImageHeader(input, limits);
+
   // failOn 'error' rejects truncated and corrupt data; 'warning' would also reject common
   // harmless warnings (e.g. libpng's "iCCP: known incorrect sRGB profile").
   let data: Buffer;
@@ -215,7 +239,7 @@ export async function decodeImage(input: Uint8Array, limits: DecodeLimits = {}):
     height: info.height,
     rgb,
     format,
-    frames: Math.max(1, meta.pages ?? 1),
+    frames,
   };
   if (translucent) out.alpha = alpha;
   return out;

@@ -1,0 +1,7 @@
+// Entry of a decode worker thread: registers tsx's loader in this thread, then imports the
+// TypeScript module named by workerData.entry (the same approach as src/engine/worker-boot.mjs).
+import { workerData } from 'node:worker_threads';
+import { register } from 'tsx/esm/api';
+
+register();
+await import(workerData.entry);

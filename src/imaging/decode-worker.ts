@@ -1,0 +1,11 @@
+// A decode worker thread (started by decode-pool.ts through decode-boot.mjs): answers one
+// DecodeRequest at a time, so sharp's output and the per-pixel alpha loop never run on the
+// main thread.
+import { parentPort } from 'node:worker_threads';
+import { runDecodeRequest, type DecodeRequest } from './decode-job.ts';
+
+const port = parentPort;
+if (!port) throw new Error('decode-worker.ts must run in a worker thread');
+port.on('message', (req: DecodeRequest) => {
+  void runDecodeRequest(req).then(({ reply, transfer }) => port.postMessage(reply, transfer));
+});
