@@ -76,6 +76,8 @@ export interface Config {
   storeBackupHours: number;
   /** What a restart does with jobs that were queued or running: run them again, or report them failed. */
   recovery: 'requeue' | 'fail';
+  /** First wait (ms) before a chat adapter that could not log in or connect tries again; doubles up to 5 min. */
+  adapterRetryMs: number;
   /** 0 disables the metrics/health server. */
   metricsPort: number;
   metricsHost: string;
@@ -140,6 +142,7 @@ const ENV = z.object({
   STORE_BACKUPS: int(3, 0, 1000),
   STORE_BACKUP_HOURS: int(24, 1, 24 * 365),
   RECOVERY: z.enum(['requeue', 'fail'], { error: 'must be requeue or fail' }).default('requeue'),
+  ADAPTER_RETRY_MS: int(5000, 10, 300_000),
   METRICS_PORT: int(9464, 0, 65535),
   METRICS_HOST: str('127.0.0.1'),
   LOG_LEVEL: z
@@ -244,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storeBackups: e.STORE_BACKUPS,
     storeBackupHours: e.STORE_BACKUP_HOURS,
     recovery: e.RECOVERY,
+    adapterRetryMs: e.ADAPTER_RETRY_MS,
     metricsPort: e.METRICS_PORT,
     metricsHost: e.METRICS_HOST,
     logLevel: e.LOG_LEVEL,
