@@ -7,8 +7,8 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    /** A short machine-readable reason (engine refusal codes, 'too_large', ...). */
-    readonly code?: string,
+    /** A short machine-readable reason (engine refusal codes, 'too_large', ...), listed in docs/api.md. */
+    readonly code: string,
   ) {
     super(message);
   }

@@ -7,6 +7,7 @@ import type { Config } from '../../config.ts';
 import type { Engine } from '../../engine/api.ts';
 import { createLogger, type Logger } from '../../engine/logger.ts';
 import type { DecodeLimits } from '../../imaging/index.ts';
+import { AddressLimit } from './address-limit.ts';
 import { loadAssets } from './assets.ts';
 import { assertSafeBinding } from './auth.ts';
 import { SessionHistory } from './history.ts';
@@ -70,6 +71,7 @@ export async function startPlayground(
     uploadLimits: options.uploadLimits ?? { maxBytes: config.uploadMaxBytes, maxPixels: config.uploadMaxPixels },
     heartbeatMs: options.heartbeatMs ?? 15_000,
     streams,
+    addressLimit: new AddressLimit(engine, config.userMaxPending),
   };
   const server = createServer(
     { requestTimeout: 120_000, headersTimeout: 30_000 },

@@ -20,6 +20,7 @@ import type { Config } from '../../config.ts';
 import type { Engine, JobEvent, JobOwner, JobRecord, SubmitResult } from '../../engine/api.ts';
 import type { Logger } from '../../engine/logger.ts';
 import type { DecodeLimits } from '../../imaging/index.ts';
+import { clientAddressKey, type AddressLimit, type AddressSlot } from './address-limit.ts';
 import type { Asset } from './assets.ts';
 import {
   SESSION_COOKIE,
@@ -53,6 +54,8 @@ export interface ServerDeps {
   heartbeatMs: number;
   /** Closers of the open event streams (called on stop). */
   streams: Set<() => void>;
+  /** The per-user limit of requests without a session cookie, by client address. */
+  addressLimit: AddressLimit;
 }
 
 const JOB_ID = '([a-z0-9]{4,32})';
@@ -88,6 +91,8 @@ interface Ctx {
   res: ServerResponse;
   url: URL;
   session: string;
+  /** The request carried no valid session cookie (its jobs count against its address's limit). */
+  cookieless: boolean;
   deps: ServerDeps;
 }
 
@@ -99,14 +104,14 @@ export async function handle(req: IncomingMessage, res: ServerResponse, deps: Se
   } catch (err) {
     if (err instanceof HttpError) {
       if (err.status === 413) res.setHeader('connection', 'close');
-      sendJson(res, err.status, { error: err.message, ...(err.code ? { code: err.code } : {}) });
+      sendJson(res, err.status, { error: err.message, code: err.code });
       return;
     }
     deps.log.error(
       { err: err instanceof Error ? err.stack : String(err), url: req.url },
       'playground request failed',
     );
-    sendJson(res, 500, { error: 'Something went wrong on the server; the error is in its log.' });
+    sendJson(res, 500, { error: 'Something went wrong on the server; the error is in its log.', code: 'internal' });
   }
 }
 
@@ -146,7 +151,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
     res.setHeader('allow', found.map((x) => x.r.method).join(', '));
     throw new HttpError(405, `${method} is not allowed on ${url.pathname}.`, 'method_not_allowed');
   }
-  const ctx: Ctx = { req, res, url, session: session.id, deps };
+  const ctx: Ctx = { req, res, url, session: session.id, cookieless: session.fresh, deps };
   const id = hit.m![1];
   switch (hit.r.name) {
     case 'submit':
@@ -233,11 +238,36 @@ async function submit(ctx: Ctx): Promise<void> {
   const { deps } = ctx;
   const body = await parseBody(ctx.req.headers['content-type'], await readBody(ctx.req, deps.maxBodyBytes));
   const { command, options, images } = resolveCommand(body);
-  for (const [name, ref] of Object.entries(images)) {
-    options[name] =
-      typeof ref === 'string' ? ref : await storeImage(deps.engine, ref, name, deps.uploadLimits);
+  const slot = command.spec.technique ? await addressSlot(ctx) : null;
+  try {
+    for (const [name, ref] of Object.entries(images)) {
+      options[name] =
+        typeof ref === 'string' ? ref : await storeImage(deps.engine, ref, name, deps.uploadLimits);
+    }
+    const reply = await runCommand(command, commandContext(ctx, options));
+    if (reply.kind === 'job') slot?.keep(reply.jobId);
+    sendReply(ctx, reply);
+  } finally {
+    slot?.release();
   }
-  const cc: CommandContext = {
+}
+
+/** A place under the address limit for a cookie-less request (429 user_limit when its address has none left); null with a cookie. */
+async function addressSlot(ctx: Ctx): Promise<AddressSlot | null> {
+  if (!ctx.cookieless) return null;
+  const slot = await ctx.deps.addressLimit.acquire(clientAddressKey(ctx.req));
+  if (slot) return slot;
+  const n = ctx.deps.config.userMaxPending;
+  throw new HttpError(
+    429,
+    `Your address already has ${n} job${n === 1 ? '' : 's'} waiting or running from requests without a session cookie; wait for one to finish, or send the diffuse_session cookie back.`,
+    'user_limit',
+  );
+}
+
+function commandContext(ctx: Ctx, options: CommandContext['options']): CommandContext {
+  const { deps } = ctx;
+  return {
     engine: deps.engine,
     owner: ownerOf(ctx.session),
     actor: { userId: ctx.session, isAdmin: false, platform: 'playground' },
@@ -247,8 +277,6 @@ async function submit(ctx: Ctx): Promise<void> {
     commandPrefix: '/',
     logger: deps.log,
   };
-  const reply = await runCommand(command, cc);
-  sendReply(ctx, reply);
 }
 
 /** Answers a command reply: 202 for a queued job, 4xx for a refusal, 200 for text replies. */
@@ -267,10 +295,8 @@ function sendReply(ctx: Ctx, reply: CommandReply): void {
     return;
   }
   if (reply.kind === 'refusal') {
-    sendJson(ctx.res, statusOfRefusal(reply.code), {
-      error: reply.message,
-      ...(reply.code ? { code: reply.code } : {}),
-    });
+    // A command's own refusal (e.g. /cancel with nothing to cancel) may come without an engine code.
+    sendJson(ctx.res, statusOfRefusal(reply.code), { error: reply.message, code: reply.code ?? 'refused' });
     return;
   }
   sendJson(ctx.res, 200, { reply: replyView(reply, ctx.session) });
@@ -428,7 +454,14 @@ async function regenerate(ctx: Ctx, id: string): Promise<void> {
     if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
       throw new HttpError(400, 'seed must be a whole number from 0 to 4294967295.', 'bad_options');
   }
-  const r: SubmitResult = await ctx.deps.engine.regenerate(id, ownerOf(ctx.session), n);
+  const slot = await addressSlot(ctx);
+  let r: SubmitResult;
+  try {
+    r = await ctx.deps.engine.regenerate(id, ownerOf(ctx.session), n);
+    if (r.ok) slot?.keep(r.jobId);
+  } finally {
+    slot?.release();
+  }
   if (!r.ok) throw new HttpError(statusOfRefusal(r.code), r.message, r.code);
   sendReply(ctx, {
     kind: 'job',
