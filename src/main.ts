@@ -1,73 +1,187 @@
 // `npm start`: runs every chat adapter whose credentials are configured (Discord, Slack); with
 // none, the local playground alone. One engine (queue, job store, inference worker) serves all.
-import { existsSync } from 'node:fs';
-import { enabledAdapters } from './adapters/enabled.ts';
+// A chat adapter that cannot log in or connect logs one line and tries again with a backoff; it
+// never takes the engine or the other adapters down. Start-up errors of the process itself (a
+// refused or unbindable address, an unwritable DATA_DIR, a job store that cannot be opened) end
+// in one line on stderr and exit code 1 (2 for a bad setting).
+import { existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { enabledAdapters, type AdapterName } from './adapters/enabled.ts';
+import { formatWait, oneLine, startWithRetry, type RetryingStart } from './adapters/retry.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createEngine } from './engine/engine.ts';
+import { createEngine, type LocalEngine } from './engine/engine.ts';
 import { startHealthServer } from './engine/http-health.ts';
-import { createLogger } from './engine/logger.ts';
+import { createLogger, type Logger } from './engine/logger.ts';
 
 interface Running {
   name: string;
   stop(): Promise<void>;
 }
 
+/** Every secret of the config, cut out of any error text that reaches a log line or stderr. */
+function secretsOf(config: Config): string[] {
+  const s = config.slack;
+  return [config.discord.token, s.botToken, s.appToken, s.signingSecret, config.playground.token].filter(
+    (x): x is string => !!x,
+  );
+}
+
+/** Ends start-up with one line on stderr (never a stack trace) and `code`. */
+function fail(message: string, code = 1): never {
+  console.error(`diffuse-bot: ${message}`);
+  process.exit(code);
+}
+
+/** A listen error as a sentence naming the address and the settings that choose it. */
+function listenError(err: unknown, what: string, host: string, port: number, settings: string, secrets: string[]): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (!code || typeof code !== 'string') return oneLine(err, secrets);
+  const why: Record<string, string> = {
+    EADDRINUSE: 'the port is in use',
+    EADDRNOTAVAIL: 'the address is not one of this machine',
+    EACCES: 'permission denied (ports below 1024 need privileges)',
+    ENOTFOUND: 'the host name does not resolve',
+    EAI_AGAIN: 'the host name does not resolve',
+  };
+  return `${what} cannot listen on ${host}:${port}: ${why[code] ?? oneLine(err, secrets)}. Check ${settings}.`;
+}
+
+/** Creates DATA_DIR when missing and checks that a file can be written in it; a sentence saying what to do otherwise. */
+function checkDataDir(dir: string): string | null {
+  const probe = path.join(dir, `.write-test-${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(probe, '');
+    unlinkSync(probe);
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const why: Record<string, string> = {
+      EACCES: 'permission denied',
+      EPERM: 'permission denied',
+      EROFS: 'the file system is read-only',
+      ENOSPC: 'the disk is full',
+      ENOTDIR: 'a part of the path is a file, not a folder',
+      EEXIST: 'it is a file, not a folder',
+    };
+    return `DATA_DIR ${dir} is not writable (${why[code] ?? code}). Point DATA_DIR at a folder this user can write, or fix its permissions.`;
+  }
+}
+
+/** Starts a chat adapter in the background: each failure is one warning line, then a retry after a doubling wait. */
+function keepStarting(
+  name: Exclude<AdapterName, 'playground'>,
+  start: () => Promise<void>,
+  config: Config,
+  logger: Logger,
+): RetryingStart<void> {
+  const label = name === 'discord' ? 'Discord' : 'Slack';
+  const secrets = secretsOf(config);
+  const policy = { baseMs: config.adapterRetryMs, maxMs: Math.max(config.adapterRetryMs, 300_000) };
+  return startWithRetry(start, policy, (err, attempt, waitMs) =>
+    logger.warn(
+      { adapter: name, attempt, retryInMs: waitMs },
+      `${label} adapter could not start: ${oneLine(err, secrets)}; retrying in ${formatWait(waitMs)}`,
+    ),
+  );
+}
+
 async function main(): Promise<void> {
   // Settings from ./.env when present (variables already in the environment win).
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  if (existsSync('.env')) {
+    try {
+      process.loadEnvFile('.env');
+    } catch (err) {
+      fail(`cannot read ./.env: ${oneLine(err)}`, 2);
+    }
+  }
   let config: Config;
-  let adapters: ReturnType<typeof enabledAdapters>;
+  let adapters: AdapterName[];
   try {
     config = loadConfig();
     adapters = enabledAdapters(config);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`diffuse-bot: ${err.message}`);
-      process.exit(2);
-    }
+    if (err instanceof ConfigError) fail(err.message, 2);
     throw err;
   }
+  const secrets = secretsOf(config);
   const logger = createLogger(config.logLevel);
   // A stray rejection in a chat library must not take the bot (and the running job) down.
-  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
-  const engine = createEngine(config, { logger });
+  process.on('unhandledRejection', (err) =>
+    logger.error({ err: oneLine(err, secrets) }, 'unhandled promise rejection'),
+  );
+
+  const dataDirProblem = checkDataDir(config.dataDir);
+  if (dataDirProblem) fail(dataDirProblem);
+  let engine: LocalEngine;
+  try {
+    engine = createEngine(config, { logger });
+  } catch (err) {
+    fail(oneLine(err, secrets));
+  }
+
   const running: Running[] = [];
+  const retries: RetryingStart<void>[] = [];
+  let stopping = false;
   for (const name of adapters) {
     if (name === 'discord') {
-      const { startDiscord } = await import('./adapters/discord/index.ts');
-      const bot = await startDiscord(engine, config, { logger });
+      const { DiscordAdapter } = await import('./adapters/discord/index.ts');
+      // One adapter for all attempts: it reports recovered jobs from now on, and posts them once logged in.
+      const bot = new DiscordAdapter(engine, config, { logger });
       running.push({ name, stop: () => bot.stop() });
-      logger.info('Discord adapter started');
+      const login = async () => {
+        await bot.start();
+        logger.info('Discord adapter started');
+      };
+      retries.push(keepStarting(name, login, config, logger));
     } else if (name === 'slack') {
       const { startSlackBot } = await import('./adapters/slack/index.ts');
-      const bot = await startSlackBot(config, engine);
-      running.push({ name, stop: () => bot.stop() });
-      logger.info(`Slack adapter started (${config.slack.mode} mode)`);
+      const start = async () => {
+        const bot = await startSlackBot(config, engine);
+        if (stopping) return void (await bot.stop());
+        running.push({ name, stop: () => bot.stop() });
+        logger.info(`Slack adapter started (${config.slack.mode} mode)`);
+      };
+      retries.push(keepStarting(name, start, config, logger));
     } else {
       const { startPlayground } = await import('./adapters/playground/index.ts');
-      const pg = await startPlayground(config, engine);
-      running.push({ name, stop: () => pg.stop() });
-      console.log(`diffuse-bot playground: ${pg.url}  (no Discord or Slack credentials configured)`);
+      try {
+        const pg = await startPlayground(config, engine, { logger });
+        running.push({ name, stop: () => pg.stop() });
+        console.log(`diffuse-bot playground: ${pg.url}  (no Discord or Slack credentials configured)`);
+      } catch (err) {
+        const { host, port } = config.playground;
+        fail(listenError(err, 'The playground', host, port, 'PLAYGROUND_HOST and PLAYGROUND_PORT', secrets));
+      }
     }
   }
-  await engine.start();
-  if (config.metricsPort > 0) {
-    const health = await startHealthServer({
-      host: config.metricsHost,
-      port: config.metricsPort,
-      health: () => engine.health(),
-      registry: engine.metrics.registry,
-    });
-    running.push({ name: 'metrics', stop: () => health.close() });
-    logger.info(`health and metrics on ${health.url}`);
+  try {
+    await engine.start();
+  } catch (err) {
+    fail(oneLine(err, secrets));
   }
-  let stopping = false;
+  if (config.metricsPort > 0) {
+    try {
+      const health = await startHealthServer({
+        host: config.metricsHost,
+        port: config.metricsPort,
+        health: () => engine.health(),
+        registry: engine.metrics.registry,
+      });
+      running.push({ name: 'metrics', stop: () => health.close() });
+      logger.info(`health and metrics on ${health.url}`);
+    } catch (err) {
+      const { metricsHost: host, metricsPort: port } = config;
+      fail(listenError(err, 'The health and metrics server', host, port, 'METRICS_HOST and METRICS_PORT (0 turns it off)', secrets));
+    }
+  }
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: shutting down`);
+    for (const r of retries) r.cancel();
     for (const r of running.reverse())
-      await r.stop().catch((err) => logger.error({ err }, `stopping ${r.name}`));
+      await r.stop().catch((err: unknown) => logger.error({ err: oneLine(err, secrets) }, `stopping ${r.name}`));
     await engine.close();
     process.exit(0);
   };
@@ -75,4 +189,4 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
-await main();
+await main().catch((err: unknown) => fail(oneLine(err)));

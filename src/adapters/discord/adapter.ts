@@ -47,11 +47,14 @@ export interface DiscordAdapterOptions {
   maxUploadBytes?: number;
   /** Models folder for /model (default config.modelsDir). */
   modelsDir?: string;
+  /** How long one login may take (REST check of the token, then the gateway session) before it counts as failed (default 60 s). */
+  loginTimeoutMs?: number;
 }
 
 /** Discord: slash commands, buttons, 🔁 reactions, progress edits and result uploads for one engine. */
 export class DiscordAdapter {
-  readonly client: Client;
+  /** The discord.js client; a failed login destroys it, so start() then makes a fresh one. */
+  client: Client;
   private readonly log: Logger;
   private readonly policy: AccessPolicy;
   private readonly attachmentPolicy: AttachmentPolicy;
@@ -60,6 +63,9 @@ export class DiscordAdapter {
   private offAll: (() => void) | null = null;
   private startedAt = Date.now();
   private stopped = false;
+  private loginFailed = false;
+  private markReady: () => void = () => {};
+  private readonly readyOnce = new Promise<void>((resolve) => (this.markReady = resolve));
 
   constructor(
     private readonly engine: Engine,
@@ -75,27 +81,59 @@ export class DiscordAdapter {
       adminUserIds: config.adminUserIds,
     };
     this.attachmentPolicy = { ...DEFAULT_ATTACHMENT_POLICY, maxBytes: config.uploadMaxBytes, ...options.attachments };
-    this.client = createDiscordClient({ apiBase: config.discord.apiBase, allowDms: config.discord.allowDms });
-    this.client.on(Events.InteractionCreate, (i) => void this.onInteraction(i));
-    this.client.on(Events.MessageReactionAdd, (r, u) => void this.onReaction(r, u));
-    this.client.on(Events.Error, (err) => this.log.error({ err: safeError(err) }, 'discord client error'));
-    this.client.on(Events.ShardError, (err) => this.log.warn({ err: safeError(err) }, 'discord gateway error'));
-    this.client.once(Events.ClientReady, (c) => this.log.info({ user: c.user.id, guilds: c.guilds.cache.size }, 'discord ready'));
+    this.client = this.newClient();
   }
 
-  /** Logs in (the token comes from config, never logged) and starts reporting recovered jobs. */
+  private newClient(): Client {
+    const client = createDiscordClient({ apiBase: this.config.discord.apiBase, allowDms: this.config.discord.allowDms });
+    client.on(Events.InteractionCreate, (i) => void this.onInteraction(i));
+    client.on(Events.MessageReactionAdd, (r, u) => void this.onReaction(r, u));
+    client.on(Events.Error, (err) => this.log.error({ err: safeError(err) }, 'discord client error'));
+    client.on(Events.ShardError, (err) => this.log.warn({ err: safeError(err) }, 'discord gateway error'));
+    client.once(Events.ClientReady, (c) => {
+      this.log.info({ user: c.user.id, guilds: c.guilds.cache.size }, 'discord ready');
+      this.markReady();
+    });
+    return client;
+  }
+
+  /**
+   * Starts reporting recovered jobs (at once, on the first call) and logs in (the token comes from
+   * config, never logged). Rejects when the login fails or takes longer than loginTimeoutMs; call
+   * it again to retry with a fresh client.
+   */
   async start(): Promise<void> {
     const token = this.config.discord.token;
     if (!token) throw new Error('DISCORD_TOKEN is not set');
-    this.startedAt = Date.now();
-    this.offAll = this.engine.subscribeAll((e) => this.onAnyJobEvent(e));
-    await this.client.login(token);
+    if (this.stopped) throw new Error('the Discord adapter was stopped');
+    if (!this.offAll) {
+      this.startedAt = Date.now();
+      this.offAll = this.engine.subscribeAll((e) => this.onAnyJobEvent(e));
+    }
+    if (this.loginFailed) {
+      this.client = this.newClient();
+      this.loginFailed = false;
+    }
+    const client = this.client;
+    const limitMs = this.options.loginTimeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no gateway session within ${Math.round(limitMs / 1000)} s`)), limitMs);
+    });
+    try {
+      await Promise.race([client.login(token), timeout]);
+    } catch (err) {
+      this.loginFailed = true;
+      await client.destroy().catch(() => {});
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  /** Resolves once the gateway session is ready. */
+  /** Resolves once a gateway session has been ready (after a failed login, once a retry succeeds). */
   ready(): Promise<void> {
-    if (this.client.isReady()) return Promise.resolve();
-    return new Promise((resolve) => this.client.once(Events.ClientReady, () => resolve()));
+    return this.readyOnce;
   }
 
   /** Disconnects; running views stop editing (their jobs keep running in the engine). */
@@ -160,6 +198,11 @@ export class DiscordAdapter {
 
     const options: CommandOptions = {};
     const images = i.options.data.filter((o) => o.type === ApplicationCommandOptionType.Attachment);
+    if (images.length > 0) {
+      // Queue and per-user limits first: a refused request downloads and decodes nothing.
+      const refused = this.engine.checkAdmission(this.ownerOf(i));
+      if (refused) return this.answer(i, `⚠️ ${refused.message}`);
+    }
     try {
       for (const o of images) if (o.attachment) checkAttachment(o.attachment, this.attachmentPolicy, o.name);
     } catch (err) {
