@@ -27,6 +27,7 @@ import {
   type SubmitOptions,
   type SubmitResult,
 } from './api.ts';
+import { StoreBackups } from './backup.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createEngineMetrics, type EngineMetrics } from './metrics.ts';
 import { dbFile, resultDir, uploadFile } from './paths.ts';
@@ -38,7 +39,9 @@ import {
   type JobSpec,
   type SpecLimits,
 } from './spec.ts';
+import { orphanWarning } from './store-check.ts';
 import { JobStore, type StoredJob } from './store.ts';
+import { describeWriteError, retryWrite, UnsavedEnds } from './unsaved.ts';
 import { InferenceWorker, RunFailure, type RunHandle } from './worker.ts';
 import type { RunOptions } from './worker-protocol.ts';
 
@@ -59,6 +62,8 @@ export interface EngineOptions {
   uploadLimits?: { maxBytes?: number; maxPixels?: number };
   /** Grace time for a running job to stop after cancel or time limit before the worker is terminated (default 15 s). */
   abortGraceMs?: number;
+  /** Delays between the tries of a job-store write before the job is ended in memory (default 50, 250, 1000 ms). */
+  storeRetryDelaysMs?: number[];
   testHooks?: EngineTestHooks;
 }
 
@@ -87,6 +92,8 @@ interface History {
 }
 
 const HISTORY_MAX = 500;
+/** Delays between the tries of a job-store write (ms). */
+const STORE_RETRY_DELAYS_MS = [50, 250, 1000];
 const DEFAULT_MS_PER_STEP = 500;
 const EMA = 0.3;
 
@@ -105,6 +112,11 @@ export class LocalEngine implements Engine {
   readonly worker: InferenceWorker;
   readonly metrics: EngineMetrics;
   readonly log: Logger;
+  /** Online backups of the job store (STORE_BACKUPS, STORE_BACKUP_HOURS). */
+  readonly backups: StoreBackups;
+  /** Job ends the store could not record yet (a full disk); retried, then saved aside at close. */
+  private readonly unsaved = new UnsavedEnds();
+  private unsavedTimer: NodeJS.Timeout | null = null;
   private readonly queue: DeviceQueue<Active>;
   private readonly active = new Map<string, Active>();
   private readonly perUser = new Map<string, number>();
@@ -124,10 +136,25 @@ export class LocalEngine implements Engine {
   ) {
     this.log = options.logger ?? createLogger(config.logLevel);
     this.limits = { ...DEFAULT_SPEC_LIMITS, maxSteps: config.maxSteps };
+    // A missing or empty store next to earlier results is reported, not silently reused.
+    const orphans = orphanWarning(dbFile(config.dataDir));
+    if (orphans) this.log.warn(orphans);
     this.store = new JobStore(dbFile(config.dataDir));
+    this.backups = new StoreBackups(
+      this.store,
+      { keep: config.storeBackups, everyHours: config.storeBackupHours },
+      this.log,
+    );
     this.queue = new DeviceQueue<Active>(
       (a) => this.runJob(a),
       () => this.announcePositions(),
+      // A run that threw anyway still ends, visibly to its owner.
+      (a, err) =>
+        this.endUnsaved(a, err, {
+          status: 'failed',
+          message: 'Something went wrong while running this job; please try again.',
+          reason: 'error',
+        }),
     );
     this.metrics = createEngineMetrics(
       { queueLength: () => this.queue.waitingCount, running: () => (this.queue.running ? 1 : 0) },
@@ -165,8 +192,16 @@ export class LocalEngine implements Engine {
     this.started = true;
     await mkdir(this.config.dataDir, { recursive: true });
     this.worker.start();
-    this.recover();
+    try {
+      const ended = UnsavedEnds.applyFile(this.store, this.config.dataDir);
+      if (ended.length) this.log.info({ jobIds: ended }, 'recorded job ends the previous run could not save');
+    } catch (err) {
+      this.log.error({ err: describeWriteError(err) }, 'could not record the job ends the previous run left unsaved');
+    }
+    await this.recover();
     await this.prune();
+    // The start-up backup (if the newest is older than STORE_BACKUP_HOURS) runs in the background.
+    void this.backups.start();
     if (this.config.retentionDays > 0) {
       this.pruneTimer = setInterval(() => {
         this.prune().catch((err: unknown) => this.log.error({ err }, 'pruning old results failed'));
@@ -196,17 +231,29 @@ export class LocalEngine implements Engine {
         return refusal('bad_image', `I no longer have the ${field} of that request; attach it again.`);
       }
     }
+    // Inpainting without a mask repaints the image's transparent pixels: refuse now, not after queueing, when it has none.
+    if (spec.technique === 'inpaint' && !spec.mask && spec.image && !this.store.getUpload(spec.image)?.hasAlpha) {
+      return refusal(
+        'invalid_spec',
+        'Inpainting needs a mask: attach a mask image (white = repaint) or an image with transparent areas to repaint.',
+      );
+    }
     const refused = this.checkAdmission(owner);
     if (refused) return refused;
     const jobId = newJobId();
     const createdAt = Date.now();
-    this.store.insert({
-      jobId,
-      spec,
-      owner: cleanOwner(owner),
-      parentId: options.parentId ?? null,
-      createdAt,
-    });
+    try {
+      this.store.insert({
+        jobId,
+        spec,
+        owner: cleanOwner(owner),
+        parentId: options.parentId ?? null,
+        createdAt,
+      });
+    } catch (err) {
+      this.log.error({ err: describeWriteError(err) }, 'could not store a new job');
+      return refusal('unavailable', "The bot can't save new jobs right now (its storage is failing); try again later.");
+    }
     const a = this.track(jobId, spec, cleanOwner(owner), createdAt);
     const position = this.positionOf(jobId, true);
     const estimatedWaitMs = this.waitFor(position);
@@ -246,7 +293,7 @@ export class LocalEngine implements Engine {
 
   async cancel(jobId: string, by: Actor): Promise<{ ok: true; status: JobStatus } | EngineRefusal> {
     const a = this.active.get(jobId);
-    const job = a ? null : this.store.get(jobId);
+    const job = a ? null : this.storedJob(jobId);
     if (!a && !job) return refusal('not_found', `I can't find job ${jobId}.`);
     const owner = a ? a.owner : job!.owner;
     const isAdmin = by.isAdmin || this.config.adminUserIds.includes(by.userId);
@@ -261,25 +308,29 @@ export class LocalEngine implements Engine {
       );
 
     if (this.queue.remove(jobId)) {
-      this.finishJob(a, 'cancelled', { by: by.userId });
+      await this.finishJob(a, 'cancelled', { by: by.userId });
       return { ok: true, status: 'cancelled' };
     }
     // Running: the abort reaches the sampling loop at its next step.
     a.stop ??= { kind: 'cancel', by: by.userId };
     a.handle?.abort('Cancelled.', this.options.abortGraceMs ?? 15_000);
     await a.finished;
-    const after = this.store.get(jobId);
+    const after = this.storedJob(jobId);
     return { ok: true, status: after?.status ?? 'cancelled' };
   }
 
   async get(jobId: string): Promise<JobRecord | null> {
-    const job = this.store.get(jobId);
+    const job = this.storedJob(jobId);
     if (!job) return null;
     return this.toRecord(job);
   }
 
   async setMessageRef(jobId: string, messageRef: string): Promise<void> {
-    this.store.setMessageRef(jobId, messageRef);
+    try {
+      this.store.setMessageRef(jobId, messageRef);
+    } catch (err) {
+      this.log.error({ jobId, err: describeWriteError(err) }, 'could not store the message of a job');
+    }
     const a = this.active.get(jobId);
     if (a) a.owner.messageRef = messageRef;
   }
@@ -309,7 +360,7 @@ export class LocalEngine implements Engine {
       }
     } else if (!this.active.has(jobId)) {
       // An older finished job: replay its end from the store.
-      const job = this.store.get(jobId);
+      const job = this.storedJob(jobId);
       const end = job ? terminalEvent(job) : null;
       if (end) safeCall(listener, end, this.log);
     }
@@ -389,7 +440,7 @@ export class LocalEngine implements Engine {
 
   health(): EngineHealth {
     return {
-      ok: this.worker.alive && !this.closing && !this.worker.info.error,
+      ok: this.worker.alive && !this.closing && !this.worker.info.error && this.unsaved.size === 0,
       workerAlive: this.worker.alive,
       queued: this.queue.waitingCount,
       running: this.queue.running ? 1 : 0,
@@ -422,6 +473,17 @@ export class LocalEngine implements Engine {
       await r.finished;
     }
     await this.worker.close();
+    await this.backups.stop();
+    if (this.unsavedTimer) clearInterval(this.unsavedTimer);
+    if (this.unsaved.flush(this.store) > 0) {
+      const saved = this.unsaved.saveFile(this.config.dataDir);
+      this.log.error(
+        { jobs: this.unsaved.size, savedAside: saved },
+        saved
+          ? 'job ends the store could not record were saved aside; the next start records them'
+          : 'job ends the store could not record are lost; those jobs run again after the restart',
+      );
+    }
     this.store.close();
     this.log.info('engine closed');
   }
@@ -571,7 +633,8 @@ export class LocalEngine implements Engine {
     if (this.closing) return; // stays queued in the store for the next start
     const startedAt = Date.now();
     a.startedAt = startedAt;
-    this.store.markStarted(a.jobId, startedAt);
+    const notStarted = await retryWrite(() => this.store.markStarted(a.jobId, startedAt), this.retryDelays);
+    if (notStarted !== null) return this.endUnsaved(a, notStarted, { status: 'failed' });
     this.metrics.queueWait.observe((startedAt - a.createdAt) / 1000);
     this.emit({ type: 'started', jobId: a.jobId, owner: a.owner, startedAt });
     log.info({ technique: a.spec.technique, waitedMs: startedAt - a.createdAt }, 'job started');
@@ -657,7 +720,7 @@ export class LocalEngine implements Engine {
       this.learn(out.spec, finishedAt - startedAt);
       this.metrics.jobDuration.observe({ technique: a.spec.technique }, (finishedAt - startedAt) / 1000);
       if (out.timings.perStepMs > 0) this.metrics.stepLatency.observe(out.timings.perStepMs / 1000);
-      this.finishJob(a, 'done', { result });
+      await this.finishJob(a, 'done', { result });
       log.info({ ms: finishedAt - startedAt, modelMs: result.timings.modelMs }, 'job done');
     } catch (err) {
       const f =
@@ -665,7 +728,7 @@ export class LocalEngine implements Engine {
           ? err
           : new RunFailure(err instanceof Error ? err.message : String(err), false, false, false);
       if (a.stop?.kind === 'cancel') {
-        this.finishJob(a, 'cancelled', { by: a.stop.by });
+        await this.finishJob(a, 'cancelled', { by: a.stop.by });
         log.info('job cancelled while running');
       } else if (a.stop?.kind === 'shutdown') {
         // Left as 'running' in the store: recovery on the next start runs it again (or reports it).
@@ -678,7 +741,7 @@ export class LocalEngine implements Engine {
           a.stop?.kind === 'timeout' || f.crashed || f.userError
             ? f.message
             : `Something went wrong while running this job: ${f.message}`;
-        this.finishJob(a, 'failed', { message, reason });
+        await this.finishJob(a, 'failed', { message, reason });
         log.warn({ reason, err: f.message }, 'job failed');
       }
     } finally {
@@ -687,18 +750,35 @@ export class LocalEngine implements Engine {
     }
   }
 
-  private finishJob(
+  private get retryDelays(): number[] {
+    return this.options.storeRetryDelaysMs ?? STORE_RETRY_DELAYS_MS;
+  }
+
+  /** Ends a job: records it in the store (with retries), then tells subscribers and frees its slots. Never throws. */
+  private async finishJob(
     a: Active,
     status: 'done' | 'failed' | 'cancelled',
     d: { result?: JobResult; message?: string; reason?: string; by?: string | null; recovered?: boolean },
-  ): void {
+  ): Promise<void> {
+    if (this.active.get(a.jobId) !== a) return;
     const at = Date.now();
+    const unsaved = await retryWrite(() => {
+      if (status === 'done' && d.result) this.store.markDone(a.jobId, d.result, at);
+      else if (status === 'failed') this.store.markFailed(a.jobId, d.message ?? 'failed', at);
+      else this.store.markCancelled(a.jobId, d.by ?? null, at);
+    }, this.retryDelays);
+    // A result the store cannot record ends as failed: after a restart it could not be found.
+    if (unsaved !== null)
+      return this.endUnsaved(a, unsaved, {
+        status: status === 'cancelled' ? 'cancelled' : 'failed',
+        ...(status === 'failed' ? { message: d.message ?? 'failed', reason: d.reason } : {}),
+        by: d.by ?? null,
+      });
+    if (this.active.get(a.jobId) !== a) return; // ended meanwhile
     if (status === 'done' && d.result) {
-      this.store.markDone(a.jobId, d.result, at);
       this.untrack(a);
       this.emit({ type: 'done', jobId: a.jobId, owner: a.owner, result: d.result });
     } else if (status === 'failed') {
-      this.store.markFailed(a.jobId, d.message ?? 'failed', at);
       this.metrics.failures.inc({ reason: d.reason ?? 'error' });
       this.untrack(a);
       this.emit({
@@ -709,15 +789,54 @@ export class LocalEngine implements Engine {
         ...(d.recovered ? { recovered: true } : {}),
       });
     } else {
-      this.store.markCancelled(a.jobId, d.by ?? null, at);
       this.untrack(a);
       this.emit({ type: 'cancelled', jobId: a.jobId, owner: a.owner, by: d.by ?? null });
     }
     this.metrics.jobs.inc({ technique: a.spec.technique, status });
   }
 
+  /**
+   * Ends a job whose end the store refused to record (a full disk), or whose run threw: in memory
+   * at once (owner told, slots freed, live updates closed), in the store once it accepts writes.
+   */
+  private endUnsaved(
+    a: Active,
+    err: unknown,
+    d: { status: 'failed' | 'cancelled'; message?: string; reason?: string; by?: string | null },
+  ): void {
+    if (this.active.get(a.jobId) !== a) return;
+    const why = describeWriteError(err);
+    const message =
+      d.message ??
+      `This job could not be saved because the bot's storage is failing (${why}); please try again later.`;
+    this.log.error(
+      { jobId: a.jobId, err: why },
+      'job ended in memory: its run threw or the job store refused a write (retried until it accepts writes)',
+    );
+    this.unsaved.add({ jobId: a.jobId, status: d.status, message, by: d.by ?? null, at: Date.now() });
+    this.untrack(a);
+    if (d.status === 'failed') {
+      this.metrics.failures.inc({ reason: d.reason ?? 'store' });
+      this.emit({ type: 'failed', jobId: a.jobId, owner: a.owner, message });
+    } else this.emit({ type: 'cancelled', jobId: a.jobId, owner: a.owner, by: d.by ?? null });
+    this.metrics.jobs.inc({ technique: a.spec.technique, status: d.status });
+    if (this.flushUnsaved() > 0 && !this.unsavedTimer && !this.closing) {
+      this.unsavedTimer = setInterval(() => this.flushUnsaved(), 30_000).unref();
+    }
+  }
+
+  /** Writes the job ends the store refused earlier; returns how many are still unsaved. */
+  flushUnsaved(): number {
+    const left = this.store.db.open ? this.unsaved.flush(this.store) : this.unsaved.size;
+    if (left === 0 && this.unsavedTimer) {
+      clearInterval(this.unsavedTimer);
+      this.unsavedTimer = null;
+    }
+    return left;
+  }
+
   /** Re-queues (or fails, per RECOVERY) jobs that a previous process left queued or running. */
-  private recover(): void {
+  private async recover(): Promise<void> {
     const left = this.store.byStatus(['queued', 'running']);
     if (left.length === 0) return;
     let requeued = 0;
@@ -730,10 +849,14 @@ export class LocalEngine implements Engine {
         const message = interruptedTwice
           ? 'This job was interrupted twice by a restart of the bot, so it was not run again.'
           : 'The bot restarted before this job finished; please submit it again.';
-        this.finishJob(a, 'failed', { message, reason: 'restart', recovered: true });
+        await this.finishJob(a, 'failed', { message, reason: 'restart', recovered: true });
         failed++;
       } else {
-        if (j.status === 'running') this.store.markQueued(j.jobId);
+        try {
+          if (j.status === 'running') this.store.markQueued(j.jobId);
+        } catch (err) {
+          this.log.warn({ jobId: j.jobId, err: describeWriteError(err) }, 'could not mark a recovered job queued');
+        }
         this.queue.add(a);
         requeued++;
       }
@@ -780,6 +903,15 @@ export class LocalEngine implements Engine {
   private knownModel(name: string): boolean {
     if (name === this.config.model) return true;
     return this.modelList().has(name);
+  }
+
+  /** A stored job, with any end the store has not recorded yet applied. */
+  private storedJob(jobId: string): StoredJob | null {
+    const job = this.store.get(jobId);
+    const u = job ? this.unsaved.get(jobId) : undefined;
+    if (!job || !u) return job;
+    const error = u.status === 'failed' ? u.message : job.error;
+    return { ...job, status: u.status, error, finishedAt: u.at, cancelledBy: u.by };
   }
 
   private toRecord(job: StoredJob): JobRecord {

@@ -11,6 +11,8 @@ export class DeviceQueue<T extends { jobId: string }> {
   constructor(
     private readonly runItem: (item: T) => Promise<void>,
     private readonly onChange: () => void = () => undefined,
+    /** Called when `runItem` throws, so the item can still be ended; the queue then moves on. */
+    private readonly onError: (item: T, err: unknown) => void = () => undefined,
   ) {}
 
   /** Appends an item; it runs after everything added before it. */
@@ -27,6 +29,12 @@ export class DeviceQueue<T extends { jobId: string }> {
           this.onChange();
           try {
             await this.runItem(item);
+          } catch (err) {
+            try {
+              this.onError(item, err);
+            } catch {
+              // the handler's own failure must not stop the queue
+            }
           } finally {
             this.current = null;
             this.onChange();
@@ -34,7 +42,7 @@ export class DeviceQueue<T extends { jobId: string }> {
         },
         { signal: controller.signal },
       )
-      .catch(() => undefined); // removed items reject with the abort reason; runItem handles its own errors
+      .catch(() => undefined); // only removed items reject here (with the abort reason)
   }
 
   /** Removes a waiting item; false if it is not waiting (running, finished or unknown). */

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { JobOwner, JobRecord, JobResult, JobStatus } from './api.ts';
 import type { JobSpec } from './spec.ts';
+import { checkStoreHeader, checkStoreSchema, openFailure } from './store-check.ts';
 
 /** Schema migrations, applied in order; each runs once (recorded in the migrations table). */
 const MIGRATIONS: readonly string[] = [
@@ -83,13 +84,26 @@ export interface UploadRow {
 export class JobStore {
   readonly db: Database.Database;
 
+  /** Throws StoreOpenError (one line naming the file and what to do) when `file` is not a usable store; never overwrites it. */
   constructor(readonly file: string) {
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    let db: Database.Database | null = null;
+    try {
+      if (file !== ':memory:') {
+        mkdirSync(path.dirname(file), { recursive: true });
+        checkStoreHeader(file);
+      }
+      db = new Database(file);
+      // Read-only checks first: nothing is written to a file that turns out not to be ours.
+      checkStoreSchema(db, file, MIGRATIONS.length);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      this.db = db;
+      this.migrate();
+    } catch (err) {
+      if (db?.open) db.close();
+      throw openFailure(file, err);
+    }
   }
 
   private migrate(): void {
