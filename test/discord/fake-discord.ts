@@ -96,6 +96,10 @@ export class FakeDiscord extends EventEmitter {
   readonly interactions = new Map<string, FakeInteraction>();
   identifies: Record<string, unknown>[] = [];
   heartbeats = 0;
+  /** Paths of attachment downloads (GET /attachments/...), in order. */
+  readonly attachmentFetches: string[] = [];
+  /** The next this many logins (GET /gateway/bot) answer 401 whatever the token, as for a rejected one. */
+  rejectLogins = 0;
   private server: Server | null = null;
   private sockets = new Set<WsConnection>();
   private seq = 0;
@@ -474,6 +478,7 @@ export class FakeDiscord extends EventEmitter {
     const body = Buffer.concat(chunks);
 
     if (req.method === 'GET' && url.pathname.startsWith('/attachments/')) {
+      this.attachmentFetches.push(url.pathname);
       const f = this.files.get(url.pathname);
       if (!f) return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': f.contentType, 'content-length': String(f.data.length) });
@@ -539,6 +544,10 @@ export class FakeDiscord extends EventEmitter {
     let m: RegExpExecArray | null;
 
     if (method === 'GET' && path === '/gateway/bot') {
+      if (this.rejectLogins > 0) {
+        this.rejectLogins--;
+        return unauthorized;
+      }
       if (!this.botAuth(rec)) return unauthorized;
       return [200, { url: this.origin.replace('http', 'ws'), shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } }];
     }
