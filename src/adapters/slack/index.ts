@@ -11,6 +11,7 @@ import type { Engine, JobEvent } from '../../engine/api.ts';
 import { createLogger, type Logger } from '../../engine/logger.ts';
 import type { SlackContext } from './context.ts';
 import { followJob, statusHead } from './job-flow.ts';
+import { DEFAULT_MAX_BODY_BYTES, guardRequestListener } from './http-guard.ts';
 import { boltLogger, errorText } from './log.ts';
 import { registerMentions } from './mentions.ts';
 import { registerReactions } from './reactions.ts';
@@ -25,9 +26,11 @@ export { buildSlackManifest } from './manifest.ts';
 /** Options of startSlackBot beyond the config. */
 export interface SlackBotOptions {
   logger?: Logger;
-  /** HTTP mode: port to listen on (default SLACK_PORT; 0 = any free port) and host (default all interfaces). */
+  /** HTTP mode: port to listen on (default SLACK_PORT; 0 = any free port) and host (default SLACK_HOST). */
   port?: number;
   host?: string;
+  /** HTTP mode: largest request body accepted (default 1 MiB); larger ones get 413 unread. */
+  maxBodyBytes?: number;
   /** Largest image a user may post, in bytes (default UPLOAD_MAX_BYTES, the engine's upload limit). */
   maxDownloadBytes?: number;
   /** Time limit of one image download (default 20 s). */
@@ -51,6 +54,8 @@ export interface SlackBot {
 }
 
 const MIN_STATUS_INTERVAL_MS = 1500;
+/** Request URL path of HTTP mode (events, slash commands and interactivity), the request URL Slack is given. */
+const EVENTS_PATH = '/slack/events';
 
 /** Starts the Slack bot on `engine`: Socket Mode (SLACK_APP_TOKEN) or HTTP with signature checks (SLACK_SIGNING_SECRET). */
 export async function startSlackBot(config: Config, engine: Engine, options: SlackBotOptions = {}): Promise<SlackBot> {
@@ -67,19 +72,22 @@ export async function startSlackBot(config: Config, engine: Engine, options: Sla
     timeout: 30_000,
   };
 
-  const app =
-    s.mode === 'socket'
-      ? new App({ token: s.botToken, appToken: s.appToken, socketMode: true, logger, clientOptions })
-      : new App({
-          token: s.botToken,
-          logger,
-          clientOptions,
-          receiver: new HTTPReceiver({
-            signingSecret: s.signingSecret!,
-            endpoints: '/slack/events',
-            logger,
-          }),
-        });
+  let receiver: HTTPReceiver | undefined;
+  if (s.mode === 'http') {
+    receiver = new HTTPReceiver({ signingSecret: s.signingSecret!, endpoints: EVENTS_PATH, logger });
+    // Size, timestamp (both ways), signature and replay checks before Bolt reads the body.
+    receiver.requestListener = guardRequestListener(receiver.requestListener, {
+      signingSecret: s.signingSecret!,
+      endpoints: [EVENTS_PATH],
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      windowSeconds: 5 * 60,
+      bodyTimeoutMs: 10_000,
+      onRefuse: (status, reason) => log.warn({ status, reason }, 'slack request refused'),
+    });
+  }
+  const app = receiver
+    ? new App({ token: s.botToken, logger, clientOptions, receiver })
+    : new App({ token: s.botToken, appToken: s.appToken, socketMode: true, logger, clientOptions });
 
   const auth = await app.client.auth.test().catch((err: unknown) => {
     throw new Error(`Slack rejected the bot token (auth.test: ${errorText(err, secrets)}).`);
@@ -154,11 +162,12 @@ export async function startSlackBot(config: Config, engine: Engine, options: Sla
   });
 
   let port: number | undefined;
+  const host = s.mode === 'http' ? (options.host ?? s.host) : undefined;
   try {
     if (s.mode === 'socket') {
       await app.start();
     } else {
-      const server = (await app.start({ port: options.port ?? s.port, ...(options.host ? { host: options.host } : {}) })) as unknown as {
+      const server = (await app.start({ port: options.port ?? s.port, host })) as unknown as {
         address(): AddressInfo | string | null;
       };
       const addr = server.address();
@@ -171,7 +180,7 @@ export async function startSlackBot(config: Config, engine: Engine, options: Sla
   for (const q of await engine.listQueue()) {
     if (q.owner.platform === 'slack') resume(q.jobId, q.owner.messageRef, q.owner.userId);
   }
-  log.info({ mode: s.mode, port, botUserId }, 'slack bot started');
+  log.info({ mode: s.mode, host, port, botUserId }, 'slack bot started');
 
   let stopped: Promise<void> | null = null;
   return {
