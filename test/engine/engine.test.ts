@@ -312,12 +312,11 @@ describe('engine on the tiny model', () => {
       alice,
     );
     expect(inpaint.type).toBe('done');
-    const noMask = await run(
-      { technique: 'inpaint', image: up.ref, prompt: 'cat', steps: 6, seed: 3 },
-      alice,
-    );
+    // Neither a mask nor transparent pixels: refused at submit, before a job exists.
+    const noMask = await engine.submit({ technique: 'inpaint', image: up.ref, prompt: 'cat', steps: 6, seed: 3 }, alice);
     expect(noMask).toMatchObject({
-      type: 'failed',
+      ok: false,
+      code: 'invalid_spec',
       message:
         'Inpainting needs a mask: attach a mask image (white = repaint) or an image with transparent areas to repaint.',
     });
