@@ -2,6 +2,7 @@
 // guidance, model, time, what the model understood and the words it did not know. User text
 // is made mention-proof (adapters also disable mentions).
 import type { JobResult } from '../src/engine/api.ts';
+import { usesGuidance } from '../src/engine/spec.ts';
 import { formatDuration, noPing, quoteUserText } from './format.ts';
 
 /** How to mark bold text: Discord markdown (**x**), Slack mrkdwn (*x*), or plain. */
@@ -55,7 +56,8 @@ export function captionParts(r: JobResult): CaptionParts {
   }
   if (r.negative) prompts.push(`negative: ${q(r.negative)}`);
   const settings = [`seed ${r.seed}`];
-  if (r.technique !== 'noise') settings.push(`${r.steps} steps`, `guidance ${r.guidance}`);
+  // Effective values: what the job ran with (the user's, or the model's defaults the engine resolved).
+  if (r.technique !== 'noise') settings.push(`${r.steps} steps`, usesGuidance(r.guidance) ? `guidance ${r.guidance}` : 'no guidance');
   settings.push(noPing(r.model), formatDuration(r.timings.totalMs));
   const parts: CaptionParts = { title: r.technique, prompts, settings: settings.join(' · '), job: `job ${r.jobId}` };
   if (r.understood.length > 0) parts.understood = `understood: ${noPing(r.understood.map((c) => c.label).join(', '))}`;

@@ -1,6 +1,11 @@
 // /help [command]: what each command does and its options.
+import type { ModelInfo } from '../src/engine/api.ts';
+import { withModelDefaults } from './options.ts';
 import type { CommandContext, CommandReply, CommandSpec, OptionSpec } from './types.ts';
 import { optString } from './submit.ts';
+
+/** How long /help waits for the engine's model facts before it answers without them. */
+const MODEL_INFO_WAIT_MS = 2000;
 
 /** Names of every command, in help order (the registry's order; a test keeps them equal). */
 export const COMMAND_NAMES = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid', 'noise', 'denoise', 'queue', 'cancel', 'help', 'model'] as const;
@@ -33,23 +38,56 @@ function optionLine(o: OptionSpec): string {
   return `• ${o.name}${o.required ? '' : ' (optional)'}: ${o.description}${extra}`;
 }
 
-/** Help for all commands (one line each) or one command (with its options). */
-export function helpText(commands: CommandSpec[], one?: string, prefix = '/'): string {
+/** The line naming the model and the defaults a job gets when steps and cfg are left out. */
+export function defaultsLine(model: Pick<ModelInfo, 'name' | 'defaults'>): string {
+  const d = model.defaults;
+  const g = d.guidance > 1 ? `guidance ${d.guidance}` : 'no guidance';
+  return `Model ${model.name}: ${d.steps} steps and ${g} unless you set steps and cfg.`;
+}
+
+/** Help for all commands (one line each) or one command (with its options); with the model's facts, option defaults name its values. */
+export function helpText(
+  commands: CommandSpec[],
+  one?: string,
+  prefix = '/',
+  model?: Pick<ModelInfo, 'name' | 'defaults'>,
+): string {
+  const specs = model ? withModelDefaults(commands, model) : commands;
   if (one) {
-    const cmd = commands.find((c) => c.name === one);
+    const cmd = specs.find((c) => c.name === one);
     if (!cmd) return `There is no command ${prefix}${one}. Try ${prefix}help.`;
     const lines = [`**${usage(cmd, prefix)}**`, cmd.description, ...cmd.options.map(optionLine)];
     return lines.join('\n');
   }
-  const lines = commands.map((c) => `**${usage(c, prefix)}**: ${c.description}`);
-  lines.push('', 'React 🔁 on a result to draw it again with a new seed.');
+  const lines = specs.map((c) => `**${usage(c, prefix)}**: ${c.description}`);
+  lines.push('');
+  if (model) lines.push(defaultsLine(model));
+  lines.push('React 🔁 on a result to draw it again with a new seed.');
   return lines.join('\n');
 }
 
-/** Lists the commands; the registry is loaded lazily (it imports this file). */
+/** The engine's facts of its model, or undefined when it cannot say within MODEL_INFO_WAIT_MS. */
+async function modelFacts(ctx: CommandContext): Promise<ModelInfo | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), MODEL_INFO_WAIT_MS);
+  });
+  try {
+    const res = await Promise.race([ctx.engine.modelInfo(), late]);
+    return res?.ok ? res.info : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Lists the commands with the model's effective defaults; the registry is loaded lazily (it imports this file). */
 export async function execute(ctx: CommandContext): Promise<CommandReply> {
   const { COMMANDS } = await import('./index.ts');
+  const model = await modelFacts(ctx);
   const commands = COMMANDS.map((c) => c.spec);
+  const shown = model ? withModelDefaults(commands, model) : commands;
   const one = optString(ctx.options, 'command')?.replace(/^\//, '');
-  return { kind: 'help', commands, text: helpText(commands, one, ctx.commandPrefix ?? '/'), ephemeral: true };
+  return { kind: 'help', commands: shown, text: helpText(commands, one, ctx.commandPrefix ?? '/', model), ephemeral: true };
 }

@@ -1,8 +1,6 @@
 // /model: the model in use, its license and attribution, and what its prompt encoder knows.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { readManifest } from '../src/runtime/manifest.ts';
-import { defaultModelsDir, resolveModelDir } from '../src/runtime/models-dir.ts';
+import type { ModelInfo } from '../src/engine/api.ts';
+import { usesGuidance } from '../src/engine/spec.ts';
 import { noPing } from './format.ts';
 import type { CommandContext, CommandReply, CommandSpec, ModelSummary } from './types.ts';
 
@@ -12,43 +10,24 @@ export const spec: CommandSpec = {
   options: [],
 };
 
-/** Reads a model folder's manifest and vocabulary into a ModelSummary (unknown parts left out). */
-export function readModelSummary(name: string, modelsDir: string = defaultModelsDir()): ModelSummary {
-  const dir = resolveModelDir(name, modelsDir);
-  const m = readManifest(dir);
-  const summary: ModelSummary = {
-    name: m.name,
-    family: m.family,
-    description: m.description || undefined,
-    license: m.license,
-    attribution: m.attribution,
-    width: m.sample.width,
-    height: m.sample.height,
-    defaultSteps: m.defaults.steps,
-    defaultGuidance: m.defaults.guidance,
+/** The /model facts of an engine's ModelInfo. */
+export function summaryOf(info: ModelInfo): ModelSummary {
+  return {
+    name: info.name,
+    family: info.family,
+    description: info.description,
+    license: info.license,
+    attribution: info.attribution,
+    width: info.width,
+    height: info.height,
+    vocabularySize: info.vocabularySize,
+    conceptCount: info.conceptCount,
+    examples: info.examples,
+    device: info.device,
+    defaultSteps: info.defaults.steps,
+    defaultGuidance: info.defaults.guidance,
+    defaultNoiseLevel: info.defaults.noiseLevel,
   };
-  const p = m.prompt;
-  if (p.encoder === 'bag-of-words') {
-    try {
-      const vocab = JSON.parse(readFileSync(path.join(dir, p.vocab), 'utf8')) as { tokens?: unknown[] } | unknown[];
-      const tokens = Array.isArray(vocab) ? vocab : vocab.tokens;
-      if (Array.isArray(tokens)) summary.vocabularySize = tokens.length;
-    } catch {
-      // vocabulary unreadable: leave the size out
-    }
-    if (p.concepts) {
-      try {
-        const concepts = JSON.parse(readFileSync(path.join(dir, p.concepts), 'utf8')) as { emoji?: string; label?: string }[];
-        if (Array.isArray(concepts)) {
-          summary.conceptCount = concepts.length;
-          summary.examples = concepts.slice(0, 8).map((c) => `${c.emoji ?? ''} ${c.label ?? ''}`.trim());
-        }
-      } catch {
-        // concepts unreadable: leave them out
-      }
-    }
-  }
-  return summary;
 }
 
 /** Renders a ModelSummary as a few lines of text. */
@@ -61,24 +40,29 @@ export function modelText(s: ModelSummary): string {
     const concepts = s.conceptCount !== undefined ? ` and ${s.conceptCount} concepts` : '';
     lines.push(`Knows ${s.vocabularySize} words${concepts}${s.examples?.length ? `, e.g. ${s.examples.join(', ')}` : ''}.`);
   }
-  if (s.defaultSteps !== undefined) lines.push(`Defaults: ${s.defaultSteps} steps, guidance ${s.defaultGuidance}.`);
+  if (s.defaultSteps !== undefined) {
+    const g = s.defaultGuidance === undefined ? '' : usesGuidance(s.defaultGuidance) ? `, guidance ${s.defaultGuidance}` : `, no guidance (cfg ${s.defaultGuidance})`;
+    const n = s.defaultNoiseLevel !== undefined ? `, sketch noise level ${s.defaultNoiseLevel}` : '';
+    lines.push(`Defaults: ${s.defaultSteps} steps${g}${n}.`);
+  }
   if (s.device) lines.push(`Running on: ${s.device}`);
   return noPing(lines.join('\n'));
 }
 
-/** Describes the engine's model (or the configured default), read from its model folder. */
+/** Describes the engine's model as the engine reports it (the inference worker has it loaded); no model files are read here. */
 export async function execute(ctx: CommandContext): Promise<CommandReply> {
   const health = ctx.engine.health();
   const name = health.model || ctx.defaultModel;
   if (!name) return { kind: 'refusal', message: 'No model is configured.' };
+  const res = await ctx.engine.modelInfo();
   let summary: ModelSummary;
-  try {
-    summary = readModelSummary(name, ctx.modelsDir);
-  } catch (err) {
-    // The error may name server paths: it goes to the log, the user gets a generic line.
-    ctx.logger?.error({ err, model: name }, 'model details unavailable');
+  if (res.ok) {
+    summary = summaryOf(res.info);
+  } else {
+    // The engine's message may be terse; the detail is in the logs, the user gets a generic line.
+    ctx.logger?.error({ err: new Error(res.message), model: name }, 'model details unavailable');
     summary = { name, description: '(model details unavailable)' };
   }
-  summary.device = health.device;
+  summary.device ??= health.device;
   return { kind: 'model', model: summary, text: modelText(summary) };
 }

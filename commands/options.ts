@@ -1,6 +1,7 @@
 // Option specs shared by several commands, with the engine's limits and defaults.
-import { DEFAULT_SPEC_LIMITS, SPEC_DEFAULTS } from '../src/engine/spec.ts';
-import type { OptionSpec } from './types.ts';
+import { DEFAULT_SPEC_LIMITS } from '../src/engine/spec.ts';
+import type { ModelInfo } from '../src/engine/api.ts';
+import type { CommandSpec, OptionSpec } from './types.ts';
 
 /** Largest seed (uint32). */
 export const MAX_SEED = 0xffffffff;
@@ -27,22 +28,43 @@ export const seedOption: OptionSpec = {
 /** negative: the prompt CFG steers away from. */
 export const negativeOption: OptionSpec = promptOption('negative', 'What to steer away from (negative prompt)', false);
 
-/** steps: number of denoising steps. */
+/** The model-dependent part of an option's description; /help fills in the model's value (withModelDefaults). */
+export const MODEL_DEFAULT_TEXT = "default: the model's, see /model";
+
+/** steps: number of denoising steps; left out = the model's default (the engine resolves it). */
 export const stepsOption: OptionSpec = {
   name: 'steps',
-  description: `Denoising steps (default ${SPEC_DEFAULTS.steps})`,
+  description: `Denoising steps (${MODEL_DEFAULT_TEXT})`,
   type: 'integer',
   min: 1,
   max: DEFAULT_SPEC_LIMITS.maxSteps,
-  default: SPEC_DEFAULTS.steps,
+  modelDefault: 'steps',
 };
 
-/** cfg: the classifier-free guidance scale s. */
+/** cfg: the classifier-free guidance scale s; left out = the model's default (the engine resolves it). */
 export const cfgOption: OptionSpec = {
   name: 'cfg',
-  description: `Guidance scale: how strongly to follow the prompt (default ${SPEC_DEFAULTS.guidance})`,
+  description: `Guidance scale: how closely to follow the prompt; 1 or less = off (${MODEL_DEFAULT_TEXT})`,
   type: 'number',
   min: 0,
   max: DEFAULT_SPEC_LIMITS.maxGuidance,
-  default: SPEC_DEFAULTS.guidance,
+  modelDefault: 'guidance',
 };
+
+/** An option's description with the model's value in place of MODEL_DEFAULT_TEXT (options without a model default unchanged). */
+export function describeWithModelDefault(o: OptionSpec, model: Pick<ModelInfo, 'name' | 'defaults'>): string {
+  if (!o.modelDefault) return o.description;
+  const value = model.defaults[o.modelDefault];
+  return o.description.replace(MODEL_DEFAULT_TEXT, `default: the model's, ${value} for ${model.name}`);
+}
+
+/** Command specs whose model-dependent option descriptions name the model's effective defaults (e.g. "default: the model's, 3 for emoji"). */
+export function withModelDefaults(
+  specs: readonly CommandSpec[],
+  model: Pick<ModelInfo, 'name' | 'defaults'>,
+): CommandSpec[] {
+  return specs.map((c) => ({
+    ...c,
+    options: c.options.map((o) => (o.modelDefault ? { ...o, description: describeWithModelDefault(o, model) } : o)),
+  }));
+}

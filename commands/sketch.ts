@@ -1,6 +1,5 @@
 // /sketch image [prompt] [noise_level]: image-to-image from an attached sketch or photo (SDEdit).
-import { SPEC_DEFAULTS } from '../src/engine/spec.ts';
-import { imageOption, promptOption, seedOption } from './options.ts';
+import { imageOption, MODEL_DEFAULT_TEXT, promptOption, seedOption } from './options.ts';
 import { defined, optNumber, optString, submitJob } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
 
@@ -13,11 +12,11 @@ export const spec: CommandSpec = {
     promptOption('prompt', 'What it should become (optional)', false),
     {
       name: 'noise_level',
-      description: `How far to start from the image: 1 = close to it, 20 = free (default ${SPEC_DEFAULTS.noiseLevel})`,
+      description: `Start: 1 = close to the image, 20 = free (${MODEL_DEFAULT_TEXT})`,
       type: 'integer',
       min: 1,
       max: 32,
-      default: SPEC_DEFAULTS.noiseLevel,
+      modelDefault: 'noiseLevel',
     },
     seedOption,
   ],

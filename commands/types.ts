@@ -27,6 +27,8 @@ export interface OptionSpec {
   maxLength?: number;
   /** Value used when the option is left out (informational for adapters; execute applies it). */
   default?: string | number | boolean;
+  /** Left out, the option takes the model's default (ModelInfo.defaults[key]), resolved by the engine where the model is loaded. */
+  modelDefault?: 'steps' | 'guidance' | 'noiseLevel';
 }
 
 /** A slash command, independent of the platform. */
@@ -81,8 +83,10 @@ export interface ModelSummary {
   /** A few example concepts. */
   examples?: string[];
   device?: string;
+  /** Effective defaults of a job that leaves these options out. */
   defaultSteps?: number;
   defaultGuidance?: number;
+  defaultNoiseLevel?: number;
 }
 
 /** A reply: the job was queued. `text` is a ready-made one-line status. */

@@ -22,7 +22,7 @@ import {
 import { makeStrip, tensorToRgb, type RgbImage } from '../imaging/index.ts';
 import type { EncodedPrompt, LoadedModel, UnderstoodConcept } from '../runtime/types.ts';
 import type { PromptReport } from './api.ts';
-import type { JobSpec } from './spec.ts';
+import { resolveJobSpec, usesGuidance, type JobSpec, type ResolvedJobSpec, type SpecLimits } from './spec.ts';
 
 /** An input image brought to the model's image resolution. */
 export interface InputImage {
@@ -39,6 +39,8 @@ export interface ExecuteContext {
   loadImage(ref: string): Promise<InputImage>;
   /** Loads a stored mask image (spec.mask) as H*W values at imageShape, 1 = regenerate (white). */
   loadMask(ref: string): Promise<Float32Array>;
+  /** Limits the model's default step count is capped at (MAX_STEPS); default DEFAULT_SPEC_LIMITS. */
+  limits?: Pick<SpecLimits, 'maxSteps'>;
 }
 
 /** Progress of one step: 1-based step, total steps. */
@@ -70,6 +72,10 @@ export interface ExecuteTimings {
   /** Mean wall time of one denoising step (0 when the technique has no steps). */
   perStepMs: number;
   steps: number;
+  /** UNet calls (session runs of the denoiser, each one batch) during the job. */
+  unetCalls: number;
+  /** UNet evaluations (batch rows: conditional, unconditional, every view) during the job. */
+  unetEvaluations: number;
 }
 
 /** What one execution produced. */
@@ -85,17 +91,29 @@ export interface ExecuteResult {
   understood: UnderstoodConcept[];
   unknown: string[];
   seed: number;
+  /** The spec that ran: the model's defaults resolved (effective steps, guidance, noise level). */
+  spec: ResolvedJobSpec;
 }
 
-/** Turns a job spec into a diffusion run: encodes prompts (CFG uncond = negative or empty prompt), runs the technique's recipe, collects frames. */
+/** Turns a job spec into a diffusion run: resolves the model's defaults, encodes prompts (CFG uncond = negative or empty prompt), runs the technique's recipe, collects frames. */
 export async function executeJob(
-  spec: JobSpec,
+  given: JobSpec,
   ctx: ExecuteContext,
   hooks: ExecuteHooks = {},
 ): Promise<ExecuteResult> {
   const t0 = performance.now();
   const model0 = ctx.model.modelTimeMs();
   const { model } = ctx;
+  const resolved = resolveJobSpec(given, model.manifest.defaults, ctx.limits);
+  if (!resolved.ok) throw new ExecuteError(resolved.message);
+  const spec = resolved.spec;
+  let unetCalls = 0;
+  let unetEvaluations = 0;
+  const denoiser: typeof model.denoiser = (t, batch, signal) => {
+    unetCalls++;
+    unetEvaluations += batch.length;
+    return model.denoiser(t, batch, signal);
+  };
   const shape = model.sampleShape;
   const img = model.imageShape;
   const schedule: Schedule = makeSchedule(model.manifest.scheduler as SchedulerConfig);
@@ -138,7 +156,7 @@ export async function executeJob(
   const base = (): RecipeBase => ({
     shape,
     schedule,
-    denoiser: model.denoiser,
+    denoiser,
     rng,
     timesteps: stridedTimesteps(spec.steps, schedule.numTrainTimesteps),
     onStep,
@@ -146,10 +164,10 @@ export async function executeJob(
     clipX0,
   });
 
-  /** CFG with the negative prompt (or the empty one) as uncond; plain conditional when guidance is 1 or nothing conditions. */
+  /** CFG with the negative prompt (or the empty one) as uncond; plain conditional (one UNet evaluation per step) when guidance is 1 or less or nothing conditions. */
   const guidanceFor = async (condTexts: string[]): Promise<Guidance> => {
     const negative = spec.negative ?? '';
-    if (spec.guidance === 1 || (condTexts.every((c) => c === '') && negative === '')) return {};
+    if (!usesGuidance(spec.guidance) || (condTexts.every((c) => c === '') && negative === '')) return {};
     const u = await encode('negative', negative);
     return { uncond: u.cond, guidanceScale: spec.guidance };
   };
@@ -331,11 +349,14 @@ export async function executeJob(
       modelMs: model.modelTimeMs() - model0,
       perStepMs: stepTimes.length ? stepTimes.reduce((a, b) => a + b, 0) / stepTimes.length : 0,
       steps: loopSteps,
+      unetCalls,
+      unetEvaluations,
     },
     prompts,
     understood,
     unknown,
     seed: spec.seed,
+    spec,
   };
 }
 

@@ -16,7 +16,12 @@ export type DenoiseMethod = (typeof DENOISE_METHODS)[number];
 /** Reference to a stored upload: the sha256 of its original bytes, lowercase hex. */
 export type ImageRef = string;
 
-/** A validated, normalized job spec. Only the fields that apply to its technique are present. */
+/**
+ * A validated job spec as the user gave it (the chosen seed and model-independent defaults filled
+ * in). Model facts are not: steps, guidance and the sketch noise level stay absent unless the user
+ * gave them, and the engine resolves them from the model that runs the job (resolveJobSpec).
+ * Only the fields that apply to its technique are present.
+ */
 export interface JobSpec {
   technique: Technique;
   /** Main prompt (anagram: upright; hybrid: the far / low-frequency prompt). */
@@ -27,11 +32,11 @@ export interface JobSpec {
   negative?: string;
   /** Seed of the documented Gaussian generator, uint32. */
   seed: number;
-  /** Number of strided denoising steps (33 = the study's 990, 960, ..., 0). Present on every spec; unused by noise. */
-  steps: number;
-  /** Classifier-free guidance scale s in eps_u + s (eps_c - eps_u). Present on every spec; unused by noise. */
-  guidance: number;
-  /** SDEdit start index i_start into the strided timesteps (study: 1, 3, 5, 7, 10, 20). */
+  /** Number of strided denoising steps (33 = the study's 990, 960, ..., 0); absent = the model's default. Unused by noise. */
+  steps?: number;
+  /** Classifier-free guidance scale s in eps_u + s (eps_c - eps_u); 1 or less = no guidance (one UNet evaluation per step); absent = the model's default. Unused by noise. */
+  guidance?: number;
+  /** SDEdit start index i_start into the strided timesteps (study: 1, 3, 5, 7, 10, 20); absent = defaultNoiseLevel(steps). */
   noiseLevel?: number;
   /** Anagram view name (a registry name such as 'flip'). */
   view?: string;
@@ -47,6 +52,15 @@ export interface JobSpec {
   mask?: ImageRef;
   /** Model name; absent = the configured default model. */
   model?: string;
+}
+
+/** The spec that ran: a JobSpec with the model's defaults resolved (steps, guidance, and the sketch noise level). */
+export type ResolvedJobSpec = JobSpec & { steps: number; guidance: number };
+
+/** The defaults a model's manifest gives (model.json `defaults`). */
+export interface ModelDefaults {
+  steps: number;
+  guidance: number;
 }
 
 /** Limits from config that a spec is checked against. */
@@ -75,10 +89,12 @@ export const DEFAULT_SPEC_LIMITS: SpecLimits = {
   views: VIEW_NAMES,
 };
 
-/** Defaults of optional fields. */
+/**
+ * Defaults of the optional fields that do not depend on the model. Steps and guidance come from
+ * the model's manifest (resolveJobSpec); noiseLevel is the study's start index at 33 steps, scaled
+ * to other step counts by defaultNoiseLevel.
+ */
 export const SPEC_DEFAULTS = {
-  steps: 33,
-  guidance: 7,
   noiseLevel: 10,
   view: 'flip',
   hybrid: { sigma: 2, kernel: 33 },
@@ -219,14 +235,14 @@ export function parseJobSpec(input: unknown, limits: SpecLimits = DEFAULT_SPEC_L
     technique: v.technique,
     prompt: v.prompt ?? '',
     seed: v.seed ?? randomSeed(),
-    steps: v.steps ?? SPEC_DEFAULTS.steps,
-    guidance: v.guidance ?? SPEC_DEFAULTS.guidance,
   };
+  if (uses('steps') && v.steps !== undefined) spec.steps = v.steps;
+  if (uses('guidance') && v.guidance !== undefined) spec.guidance = v.guidance;
   if (uses('prompt2') && v.prompt2) spec.prompt2 = v.prompt2;
   if (uses('negative') && v.negative) spec.negative = v.negative;
-  if (uses('noiseLevel')) {
-    spec.noiseLevel = v.noiseLevel ?? Math.min(SPEC_DEFAULTS.noiseLevel, spec.steps - 1);
-    if (spec.noiseLevel > spec.steps - 1)
+  if (uses('noiseLevel') && v.noiseLevel !== undefined) {
+    spec.noiseLevel = v.noiseLevel;
+    if (spec.steps !== undefined && spec.noiseLevel > spec.steps - 1)
       problems.push(`noise level must be below the step count (${spec.steps})`);
   }
   if (uses('view')) spec.view = v.view ?? SPEC_DEFAULTS.view;
@@ -251,6 +267,45 @@ export function parseJobSpec(input: unknown, limits: SpecLimits = DEFAULT_SPEC_L
 
   if (problems.length > 0) return { ok: false, message: capitalize(problems[0]) + '.', problems };
   return { ok: true, spec };
+}
+
+/** Result of resolveJobSpec: the spec that will run, or one user-facing message. */
+export type SpecResolveResult = { ok: true; spec: ResolvedJobSpec } | { ok: false; message: string };
+
+/** The sketch start index when none is given: the study's 10 of 33 steps (t = 690), kept at the same share of other step counts. */
+export function defaultNoiseLevel(steps: number): number {
+  return Math.max(0, Math.min(steps - 1, Math.round((SPEC_DEFAULTS.noiseLevel * steps) / 33)));
+}
+
+/**
+ * Fills a spec's model-dependent fields from the model that runs it: steps (capped at maxSteps)
+ * and guidance from the manifest's defaults, the sketch noise level from the step count. The one
+ * place model defaults are applied; the engine's worker and the CLI both call it. Idempotent.
+ */
+export function resolveJobSpec(
+  spec: JobSpec,
+  defaults: ModelDefaults,
+  limits: Pick<SpecLimits, 'maxSteps'> = DEFAULT_SPEC_LIMITS,
+): SpecResolveResult {
+  const fields = FIELDS[spec.technique];
+  const out: ResolvedJobSpec = {
+    ...structuredClone(spec),
+    steps: spec.steps ?? Math.max(1, Math.min(defaults.steps, limits.maxSteps)),
+    guidance: spec.guidance ?? defaults.guidance,
+  };
+  if (fields.uses.includes('noiseLevel')) {
+    out.noiseLevel ??= defaultNoiseLevel(out.steps);
+    if (out.noiseLevel > out.steps - 1) {
+      const given = spec.steps === undefined ? `this model's ${out.steps} steps` : `the step count (${out.steps})`;
+      return { ok: false, message: `Noise level must be below ${given}.` };
+    }
+  }
+  return { ok: true, spec: out };
+}
+
+/** Whether a guidance scale turns classifier-free guidance on (diffusers' rule: s > 1; at 1 or less one conditional UNet evaluation per step). */
+export function usesGuidance(guidance: number): boolean {
+  return guidance > 1;
 }
 
 /** The same spec with a new seed: the 🔁 regenerate of the design. */

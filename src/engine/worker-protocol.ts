@@ -1,9 +1,9 @@
 // Messages between the engine (main thread) and the inference worker thread. Plain structured-
 // clone data. Cancellation also goes through a shared Int32Array, so it reaches a worker whose
 // event loop is blocked inside session.run.
-import type { PromptReport } from './api.ts';
+import type { ModelInfo, PromptReport } from './api.ts';
 import type { ExecuteTimings } from './execute.ts';
-import type { JobSpec } from './spec.ts';
+import type { JobSpec, ResolvedJobSpec } from './spec.ts';
 import type { UnderstoodConcept } from '../runtime/types.ts';
 
 /** Settings of the worker thread, fixed for its lifetime (workerData). */
@@ -23,6 +23,8 @@ export interface WorkerSettings {
   cancel: SharedArrayBuffer;
   /** Load the default model as soon as the thread starts. */
   preload: boolean;
+  /** MAX_STEPS: a model's default step count is capped at it (reported defaults and runs alike). */
+  maxSteps?: number;
 }
 
 /** Per-run output settings. */
@@ -45,6 +47,8 @@ export interface RunOptions {
 export type ToWorker =
   | { type: 'run'; runId: number; jobId: string; spec: JobSpec; options: RunOptions }
   | { type: 'cancel'; runId: number }
+  /** Asks for the facts of a model (loading it if needed); answered by an 'info' message with the same requestId. */
+  | { type: 'info'; requestId: number; model?: string }
   | { type: 'shutdown' };
 
 /** Files and facts of a finished run. */
@@ -61,13 +65,17 @@ export interface RunOutput {
     gifBytes: number;
   };
   timings: ExecuteTimings;
+  /** The spec that ran, with the model's defaults resolved. */
+  spec: ResolvedJobSpec;
   prompts: PromptReport[];
   understood: UnderstoodConcept[];
   unknown: string[];
 }
 
 export type FromWorker =
-  | { type: 'ready'; model: string | null; device: string | null; error?: string }
+  | { type: 'ready'; model: string | null; device: string | null; error?: string; info?: ModelInfo }
+  /** Answer to an 'info' request: the model's facts, or why they are unavailable. */
+  | { type: 'info'; requestId: number; info?: ModelInfo; error?: string; userError?: boolean }
   /** The model is loaded and the job begins (the job's time limit counts from here). */
   | { type: 'started'; runId: number }
   | { type: 'progress'; runId: number; step: number; total: number }

@@ -18,6 +18,7 @@ import {
 } from '../imaging/index.ts';
 import { loadModel, runtimeOptionsFrom, ModelError, type LoadedModel } from '../runtime/index.ts';
 import { ExecuteError, executeJob, type ExecuteContext, type InputImage } from './execute.ts';
+import { modelInfoFrom } from './model-info.ts';
 import { uploadFile } from './paths.ts';
 import type { JobSpec } from './spec.ts';
 import type { FromWorker, RunOptions, RunOutput, ToWorker, WorkerSettings } from './worker-protocol.ts';
@@ -99,6 +100,7 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
       model,
       loadImage: (ref) => loadInput(ref, model),
       loadMask: (ref) => loadMask(ref, model),
+      ...(settings.maxSteps !== undefined ? { limits: { maxSteps: settings.maxSteps } } : {}),
     };
     let lastPreview = 0;
     const result = await executeJob(spec, ctx, {
@@ -157,6 +159,7 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
       device: loaded.device ?? settings.device,
       files: { png, rawPng, gif, width: shown.width, height: shown.height, gifFrames, gifBytes },
       timings: result.timings,
+      spec: result.spec,
       prompts: result.prompts,
       understood: result.understood,
       unknown: result.unknown,
@@ -176,11 +179,31 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
   }
 }
 
+/** The facts of a loaded model, device included (defaults capped at the engine's MAX_STEPS). */
+function infoOf(m: LoadedModel) {
+  return modelInfoFrom(
+    { ...m, device: m.device ?? settings.device },
+    settings.maxSteps !== undefined ? { maxSteps: settings.maxSteps } : undefined,
+  );
+}
+
+/** Answers an 'info' request: loads the model if needed (between steps of a running job, never inside one). */
+async function answerInfo(requestId: number, name: string | undefined): Promise<void> {
+  try {
+    post({ type: 'info', requestId, info: infoOf(await getModel(name ?? settings.defaultModel)) });
+  } catch (err) {
+    const userError = err instanceof ModelError && err.code === 'unknown-model';
+    post({ type: 'info', requestId, error: err instanceof Error ? err.message : String(err), userError });
+  }
+}
+
 let chain: Promise<void> = Promise.resolve();
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'run') {
     chain = chain.then(() => run(m.runId, m.jobId, m.spec, m.options));
+  } else if (m.type === 'info') {
+    void answerInfo(m.requestId, m.model);
   } else if (m.type === 'cancel') {
     if (current?.runId === m.runId) current.controller.abort(new DOMException('cancelled', 'AbortError'));
   } else if (m.type === 'shutdown') {
@@ -194,7 +217,7 @@ port.on('message', (m: ToWorker) => {
 
 if (settings.preload) {
   getModel(settings.defaultModel).then(
-    (m) => post({ type: 'ready', model: m.name, device: m.device ?? settings.device }),
+    (m) => post({ type: 'ready', model: m.name, device: m.device ?? settings.device, info: infoOf(m) }),
     (err: unknown) =>
       post({
         type: 'ready',

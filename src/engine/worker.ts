@@ -3,6 +3,7 @@
 // crashes. A crash fails only the job that was running.
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import type { ModelInfo } from './api.ts';
 import type { JobSpec } from './spec.ts';
 import type { FromWorker, RunOptions, RunOutput, ToWorker, WorkerSettings } from './worker-protocol.ts';
 
@@ -21,6 +22,9 @@ export class RunFailure extends Error {
     super(message);
   }
 }
+
+/** Answer of InferenceWorker.modelInfo: the facts, or why they are unavailable (userError: the model name is unknown). */
+export type ModelInfoAnswer = { info: ModelInfo } | { error: string; userError: boolean };
 
 /** Callbacks of one run. */
 export interface RunHandlers {
@@ -60,6 +64,13 @@ export class InferenceWorker extends EventEmitter {
   private restartTimer: NodeJS.Timeout | null = null;
   /** Model and device reported by the thread once the default model loaded. */
   info: { model: string | null; device: string | null; error?: string } = { model: null, device: null };
+  /** Facts of models the thread has reported (the default one at start, others when asked), by name. */
+  private readonly modelFacts = new Map<string, ModelInfo>();
+  private readonly infoRequests = new Map<
+    number,
+    { name: string; resolve(r: ModelInfoAnswer): void; timer: NodeJS.Timeout }
+  >();
+  private nextRequestId = 1;
 
   constructor(private readonly config: WorkerConfig) {
     super();
@@ -121,6 +132,33 @@ export class InferenceWorker extends EventEmitter {
     };
   }
 
+  /**
+   * The facts of a model (default: the default one) from the thread that loads it: answered from
+   * what the thread reported when it is known, else asked (loading the model if needed).
+   */
+  modelInfo(model?: string, timeoutMs = 60_000): Promise<ModelInfoAnswer> {
+    const name = model ?? this.config.defaultModel;
+    const known = this.modelFacts.get(name);
+    if (known) return Promise.resolve({ info: known });
+    if (this.closing) return Promise.resolve({ error: 'the inference worker is closed', userError: false });
+    this.start();
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.infoRequests.delete(requestId);
+        resolve({ error: 'the inference worker did not answer in time', userError: false });
+      }, timeoutMs);
+      timer.unref();
+      this.infoRequests.set(requestId, { name, resolve, timer });
+      this.post({ type: 'info', requestId, ...(model !== undefined ? { model } : {}) });
+    });
+  }
+
+  /** The effective defaults of a model the thread has reported (default: the default model), or undefined. */
+  knownDefaults(model?: string): ModelInfo['defaults'] | undefined {
+    return this.modelFacts.get(model ?? this.config.defaultModel)?.defaults;
+  }
+
   /** Terminates the thread as if it crashed (tests, and runs that ignore an abort). A new thread starts. */
   async kill(): Promise<void> {
     await this.worker?.terminate();
@@ -146,7 +184,17 @@ export class InferenceWorker extends EventEmitter {
   }
 
   private onMessage(m: FromWorker): void {
+    if (m.type === 'info') {
+      const r = this.infoRequests.get(m.requestId);
+      if (!r) return;
+      this.infoRequests.delete(m.requestId);
+      clearTimeout(r.timer);
+      if (m.info) this.remember(m.info, r.name);
+      r.resolve(m.info ? { info: m.info } : { error: m.error ?? 'unknown error', userError: m.userError ?? false });
+      return;
+    }
     if (m.type === 'ready') {
+      if (m.info) this.remember(m.info, this.config.defaultModel);
       this.info = { model: m.model, device: m.device, ...(m.error ? { error: m.error } : {}) };
       this.crashes = 0;
       this.emit('ready', this.info);
@@ -178,6 +226,13 @@ export class InferenceWorker extends EventEmitter {
     }
   }
 
+  /** Keeps a model's reported facts under the name it was asked by (a few models at most). */
+  private remember(info: ModelInfo, name: string): void {
+    this.modelFacts.delete(name);
+    this.modelFacts.set(name, info);
+    if (this.modelFacts.size > 8) this.modelFacts.delete(this.modelFacts.keys().next().value as string);
+  }
+
   private settle(p: Pending): void {
     if (p.killTimer) clearTimeout(p.killTimer);
     this.pending = null;
@@ -187,6 +242,12 @@ export class InferenceWorker extends EventEmitter {
     if (this.worker !== w) return;
     this.worker = null;
     this.emit('exit', code);
+    this.modelFacts.clear(); // the restarted thread reports again (its device may differ)
+    for (const [id, r] of this.infoRequests) {
+      clearTimeout(r.timer);
+      r.resolve({ error: 'the inference worker stopped', userError: false });
+      this.infoRequests.delete(id);
+    }
     const p = this.pending;
     if (p) {
       this.settle(p);

@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { buildCaption } from '../../commands/caption.ts';
 import { noPing, progressBar, formatDuration } from '../../commands/format.ts';
 import type { JobResult } from '../../src/engine/api.ts';
-import { parseJobSpec } from '../../src/engine/spec.ts';
+import { parseJobSpec, resolveJobSpec } from '../../src/engine/spec.ts';
 
 function result(input: Record<string, unknown>, extra: Partial<JobResult> = {}): JobResult {
   const p = parseJobSpec({ seed: 42, ...input });
   if (!p.ok) throw new Error(p.message);
-  const s = p.spec;
+  // The engine resolves the model's defaults (test-tiny's: 33 steps, guidance 7) before a job runs.
+  const r = resolveJobSpec(p.spec, { steps: 33, guidance: 7 });
+  if (!r.ok) throw new Error(r.message);
+  const s = r.spec;
   return {
     jobId: 'abc123',
     technique: s.technique,
@@ -41,6 +44,11 @@ describe('buildCaption', () => {
         'job `abc123`',
       ].join('\n'),
     );
+  });
+
+  it('shows guidance that is off (1 or less) as "no guidance"', () => {
+    const text = buildCaption(result({ technique: 'imagine', prompt: 'a rocket', steps: 4, guidance: 0 }));
+    expect(text.split('\n')[1]).toBe('seed 42 · 4 steps · no guidance · test-tiny · 4.2 s');
   });
 
   it('lists unknown words and the negative prompt; slack style', () => {

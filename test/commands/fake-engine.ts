@@ -3,6 +3,9 @@
 import type { Actor, Engine, JobOwner, JobRecord, JobStatus, QueueEntry, SubmitResult } from '../../src/engine/api.ts';
 import { refusal } from '../../src/engine/api.ts';
 import { parseJobSpec } from '../../src/engine/spec.ts';
+import { modelInfoFrom } from '../../src/engine/model-info.ts';
+import { readManifest } from '../../src/runtime/manifest.ts';
+import { resolveModelDir } from '../../src/runtime/models-dir.ts';
 
 export interface FakeEngine extends Engine {
   submitted: { input: unknown; owner: JobOwner }[];
@@ -58,6 +61,16 @@ export function fakeEngine(model = 'test-tiny'): FakeEngine {
     },
     health() {
       return { ok: true, workerAlive: true, queued: 0, running: 0, model, device: 'cpu' };
+    },
+    async modelInfo() {
+      // As the worker does, from the model folder (the repository's models/); an unknown name is refused.
+      try {
+        const dir = resolveModelDir(model);
+        const manifest = readManifest(dir);
+        return { ok: true as const, info: modelInfoFrom({ name: model, dir, manifest, imageShape: manifest.sample, device: 'cpu' }) };
+      } catch (err) {
+        return refusal('not_found', (err as Error).message);
+      }
     },
     async close() {},
   };

@@ -179,8 +179,9 @@ describe('a job from submit to files', () => {
       prompt: 'a rocket ship',
       seed: 3,
       steps: 4,
-      guidance: 7,
     });
+    // Guidance was left out: the stored spec keeps it out, the engine runs the model's default.
+    expect(job.spec).not.toHaveProperty('guidance');
     expect(job.links.events).toBe(`/api/jobs/${job.jobId}/events`);
   });
 
@@ -208,7 +209,7 @@ describe('a job from submit to files', () => {
     };
     expect(done.status).toBe('done');
     expect(done.result.seed).toBe(3);
-    expect(done.caption).toContain('seed 3');
+    expect(done.caption).toContain('seed 3 · 4 steps · guidance 7 · test-tiny');
     expect(done.links.image).toBe(`/api/jobs/${job.jobId}/image.png`);
   });
 

@@ -11,8 +11,8 @@ const COMMON = `Common options:
   -h, --help          show help`;
 
 const SAMPLING = `  --seed N            seed of the noise generator, 0..4294967295 (default: random)
-  --steps N           denoising steps (default: the model's, usually ${SPEC_DEFAULTS.steps})
-  --cfg F             classifier-free guidance scale (default: the model's, usually ${SPEC_DEFAULTS.guidance})
+  --steps N           denoising steps (default: the model's; \`diffuse models\` lists them, 33 for emoji)
+  --cfg F             classifier-free guidance scale, 1 or less = off (default: the model's, 3 for emoji)
   --negative TEXT     negative prompt, used in place of the empty prompt for guidance`;
 
 const PAGES: Record<Subcommand, string> = {
@@ -23,7 +23,8 @@ ${SAMPLING}`,
   sketch: `diffuse sketch <image> [prompt] [options]
 Image to image (SDEdit): noise the image to a start step, then denoise it, optionally guided by a prompt.
 
-  --noise-level I     start index into the timesteps (default ${SPEC_DEFAULTS.noiseLevel}; the study used 1, 3, 5, 7, 10, 20;
+  --noise-level I     start index into the timesteps (default ${SPEC_DEFAULTS.noiseLevel} at 33 steps, the same share of other
+                      step counts; the study used 1, 3, 5, 7, 10, 20;
                       lower = more noise = less of the original kept)
 ${SAMPLING}`,
   inpaint: `diffuse inpaint <image> <prompt> [options]

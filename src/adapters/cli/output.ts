@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { encodeGif, encodePng, upscaleForDisplay, type RgbImage } from '../../imaging/index.ts';
 import type { ExecuteResult } from '../../engine/execute.ts';
-import type { JobSpec } from '../../engine/spec.ts';
+import type { JobSpec, ResolvedJobSpec } from '../../engine/spec.ts';
 import type { UnderstoodConcept } from '../../runtime/index.ts';
 
 /** Sizes of written images. */
@@ -94,7 +94,7 @@ const round = (ms: number): number => Math.round(ms * 100) / 100;
 
 /** Build the --json object. */
 export function jsonReport(
-  spec: JobSpec,
+  spec: ResolvedJobSpec,
   result: ExecuteResult,
   model: { name: string; dir: string; device?: string },
   outputs: WrittenOutputs,

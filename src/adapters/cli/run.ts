@@ -3,7 +3,15 @@
 // lazily by cli.ts, so usage errors answer without loading sharp, zod or onnxruntime.
 import { loadConfig } from '../../config.ts';
 import { executeJob, type ExecuteContext } from '../../engine/execute.ts';
-import { DEFAULT_SPEC_LIMITS, parseJobSpec, type JobSpec } from '../../engine/spec.ts';
+import type { ModelInfo } from '../../engine/api.ts';
+import { effectiveDefaults } from '../../engine/model-info.ts';
+import {
+  DEFAULT_SPEC_LIMITS,
+  parseJobSpec,
+  resolveJobSpec,
+  usesGuidance,
+  type ResolvedJobSpec,
+} from '../../engine/spec.ts';
 import {
   listModels,
   loadModel,
@@ -24,7 +32,7 @@ export function runModels(req: Extract<CliRequest, { kind: 'models' }>, io: CliI
   const config = loadConfig(io.env);
   const modelsDir = modelsDirOf(config, io.env);
   const selected = req.model ?? config.model;
-  const models = listModels(modelsDir);
+  const models = listModels(modelsDir).map((m) => ({ ...m, defaults: defaultsOf(m, config.maxSteps) }));
   if (req.json) {
     io.stdout.write(
       JSON.stringify({
@@ -45,7 +53,7 @@ export function runModels(req: Extract<CliRequest, { kind: 'models' }>, io: CliI
     const shape = m.sample ? `${m.sample.width}x${m.sample.height}x${m.sample.channels}` : '-';
     const what = m.error
       ? `invalid: ${m.error.split('\n')[0]}`
-      : `${m.family ?? ''}  ${m.description ?? ''}`.trim();
+      : `${m.family ?? ''}  ${m.defaults ? defaultsText(m.defaults) + '  ' : ''}${m.description ?? ''}`.trim();
     io.stdout.write(`${mark} ${m.name.padEnd(nameWidth)}  ${shape.padEnd(9)}  ${what}\n`);
   }
   if (!models.some((m) => m.name === selected) && !looksLikePath(selected)) {
@@ -54,6 +62,21 @@ export function runModels(req: Extract<CliRequest, { kind: 'models' }>, io: CliI
     );
   }
   return EXIT.ok;
+}
+
+/** The defaults a job without steps, cfg or noise level gets on a listed model (the jobs' own resolver), or undefined when its manifest is invalid. */
+function defaultsOf(m: { dir: string; error?: string }, maxSteps: number): ModelInfo['defaults'] | undefined {
+  if (m.error) return undefined;
+  try {
+    return effectiveDefaults(readManifest(m.dir), { maxSteps });
+  } catch {
+    return undefined;
+  }
+}
+
+/** "33 steps, cfg 3" / "4 steps, no cfg". */
+function defaultsText(d: ModelInfo['defaults']): string {
+  return `${d.steps} steps, ${usesGuidance(d.guidance) ? `cfg ${d.guidance}` : 'no cfg'}`;
 }
 
 /** One technique: resolve the model, read the inputs, validate the spec, load the model, execute, write the outputs. */
@@ -71,8 +94,6 @@ export async function runTechnique(
   const input: Record<string, unknown> = { ...req.input };
   if (req.imagePath !== undefined) input.image = await images.add(req.imagePath, 'image');
   if (req.maskPath !== undefined) input.mask = await images.add(req.maskPath, 'mask');
-  if (!req.stepsGiven) input.steps = Math.min(manifest.defaults.steps, config.maxSteps);
-  if (!req.cfgGiven) input.guidance = manifest.defaults.guidance;
   const limits = {
     ...DEFAULT_SPEC_LIMITS,
     maxSteps: config.maxSteps,
@@ -80,7 +101,11 @@ export async function runTechnique(
   };
   const parsed = parseJobSpec(input, limits);
   if (!parsed.ok) throw new UsageError(specMessageForCli(parsed.message));
-  const spec: JobSpec = parsed.spec;
+  // The model's defaults, by the resolver the bot's worker uses (executeJob applies it again, idempotently);
+  // resolved here from the manifest only so that a bad combination fails before the model loads.
+  const resolved = resolveJobSpec(parsed.spec, manifest.defaults, limits);
+  if (!resolved.ok) throw new UsageError(specMessageForCli(resolved.message));
+  const spec: ResolvedJobSpec = resolved.spec;
 
   const loadStart = performance.now();
   const model: LoadedModel = await loadModel(modelDir, {
@@ -93,6 +118,7 @@ export async function runTechnique(
       io.stderr.write(`note: running on the CPU: ${model.fallbackReason.split('\n')[0]}\n`);
     const ctx: ExecuteContext = {
       model,
+      limits,
       loadImage: (ref) => images.loadImage(ref, model.imageShape),
       loadMask: (ref) => images.loadMask(ref, model.imageShape),
     };
@@ -118,7 +144,7 @@ export async function runTechnique(
     const writeMs = performance.now() - writeStart;
 
     if (req.json) {
-      const report = jsonReport(spec, result, model, written, {
+      const report = jsonReport(result.spec, result, model, written, {
         loadMs,
         writeMs,
         wallMs: performance.now() - started,

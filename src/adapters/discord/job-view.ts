@@ -81,7 +81,7 @@ export class JobView {
         if (this.state?.kind !== 'running') this.setState({ kind: 'queued', position: e.position, estimatedWaitMs: e.estimatedWaitMs });
         break;
       case 'started':
-        this.setState({ kind: 'running', step: 0, total: this.spec.technique === 'noise' ? 1 : this.spec.steps });
+        this.setState({ kind: 'running', step: 0, total: this.spec.technique === 'noise' ? 1 : (this.spec.steps ?? 0) });
         break;
       case 'progress':
         if (e.preview) {

@@ -2,7 +2,6 @@
 // never a file path on the server and never another browser's session id.
 import { buildCaption, captionParts, type CaptionParts, type CommandReply } from '../../../commands/index.ts';
 import type { JobEvent, JobRecord, JobSpec, JobStatus, JobTimings, PromptReport } from '../../engine/api.ts';
-import { SPEC_DEFAULTS } from '../../engine/spec.ts';
 import type { UnderstoodConcept } from '../../runtime/types.ts';
 
 /** Links of one job, relative to the server root. */
@@ -131,8 +130,9 @@ export function commandLine(spec: JobSpec): string {
   if (spec.method) parts.push(`--method ${spec.method}`);
   parts.push(`--seed ${spec.seed}`);
   if (spec.technique === 'imagine') {
-    if (spec.steps !== SPEC_DEFAULTS.steps) parts.push(`--steps ${spec.steps}`);
-    if (spec.guidance !== SPEC_DEFAULTS.guidance) parts.push(`--cfg ${spec.guidance}`);
+    // The stored spec holds only what the user gave; left out, the model's defaults apply again.
+    if (spec.steps !== undefined) parts.push(`--steps ${spec.steps}`);
+    if (spec.guidance !== undefined) parts.push(`--cfg ${spec.guidance}`);
   }
   return parts.join(' ');
 }

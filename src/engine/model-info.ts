@@ -1,0 +1,69 @@
+// A model's facts for /model, /help and option texts: built on the inference worker from the
+// model it loaded (manifest, image size, device), with the effective defaults a job gets when it
+// leaves steps and guidance out (the same resolveJobSpec the jobs use).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ModelManifest } from '../runtime/manifest.ts';
+import type { ModelInfo } from './api.ts';
+import { DEFAULT_SPEC_LIMITS, resolveJobSpec, type SpecLimits } from './spec.ts';
+
+/** What modelInfoFrom needs besides the manifest: the folder, the image size and where it runs. */
+export interface ModelFacts {
+  name: string;
+  dir: string;
+  manifest: ModelManifest;
+  imageShape: { width: number; height: number };
+  device?: string;
+  fallbackReason?: string;
+}
+
+/** The defaults a spec without steps, guidance or noise level gets on this model (resolveJobSpec on a bare sketch). */
+export function effectiveDefaults(
+  manifest: Pick<ModelManifest, 'defaults'>,
+  limits: Pick<SpecLimits, 'maxSteps'> = DEFAULT_SPEC_LIMITS,
+): ModelInfo['defaults'] {
+  const r = resolveJobSpec({ technique: 'sketch', prompt: '', seed: 0 }, manifest.defaults, limits);
+  if (!r.ok) throw new Error(r.message); // cannot happen: the default noise level is below the default steps
+  return { steps: r.spec.steps, guidance: r.spec.guidance, noiseLevel: r.spec.noiseLevel ?? 0 };
+}
+
+/** A ModelInfo from a loaded model's facts; vocabulary and concept counts are read from its prompt files when it has them. */
+export function modelInfoFrom(m: ModelFacts, limits?: Pick<SpecLimits, 'maxSteps'>): ModelInfo {
+  const man = m.manifest;
+  const info: ModelInfo = {
+    name: m.name,
+    family: man.family,
+    ...(man.description ? { description: man.description } : {}),
+    ...(man.license ? { license: man.license } : {}),
+    ...(man.attribution ? { attribution: man.attribution } : {}),
+    width: m.imageShape.width,
+    height: m.imageShape.height,
+    defaults: effectiveDefaults(man, limits),
+    trainTimesteps: man.scheduler.num_train_timesteps,
+    ...(m.device ? { device: m.device } : {}),
+    ...(m.fallbackReason ? { fallbackReason: m.fallbackReason.split('\n')[0] } : {}),
+  };
+  const p = man.prompt;
+  if (p.encoder === 'bag-of-words') {
+    const vocab = readJson(path.join(m.dir, p.vocab)) as { tokens?: unknown[] } | unknown[] | undefined;
+    const tokens = Array.isArray(vocab) ? vocab : vocab?.tokens;
+    if (Array.isArray(tokens)) info.vocabularySize = tokens.length;
+    if (p.concepts) {
+      const concepts = readJson(path.join(m.dir, p.concepts)) as { emoji?: string; label?: string }[] | undefined;
+      if (Array.isArray(concepts)) {
+        info.conceptCount = concepts.length;
+        info.examples = concepts.slice(0, 8).map((c) => `${c.emoji ?? ''} ${c.label ?? ''}`.trim());
+      }
+    }
+  }
+  return info;
+}
+
+/** Parsed JSON of a file, or undefined when it is missing or unreadable (the fact is then left out). */
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
