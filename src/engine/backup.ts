@@ -2,7 +2,7 @@
 // a page batch per event-loop turn, so the main thread is never held for long), every
 // STORE_BACKUP_HOURS, into DATA_DIR/backups/jobs-<UTC time>.sqlite, keeping the newest
 // STORE_BACKUPS copies. A failed backup (a full disk) leaves the earlier ones in place.
-import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from './logger.ts';
 import { backupsDir, listBackupFiles } from './store-check.ts';
@@ -21,6 +21,12 @@ export interface BackupOptions {
 /** The backup file name for time `at`: jobs-20260102T030405678Z.sqlite (sorts by time). */
 export function backupName(at: Date): string {
   return `jobs-${at.toISOString().replace(/[-:.]/g, '')}.sqlite`;
+}
+
+/** The time (epoch ms) in a backup's name, or 0. */
+export function backupTime(file: string): number {
+  const m = /jobs-(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(\d{3})?Z\.sqlite$/.exec(file);
+  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6], +(m[7] ?? 0)) : 0;
 }
 
 /** Periodic online backups of one JobStore. */
@@ -91,17 +97,25 @@ export class StoreBackups {
 
   private async copy(): Promise<string | null> {
     if (!this.store.db.open || this.options.keep <= 0) return null;
-    const at = new Date();
-    const file = path.join(this.dir, backupName(at));
+    const newest = this.list().at(-1);
+    // Names sort by time: never reuse or go before the newest name (two backups in one ms, a clock set back).
+    const at = Math.max(Date.now(), newest ? backupTime(newest) + 1 : 0);
+    const file = path.join(this.dir, backupName(new Date(at)));
     const tmp = `${file}.part`;
     try {
       mkdirSync(this.dir, { recursive: true });
-      rmSync(tmp, { force: true });
+      // Parts left by a run killed mid-backup.
+      for (const n of readdirSync(this.dir))
+        if (n.endsWith('.part')) rmSync(path.join(this.dir, n), { force: true });
       const pages = this.options.pagesPerStep ?? 256;
       await this.store.db.backup(tmp, { progress: () => pages });
       renameSync(tmp, file);
     } catch (err) {
-      rmSync(tmp, { force: true });
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // nothing was written there
+      }
       this.log?.error(
         { file, err: err instanceof Error ? err.message : String(err) },
         'backup of the job store failed; the earlier backups are kept',

@@ -196,7 +196,10 @@ export class LocalEngine implements Engine {
       const ended = UnsavedEnds.applyFile(this.store, this.config.dataDir);
       if (ended.length) this.log.info({ jobIds: ended }, 'recorded job ends the previous run could not save');
     } catch (err) {
-      this.log.error({ err: describeWriteError(err) }, 'could not record the job ends the previous run left unsaved');
+      this.log.error(
+        { err: describeWriteError(err) },
+        'could not record the job ends the previous run left unsaved',
+      );
     }
     await this.recover();
     await this.prune();
@@ -252,7 +255,10 @@ export class LocalEngine implements Engine {
       });
     } catch (err) {
       this.log.error({ err: describeWriteError(err) }, 'could not store a new job');
-      return refusal('unavailable', "The bot can't save new jobs right now (its storage is failing); try again later.");
+      return refusal(
+        'unavailable',
+        "The bot can't save new jobs right now (its storage is failing); try again later.",
+      );
     }
     const a = this.track(jobId, spec, cleanOwner(owner), createdAt);
     const position = this.positionOf(jobId, true);
@@ -855,7 +861,10 @@ export class LocalEngine implements Engine {
         try {
           if (j.status === 'running') this.store.markQueued(j.jobId);
         } catch (err) {
-          this.log.warn({ jobId: j.jobId, err: describeWriteError(err) }, 'could not mark a recovered job queued');
+          this.log.warn(
+            { jobId: j.jobId, err: describeWriteError(err) },
+            'could not mark a recovered job queued',
+          );
         }
         this.queue.add(a);
         requeued++;

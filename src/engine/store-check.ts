@@ -71,7 +71,10 @@ export function checkStoreSchema(db: Database.Database, file: string, knownVersi
   const cols = new Set((db.pragma('table_info(jobs)') as { name: string }[]).map((c) => c.name));
   const missing = JOB_COLUMNS.filter((c) => !cols.has(c));
   if (version >= 1 && (missing.length > 0 || !OWN_TABLES.every((t) => tables.includes(t)))) {
-    throw notAStore(file, `wrong schema: ${missing.length ? `jobs lacks ${missing.join(', ')}` : 'tables missing'}`);
+    throw notAStore(
+      file,
+      `wrong schema: ${missing.length ? `jobs lacks ${missing.join(', ')}` : 'tables missing'}`,
+    );
   }
 }
 

@@ -72,7 +72,9 @@ describe('a full disk', () => {
       expect(undo).not.toBeNull();
       expect(end).toMatchObject({
         type: 'failed',
-        message: expect.stringMatching(/could not be saved.*storage.*database or disk is full \(SQLITE_FULL\)/),
+        message: expect.stringMatching(
+          /could not be saved.*storage.*database or disk is full \(SQLITE_FULL\)/,
+        ),
       });
       expect(events.at(-1)).toEqual(end); // the live updates end with it
       expect(events.filter((e) => e.type === 'failed')).toHaveLength(1);
@@ -130,7 +132,10 @@ describe('a full disk', () => {
 
       undo!();
       expect(engine.flushUnsaved()).toBe(0);
-      expect(engine.store.get(jobId)).toMatchObject({ status: 'failed', error: expect.stringMatching(/crashed/) });
+      expect(engine.store.get(jobId)).toMatchObject({
+        status: 'failed',
+        error: expect.stringMatching(/crashed/),
+      });
       expect(engine.health().ok).toBe(true);
       const again = accepted(await engine.submit(small('a dog'), alice));
       expect((await waitForJob(engine, again)).type).toBe('done');
@@ -146,7 +151,7 @@ describe('a full disk', () => {
       const first = accepted(await engine.submit(small('a red heart'), alice));
       const second = accepted(await engine.submit(small('a cat'), alice));
       const undo = fillDisk(engine);
-      expect(await engine.cancel(second, { userId: 'alice', platform: 'discord' })).toEqual({
+      expect(await engine.cancel(second, { userId: 'alice', isAdmin: false, platform: 'discord' })).toEqual({
         ok: true,
         status: 'cancelled',
       });
