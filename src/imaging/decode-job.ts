@@ -33,11 +33,17 @@ export interface DecodeFailure {
 
 /** Worker -> pool: the answer to request `id`. */
 export type DecodeReply =
-  | { id: number; ok: true; image: DecodedMessage }
-  | { id: number; ok: false; error: DecodeFailure };
+  { id: number; ok: true; image: DecodedMessage } | { id: number; ok: false; error: DecodeFailure };
+
+/** Worker -> pool, once, when the worker listens: decode time is counted from here. */
+export interface DecodeWorkerReady {
+  ready: true;
+}
 
 /** Runs one request with decodeImage; returns the reply and the buffers to transfer with it. Never throws. */
-export async function runDecodeRequest(req: DecodeRequest): Promise<{ reply: DecodeReply; transfer: ArrayBuffer[] }> {
+export async function runDecodeRequest(
+  req: DecodeRequest,
+): Promise<{ reply: DecodeReply; transfer: ArrayBuffer[] }> {
   try {
     const d = await decodeImage(req.bytes, req.limits);
     const image: DecodedMessage = {

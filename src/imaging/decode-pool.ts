@@ -1,10 +1,10 @@
 // Decoding uploads off the main thread. The main thread only reads the header (readImageHeader:
 // bytes, format, declared pixels and channels); the decode itself and the per-pixel alpha loop
-// run in a small pool of worker threads, at most `size` at once, the rest waiting in order. A
+// run in a small pool of worker threads, at most `size` at once, the rest waiting their turn. A
 // worker that crashes or hangs fails its own upload with a clear message and is replaced.
 import { Worker } from 'node:worker_threads';
 import { readImageHeader, type DecodeLimits, type ImageHeader } from './decode.ts';
-import type { DecodedMessage, DecodeReply, DecodeRequest } from './decode-job.ts';
+import type { DecodedMessage, DecodeReply, DecodeRequest, DecodeWorkerReady } from './decode-job.ts';
 import { ImageInputError } from './errors.ts';
 import type { DecodedImage, ImageFormat } from './types.ts';
 
@@ -12,7 +12,7 @@ import type { DecodedImage, ImageFormat } from './types.ts';
 export interface DecodePoolOptions {
   /** Most decodes at once, one worker thread each (default 2). */
   size?: number;
-  /** A decode running longer than this is stopped and its upload refused (default 60 s). */
+  /** A decode running longer than this (from the moment its worker listens) is stopped and its upload refused (default 60 s). */
   timeoutMs?: number;
   /** An idle worker thread exits after this long, freeing its memory (default 60 s). */
   idleMs?: number;
@@ -52,6 +52,8 @@ interface Task {
 
 interface Slot {
   worker: Worker | null;
+  /** The worker has loaded and listens. */
+  ready: boolean;
   task: Task | null;
   timer: NodeJS.Timeout | null;
   idleTimer: NodeJS.Timeout | null;
@@ -86,6 +88,7 @@ export class DecodePool {
     this.entry = options.entry ?? new URL('./decode-worker.ts', import.meta.url).href;
     this.slots = Array.from({ length: this.size }, () => ({
       worker: null,
+      ready: false,
       task: null,
       timer: null,
       idleTimer: null,
@@ -96,7 +99,13 @@ export class DecodePool {
   async decode(input: Uint8Array, limits: DecodeLimits = {}): Promise<DecodedImage> {
     const m = await this.submit(input, limits, true);
     if (!m.rgb) throw new Error('decode worker sent no pixels');
-    const out: DecodedImage = { width: m.width, height: m.height, rgb: m.rgb, format: m.format, frames: m.frames };
+    const out: DecodedImage = {
+      width: m.width,
+      height: m.height,
+      rgb: m.rgb,
+      format: m.format,
+      frames: m.frames,
+    };
     if (m.alpha) out.alpha = m.alpha;
     return out;
   }
@@ -137,6 +146,7 @@ export class DecodePool {
     if (this.closed) throw new Error('the image decoder is shut down');
     // The cheap checks stay here: a refused upload never waits behind decodes.
     const header = await readImageHeader(input, limits);
+    if (this.closed) throw new Error('the image decoder is shut down');
     // An exact copy of the view (never the whole pool buffer behind it), moved to the worker.
     const bytes = new Uint8Array(input);
     return new Promise<DecodedMessage>((resolve, reject) => {
@@ -161,15 +171,22 @@ export class DecodePool {
     slot.idleTimer = null;
     const w = slot.worker ?? this.spawn(slot);
     w.ref();
+    if (slot.ready) this.arm(slot, w);
+    const req: DecodeRequest = { id: task.id, bytes: task.bytes, limits: task.limits, pixels: task.pixels };
+    w.postMessage(req, [task.bytes.buffer as ArrayBuffer]);
+  }
+
+  /** Starts the timeout of the slot's task. */
+  private arm(slot: Slot, w: Worker): void {
+    const task = slot.task;
+    if (!task || slot.timer) return;
     slot.timer = setTimeout(() => {
-      if (slot.task !== task) return;
+      if (slot.task !== task || slot.worker !== w) return;
       slot.worker = null;
       void w.terminate();
       this.fail(slot, decodeFailed(task.header, new Error(`decode took over ${this.timeoutMs} ms`)));
     }, this.timeoutMs);
     slot.timer.unref();
-    const req: DecodeRequest = { id: task.id, bytes: task.bytes, limits: task.limits, pixels: task.pixels };
-    w.postMessage(req, [task.bytes.buffer as ArrayBuffer]);
   }
 
   private spawn(slot: Slot): Worker {
@@ -178,7 +195,14 @@ export class DecodePool {
       execArgv: [],
     });
     slot.worker = w;
-    w.on('message', (reply: DecodeReply) => {
+    slot.ready = false;
+    w.on('message', (reply: DecodeReply | DecodeWorkerReady) => {
+      if ('ready' in reply) {
+        if (slot.worker !== w) return;
+        slot.ready = true;
+        this.arm(slot, w);
+        return;
+      }
       const task = slot.task;
       if (slot.worker !== w || !task || reply.id !== task.id) return;
       this.finish(slot);

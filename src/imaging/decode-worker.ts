@@ -2,10 +2,11 @@
 // DecodeRequest at a time, so sharp's output and the per-pixel alpha loop never run on the
 // main thread.
 import { parentPort } from 'node:worker_threads';
-import { runDecodeRequest, type DecodeRequest } from './decode-job.ts';
+import { runDecodeRequest, type DecodeRequest, type DecodeWorkerReady } from './decode-job.ts';
 
 const port = parentPort;
 if (!port) throw new Error('decode-worker.ts must run in a worker thread');
 port.on('message', (req: DecodeRequest) => {
   void runDecodeRequest(req).then(({ reply, transfer }) => port.postMessage(reply, transfer));
 });
+port.postMessage({ ready: true } satisfies DecodeWorkerReady);

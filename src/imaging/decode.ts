@@ -104,14 +104,10 @@ export async function readImageHeader(input: Uint8Array, limits: DecodeLimits = 
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
   const maxChannels = limits.maxChannels ?? DEFAULT_MAX_CHANNELS;
   if (input.length > maxBytes) {
-    throw new ImageInputError(
-      'too_large_bytes',
-      sizeMessage(input.length, maxBytes),
-      {
-        bytes: input.length,
-        maxBytes,
-      },
-    );
+    throw new ImageInputError('too_large_bytes', sizeMessage(input.length, maxBytes), {
+      bytes: input.length,
+      maxBytes,
+    });
   }
   if (input.length === 0) throw notAnImage();
 
