@@ -81,7 +81,7 @@ function keepStarting(
   return startWithRetry(start, policy, (err, attempt, waitMs) =>
     logger.warn(
       { adapter: name, attempt, retryInMs: waitMs },
-      `${label} adapter could not start: ${oneLine(err, secrets)}; retrying in ${formatWait(waitMs)}`,
+      `${label} adapter could not start: ${oneLine(err, secrets).replace(/\.$/, '')}; retrying in ${formatWait(waitMs)}`,
     ),
   );
 }

@@ -125,6 +125,9 @@ export class DiscordAdapter {
     } catch (err) {
       this.loginFailed = true;
       await client.destroy().catch(() => {});
+      const code = (err as { code?: unknown }).code;
+      // Network errors (ECONNREFUSED, ENOTFOUND, ...) say what failed, not that it was Discord.
+      if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) throw new Error(`cannot reach Discord (${(err as Error).message})`, { cause: err });
       throw err;
     } finally {
       clearTimeout(timer);

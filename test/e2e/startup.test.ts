@@ -1,0 +1,106 @@
+// Start-up errors of the real entry point (`src/main.ts` as a child process): each ends in one
+// line on stderr, "diffuse-bot: <what and what to do>", and exit code 1 (2 for a bad setting),
+// never a stack trace.
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startEntry } from './entry-helpers.ts';
+
+const dirs: string[] = [];
+const servers: Server[] = [];
+afterAll(async () => {
+  for (const s of servers) await new Promise((resolve) => s.close(resolve));
+  for (const d of dirs) {
+    chmodSync(d, 0o755);
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'diffuse-startup-'));
+  dirs.push(d);
+  return d;
+}
+
+/** A port held by a listener of this process for the rest of the file. */
+async function busyPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  servers.push(srv);
+  return (srv.address() as { port: number }).port;
+}
+
+/** Runs main.ts to its exit; its exit code and the lines it wrote to stderr. */
+async function runToExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string[]; output: string }> {
+  const p = startEntry(env);
+  let err = '';
+  p.child.stderr?.on('data', (c: Buffer | string) => (err += String(c)));
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), 50_000);
+  const code = await p.exited;
+  clearTimeout(timer);
+  const output = p.output();
+  await p.stop();
+  return { code, stderr: err.split('\n').filter((l) => l.trim() !== ''), output };
+}
+
+/** Exit code 1 (or `code`) and exactly one stderr line, no stack trace anywhere. */
+function expectOneLine(r: { code: number | null; stderr: string[]; output: string }, re: RegExp, code = 1): void {
+  expect(r.stderr, r.output).toHaveLength(1);
+  expect(r.stderr[0]).toMatch(/^diffuse-bot: /);
+  expect(r.stderr[0]).toMatch(re);
+  expect(r.output).not.toMatch(/^\s+at /m);
+  expect(r.code).toBe(code);
+}
+
+const isRoot = process.getuid?.() === 0;
+
+describe('start-up errors of npm start', () => {
+  it('a non-local PLAYGROUND_HOST without PLAYGROUND_TOKEN', async () => {
+    const r = await runToExit({ PLAYGROUND_HOST: '0.0.0.0', PLAYGROUND_TOKEN: '' });
+    expectOneLine(r, /Refusing to start the playground on 0\.0\.0\.0.*PLAYGROUND_TOKEN/);
+  });
+
+  it('a playground port that is in use', async () => {
+    const port = await busyPort();
+    const r = await runToExit({ PLAYGROUND_PORT: String(port) });
+    expectOneLine(r, new RegExp(`playground cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`));
+  });
+
+  it('a metrics port that is in use', async () => {
+    const port = await busyPort();
+    const r = await runToExit({ PLAYGROUND_PORT: '0', METRICS_PORT: String(port) });
+    expectOneLine(r, new RegExp(`metrics server cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use.*METRICS_PORT`));
+  });
+
+  it('a DATA_DIR that cannot be created (a file is in the way)', async () => {
+    const file = path.join(tempDir(), 'a-file');
+    writeFileSync(file, 'x');
+    const r = await runToExit({ DATA_DIR: path.join(file, 'data'), PLAYGROUND_PORT: '0' });
+    expectOneLine(r, /DATA_DIR .*a-file\/data is not writable \(a part of the path is a file, not a folder\)/);
+  });
+
+  it.skipIf(isRoot)('a read-only DATA_DIR', async () => {
+    const dir = path.join(tempDir(), 'data');
+    mkdirSync(dir);
+    chmodSync(dir, 0o555);
+    const r = await runToExit({ DATA_DIR: dir, PLAYGROUND_PORT: '0' });
+    chmodSync(dir, 0o755);
+    expectOneLine(r, /DATA_DIR .* is not writable \(permission denied\)/);
+  });
+
+  it('a job store that is not a database, which is left as it was', async () => {
+    const dir = tempDir();
+    const text = 'this is not a SQLite database, just some text that is long enough';
+    writeFileSync(path.join(dir, 'jobs.sqlite'), text);
+    const r = await runToExit({ DATA_DIR: dir, PLAYGROUND_PORT: '0' });
+    expectOneLine(r, /jobs\.sqlite/);
+    expect(readFileSync(path.join(dir, 'jobs.sqlite'), 'utf8')).toBe(text);
+  });
+
+  it('a bad setting exits with code 2', async () => {
+    const r = await runToExit({ QUEUE_MAX: 'lots' });
+    expectOneLine(r, /QUEUE_MAX must be a number/, 2);
+  });
+});
