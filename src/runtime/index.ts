@@ -18,10 +18,17 @@ export { defaultModelsDir, listModels, resolveModelDir, type ModelInfo } from '.
 export {
   chooseProviders,
   cudaAvailability,
+  deviceText,
+  plannedDevice,
   type CudaAvailability,
+  type Device,
+  type DeviceInfo,
+  type DeviceProbes,
+  type RequestedDevice,
   type RuntimeOptions,
   runtimeOptionsFrom,
 } from './providers.ts';
+export { webgpuAvailability, type WebGpuAvailability } from './webgpu.ts';
 export { loadPromptEncoder, type PromptEncoder } from './prompt/encoder.ts';
 export {
   BagOfWordsEncoder,

@@ -5,19 +5,22 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { listSupportedBackends, type InferenceSession } from 'onnxruntime-node';
 import { ModelError } from './errors.ts';
+import { webgpuAvailability, type WebGpuAvailability } from './webgpu.ts';
 
 /** Device and threading options for the sessions of one model. */
 export interface RuntimeOptions {
   /** Execution device; `cpu` by default. */
-  device?: 'cpu' | 'cuda' | 'webgpu' | 'auto';
+  device?: RequestedDevice;
   /** CUDA device index (default 0). */
   deviceId?: number;
   /** Threads used inside one operator (ORT intraOpNumThreads; default: every core the process may use). */
   intraOpThreads?: number;
   /** Threads used across operators (ORT interOpNumThreads). */
   interOpThreads?: number;
-  /** When CUDA is asked for but unavailable, run on the CPU instead of failing. */
+  /** When CUDA or WebGPU is asked for but unavailable, run on the CPU instead of failing. */
   fallbackToCpu?: boolean;
+  /** Availability probes (tests); the real ones by default. */
+  probes?: Partial<DeviceProbes>;
 }
 
 /** Whether the CUDA execution provider can be used, and if not, why. */
@@ -61,38 +64,157 @@ export function cudaAvailability(): CudaAvailability {
   return { available: true };
 }
 
-/** The providers a session is created with, after the availability check. */
-export interface ProviderChoice {
-  device: 'cpu' | 'cuda';
-  executionProviders: InferenceSession.ExecutionProviderConfig[];
-  /** Set when CUDA was asked for and the CPU is used instead. */
-  fallbackReason?: string;
+/** A device sessions can run on. */
+export type Device = 'cpu' | 'cuda' | 'webgpu';
+/** A device setting: a device, or `auto` (CUDA, else a hardware WebGPU adapter, else the CPU). */
+export type RequestedDevice = Device | 'auto';
+
+/** Availability probes, replaceable in tests. */
+export interface DeviceProbes {
+  cuda: () => CudaAvailability;
+  webgpu: () => WebGpuAvailability;
 }
 
-/** Pick execution providers: CPU by default; CUDA (with device id) when asked and available, else an error or the CPU fallback. */
+/** Where the sessions of a model run and why: shown by `/model` and `diffuse models`. */
+export interface DeviceInfo {
+  /** What the settings asked for. */
+  requested: RequestedDevice;
+  /** What is used. */
+  device: Device;
+  /** The WebGPU adapter (webgpu only), e.g. "NVIDIA H200 (Vulkan driver nvidia_icd.json)". */
+  adapter?: string;
+  /** Why this device: auto's reasoning, or why the device asked for is not used. */
+  reason?: string;
+}
+
+/** The providers a session is created with, after the availability checks. */
+export interface ProviderChoice {
+  device: Device;
+  executionProviders: InferenceSession.ExecutionProviderConfig[];
+  requested: RequestedDevice;
+  adapter?: string;
+  /** Why this device (auto), or why the requested one is not used. */
+  reason?: string;
+  /** Set when the device asked for is not used and the CPU (or, for auto, another device) is. */
+  fallbackReason?: string;
+  /** Software Vulkan drivers to hide from the WebGPU EP before it starts (auto: hardware only). */
+  hideDrivers?: readonly string[];
+  /** What to try next, in order, when a session cannot be created on this choice (empty: fail). */
+  fallbacks: ProviderChoice[];
+}
+
+const WEBGPU_INSTALL_HINT =
+  "install the Vulkan loader (Debian/Ubuntu: libvulkan1) and your GPU's Vulkan driver, or run with device cpu";
+
+const cpuChoice = (requested: RequestedDevice, reason?: string, fallback = false): ProviderChoice => ({
+  device: 'cpu',
+  executionProviders: ['cpu'],
+  requested,
+  ...(reason ? { reason } : {}),
+  ...(fallback && reason ? { fallbackReason: reason } : {}),
+  fallbacks: [],
+});
+
+function cudaChoice(deviceId: number, requested: RequestedDevice, reason?: string): ProviderChoice {
+  return {
+    device: 'cuda',
+    executionProviders: [{ name: 'cuda', deviceId }, 'cpu'],
+    requested,
+    ...(reason ? { reason } : {}),
+    fallbacks: [],
+  };
+}
+
+function webgpuChoice(w: WebGpuAvailability, requested: RequestedDevice, reason?: string): ProviderChoice {
+  return {
+    device: 'webgpu',
+    // Operators the WebGPU EP lacks run on the CPU EP.
+    executionProviders: [{ name: 'webgpu' }, 'cpu'],
+    requested,
+    ...(w.adapter ? { adapter: w.adapter } : {}),
+    ...(reason ? { reason } : {}),
+    ...(requested === 'auto' && w.softwareDrivers.length > 0 ? { hideDrivers: w.softwareDrivers } : {}),
+    fallbacks: [],
+  };
+}
+
+/**
+ * Pick execution providers: CPU by default; CUDA or WebGPU when asked and available, else an error
+ * or (fallbackToCpu) the CPU; `auto`: CUDA if installed, else a hardware WebGPU adapter, else the CPU.
+ * `fallbacks` lists what to try when session creation fails on the choice.
+ */
 export function chooseProviders(
   options: RuntimeOptions = {},
-  availability: () => CudaAvailability = cudaAvailability,
+  probes: Partial<DeviceProbes> | (() => CudaAvailability) = {},
 ): ProviderChoice {
+  const p: DeviceProbes =
+    typeof probes === 'function'
+      ? { cuda: probes, webgpu: webgpuAvailability }
+      : { cuda: probes.cuda ?? cudaAvailability, webgpu: probes.webgpu ?? webgpuAvailability };
   const device = options.device ?? 'cpu';
-  if (device === 'cpu') return { device: 'cpu', executionProviders: ['cpu'] };
-  if (device !== 'cuda') {
-    throw new ModelError('provider-unavailable', `Unknown device "${String(device)}" (expected cpu or cuda)`);
+  if (device === 'cpu') return cpuChoice('cpu');
+  if (device !== 'cuda' && device !== 'webgpu' && device !== 'auto') {
+    throw new ModelError(
+      'provider-unavailable',
+      `Unknown device "${String(device)}" (expected cpu, cuda, webgpu or auto)`,
+    );
   }
   const deviceId = options.deviceId ?? 0;
-  if (!Number.isInteger(deviceId) || deviceId < 0) {
+  if (device !== 'webgpu' && (!Number.isInteger(deviceId) || deviceId < 0)) {
     throw new ModelError(
       'provider-unavailable',
       `Invalid CUDA device id ${deviceId} (expected an integer >= 0)`,
     );
   }
-  const probe = availability();
-  if (!probe.available) {
-    const reason = `CUDA was requested but is unavailable: ${probe.reason ?? 'unknown reason'}`;
-    if (options.fallbackToCpu) return { device: 'cpu', executionProviders: ['cpu'], fallbackReason: reason };
-    throw new ModelError('provider-unavailable', `${reason}; ${CUDA_INSTALL_HINT}.`);
+  if (device === 'cuda') {
+    const probe = p.cuda();
+    if (!probe.available) {
+      const reason = `CUDA was requested but is unavailable: ${probe.reason ?? 'unknown reason'}`;
+      if (options.fallbackToCpu) return cpuChoice('cuda', reason, true);
+      throw new ModelError('provider-unavailable', `${reason}; ${CUDA_INSTALL_HINT}.`);
+    }
+    return { ...cudaChoice(deviceId, 'cuda'), fallbacks: options.fallbackToCpu ? [cpuChoice('cuda')] : [] };
   }
-  return { device: 'cuda', executionProviders: [{ name: 'cuda', deviceId }, 'cpu'] };
+  if (device === 'webgpu') {
+    const probe = p.webgpu();
+    if (!probe.available) {
+      const reason = `WebGPU was requested but is unavailable: ${probe.reason ?? 'unknown reason'}`;
+      if (options.fallbackToCpu) return cpuChoice('webgpu', reason, true);
+      throw new ModelError('provider-unavailable', `${reason}; ${WEBGPU_INSTALL_HINT}.`);
+    }
+    const note = probe.hardware ? undefined : 'a software adapter (slow: for tests only)';
+    return {
+      ...webgpuChoice(probe, 'webgpu', note),
+      fallbacks: options.fallbackToCpu ? [cpuChoice('webgpu')] : [],
+    };
+  }
+  // auto: CUDA, else a hardware WebGPU adapter, else the CPU; each later one is also the fallback of the earlier.
+  const cuda = p.cuda();
+  const webgpu = p.webgpu();
+  const noCuda = `no CUDA (${cuda.reason ?? 'unavailable'})`;
+  const noGpu = webgpu.hardware
+    ? ''
+    : `no hardware WebGPU adapter (${webgpu.reason ?? 'none found'}${webgpu.available ? '; auto never picks a software adapter' : ''})`;
+  const chain: ProviderChoice[] = [];
+  if (cuda.available)
+    chain.push(cudaChoice(deviceId, 'auto', 'auto: the CUDA provider library is installed'));
+  if (webgpu.hardware) {
+    chain.push(
+      webgpuChoice(
+        webgpu,
+        'auto',
+        `auto: ${cuda.available ? 'CUDA did not start' : noCuda}; hardware WebGPU adapter ${webgpu.adapter ?? ''}`.trim(),
+      ),
+    );
+  }
+  chain.push(
+    cpuChoice(
+      'auto',
+      `auto: ${cuda.available ? 'CUDA did not start' : noCuda}; ${webgpu.hardware ? 'WebGPU did not start' : noGpu}`,
+      true,
+    ),
+  );
+  return { ...chain[0], fallbacks: chain.slice(1) };
 }
 
 /** ORT session options from runtime options: graph optimization 'all', thread counts, the chosen providers. */
@@ -125,4 +247,26 @@ export function runtimeOptionsFrom(s: {
     fallbackToCpu: s.cpuFallback,
     ...(s.intraOpThreads > 0 ? { intraOpThreads: s.intraOpThreads } : {}),
   };
+}
+
+/** The device sessions would be created on with these options (the first choice; session creation may still fall back), without creating any. */
+export function plannedDevice(options: RuntimeOptions = {}): DeviceInfo {
+  const requested = options.device ?? 'cpu';
+  try {
+    const c = chooseProviders(options, options.probes);
+    return {
+      requested,
+      device: c.device,
+      ...(c.adapter ? { adapter: c.adapter } : {}),
+      ...(c.reason ? { reason: c.reason } : {}),
+    };
+  } catch (err) {
+    return { requested, device: 'cpu', reason: `cannot start: ${(err as Error).message}` };
+  }
+}
+
+/** One line for people: "webgpu (NVIDIA H200 ...)", "cpu (auto: no CUDA ...)". */
+export function deviceText(d: DeviceInfo): string {
+  const detail = [d.adapter, d.reason].filter(Boolean).join('; ');
+  return `${d.device}${d.requested !== d.device ? ` (asked: ${d.requested})` : ''}${detail ? ` — ${detail}` : ''}`;
 }

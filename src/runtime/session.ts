@@ -2,7 +2,16 @@
 import { existsSync } from 'node:fs';
 import { InferenceSession, type Tensor } from 'onnxruntime-node';
 import { ModelError } from './errors.ts';
-import { chooseProviders, sessionOptions, type CudaAvailability, type RuntimeOptions } from './providers.ts';
+import {
+  chooseProviders,
+  sessionOptions,
+  type CudaAvailability,
+  type Device,
+  type DeviceInfo,
+  type ProviderChoice,
+  type RuntimeOptions,
+} from './providers.ts';
+import { hideSoftwareDrivers } from './webgpu.ts';
 
 /** What a caller expects of one model input or output. `dims` uses null for a free axis (e.g. batch). */
 export interface TensorExpectation {
@@ -27,9 +36,11 @@ export interface TensorInfo {
 /** One ONNX session with its file, device and I/O metadata. */
 export interface ModelSession {
   readonly file: string;
-  readonly device: 'cpu' | 'cuda';
-  /** Set when CUDA was requested and the CPU is used instead. */
+  readonly device: Device;
+  /** Set when the device asked for (CUDA, WebGPU, or auto's GPU) is not used and the CPU is. */
   readonly fallbackReason?: string;
+  /** Device asked for and used, the WebGPU adapter, and why. */
+  readonly deviceInfo: DeviceInfo;
   readonly inputs: ReadonlyMap<string, TensorInfo>;
   readonly outputs: ReadonlyMap<string, TensorInfo>;
   /** session.run, timed; the time is added to timeMs(). */
@@ -52,47 +63,78 @@ function metadataMap(file: string, list: readonly InferenceSession.ValueMetadata
   return map;
 }
 
-/** Create a session for an .onnx file on the providers chosen from `options` (CPU fallback only when allowed). */
+const DEVICE_NAMES: Record<Device, string> = { cpu: 'CPU', cuda: 'CUDA', webgpu: 'WebGPU' };
+
+/** Create a session for an .onnx file on the providers chosen from `options`; when it fails on a device, the choice's fallbacks are tried in order (auto; CPU fallback only when allowed). */
 export async function createSession(
   file: string,
   options: RuntimeOptions = {},
   availability?: () => CudaAvailability,
 ): Promise<ModelSession> {
   if (!existsSync(file)) throw new ModelError('model-io', `Model file not found: ${file}`);
-  let choice = chooseProviders(options, availability);
-  let session: InferenceSession;
-  try {
-    session = await InferenceSession.create(file, sessionOptions(options, choice.executionProviders));
-  } catch (err) {
-    const message = (err as Error).message;
-    if (choice.device === 'cuda') {
-      const reason = `CUDA session creation failed for ${file} (device ${options.deviceId ?? 0}): ${message}`;
-      if (!options.fallbackToCpu) throw new ModelError('provider-unavailable', reason, { cause: err });
-      choice = { device: 'cpu', executionProviders: ['cpu'], fallbackReason: reason };
+  const first = chooseProviders(options, {
+    ...options.probes,
+    ...(availability ? { cuda: availability } : {}),
+  });
+  const queue: ProviderChoice[] = [first, ...first.fallbacks];
+  let choice = first;
+  let session: InferenceSession | undefined;
+  let failure = '';
+  for (let i = 0; i < queue.length && !session; i++) {
+    choice = queue[i];
+    if (failure) {
+      const reason = choice.reason ? `${failure}; ${choice.reason}` : failure;
+      choice = {
+        ...choice,
+        reason,
+        ...(choice.device === 'cpu' || first.requested === 'auto' ? { fallbackReason: reason } : {}),
+      };
+    }
+    if (choice.hideDrivers) hideSoftwareDrivers(choice.hideDrivers);
+    try {
       session = await InferenceSession.create(file, sessionOptions(options, choice.executionProviders));
-    } else {
-      throw new ModelError('model-io', `Cannot load ONNX model ${file}: ${message}`, { cause: err });
+    } catch (err) {
+      const message = (err as Error).message;
+      if (choice.device === 'cpu') {
+        throw new ModelError('model-io', `Cannot load ONNX model ${file}: ${message}`, { cause: err });
+      }
+      const where =
+        choice.device === 'cuda'
+          ? ` (device ${options.deviceId ?? 0})`
+          : choice.adapter
+            ? ` (${choice.adapter})`
+            : '';
+      failure = `${DEVICE_NAMES[choice.device]} session creation failed for ${file}${where}: ${message.split('\n')[0]}`;
+      if (i === queue.length - 1) throw new ModelError('provider-unavailable', failure, { cause: err });
     }
   }
+  if (!session) throw new ModelError('provider-unavailable', failure || `No device could load ${file}`);
   const inputs = metadataMap(file, session.inputMetadata);
   const outputs = metadataMap(file, session.outputMetadata);
+  const ready = session;
   let elapsed = 0;
   return {
     file,
     device: choice.device,
     fallbackReason: choice.fallbackReason,
+    deviceInfo: {
+      requested: choice.requested,
+      device: choice.device,
+      ...(choice.device === 'webgpu' && choice.adapter ? { adapter: choice.adapter } : {}),
+      ...(choice.reason ? { reason: choice.reason } : {}),
+    },
     inputs,
     outputs,
     async run(feeds, fetches) {
       const start = performance.now();
       try {
-        return fetches ? await session.run(feeds, [...fetches]) : await session.run(feeds);
+        return fetches ? await ready.run(feeds, [...fetches]) : await ready.run(feeds);
       } finally {
         elapsed += performance.now() - start;
       }
     },
     timeMs: () => elapsed,
-    dispose: () => session.release(),
+    dispose: () => ready.release(),
   };
 }
 

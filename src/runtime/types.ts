@@ -35,8 +35,10 @@ export interface LoadedModel {
   denoiser: Denoiser;
   /** Device the sessions run on (absent for models not backed by ONNX sessions, e.g. test fakes). */
   device?: 'cpu' | 'cuda' | 'webgpu' | 'auto';
-  /** Set when CUDA was requested and the CPU is used instead (`fallbackToCpu`). */
+  /** Set when the device asked for is not used and the CPU is (`fallbackToCpu`, or `auto` without a GPU). */
   fallbackReason?: string;
+  /** Device asked for and used, the WebGPU adapter, and why (absent for models not backed by ONNX sessions). */
+  deviceInfo?: import('./providers.ts').DeviceInfo;
   encodePrompt(text: string): Promise<EncodedPrompt>;
   /**
    * The coarse data prior for text-to-image from the understood concepts (the manifest's `prior`),

@@ -7,7 +7,7 @@ import { createClipTextEncoder } from '../clip/text-encoder.ts';
 import { loadClipTokenizer } from '../clip/tokenizer.ts';
 import { ModelError } from '../errors.ts';
 import type { ModelManifest, UnetManifest, VaeManifest } from '../manifest.ts';
-import type { CudaAvailability, RuntimeOptions } from '../providers.ts';
+import type { CudaAvailability, DeviceInfo, RuntimeOptions } from '../providers.ts';
 import { createSession, type ModelSession } from '../session.ts';
 import type { LoadedModel } from '../types.ts';
 import { createUnetDenoiser, planUnet } from '../unet-denoiser.ts';
@@ -45,6 +45,17 @@ export function vaeAsDeclared(vae: VaeManifest, decoder: ModelSession, encoder?:
         }
       : {}),
   };
+}
+
+/** The model's device: the UNet's, with a note naming any session that runs elsewhere (e.g. an operator WebGPU lacks made it fall back). */
+export function modelDeviceInfo(sessions: readonly ModelSession[], unet: ModelSession): DeviceInfo {
+  const info = unet.deviceInfo;
+  const others = sessions.filter((s) => s.device !== unet.device);
+  if (others.length === 0) return info;
+  const note = others.map(
+    (s) => `${s.file} runs on ${s.device}${s.deviceInfo.reason ? ` (${s.deviceInfo.reason})` : ''}`,
+  );
+  return { ...info, reason: [info.reason, ...note].filter(Boolean).join('; ') };
 }
 
 /** Load a latent-family model folder: every session on the providers chosen from `options`; the denoiser works on scaled latents. */
@@ -99,6 +110,7 @@ export async function loadLatentModel(
       vaeEncoder,
     );
     const fallback = sessions.find((s) => s.fallbackReason);
+    const deviceInfo = modelDeviceInfo(sessions, unetSession);
     return {
       name: manifest.name,
       dir,
@@ -107,8 +119,9 @@ export async function loadLatentModel(
       imageShape,
       learnedVariance,
       denoiser,
-      device: sessions.every((s) => s.device === 'cuda') ? 'cuda' : 'cpu',
+      device: deviceInfo.device,
       fallbackReason: fallback?.fallbackReason,
+      deviceInfo,
       encodePrompt: (t) => encoder.encode(t),
       toSample: (img) => codec.encode(img),
       fromSample: (z) => codec.decode(z),
