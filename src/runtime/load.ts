@@ -55,6 +55,7 @@ export async function loadModel(nameOrDir: string, options: LoadModelOptions = {
     denoiser,
     device: session.device,
     fallbackReason: session.fallbackReason,
+    deviceInfo: session.deviceInfo,
     encodePrompt: async (text) => encoder.encode(text),
     coarsePrior: prior ? (understood) => prior.forConcepts(understood) : undefined,
     toSample: async (image) => image.slice(),

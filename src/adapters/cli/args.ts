@@ -26,6 +26,7 @@ const COMMON: Record<string, OptionSpec> = {
   gif: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  device: { type: 'string' },
 };
 
 /** Options of the techniques that run the sampling loop. */
@@ -44,7 +45,12 @@ const OPTIONS: Record<Subcommand, Record<string, OptionSpec>> = {
   hybrid: { ...COMMON, ...SAMPLING, sigma: { type: 'string' }, kernel: { type: 'string' } },
   noise: { ...COMMON, seed: { type: 'string' }, t: { type: 'string' } },
   denoise: { ...COMMON, ...SAMPLING, t: { type: 'string' }, method: { type: 'string' } },
-  models: { model: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  models: {
+    model: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    device: { type: 'string' },
+  },
 };
 
 /** Positional arguments per subcommand: names for messages, and whether the last one takes the rest (unquoted prompts). */
@@ -62,7 +68,7 @@ const POSITIONALS: Record<Subcommand, { required: string[]; optional: string[]; 
 /** What the command line asks for. */
 export type CliRequest =
   | { kind: 'help'; subcommand?: Subcommand }
-  | { kind: 'models'; json: boolean; model?: string }
+  | { kind: 'models'; json: boolean; model?: string; device?: CliDevice }
   | { kind: 'pull'; repo: string; revision?: string; subfolder?: string; name?: string; json: boolean }
   | {
       kind: 'run';
@@ -76,10 +82,25 @@ export type CliRequest =
       stepsGiven: boolean;
       cfgGiven: boolean;
       model?: string;
+      /** --device: overrides $DEVICE. */
+      device?: CliDevice;
       output?: string;
       gif?: string;
       json: boolean;
     };
+
+/** Devices `--device` accepts (as $DEVICE). */
+export const CLI_DEVICES = ['cpu', 'cuda', 'webgpu', 'auto'] as const;
+export type CliDevice = (typeof CLI_DEVICES)[number];
+
+/** Parse `--device`: cpu, cuda, webgpu or auto. */
+export function parseDeviceArg(s: string | undefined): CliDevice | undefined {
+  if (s === undefined) return undefined;
+  const d = s.trim().toLowerCase();
+  if (!(CLI_DEVICES as readonly string[]).includes(d))
+    throw new UsageError(`--device must be ${CLI_DEVICES.join(', ')} (got '${s}')`);
+  return d as CliDevice;
+}
 
 /** Parse a whole, signed decimal integer; rejects '3.5', 'abc', '', '1e3'. */
 export function parseIntArg(flag: string, s: string): number {
@@ -191,7 +212,8 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
     args = [...positionals.slice(0, max - 1), positionals.slice(max - 1).join(' ')];
   }
 
-  if (sub === 'models') return { kind: 'models', json: Boolean(values.json), model: str('model') };
+  const device = parseDeviceArg(str('device'));
+  if (sub === 'models') return { kind: 'models', json: Boolean(values.json), model: str('model'), device };
   const technique: Technique = sub;
 
   const input: Record<string, unknown> = { technique };
@@ -263,6 +285,7 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
     stepsGiven: steps !== undefined,
     cfgGiven: cfg !== undefined,
     model: str('model'),
+    device,
     output: str('output'),
     gif: str('gif'),
     json: Boolean(values.json),
