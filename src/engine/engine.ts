@@ -342,7 +342,7 @@ export class LocalEngine implements Engine {
   }
 
   async resultFiles(jobId: string): Promise<ResultFiles | EngineRefusal> {
-    const job = this.store.get(jobId);
+    const job = this.storedJob(jobId);
     if (!job) return refusal('not_found', `I can't find job ${jobId}.`);
     if (job.status !== 'done' || !job.result)
       return refusal('no_result', `Job ${jobId} has no result (it is ${job.status}).`);

@@ -29,3 +29,4 @@ export {
 export { startHealthServer, type HealthServer } from './http-health.ts';
 export { createLogger, REDACT_PATHS, type Logger } from './logger.ts';
 export { JobStore } from './store.ts';
+export { StoreOpenError } from './store-check.ts';
