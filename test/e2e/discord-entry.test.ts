@@ -3,6 +3,8 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeDiscord, type RecordedRequest } from '../discord/fake-discord.ts';
+import { FakeSlack } from '../slack/fake-slack.ts';
+import { APP_TOKEN, BOT_TOKEN } from '../slack/helpers.ts';
 import { startEntry, type EntryProcess } from './entry-helpers.ts';
 
 const started: EntryProcess[] = [];
@@ -94,6 +96,33 @@ describe('npm start with Discord against the fake', () => {
     const help = fake.sendCommand({ name: 'help', userId: '500000000000000002' });
     const reply = await fake.waitForRequest((r) => r.method === 'PATCH' && r.path.endsWith(`/${help.token}/messages/@original`), 20_000, 'help');
     expect(String(reply.json?.content)).toContain('/imagine');
+  }, 120_000);
+
+  it('Slack rejecting its bot token leaves Discord running, and Slack keeps retrying', async () => {
+    const fake = await newFake();
+    const slack = new FakeSlack({ botToken: BOT_TOKEN, appToken: APP_TOKEN });
+    await slack.start();
+    try {
+      const wrongBotToken = 'xoxb-9999-8888-WRONGbotTOKEN';
+      const p = entry({
+        ...discordEnv(fake),
+        SLACK_BOT_TOKEN: wrongBotToken,
+        SLACK_APP_TOKEN: APP_TOKEN,
+        SLACK_API_URL: slack.apiUrl,
+        ADAPTER_RETRY_MS: '200',
+      });
+      await p.waitForLine(/Discord adapter started/, 60_000);
+      await p.waitForLine(/Slack adapter could not start: .*invalid_auth.*retrying in 0\.4 s/, 30_000);
+      await fake.ready(30_000);
+      const help = fake.sendCommand({ name: 'help', userId: '500000000000000003' });
+      const reply = await fake.waitForRequest((r) => r.method === 'PATCH' && r.path.endsWith(`/${help.token}/messages/@original`), 20_000, 'help');
+      expect(String(reply.json?.content)).toContain('/imagine');
+      expect(p.child.exitCode).toBeNull();
+      expect(p.output()).not.toContain(wrongBotToken);
+      expect(p.output()).not.toMatch(/^\s+at /m);
+    } finally {
+      await slack.stop();
+    }
   }, 120_000);
 
   it('SIGTERM during the wait before a retry exits with code 0 and tries no more', async () => {
