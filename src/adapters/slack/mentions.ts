@@ -67,7 +67,7 @@ async function handleMention(ctx: SlackContext, e: MentionEvent, threadTs: strin
       );
       return;
     }
-    const stored = await storeSlackImage(ctx, found.image);
+    const stored = await storeSlackImage(ctx, found.image, e.user!);
     if (!stored.ok) {
       await reply(`:warning: ${escapeMrkdwn(stored.message)}`, false);
       return;

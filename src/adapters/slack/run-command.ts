@@ -70,8 +70,14 @@ export async function runSlackCommand(
   }
 }
 
-/** Downloads a posted image from Slack's file hosts and stores it in the engine; a message for the user when it is not usable. */
-export async function storeSlackImage(ctx: SlackContext, file: SlackFile): Promise<{ ok: true; ref: string } | { ok: false; message: string }> {
+/**
+ * Downloads a posted image from Slack's file hosts and stores it in the engine; a message for the
+ * user when it is not usable. The queue and per-user limits of `userId` are checked first, so a
+ * user who could not submit anyway costs no files.info call, download or decode.
+ */
+export async function storeSlackImage(ctx: SlackContext, file: SlackFile, userId: string): Promise<{ ok: true; ref: string } | { ok: false; message: string }> {
+  const refused = ctx.engine.checkAdmission({ platform: 'slack', userId });
+  if (refused) return { ok: false, message: refused.message };
   if (!isImageFile(file)) {
     return { ok: false, message: `${describeFile(file)} is not an image. Post a ${ACCEPTED_FORMATS_TEXT} image and try again.` };
   }

@@ -111,7 +111,7 @@ export function registerShortcut(app: App, ctx: SlackContext): void {
       await ctx.client.chat.postEphemeral({ channel: meta.c, user, thread_ts: meta.t, text });
     };
     try {
-      const stored = await storeSlackImage(ctx, meta.f);
+      const stored = await storeSlackImage(ctx, meta.f, user);
       if (!stored.ok) return await reply(`:warning: ${escapeMrkdwn(stored.message)}`, true);
       const options = { ...parsed.options };
       for (const slot of parsed.missingImages) options[slot] = stored.ref;
