@@ -1,12 +1,12 @@
 // Loads a pixel model's coarse data prior (manifest `prior`): low-resolution tiles of its training
 // images and their emoji, and picks the tiles of a prompt's understood concepts.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import sharp, { type OutputInfo } from 'sharp';
 import { z } from 'zod';
 import { coarsePriorRefiner, type X0Refiner } from '../diffusion/coarse-prior.ts';
 import type { Shape } from '../diffusion/types.ts';
 import { ModelError } from './errors.ts';
+import { confinedPath, jsonProblem } from './model-files.ts';
 import type { CoarsePriorManifest } from './manifest.ts';
 import type { UnderstoodConcept } from './types.ts';
 
@@ -58,13 +58,20 @@ export function tileWeights(emoji: readonly string[], understood: readonly Under
 
 /** Read the atlas and index named by the manifest; tiles must fit the sample shape. */
 export async function loadCoarsePrior(dir: string, m: CoarsePriorManifest, shape: Shape): Promise<CoarsePrior> {
-  const indexFile = join(dir, m.index);
-  const tilesFile = join(dir, m.tiles);
-  let json: unknown;
+  const indexFile = confinedPath(dir, m.index, 'prior.index');
+  const tilesFile = confinedPath(dir, m.tiles, 'prior.tiles');
+  let text: string;
   try {
-    json = JSON.parse(readFileSync(indexFile, 'utf8'));
+    text = readFileSync(indexFile, 'utf8');
   } catch (err) {
     throw bad(indexFile, (err as Error).message, err);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    // Not the parser's message: it quotes the file's first bytes.
+    throw bad(indexFile, jsonProblem(err));
   }
   const parsed = IndexSchema.safeParse(json);
   if (!parsed.success) throw bad(indexFile, parsed.error.issues[0].message);

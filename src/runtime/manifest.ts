@@ -1,8 +1,8 @@
 // The model manifest (`model.json`): what a model folder holds and how to drive it.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { ModelError } from './errors.ts';
+import { checkManifestPaths, jsonProblem, manifestFile } from './model-files.ts';
 import { ClipPromptSchema, PrecomputedPromptSchema, VaeSchema } from './latent/schema.ts';
 
 const positiveInt = z.number().int().positive();
@@ -132,9 +132,9 @@ export function parseManifest(json: unknown, source = 'model.json'): ModelManife
   return result.data;
 }
 
-/** Read and validate `<dir>/model.json`. */
+/** Read and validate `<dir>/model.json`; every file it names must be inside `dir` (symbolic links resolved). */
 export function readManifest(dir: string): ModelManifest {
-  const file = join(dir, 'model.json');
+  const file = manifestFile(dir);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -147,13 +147,10 @@ export function readManifest(dir: string): ModelManifest {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ModelError(
-      'bad-manifest',
-      `Model manifest ${file} is not valid JSON: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
+    // Never the parser's own message: it quotes the first bytes of the file.
+    throw new ModelError('bad-manifest', `Model manifest ${file} ${jsonProblem(err)}`);
   }
-  return parseManifest(json, file);
+  const manifest = parseManifest(json, file);
+  checkManifestPaths(dir, manifest, file);
+  return manifest;
 }

@@ -2,9 +2,9 @@
 // too large to load next to the UNet): an index of prompt texts and one raw record per prompt.
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { join } from 'node:path';
 import { ModelError } from '../errors.ts';
 import { float16ToFloat32 } from '../float16.ts';
+import { confinedPath, jsonProblem } from '../model-files.ts';
 import type { PrecomputedPromptManifest } from '../latent/schema.ts';
 import type { PromptEncoder } from '../prompt/encoder.ts';
 import type { EncodedPrompt } from '../types.ts';
@@ -65,15 +65,22 @@ export class PrecomputedEncoder implements PromptEncoder {
 
 /** Load `prompt.index` (JSON `{ "prompts": [...] }`) and `prompt.data` (raw little-endian float32/float16 records) from a model folder. */
 export function loadPrecomputed(dir: string, prompt: PrecomputedPromptManifest): PrecomputedEncoder {
-  const indexFile = join(dir, prompt.index);
-  const dataFile = join(dir, prompt.data);
-  let prompts: unknown;
+  const indexFile = confinedPath(dir, prompt.index, 'prompt.index');
+  const dataFile = confinedPath(dir, prompt.data, 'prompt.data');
+  let text: string;
   try {
-    prompts = (JSON.parse(readFileSync(indexFile, 'utf8')) as { prompts?: unknown }).prompts;
+    text = readFileSync(indexFile, 'utf8');
   } catch (err) {
     throw new ModelError('bad-manifest', `Cannot read prompt index ${indexFile}: ${(err as Error).message}`, {
       cause: err,
     });
+  }
+  let prompts: unknown;
+  try {
+    prompts = (JSON.parse(text) as { prompts?: unknown } | null)?.prompts;
+  } catch (err) {
+    // Not the parser's message: it quotes the file's first bytes.
+    throw new ModelError('bad-manifest', `Prompt index ${indexFile} ${jsonProblem(err)}`);
   }
   if (!Array.isArray(prompts) || !prompts.every((p) => typeof p === 'string')) {
     throw new ModelError('bad-manifest', `${indexFile}: "prompts" must be a list of strings`);

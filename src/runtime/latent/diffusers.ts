@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from '../errors.ts';
+import { jsonProblem } from '../model-files.ts';
 import { parseManifest, type ModelManifest } from '../manifest.ts';
 
 /** Files every latent model folder must hold (relative paths). */
@@ -57,9 +58,8 @@ function readJson(dir: string, rel: string, required: boolean): Record<string, u
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (err) {
-    throw new ModelError('bad-manifest', `${file} is not valid JSON: ${(err as Error).message}`, {
-      cause: err,
-    });
+    // Not the parser's message: it quotes the file's first bytes.
+    throw new ModelError('bad-manifest', `${file} ${jsonProblem(err)}`);
   }
 }
 

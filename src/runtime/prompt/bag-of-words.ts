@@ -6,12 +6,12 @@
 // unconditional input of classifier-free guidance).
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { ModelError } from '../errors.ts';
 import type { BagOfWordsManifest } from '../manifest.ts';
 import type { EncodedPrompt, UnderstoodConcept } from '../types.ts';
 import { float16ToFloat32 } from '../float16.ts';
+import { confinedPath, jsonProblem } from '../model-files.ts';
 import type { PromptEncoder } from './encoder.ts';
 
 /** An emoji concept of the model: its English label words as vocabulary ids. */
@@ -293,13 +293,20 @@ const ConceptsSchema = z.array(
 );
 
 function readJson<T>(file: string, schema: z.ZodType<T>, what: string): T {
-  let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ModelError('bad-manifest', `Cannot read the ${what} ${file}: ${(err as Error).message}`, {
       cause: err,
     });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    // Not the parser's message: it quotes the file's first bytes.
+    throw new ModelError('bad-manifest', `The ${what} ${file} ${jsonProblem(err)}`);
   }
   const r = schema.safeParse(json);
   if (!r.success) {
@@ -347,8 +354,8 @@ export function readEmbeddings(file: string, dtype: 'float32' | 'float16'): Floa
 
 /** Load the bag-of-words encoder files named by the manifest (vocab.json, embeddings.bin, concepts.json). */
 export function loadBagOfWords(dir: string, m: BagOfWordsManifest): BagOfWordsEncoder {
-  const vocab = readJson(join(dir, m.vocab), VocabSchema, 'prompt vocabulary');
-  const embFile = join(dir, m.embeddings);
+  const vocab = readJson(confinedPath(dir, m.vocab, 'prompt.vocab'), VocabSchema, 'prompt vocabulary');
+  const embFile = confinedPath(dir, m.embeddings, 'prompt.embeddings');
   const embeddings = readEmbeddings(embFile, m.embeddings_dtype);
   if (embeddings.length !== vocab.tokens.length * m.dim) {
     throw new ModelError(
@@ -356,7 +363,9 @@ export function loadBagOfWords(dir: string, m: BagOfWordsManifest): BagOfWordsEn
       `Prompt embeddings ${embFile} hold ${embeddings.length} values; the vocabulary has ${vocab.tokens.length} tokens of dim ${m.dim} (${vocab.tokens.length * m.dim} values)`,
     );
   }
-  const concepts = m.concepts ? readJson(join(dir, m.concepts), ConceptsSchema, 'concept list') : [];
+  const concepts = m.concepts
+    ? readJson(confinedPath(dir, m.concepts, 'prompt.concepts'), ConceptsSchema, 'concept list')
+    : [];
   return new BagOfWordsEncoder({
     tokens: vocab.tokens,
     stopwords: vocab.stopwords,
