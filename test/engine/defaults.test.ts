@@ -15,6 +15,7 @@ import {
   resolveJobSpec,
   type JobSpec,
 } from '../../src/engine/spec.ts';
+import { runCli, tempDir } from '../cli/helpers.ts';
 import { ROOT, testConfig, testPng } from './helpers.ts';
 
 const FIXTURE_MODELS = path.join(ROOT, 'test', 'engine', 'fixtures', 'models');
@@ -151,5 +152,23 @@ describe('the engine on a few-step model (manifest: 4 steps, guidance 0)', () =>
     const reply = await getCommand('model')!.execute(ctxOf(engine));
     expect((reply as { text: string }).text).toContain('Defaults: 4 steps, no guidance (cfg 0), sketch noise level 1.');
     expect(await engine.modelInfo('no-such-model')).toMatchObject({ ok: false, code: 'not_found' });
+  });
+});
+
+describe('the CLI uses the same resolver', () => {
+  it('a few-step model runs its 4 steps without guidance, and `diffuse models` lists its defaults', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const model = path.join(FIXTURE_MODELS, 'few-step');
+      const run = await runCli(['imagine', 'a rocket', '--model', model, '--seed', '1', '--json', '-o', 'out.png'], dir);
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ steps: 4, guidance: 0, timings: { loopSteps: 4 } });
+      const bad = await runCli(['sketch', 'nothing.png', '--model', model, '--noise-level', '5'], dir);
+      expect(bad.code).toBe(2);
+      const list = await runCli(['models'], dir, { MODELS_DIR: FIXTURE_MODELS });
+      expect(list.stdout).toMatch(/few-step .* 4 steps, no cfg/);
+    } finally {
+      cleanup();
+    }
   });
 });
