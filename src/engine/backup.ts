@@ -14,7 +14,7 @@ export interface BackupOptions {
   keep: number;
   /** Hours between two backups. */
   everyHours: number;
-  /** Pages copied per event-loop turn (default 256). */
+  /** Pages copied per event-loop turn (default 100). */
   pagesPerStep?: number;
 }
 
@@ -107,7 +107,7 @@ export class StoreBackups {
       // Parts left by a run killed mid-backup.
       for (const n of readdirSync(this.dir))
         if (n.endsWith('.part')) rmSync(path.join(this.dir, n), { force: true });
-      const pages = this.options.pagesPerStep ?? 256;
+      const pages = this.options.pagesPerStep ?? 100;
       await this.store.db.backup(tmp, { progress: () => pages });
       renameSync(tmp, file);
     } catch (err) {
