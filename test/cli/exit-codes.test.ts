@@ -1,6 +1,7 @@
 // Exit codes and one-line messages of the `diffuse` process: 2 for bad usage or bad input, 1 for
 // a runtime failure (a corrupt model). More usage cases run in-process in run-cli.test.ts.
-import { cpSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_PIXELS } from '../../src/imaging/index.ts';
@@ -17,6 +18,8 @@ beforeAll(async () => {
   writeHugeHeaderPng(join(dir, 'huge.png'), 6000, 5000);
   cpSync(join(MODELS_DIR, 'test-tiny'), join(dir, 'corrupt-model'), { recursive: true });
   writeFileSync(join(dir, 'corrupt-model', 'unet.onnx'), Buffer.from('definitely not a protobuf'.repeat(40)));
+  mkdirSync(join(dir, 'out-dir'));
+  execFileSync('mkfifo', [join(dir, 'pipe.png')]);
 });
 afterAll(() => cleanup());
 
@@ -93,6 +96,66 @@ describe('exit code 2 for bad usage or bad input', () => {
       await runCli(['imagine', 'rocket', '--model', 'emoji-xl'], dir),
       2,
       /model 'emoji-xl' is not installed; installed: .*test-tiny/,
+    );
+  });
+});
+
+describe('inputs that are not regular files, and outputs that cannot be written', () => {
+  it('a device: refused from fstat, never read (/dev/zero would read forever)', async () => {
+    expectFailure(
+      await runCli(['noise', '/dev/zero', ...MODEL], dir),
+      2,
+      /image '\/dev\/zero' is not a regular file/,
+    );
+  });
+
+  it('a FIFO with no writer: refused without waiting for one', async () => {
+    expectFailure(
+      await runCli(['inpaint', 'photo.png', 'dog', '--mask', 'pipe.png', ...MODEL], dir),
+      2,
+      /mask 'pipe\.png' is not a regular file/,
+    );
+  });
+
+  // The corrupt model fails with exit 1 when it loads: exit 2 and the output's message prove the
+  // outputs were checked before anything ran.
+  const CORRUPT = ['--model', './corrupt-model', '--steps', '2'];
+
+  it('-o naming a directory', async () => {
+    expectFailure(
+      await runCli(['imagine', 'rocket', '-o', 'out-dir', ...CORRUPT], dir),
+      2,
+      /-o 'out-dir' is a directory; give a file name/,
+    );
+  });
+
+  it('-o under a file (the parent cannot be a directory)', async () => {
+    expectFailure(
+      await runCli(['imagine', 'rocket', '-o', 'notes.txt/sub/rocket.png', ...CORRUPT], dir),
+      2,
+      /-o 'notes\.txt\/sub\/rocket\.png' cannot be created: '.*notes\.txt' is not a directory/,
+    );
+    expect(existsSync(join(dir, 'notes.txt', 'sub'))).toBe(false);
+  });
+
+  it('--gif naming a directory, or the PNG itself', async () => {
+    expectFailure(
+      await runCli(['imagine', 'rocket', '--gif', 'out-dir', ...CORRUPT], dir),
+      2,
+      /--gif 'out-dir' is a directory/,
+    );
+    expectFailure(
+      await runCli(['imagine', 'rocket', '-o', 'a.png', '--gif', './a.png', ...CORRUPT], dir),
+      2,
+      /--gif '\.\/a\.png' is the same file as the PNG/,
+    );
+  });
+
+  it('a writable new folder is fine: the run gets as far as loading the model', async () => {
+    expectFailure(
+      await runCli(['imagine', 'rocket', '-o', 'new/deeper/rocket.png', ...CORRUPT], dir),
+      1,
+      /Cannot load ONNX model/,
     );
   });
 });

@@ -1,7 +1,8 @@
 // Input images of the CLI: files read and decoded with the imaging layer's limits, kept by the
 // sha256 of their bytes (the spec's image reference), and fitted to the model on demand.
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import {
   DEFAULT_MAX_BYTES,
   decodeImage,
@@ -21,6 +22,36 @@ function mb(bytes: number): string {
   return v >= 10 ? v.toFixed(0) : v.toFixed(1).replace(/\.0$/, '');
 }
 
+/**
+ * The bytes of a regular file, at most `limit` of them. Opened without blocking (a FIFO with no writer
+ * would wait forever) and checked with fstat on the open descriptor: devices, pipes and sockets are
+ * refused, and a file that grows past the limit while read is refused too.
+ */
+async function readRegularFile(path: string, what: string, limit: number): Promise<Buffer> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw new InputFileError(`${what} '${path}' is a directory, not an image file`);
+    if (!st.isFile()) {
+      throw new InputFileError(`${what} '${path}' is not a regular file (a device, pipe or socket); give an image file`);
+    }
+    const tooLarge = (size: string) =>
+      new InputFileError(`${what} '${path}' is ${size} MB; the limit is ${mb(limit)} MB`);
+    if (st.size > limit) throw tooLarge(mb(st.size));
+    const buf = Buffer.alloc(limit + 1);
+    let got = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+      if (got > limit) throw tooLarge(`over ${mb(limit)}`);
+    }
+    return buf.subarray(0, got);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Read and decode one input file (image or mask) with the imaging limits; every failure is an InputFileError naming the file. */
 export async function readImageFile(
   path: string,
@@ -28,14 +59,7 @@ export async function readImageFile(
 ): Promise<{ ref: string; decoded: DecodedImage }> {
   let bytes: Buffer;
   try {
-    const st = await stat(path);
-    if (st.isDirectory()) throw new InputFileError(`${what} '${path}' is a directory, not an image file`);
-    if (st.size > DEFAULT_MAX_BYTES) {
-      throw new InputFileError(
-        `${what} '${path}' is ${mb(st.size)} MB; the limit is ${mb(DEFAULT_MAX_BYTES)} MB`,
-      );
-    }
-    bytes = await readFile(path);
+    bytes = await readRegularFile(path, what, DEFAULT_MAX_BYTES);
   } catch (err) {
     if (err instanceof InputFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;

@@ -25,6 +25,7 @@ import { ImageStore } from './images.ts';
 import { looksLikePath, modelsDirOf, resolveModel } from './models.ts';
 import type { CliIo } from './io.ts';
 import { defaultOutputPath, jsonReport, understoodLine, writeOutputs } from './output.ts';
+import { checkOutputs } from './output-check.ts';
 import { createProgressBar } from './progress.ts';
 
 /** `diffuse models`: the installed models, the selected one marked with *. */
@@ -106,6 +107,8 @@ export async function runTechnique(
   const resolved = resolveJobSpec(parsed.spec, manifest.defaults, limits);
   if (!resolved.ok) throw new UsageError(specMessageForCli(resolved.message));
   const spec: ResolvedJobSpec = resolved.spec;
+  // An output that cannot be written fails now, not after the whole run.
+  await checkOutputs({ png: req.output ?? defaultOutputPath(spec), pngGiven: req.output !== undefined, gif: req.gif });
 
   const loadStart = performance.now();
   const model: LoadedModel = await loadModel(modelDir, {
