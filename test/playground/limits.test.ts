@@ -97,6 +97,25 @@ describe('requests without a session cookie', () => {
   });
 });
 
+describe('limits before uploads', () => {
+  it('a session at its limit is refused before its image is looked at', async () => {
+    const c = new Client(pg.url);
+    await c.fetch('/');
+    const jobs: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await c.postJson('/api/jobs', LONG);
+      expect(r.status).toBe(202);
+      jobs.push(((await r.json()) as { jobId: string }).jobId);
+    }
+    // Not an image at all: with the limit checked first the answer is 429, not 415.
+    const notImage = `data:image/png;base64,${Buffer.from('not an image').toString('base64')}`;
+    const r = await c.postJson('/api/jobs', { command: 'sketch', options: { prompt: 'a', image: notImage } });
+    expect(r.status).toBe(429);
+    expect(((await r.json()) as { code: string }).code).toBe('user_limit');
+    for (const id of jobs) await c.fetch(`/api/jobs/${id}`, { method: 'DELETE' });
+  });
+});
+
 describe('addressKey', () => {
   it('keys IPv4 as is, unwraps IPv4-mapped IPv6 and groups IPv6 by its /64', () => {
     expect(addressKey('127.0.0.1')).toBe('127.0.0.1');

@@ -240,6 +240,9 @@ async function submit(ctx: Ctx): Promise<void> {
   const { command, options, images } = resolveCommand(body);
   const slot = command.spec.technique ? await addressSlot(ctx) : null;
   try {
+    // The queue and per-user limits come before any image is decoded.
+    const refused = command.spec.technique ? deps.engine.checkAdmission(ownerOf(ctx.session)) : null;
+    if (refused) throw new HttpError(statusOfRefusal(refused.code), refused.message, refused.code);
     for (const [name, ref] of Object.entries(images)) {
       options[name] =
         typeof ref === 'string' ? ref : await storeImage(deps.engine, ref, name, deps.uploadLimits);
