@@ -36,6 +36,7 @@ import {
   DEFAULT_SPEC_LIMITS,
   parseJobSpec,
   regenerate as regenerateSpec,
+  resolveJobSpec,
   type JobSpec,
   type SpecLimits,
 } from './spec.ts';
@@ -220,6 +221,10 @@ export class LocalEngine implements Engine {
     const parsed = parseJobSpec(input, this.limits);
     if (!parsed.ok) return refusal('invalid_spec', parsed.message);
     const spec = parsed.spec;
+    // Checked against the model's defaults when the worker has reported them (the run resolves them again).
+    const defaults = this.worker.knownDefaults(spec.model);
+    const resolved = defaults ? resolveJobSpec(spec, defaults, this.limits) : null;
+    if (resolved && !resolved.ok) return refusal('invalid_spec', resolved.message);
     if (spec.model && !this.knownModel(spec.model)) {
       return refusal(
         'invalid_spec',

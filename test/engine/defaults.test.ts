@@ -140,6 +140,17 @@ describe('the engine on a few-step model (manifest: 4 steps, guidance 0)', () =>
     expect(result.timings).toMatchObject({ unetCalls: 3, unetEvaluations: 3 });
   });
 
+  it('refuses at submit a noise level at or past the model default steps, once the worker reported them', async () => {
+    await engine.modelInfo();
+    const up = await engine.storeUpload(await testPng());
+    if (!up.ok) throw new Error(up.message);
+    expect(await engine.submit({ technique: 'sketch', image: up.ref, noiseLevel: 5 }, owner)).toEqual({
+      ok: false,
+      code: 'invalid_spec',
+      message: "Noise level must be below this model's 4 steps.",
+    });
+  });
+
   it('a given guidance still turns CFG on (two evaluations per step)', async () => {
     const { result } = await run(engine, { technique: 'imagine', prompt: 'a rocket', seed: 1, guidance: 5 });
     expect(result).toMatchObject({ steps: 4, guidance: 5 });
