@@ -73,7 +73,20 @@ describe('npm start with Slack credentials', () => {
     });
     await f.waitFor(() => f.socketMessages.find((m) => m.envelope_id === 'entry-imagine'), 10_000, 'the envelope ack');
     await expectResult(f, proc, 'CENTRY01', 'a lighthouse');
-  });
+  }, 120_000);
+
+  it('Socket Mode with a rejected app token: one clear line per attempt, retries, stays up', async () => {
+    fake = new FakeSlack({ botToken: BOT_TOKEN, appToken: 'xapp-1-A1-9999-theRIGHTone' });
+    await fake.start();
+    proc = startEntry(slackEnv(fake, { SLACK_APP_TOKEN: APP_TOKEN, SLACK_MODE: 'socket', ADAPTER_RETRY_MS: '200' }));
+    const line = await proc.waitForLine(/Slack adapter could not start/, 60_000);
+    expect(line).toContain('Slack rejected the app-level token (apps.connections.open: invalid_auth); check SLACK_APP_TOKEN');
+    const f = fake;
+    await f.waitFor(() => f.callsOf('apps.connections.open').length >= 2, 20_000, 'a second attempt');
+    expect(proc.child.exitCode).toBeNull();
+    for (const s of SECRETS) expect(proc.output()).not.toContain(s);
+    expect(await proc.stop()).toBe(0);
+  }, 120_000);
 
   it('HTTP mode: listens on SLACK_HOST and answers a signed /imagine', async () => {
     fake = new FakeSlack({ botToken: BOT_TOKEN });
@@ -88,5 +101,5 @@ describe('npm start with Slack credentials', () => {
     const res = await postSigned(url, body, FORM);
     expect(res.status).toBe(200);
     await expectResult(fake, proc, 'CENTRY02', 'a red heart');
-  });
+  }, 120_000);
 });

@@ -175,7 +175,11 @@ export async function startSlackBot(config: Config, engine: Engine, options: Sla
     }
   } catch (err) {
     offAll();
-    throw new Error(`The Slack bot could not start: ${errorText(err, secrets)}`);
+    const why = errorText(err, secrets);
+    if (s.mode === 'socket' && /invalid_auth|not_authed|token_revoked|account_inactive/.test(why)) {
+      throw new Error(`Slack rejected the app-level token (apps.connections.open: ${why}); check SLACK_APP_TOKEN (xapp-..., with connections:write).`);
+    }
+    throw new Error(`The Slack bot could not start: ${why}`);
   }
   for (const q of await engine.listQueue()) {
     if (q.owner.platform === 'slack') resume(q.jobId, q.owner.messageRef, q.owner.userId);
