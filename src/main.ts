@@ -13,6 +13,9 @@ import { createEngine, type LocalEngine } from './engine/engine.ts';
 import { startHealthServer } from './engine/http-health.ts';
 import { createLogger, type Logger } from './engine/logger.ts';
 
+/** Longest wait for the chat adapters' first login before the engine starts anyway. */
+const FIRST_LOGIN_WAIT_MS = 15_000;
+
 interface Running {
   name: string;
   stop(): Promise<void>;
@@ -123,6 +126,19 @@ async function main(): Promise<void> {
   const running: Running[] = [];
   const retries: RetryingStart<void>[] = [];
   let stopping = false;
+  // From here on a signal stops whatever has started (pending adapter retries are cancelled).
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: shutting down`);
+    for (const r of retries) r.cancel();
+    for (const r of [...running].reverse())
+      await r.stop().catch((err: unknown) => logger.error({ err: oneLine(err, secrets) }, `stopping ${r.name}`));
+    await engine.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
   for (const name of adapters) {
     if (name === 'discord') {
       const { DiscordAdapter } = await import('./adapters/discord/index.ts');
@@ -155,12 +171,19 @@ async function main(): Promise<void> {
       }
     }
   }
+  // Adapters that log in at once see the engine's recovery events (jobs of a previous run); one
+  // that is slow or failing does not hold the engine up for long.
+  let capTimer: NodeJS.Timeout | undefined;
+  const cap = new Promise<void>((resolve) => (capTimer = setTimeout(resolve, FIRST_LOGIN_WAIT_MS)));
+  await Promise.race([Promise.all(retries.map((r) => r.firstAttempt)), cap]);
+  clearTimeout(capTimer);
+  if (stopping) return;
   try {
     await engine.start();
   } catch (err) {
     fail(oneLine(err, secrets));
   }
-  if (config.metricsPort > 0) {
+  if (config.metricsPort > 0 && !stopping) {
     try {
       const health = await startHealthServer({
         host: config.metricsHost,
@@ -175,18 +198,6 @@ async function main(): Promise<void> {
       fail(listenError(err, 'The health and metrics server', host, port, 'METRICS_HOST and METRICS_PORT (0 turns it off)', secrets));
     }
   }
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`${signal}: shutting down`);
-    for (const r of retries) r.cancel();
-    for (const r of running.reverse())
-      await r.stop().catch((err: unknown) => logger.error({ err: oneLine(err, secrets) }, `stopping ${r.name}`));
-    await engine.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 await main().catch((err: unknown) => fail(oneLine(err)));

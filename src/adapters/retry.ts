@@ -17,6 +17,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseMs: 5_000, maxMs: 300_000
 export interface RetryingStart<T> {
   /** Resolves with the started value, or null when cancelled before a start succeeded. */
   started: Promise<T | null>;
+  /** Resolves once the first attempt has succeeded or failed (never rejects). */
+  firstAttempt: Promise<void>;
   /** Stops retrying: a pending wait ends at once (`started` then resolves null); an attempt in flight is not retried if it fails. */
   cancel(): void;
 }
@@ -52,11 +54,14 @@ export function startWithRetry<T>(
   let cancelled = false;
   let wake: (() => void) | null = null;
   let timer: NodeJS.Timeout | undefined;
+  let firstDone: () => void = () => {};
+  const firstAttempt = new Promise<void>((resolve) => (firstDone = resolve));
   const started = (async (): Promise<T | null> => {
     for (let n = 1; !cancelled; n++) {
       try {
         return await attempt();
       } catch (err) {
+        firstDone();
         if (cancelled) return null;
         const waitMs = backoffMs(policy, n);
         onFailure(err, n, waitMs);
@@ -69,8 +74,10 @@ export function startWithRetry<T>(
     }
     return null;
   })();
+  void started.finally(firstDone);
   return {
     started,
+    firstAttempt,
     cancel() {
       cancelled = true;
       if (timer) clearTimeout(timer);

@@ -30,6 +30,10 @@ describe('adapter start retries', () => {
       (err, attempt, waitMs) => reports.push([(err as Error).message, attempt, waitMs]),
     );
     expect(calls).toBe(1); // the first attempt starts at once
+    let first = false;
+    void r.firstAttempt.then(() => (first = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(first).toBe(true); // settled by the first failure, before any retry
     await vi.advanceTimersByTimeAsync(99);
     expect(calls).toBe(1);
     await vi.advanceTimersByTimeAsync(1 + 200 + 250);
