@@ -187,7 +187,7 @@ function infoOf(m: LoadedModel) {
   );
 }
 
-/** Answers an 'info' request: loads the model if needed (between steps of a running job, never inside one). */
+/** Answers an 'info' request from the loaded model, loading it if needed. */
 async function answerInfo(requestId: number, name: string | undefined): Promise<void> {
   try {
     post({ type: 'info', requestId, info: infoOf(await getModel(name ?? settings.defaultModel)) });
@@ -203,7 +203,9 @@ port.on('message', (m: ToWorker) => {
   if (m.type === 'run') {
     chain = chain.then(() => run(m.runId, m.jobId, m.spec, m.options));
   } else if (m.type === 'info') {
-    void answerInfo(m.requestId, m.model);
+    // A loaded model answers at once; loading one waits for the running job (a load may evict the model it uses).
+    if (models.has(m.model ?? settings.defaultModel)) void answerInfo(m.requestId, m.model);
+    else chain = chain.then(() => answerInfo(m.requestId, m.model));
   } else if (m.type === 'cancel') {
     if (current?.runId === m.runId) current.controller.abort(new DOMException('cancelled', 'AbortError'));
   } else if (m.type === 'shutdown') {
