@@ -120,6 +120,8 @@ describe('npm start with Discord against the fake', () => {
       expect(p.child.exitCode).toBeNull();
       expect(p.output()).not.toContain(wrongBotToken);
       expect(p.output()).not.toMatch(/^\s+at /m);
+      // One line per failed attempt: Bolt's own auth.test must not add a stray rejection.
+      expect(p.output()).not.toContain('unhandled promise rejection');
     } finally {
       await slack.stop();
     }

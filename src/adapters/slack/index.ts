@@ -85,15 +85,20 @@ export async function startSlackBot(config: Config, engine: Engine, options: Sla
       onRefuse: (status, reason) => log.warn({ status, reason }, 'slack request refused'),
     });
   }
-  const app = receiver
-    ? new App({ token: s.botToken, logger, clientOptions, receiver })
-    : new App({ token: s.botToken, appToken: s.appToken, socketMode: true, logger, clientOptions });
-
-  const auth = await app.client.auth.test().catch((err: unknown) => {
-    throw new Error(`Slack rejected the bot token (auth.test: ${errorText(err, secrets)}).`);
-  });
+  // auth.test first, on a client of our own: given the bot's ids, Bolt skips its own un-awaited
+  // auth.test, so a rejected token ends in this one error instead of a stray rejection.
+  const auth = await new webApi.WebClient(s.botToken, { ...clientOptions, logger })
+    .auth.test()
+    .catch((err: unknown) => {
+      throw new Error(`Slack rejected the bot token (auth.test: ${errorText(err, secrets)}).`);
+    });
   const botUserId = String(auth.user_id ?? '');
   if (!botUserId) throw new Error('auth.test returned no bot user id.');
+  const ids = { botUserId, ...(auth.bot_id ? { botId: String(auth.bot_id) } : {}) };
+  const app = receiver
+    ? new App({ token: s.botToken, ...ids, logger, clientOptions, receiver })
+    : new App({ token: s.botToken, ...ids, appToken: s.appToken, socketMode: true, logger, clientOptions });
+
 
   const tasks = new Set<Promise<unknown>>();
   const stopping = new AbortController();
