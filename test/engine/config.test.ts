@@ -54,7 +54,7 @@ describe('config', () => {
     expect(() => loadConfig({ QUEUE_MAX: 'lots', DEVICE: 'tpu' })).toThrow(ConfigError);
     const bad = () => loadConfig({ QUEUE_MAX: 'lots', DEVICE: 'tpu', USER_MAX_PENDING: '0' });
     expect(bad).toThrow('QUEUE_MAX must be a number');
-    expect(bad).toThrow('DEVICE must be cpu or cuda');
+    expect(bad).toThrow('DEVICE must be cpu, cuda, webgpu or auto');
     expect(bad).toThrow('USER_MAX_PENDING must be at least 1');
   });
 
