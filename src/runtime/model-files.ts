@@ -28,7 +28,12 @@ function realOrNull(p: string): string | null {
  * `rel` (field `field` of the manifest `source`) resolved inside the model folder `dir`; a ModelError when it is
  * absolute, climbs out with `..`, or leads out through a symbolic link.
  */
-export function confinedPath(dir: string, rel: string, field: string, source = join(dir, 'model.json')): string {
+export function confinedPath(
+  dir: string,
+  rel: string,
+  field: string,
+  source = join(dir, 'model.json'),
+): string {
   const root = resolve(dir);
   const outside = (how: string) =>
     new ModelError(
@@ -42,7 +47,8 @@ export function confinedPath(dir: string, rel: string, field: string, source = j
   const real = realOrNull(full);
   if (real !== null) {
     const realRoot = realOrNull(root) ?? root;
-    if (!within(realRoot, real)) throw outside('is a symbolic link (or inside one) that leads out of the model folder');
+    if (!within(realRoot, real))
+      throw outside('is a symbolic link (or inside one) that leads out of the model folder');
   }
   return full;
 }

@@ -29,7 +29,9 @@ describe('inpaint admission', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.code).toBe('invalid_spec');
-    expect(r.message).toMatch(/^Inpainting needs a mask: attach a mask image \(white = repaint\) or an image with transparent areas/);
+    expect(r.message).toMatch(
+      /^Inpainting needs a mask: attach a mask image \(white = repaint\) or an image with transparent areas/,
+    );
     expect(await engine.listQueue()).toEqual([]);
     expect(events).toEqual([]);
   });
@@ -39,7 +41,10 @@ describe('inpaint admission', () => {
     const opaque = await upload(await testPng(48, 40, false));
     const a = await engine.submit({ technique: 'inpaint', prompt: 'a cat', image: holed, steps: 2 }, owner);
     expect(a.ok).toBe(true);
-    const b = await engine.submit({ technique: 'inpaint', prompt: 'a cat', image: opaque, mask: holed, steps: 2 }, { ...owner, userId: 'u2' });
+    const b = await engine.submit(
+      { technique: 'inpaint', prompt: 'a cat', image: opaque, mask: holed, steps: 2 },
+      { ...owner, userId: 'u2' },
+    );
     expect(b.ok).toBe(true);
   });
 });

@@ -63,7 +63,12 @@ function post(c: Client, p: string, body: string, type = 'application/json'): Pr
 }
 
 beforeAll(async () => {
-  config = playgroundConfig({ MAX_STEPS: '20', USER_MAX_PENDING: '1', QUEUE_MAX: '2', UPLOAD_MAX_PIXELS: '10000' });
+  config = playgroundConfig({
+    MAX_STEPS: '20',
+    USER_MAX_PENDING: '1',
+    QUEUE_MAX: '2',
+    UPLOAD_MAX_PIXELS: '10000',
+  });
   engine = createEngine(config, {
     defaultMetrics: false,
     abortGraceMs: 100,
@@ -83,7 +88,9 @@ afterAll(async () => {
 
 describe('every refusal has a documented code', () => {
   it('reads the error table of docs/api.md', () => {
-    expect([...DOCUMENTED.keys()].sort()).toEqual(expect.arrayContaining([400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 503]));
+    expect([...DOCUMENTED.keys()].sort()).toEqual(
+      expect.arrayContaining([400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 503]),
+    );
     expect(DOCUMENTED.get(400)).toContain('bad_json');
   });
 
@@ -97,25 +104,76 @@ describe('every refusal has a documented code', () => {
     await refused('no command', c.postJson('/api/jobs', {}), 400);
     await refused('text without a command', c.postJson('/api/jobs', { text: 'hello' }), 400);
     await refused('unknown command', c.postJson('/api/jobs', { command: 'paint' }), 400);
-    await refused('bad option', c.postJson('/api/jobs', { command: 'imagine', options: { prompt: 'a', steps: 'x' } }), 400);
-    await refused('options not an object', c.postJson('/api/jobs', { command: 'imagine', options: '{' }), 400);
-    await refused('missing image', c.postJson('/api/jobs', { command: 'sketch', options: { prompt: 'a' } }), 400);
-    await refused('bad data URL', c.postJson('/api/jobs', { command: 'sketch', options: { image: 'data:image/png;base64,@@' } }), 400);
-    await refused('a text file as the image', c.postJson('/api/jobs', { command: 'sketch', options: { image: dataUrl(Buffer.from('hello, world'), 'text/plain') } }), 415);
+    await refused(
+      'bad option',
+      c.postJson('/api/jobs', { command: 'imagine', options: { prompt: 'a', steps: 'x' } }),
+      400,
+    );
+    await refused(
+      'options not an object',
+      c.postJson('/api/jobs', { command: 'imagine', options: '{' }),
+      400,
+    );
+    await refused(
+      'missing image',
+      c.postJson('/api/jobs', { command: 'sketch', options: { prompt: 'a' } }),
+      400,
+    );
+    await refused(
+      'bad data URL',
+      c.postJson('/api/jobs', { command: 'sketch', options: { image: 'data:image/png;base64,@@' } }),
+      400,
+    );
+    await refused(
+      'a text file as the image',
+      c.postJson('/api/jobs', {
+        command: 'sketch',
+        options: { image: dataUrl(Buffer.from('hello, world'), 'text/plain') },
+      }),
+      415,
+    );
     const big = dataUrl(await samplePng(200, 100));
-    await refused('an image over the pixel limit', c.postJson('/api/jobs', { command: 'sketch', options: { image: big } }), 422);
-    await refused('steps above MAX_STEPS', c.postJson('/api/jobs', { command: 'imagine', options: { prompt: 'a', steps: 50 } }), 422);
+    await refused(
+      'an image over the pixel limit',
+      c.postJson('/api/jobs', { command: 'sketch', options: { image: big } }),
+      422,
+    );
+    await refused(
+      'steps above MAX_STEPS',
+      c.postJson('/api/jobs', { command: 'imagine', options: { prompt: 'a', steps: 50 } }),
+      422,
+    );
     const opaque = dataUrl(await samplePng(48, 40));
-    await refused('inpaint without mask or transparency', c.postJson('/api/jobs', { command: 'inpaint', options: { image: opaque, prompt: 'a cat' } }), 422);
-    await refused('a command refusing on its own (/cancel with nothing to cancel)', c.postJson('/api/jobs', { text: '/cancel' }), 400);
-    await refused('noise with unreadable timesteps', c.postJson('/api/jobs', { text: '/noise --t abc', image: opaque }), 400);
+    await refused(
+      'inpaint without mask or transparency',
+      c.postJson('/api/jobs', { command: 'inpaint', options: { image: opaque, prompt: 'a cat' } }),
+      422,
+    );
+    await refused(
+      'a command refusing on its own (/cancel with nothing to cancel)',
+      c.postJson('/api/jobs', { text: '/cancel' }),
+      400,
+    );
+    await refused(
+      'noise with unreadable timesteps',
+      c.postJson('/api/jobs', { text: '/noise --t abc', image: opaque }),
+      400,
+    );
     await refused('bad history limit', c.fetch('/api/history?limit=0'), 400);
   });
 
   it('access, routes and methods', async () => {
     const c = new Client(pg.url);
     await refused('foreign Host', raw('/api/health', { host: 'evil.example' }), 403);
-    await refused('cross-site write', c.fetch('/api/jobs', { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'application/json' }, body: '{}' }), 403);
+    await refused(
+      'cross-site write',
+      c.fetch('/api/jobs', {
+        method: 'POST',
+        headers: { origin: 'http://evil.example', 'content-type': 'application/json' },
+        body: '{}',
+      }),
+      403,
+    );
     await refused('no token', fetch(new URL('/api/health', guarded.url)), 401);
     await refused('unknown job', c.fetch('/api/jobs/zzzzzzzz'), 404);
     await refused('unknown route', c.fetch('/api/nothing'), 404);
@@ -136,7 +194,11 @@ describe('every refusal has a documented code', () => {
     await refused('no result yet', a.fetch(`/api/jobs/${ja.jobId}/image.png`), 404);
     await refused("someone else's job", other.fetch(`/api/jobs/${ja.jobId}`, { method: 'DELETE' }), 403);
     await refused('per-user limit', a.postJson('/api/jobs', stall), 429);
-    await refused('regenerate past the per-user limit', a.fetch(`/api/jobs/${ja.jobId}/regenerate`, { method: 'POST' }), 429);
+    await refused(
+      'regenerate past the per-user limit',
+      a.fetch(`/api/jobs/${ja.jobId}/regenerate`, { method: 'POST' }),
+      429,
+    );
     await refused('bad regenerate seed', b.postJson(`/api/jobs/${ja.jobId}/regenerate`, { seed: -1 }), 400);
     const jb = (await (await b.postJson('/api/jobs', stall)).json()) as { jobId: string };
     expect(jb.jobId).toBeTruthy();
@@ -145,7 +207,11 @@ describe('every refusal has a documented code', () => {
     await refused('cancel after the end', b.fetch(`/api/jobs/${jb.jobId}`, { method: 'DELETE' }), 409);
 
     const closing = engine.close();
-    await refused('shutting down', other.postJson('/api/jobs', { command: 'imagine', options: { prompt: 'late' } }), 503);
+    await refused(
+      'shutting down',
+      other.postJson('/api/jobs', { command: 'imagine', options: { prompt: 'late' } }),
+      503,
+    );
     await closing;
     expect(seen.every((s) => typeof s.code === 'string')).toBe(true);
   });

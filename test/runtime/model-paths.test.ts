@@ -131,7 +131,13 @@ describe('errors about model files never quote their bytes', () => {
       /prior\.json: is not valid JSON/,
     );
 
-    const precomputed = { encoder: 'precomputed', index: 'prior.json', data: 'x.bin', dtype: 'float32', dims: [4] };
+    const precomputed = {
+      encoder: 'precomputed',
+      index: 'prior.json',
+      data: 'x.bin',
+      dtype: 'float32',
+      dims: [4],
+    };
     expectClean(
       await errorOf(() => loadPrecomputed(dir, precomputed as never)),
       /Prompt index .*prior\.json is not valid JSON/,

@@ -33,7 +33,9 @@ async function readRegularFile(path: string, what: string, limit: number): Promi
     const st = await fh.stat();
     if (st.isDirectory()) throw new InputFileError(`${what} '${path}' is a directory, not an image file`);
     if (!st.isFile()) {
-      throw new InputFileError(`${what} '${path}' is not a regular file (a device, pipe or socket); give an image file`);
+      throw new InputFileError(
+        `${what} '${path}' is not a regular file (a device, pipe or socket); give an image file`,
+      );
     }
     const tooLarge = (size: string) =>
       new InputFileError(`${what} '${path}' is ${size} MB; the limit is ${mb(limit)} MB`);

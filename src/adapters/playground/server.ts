@@ -6,37 +6,26 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   COMMANDS,
-  coerceOptions,
-  getCommand,
-  parseTextArgs,
   queuedText,
   runCommand,
-  splitCommandLine,
-  type Command,
   type CommandContext,
   type CommandReply,
 } from '../../../commands/index.ts';
 import type { Config } from '../../config.ts';
-import type { Engine, JobEvent, JobOwner, JobRecord, SubmitResult } from '../../engine/api.ts';
+import type { Engine, JobOwner, SubmitResult } from '../../engine/api.ts';
 import type { Logger } from '../../engine/logger.ts';
 import type { DecodeLimits } from '../../imaging/index.ts';
 import { clientAddressKey, type AddressLimit, type AddressSlot } from './address-limit.ts';
 import type { Asset } from './assets.ts';
-import {
-  SESSION_COOKIE,
-  TOKEN_COOKIE,
-  cookieHeader,
-  hasToken,
-  hostAllowed,
-  sameOrigin,
-  secretEquals,
-  sessionOf,
-} from './auth.ts';
-import { decodeDataUrl, isDataUrl, parseBody, readBody, type ParsedBody } from './body.ts';
+import { SESSION_COOKIE, cookieHeader, hasToken, hostAllowed, sameOrigin, sessionOf } from './auth.ts';
+import { parseBody, readBody } from './body.ts';
+import { resolveCommand } from './command-body.ts';
 import type { SessionHistory } from './history.ts';
 import { HttpError, statusOfRefusal } from './http-error.ts';
+import { events, getRecord, viewOf } from './job-events.ts';
+import { isTls, serveStatic } from './static.ts';
 import { storeImage } from './uploads.ts';
-import { eventMessage, jobLinks, jobView, replyView, type JobView, type SseMessage } from './views.ts';
+import { jobLinks, replyView, type JobView } from './views.ts';
 
 /** What the request handler needs. */
 export interface ServerDeps {
@@ -81,10 +70,6 @@ const SECURITY_HEADERS: Record<string, string> = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
-  "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
 /** Request context after the checks common to every route. */
 interface Ctx {
   req: IncomingMessage;
@@ -111,7 +96,10 @@ export async function handle(req: IncomingMessage, res: ServerResponse, deps: Se
       { err: err instanceof Error ? err.stack : String(err), url: req.url },
       'playground request failed',
     );
-    sendJson(res, 500, { error: 'Something went wrong on the server; the error is in its log.', code: 'internal' });
+    sendJson(res, 500, {
+      error: 'Something went wrong on the server; the error is in its log.',
+      code: 'internal',
+    });
   }
 }
 
@@ -177,54 +165,6 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
     case 'health':
       return sendJson(res, 200, deps.engine.health());
   }
-}
-
-function isTls(req: IncomingMessage): boolean {
-  return req.headers['x-forwarded-proto'] === 'https';
-}
-
-// ---- static page ------------------------------------------------------------------------
-
-async function serveStatic(
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  deps: ServerDeps,
-): Promise<void> {
-  const method = req.method ?? 'GET';
-  const token = url.searchParams.get('token');
-  if (url.pathname === '/' && token !== null) {
-    if (deps.token && secretEquals(token, deps.token)) {
-      res.appendHeader('set-cookie', cookieHeader(TOKEN_COOKIE, token, isTls(req)));
-      res.writeHead(303, { location: '/', 'cache-control': 'no-store' }).end();
-      return;
-    }
-    // A wrong token: the page loads and shows the API's 401 message.
-  }
-  const path = url.pathname === '/index.html' ? '/' : url.pathname;
-  const a = deps.assets.get(path);
-  if (!a) throw new HttpError(404, `Nothing at ${url.pathname}.`, 'not_found');
-  if (method !== 'GET' && method !== 'HEAD') {
-    res.setHeader('allow', 'GET, HEAD');
-    throw new HttpError(405, `${method} is not allowed here.`, 'method_not_allowed');
-  }
-  const headers: Record<string, string> = {
-    'content-type': a.type,
-    etag: a.etag,
-    'cache-control': 'no-cache',
-    vary: 'accept-encoding',
-  };
-  if (path === '/') headers['content-security-policy'] = CSP;
-  if (req.headers['if-none-match'] === a.etag) {
-    res.writeHead(304, headers).end();
-    return;
-  }
-  const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-  const body = gzip ? a.gzip : a.body;
-  if (gzip) headers['content-encoding'] = 'gzip';
-  headers['content-length'] = String(body.length);
-  res.writeHead(200, headers);
-  res.end(method === 'HEAD' ? undefined : body);
 }
 
 // ---- jobs ---------------------------------------------------------------------------------
@@ -303,132 +243,6 @@ function sendReply(ctx: Ctx, reply: CommandReply): void {
     return;
   }
   sendJson(ctx.res, 200, { reply: replyView(reply, ctx.session) });
-}
-
-const IMAGE_REF = /^[0-9a-f]{64}$/;
-
-/** The command, its checked options (images left out) and the images to store, from a parsed body. */
-function resolveCommand(body: ParsedBody): {
-  command: Command;
-  options: Record<string, string | number | boolean>;
-  images: Record<string, Uint8Array | string>;
-} {
-  const { fields, files } = body;
-  const text = fields.text;
-  const name = fields.command;
-  let command: Command | undefined;
-  let raw: Record<string, unknown>;
-  if (typeof text === 'string' && text.trim() !== '') {
-    const split = splitCommandLine(text);
-    if (!split) throw new HttpError(400, 'Start with a command, e.g. /imagine a rocket ship.', 'bad_command');
-    command = lookup(split.name);
-    const parsed = parseTextArgs(split.rest, command.spec);
-    if (!parsed.ok) throw new HttpError(400, parsed.error, 'bad_options');
-    raw = { ...parsed.options };
-    const extra = fields.options;
-    if (extra !== undefined) raw = { ...optionsObject(extra), ...raw };
-  } else if (typeof name === 'string' && name.trim() !== '') {
-    command = lookup(name);
-    if (fields.options !== undefined) raw = optionsObject(fields.options);
-    else {
-      raw = {};
-      for (const [k, v] of Object.entries(fields)) if (k !== 'command') raw[k] = v;
-    }
-  } else {
-    throw new HttpError(
-      400,
-      'Say which command to run: { "command": "imagine", "options": { "prompt": "a rocket ship" } } or { "text": "/imagine a rocket ship" }.',
-      'bad_command',
-    );
-  }
-
-  // Images: a file part, or a data URL / stored reference among the options, by option name.
-  const imageOptions = command.spec.options.filter((o) => o.type === 'image');
-  const images: Record<string, Uint8Array | string> = {};
-  const looseFiles = Object.keys(files).filter((k) => !imageOptions.some((o) => o.name === k));
-  for (const o of imageOptions) {
-    const v = raw[o.name];
-    delete raw[o.name];
-    if (files[o.name]) images[o.name] = files[o.name];
-    else if (typeof v === 'string' && IMAGE_REF.test(v)) images[o.name] = v;
-    else if (typeof v === 'string' && isDataUrl(v)) images[o.name] = decodeDataUrl(v, o.name);
-    else if (v !== undefined && v !== null && v !== '') {
-      throw new HttpError(
-        400,
-        `${o.name} must be an image: a multipart file, a base64 data URL or a stored image reference.`,
-        'bad_options',
-      );
-    }
-  }
-  // A single file under another name ("file", "attachment") fills the first empty image option.
-  for (const k of looseFiles) {
-    const slot = imageOptions.find((o) => images[o.name] === undefined);
-    if (!slot) {
-      throw new HttpError(
-        400,
-        imageOptions.length === 0
-          ? `/${command.spec.name} takes no image.`
-          : `/${command.spec.name} has no image option "${k}".`,
-        'bad_options',
-      );
-    }
-    images[slot.name] = files[k];
-  }
-  const coerced = coerceOptions(command.spec, raw);
-  if (!coerced.ok) throw new HttpError(400, coerced.error, 'bad_options');
-  const missing = coerced.missingImages.filter((n) => images[n] === undefined);
-  if (missing.length > 0) {
-    throw new HttpError(
-      400,
-      `/${command.spec.name} needs ${missing.map((n) => `an ${n}`).join(' and ')}: attach one.`,
-      'missing_image',
-    );
-  }
-  return { command, options: coerced.options, images };
-}
-
-function lookup(name: string): Command {
-  const c = getCommand(name);
-  if (!c) {
-    const names = COMMANDS.map((x) => '/' + x.spec.name).join(', ');
-    throw new HttpError(
-      400,
-      `There is no command /${name.replace(/^\//, '')}. Commands: ${names}.`,
-      'unknown_command',
-    );
-  }
-  return c;
-}
-
-function optionsObject(v: unknown): Record<string, unknown> {
-  let o = v;
-  if (typeof o === 'string') {
-    try {
-      o = JSON.parse(o);
-    } catch {
-      throw new HttpError(400, 'options must be a JSON object.', 'bad_options');
-    }
-  }
-  if (o === null || typeof o !== 'object' || Array.isArray(o))
-    throw new HttpError(400, 'options must be an object.', 'bad_options');
-  for (const [k, x] of Object.entries(o)) {
-    if (x !== null && typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean') {
-      throw new HttpError(400, `Option ${k} must be a string, number or boolean.`, 'bad_options');
-    }
-  }
-  return { ...(o as Record<string, unknown>) };
-}
-
-async function getRecord(deps: ServerDeps, id: string): Promise<JobRecord> {
-  const rec = await deps.engine.get(id);
-  if (!rec) throw new HttpError(404, `I can't find job ${id}.`, 'not_found');
-  return rec;
-}
-
-async function viewOf(deps: ServerDeps, rec: JobRecord, session: string): Promise<JobView> {
-  let kept = true;
-  if (rec.status === 'done') kept = !('ok' in (await deps.engine.resultFiles(rec.jobId)));
-  return jobView(rec, session, kept);
 }
 
 /** GET /api/jobs/:id */
@@ -531,89 +345,6 @@ async function sendResultFile(ctx: Ctx, id: string, which: 'png' | 'rawPng' | 'g
     s.on('end', resolve);
     s.pipe(ctx.res);
   });
-}
-
-// ---- server-sent events -------------------------------------------------------------------
-
-function writeSse(res: ServerResponse, m: SseMessage, id: number): void {
-  res.write(`id: ${id}\nevent: ${m.event}\ndata: ${JSON.stringify(m.data)}\n\n`);
-}
-
-/** GET /api/jobs/:id/events: queued (with position), started, progress (step/total, preview), then done, failed or cancelled. */
-async function events(ctx: Ctx, id: string): Promise<void> {
-  const { deps, res } = ctx;
-  const first = await getRecord(deps, id);
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
-  res.write('retry: 2000\n\n');
-  let seq = 0;
-  let ended = false;
-  let sawAny = false;
-  // Events are written in order even though 'done' needs an async look-up first.
-  let chain: Promise<void> = Promise.resolve();
-  const finish = () => {
-    if (ended) return;
-    ended = true;
-    off();
-    clearInterval(beat);
-    deps.streams.delete(finish);
-    res.end();
-  };
-  const push = (e: JobEvent) => {
-    sawAny = true;
-    chain = chain.then(async () => {
-      if (ended) return;
-      let view: JobView | undefined;
-      if (e.type === 'done') {
-        const rec = await deps.engine.get(id);
-        if (rec) view = await viewOf(deps, rec, ctx.session);
-      }
-      if (ended) return;
-      writeSse(res, eventMessage(e, view), ++seq);
-      if (e.type === 'done' || e.type === 'failed' || e.type === 'cancelled') finish();
-    });
-  };
-  // The engine replays a recent job's past events inside subscribe(): of a finished job only the
-  // end is worth sending; otherwise the replay is sent in step order.
-  let replay: JobEvent[] | null = [];
-  const off = deps.engine.subscribe(id, (e) => (replay ? replay.push(e) : push(e)));
-  const past: JobEvent[] = replay;
-  replay = null;
-  const end = past.find((e) => e.type === 'done' || e.type === 'failed' || e.type === 'cancelled');
-  if (end) push(end);
-  else for (const e of past.sort((a, b) => replayRank(a) - replayRank(b))) push(e);
-  const beat = setInterval(() => res.write(': keep-alive\n\n'), deps.heartbeatMs);
-  beat.unref();
-  deps.streams.add(finish);
-  // The response's 'close' fires when the client goes away (the request's does not, for a GET).
-  res.on('close', finish);
-
-  // Jobs the engine no longer replays (finished long ago, or before a restart) are told from the store.
-  await chain;
-  if (ended || sawAny) return;
-  const rec = (await deps.engine.get(id)) ?? first;
-  if (ended || sawAny) return;
-  const owner = rec.owner;
-  if (rec.status === 'done' && rec.result) push({ type: 'done', jobId: id, owner, result: rec.result });
-  else if (rec.status === 'failed')
-    push({ type: 'failed', jobId: id, owner, message: rec.error ?? 'This job failed.' });
-  else if (rec.status === 'cancelled') push({ type: 'cancelled', jobId: id, owner, by: null });
-  else if (rec.status === 'queued')
-    push({ type: 'queued', jobId: id, owner, position: rec.position ?? 0, estimatedWaitMs: 0 });
-  else if (rec.status === 'running')
-    push({ type: 'started', jobId: id, owner, startedAt: rec.startedAt ?? Date.now() });
-}
-
-/** Order of replayed events: queued, started, then progress by step (a stale preview before the latest count). */
-function replayRank(e: JobEvent): number {
-  if (e.type === 'queued') return 0;
-  if (e.type === 'started') return 1;
-  if (e.type === 'progress') return 2 + e.step + (e.preview ? 0 : 0.5);
-  return Number.MAX_SAFE_INTEGER;
 }
 
 // ---- helpers ------------------------------------------------------------------------------

@@ -1,0 +1,104 @@
+// A job's progress as server-sent events, and the job look-ups the API routes share.
+import type { ServerResponse } from 'node:http';
+import type { JobEvent, JobRecord } from '../../engine/api.ts';
+import { HttpError } from './http-error.ts';
+import type { ServerDeps } from './server.ts';
+import { eventMessage, jobView, type JobView, type SseMessage } from './views.ts';
+
+/** A job's record, or 404 not_found. */
+export async function getRecord(deps: ServerDeps, id: string): Promise<JobRecord> {
+  const rec = await deps.engine.get(id);
+  if (!rec) throw new HttpError(404, `I can't find job ${id}.`, 'not_found');
+  return rec;
+}
+
+/** A job as the API shows it to `session` (whether its files are still kept is looked up). */
+export async function viewOf(deps: ServerDeps, rec: JobRecord, session: string): Promise<JobView> {
+  let kept = true;
+  if (rec.status === 'done') kept = !('ok' in (await deps.engine.resultFiles(rec.jobId)));
+  return jobView(rec, session, kept);
+}
+
+function writeSse(res: ServerResponse, m: SseMessage, id: number): void {
+  res.write(`id: ${id}\nevent: ${m.event}\ndata: ${JSON.stringify(m.data)}\n\n`);
+}
+
+/** GET /api/jobs/:id/events: queued (with position), started, progress (step/total, preview), then done, failed or cancelled. */
+export async function events(
+  ctx: { res: ServerResponse; session: string; deps: ServerDeps },
+  id: string,
+): Promise<void> {
+  const { deps, res } = ctx;
+  const first = await getRecord(deps, id);
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  res.write('retry: 2000\n\n');
+  let seq = 0;
+  let ended = false;
+  let sawAny = false;
+  // Events are written in order even though 'done' needs an async look-up first.
+  let chain: Promise<void> = Promise.resolve();
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    off();
+    clearInterval(beat);
+    deps.streams.delete(finish);
+    res.end();
+  };
+  const push = (e: JobEvent) => {
+    sawAny = true;
+    chain = chain.then(async () => {
+      if (ended) return;
+      let view: JobView | undefined;
+      if (e.type === 'done') {
+        const rec = await deps.engine.get(id);
+        if (rec) view = await viewOf(deps, rec, ctx.session);
+      }
+      if (ended) return;
+      writeSse(res, eventMessage(e, view), ++seq);
+      if (e.type === 'done' || e.type === 'failed' || e.type === 'cancelled') finish();
+    });
+  };
+  // The engine replays a recent job's past events inside subscribe(): of a finished job only the
+  // end is worth sending; otherwise the replay is sent in step order.
+  let replay: JobEvent[] | null = [];
+  const off = deps.engine.subscribe(id, (e) => (replay ? replay.push(e) : push(e)));
+  const past: JobEvent[] = replay;
+  replay = null;
+  const end = past.find((e) => e.type === 'done' || e.type === 'failed' || e.type === 'cancelled');
+  if (end) push(end);
+  else for (const e of past.sort((a, b) => replayRank(a) - replayRank(b))) push(e);
+  const beat = setInterval(() => res.write(': keep-alive\n\n'), deps.heartbeatMs);
+  beat.unref();
+  deps.streams.add(finish);
+  // The response's 'close' fires when the client goes away (the request's does not, for a GET).
+  res.on('close', finish);
+
+  // Jobs the engine no longer replays (finished long ago, or before a restart) are told from the store.
+  await chain;
+  if (ended || sawAny) return;
+  const rec = (await deps.engine.get(id)) ?? first;
+  if (ended || sawAny) return;
+  const owner = rec.owner;
+  if (rec.status === 'done' && rec.result) push({ type: 'done', jobId: id, owner, result: rec.result });
+  else if (rec.status === 'failed')
+    push({ type: 'failed', jobId: id, owner, message: rec.error ?? 'This job failed.' });
+  else if (rec.status === 'cancelled') push({ type: 'cancelled', jobId: id, owner, by: null });
+  else if (rec.status === 'queued')
+    push({ type: 'queued', jobId: id, owner, position: rec.position ?? 0, estimatedWaitMs: 0 });
+  else if (rec.status === 'running')
+    push({ type: 'started', jobId: id, owner, startedAt: rec.startedAt ?? Date.now() });
+}
+
+/** Order of replayed events: queued, started, then progress by step (a stale preview before the latest count). */
+function replayRank(e: JobEvent): number {
+  if (e.type === 'queued') return 0;
+  if (e.type === 'started') return 1;
+  if (e.type === 'progress') return 2 + e.step + (e.preview ? 0 : 0.5);
+  return Number.MAX_SAFE_INTEGER;
+}
