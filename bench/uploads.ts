@@ -1,19 +1,21 @@
-// `npm run bench -- uploads [--uploads N] [--side PX] [--rounds R] [--poll-ms MS] [--no-compare]`
+// `npm run bench -- uploads [--uploads N] [--side PX] [--rounds R] [--poll-ms MS] [--pool N] [--nice K] [--no-compare]`
 // Submits N small-file PNGs that declare PX x PX pixels at once through engine.storeUpload (the
 // path a chat upload takes) while another thread polls /healthz; prints the worst and p99 /healthz
 // latency and the main thread's worst event-loop delay. Round 1 starts with no decode worker
-// running. --no-compare skips the last phase, the old decodeImage on the main thread.
+// running; a phase with no uploads shows the machine's noise floor. --no-compare skips the last
+// phase, the old decodeImage on the main thread. --pool and --nice set the decode pool's size
+// (default: the engine's) and its threads' nice value.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config.ts';
 import { createEngine } from '../src/engine/engine.ts';
 import { startHealthServer } from '../src/engine/http-health.ts';
-import { decodeImage } from '../src/imaging/index.ts';
+import { decodeImage, sharedDecodePool } from '../src/imaging/index.ts';
 import { listModels } from '../src/runtime/index.ts';
 
 function arg(args: string[], name: string, def: number): number {
@@ -60,6 +62,8 @@ interface Figures {
   loopMaxMs: number;
   loopP99Ms: number;
   wallMs: number;
+  /** Share of the time the main thread spent running callbacks (event-loop utilization). */
+  elu: number;
 }
 
 /** Runs `work` while /healthz is polled from another thread and the main loop's delay is sampled. */
@@ -75,20 +79,22 @@ async function measure(url: string, pollMs: number, work: () => Promise<unknown>
   await new Promise((r) => setTimeout(r, 200)); // a few quiet polls first
   const h = monitorEventLoopDelay({ resolution: 5 });
   h.enable();
+  const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   await work();
   const wallMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 200));
+  const elu = performance.eventLoopUtilization(elu0).utilization;
   h.disable();
   poller.postMessage('stop');
   const lat = (await done).sort((a, b) => a - b);
   await poller.terminate();
-  return { lat, loopMaxMs: h.max / 1e6, loopP99Ms: h.percentile(99) / 1e6, wallMs };
+  return { lat, loopMaxMs: h.max / 1e6, loopP99Ms: h.percentile(99) / 1e6, wallMs, elu };
 }
 
 function report(what: string, f: Figures): void {
   console.log(
-    `${what}: ${(f.wallMs / 1000).toFixed(2)} s; /healthz over ${f.lat.length} polls: worst ${f.lat[f.lat.length - 1].toFixed(1)} ms, p99 ${quantile(f.lat, 0.99).toFixed(1)} ms, p50 ${quantile(f.lat, 0.5).toFixed(1)} ms; main-thread event-loop delay max ${f.loopMaxMs.toFixed(1)} ms, p99 ${f.loopP99Ms.toFixed(1)} ms`,
+    `${what}: ${(f.wallMs / 1000).toFixed(2)} s; /healthz over ${f.lat.length} polls: worst ${f.lat[f.lat.length - 1].toFixed(1)} ms, p99 ${quantile(f.lat, 0.99).toFixed(1)} ms, p50 ${quantile(f.lat, 0.5).toFixed(1)} ms; main-thread event-loop delay max ${f.loopMaxMs.toFixed(1)} ms, p99 ${f.loopP99Ms.toFixed(1)} ms, utilization ${(f.elu * 100).toFixed(0)}%`,
   );
 }
 
@@ -119,6 +125,9 @@ export async function main(args: string[] = []): Promise<void> {
   const rounds = arg(args, 'rounds', 2);
   const pollMs = arg(args, 'poll-ms', 10);
   const compare = !args.includes('--no-compare');
+  const nice = arg(args, 'nice', 0);
+  const size = arg(args, 'pool', 0);
+  const pool = sharedDecodePool(size > 0 ? { size, nice } : { nice });
   const base = loadConfig(process.env);
   const installed = listModels(base.modelsDir)
     .filter((m) => !m.error)
@@ -145,8 +154,10 @@ export async function main(args: string[] = []): Promise<void> {
     const kb = pngs.map((p) => p.length / 1024);
     const cpu = os.cpus();
     console.log(
-      `uploads bench: ${cpu[0]?.model ?? 'cpu'} x${cpu.length}, node ${process.version}; ${n} PNGs of ${side}x${side} (${Math.min(...kb).toFixed(0)}-${Math.max(...kb).toFixed(0)} KB) at once, /healthz polled every ${pollMs} ms from another thread`,
+      `uploads bench: ${cpu[0]?.model ?? 'cpu'} x${cpu.length}, node ${process.version}; ${n} PNGs of ${side}x${side} (${Math.min(...kb).toFixed(0)}-${Math.max(...kb).toFixed(0)} KB) at once, decode pool of ${pool.size}${nice ? ` at nice ${nice}` : ''}, /healthz polled every ${pollMs} ms from another thread`,
     );
+    // The same polling with nothing else to do: what the machine's own noise looks like.
+    let floorMs = 0;
     for (let r = 1; r <= rounds; r++) {
       const f = await measure(health.url, pollMs, async () => {
         const results = await Promise.all(pngs.map((p) => engine.storeUpload(p)));
@@ -154,7 +165,12 @@ export async function main(args: string[] = []): Promise<void> {
         if (bad.length) throw new Error(`${bad.length} uploads refused: ${JSON.stringify(bad[0])}`);
       });
       report(`engine.storeUpload, round ${r}${r === 1 ? ' (decode workers start)' : ''}`, f);
+      floorMs = Math.max(floorMs, f.wallMs);
     }
+    report(
+      'no uploads, same polling (noise floor)',
+      await measure(health.url, pollMs, () => new Promise((r) => setTimeout(r, Math.min(floorMs, 20_000)))),
+    );
     if (compare) {
       const f = await measure(health.url, pollMs, () => Promise.all(pngs.map((p) => decodeImage(p))));
       report('for comparison, decodeImage on the main thread (the old path)', f);

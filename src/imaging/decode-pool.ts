@@ -2,6 +2,7 @@
 // bytes, format, declared pixels and channels); the decode itself and the per-pixel alpha loop
 // run in a small pool of worker threads, at most `size` at once, the rest waiting their turn. A
 // worker that crashes or hangs fails its own upload with a clear message and is replaced.
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { readImageHeader, type DecodeLimits, type ImageHeader } from './decode.ts';
 import type { DecodedMessage, DecodeReply, DecodeRequest, DecodeWorkerReady } from './decode-job.ts';
@@ -10,12 +11,17 @@ import type { DecodedImage, ImageFormat } from './types.ts';
 
 /** Settings of a decode pool. */
 export interface DecodePoolOptions {
-  /** Most decodes at once, one worker thread each (default 2). */
+  /**
+   * Most decodes at once, one worker thread each. Default: 2, or 1 on a 2-core machine, where a
+   * second decode measured no faster and left the main thread less room (bench/uploads.ts).
+   */
   size?: number;
   /** A decode running longer than this (from the moment its worker listens) is stopped and its upload refused (default 60 s). */
   timeoutMs?: number;
   /** An idle worker thread exits after this long, freeing its memory (default 60 s). */
   idleMs?: number;
+  /** Nice value of the worker threads (Linux: per thread), 0..19; default 0. */
+  nice?: number;
   /** file: URL of the worker module (tests); default decode-worker.ts. */
   entry?: string;
 }
@@ -75,6 +81,7 @@ export class DecodePool {
   private readonly timeoutMs: number;
   private readonly idleMs: number;
   private readonly entry: string;
+  private readonly nice: number;
   private readonly slots: Slot[];
   private readonly waiting: Task[] = [];
   private nextId = 1;
@@ -82,10 +89,11 @@ export class DecodePool {
   private closed = false;
 
   constructor(options: DecodePoolOptions = {}) {
-    this.size = Math.max(1, Math.floor(options.size ?? 2));
+    this.size = Math.max(1, Math.floor(options.size ?? defaultPoolSize()));
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.idleMs = options.idleMs ?? 60_000;
     this.entry = options.entry ?? new URL('./decode-worker.ts', import.meta.url).href;
+    this.nice = options.nice ?? 0;
     this.slots = Array.from({ length: this.size }, () => ({
       worker: null,
       ready: false,
@@ -191,7 +199,7 @@ export class DecodePool {
 
   private spawn(slot: Slot): Worker {
     const w = new Worker(new URL('./decode-boot.mjs', import.meta.url), {
-      workerData: { entry: this.entry },
+      workerData: { entry: this.entry, nice: this.nice },
       execArgv: [],
     });
     slot.worker = w;
@@ -254,11 +262,16 @@ export class DecodePool {
   }
 }
 
+/** 2 decodes at once, leaving at least one core to the rest of the process. */
+function defaultPoolSize(): number {
+  return Math.max(1, Math.min(2, availableParallelism() - 1));
+}
+
 let shared: DecodePool | null = null;
 
-/** The process-wide pool used by decodeImageOffThread and probeImage (2 decodes at once). */
-export function sharedDecodePool(): DecodePool {
-  shared ??= new DecodePool();
+/** The process-wide pool used by decodeImageOffThread and probeImage; `options` apply when it is first made. */
+export function sharedDecodePool(options: DecodePoolOptions = {}): DecodePool {
+  shared ??= new DecodePool(options);
   return shared;
 }
 
