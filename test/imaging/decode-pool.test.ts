@@ -120,6 +120,16 @@ describe('DecodePool', () => {
     }
   });
 
+  it('refuses from the header on the calling thread, without starting a worker', async () => {
+    const p = pool();
+    for (const input of [craftedPngHeader(30000, 30000), randomBytes(4096, 8), Buffer.alloc(0)])
+      expect(isImageInputError(await errorOf(p.probe(input)))).toBe(true);
+    expect(isImageInputError(await errorOf(p.decode(await noisePng(64, 64, 9), { maxBytes: 100 })))).toBe(
+      true,
+    );
+    expect(p.stats()).toMatchObject({ workers: 0, peak: 0 });
+  });
+
   it('survives a worker that throws, exits or hangs, and keeps serving', async () => {
     const png = await noisePng(50, 40, 21);
     const want = await decodeImage(png);
