@@ -151,6 +151,14 @@ describe('inputs that are not regular files, and outputs that cannot be written'
     );
   });
 
+  it('inpaint with neither --mask nor transparent pixels: refused before the model loads', async () => {
+    expectFailure(
+      await runCli(['inpaint', 'photo.png', 'dog', ...CORRUPT], dir),
+      2,
+      /Inpainting needs a mask: attach a mask image/,
+    );
+  });
+
   it('a writable new folder is fine: the run gets as far as loading the model', async () => {
     expectFailure(
       await runCli(['imagine', 'rocket', '-o', 'new/deeper/rocket.png', ...CORRUPT], dir),

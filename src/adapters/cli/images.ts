@@ -94,6 +94,11 @@ export class ImageStore {
     return ref;
   }
 
+  /** Whether the image has transparent pixels (what /inpaint repaints when no mask is given). */
+  hasTransparency(ref: string): boolean {
+    return this.get(ref).alpha !== undefined;
+  }
+
   private get(ref: string): DecodedImage {
     const d = this.images.get(ref);
     if (!d) throw new Error(`no input image with reference ${ref}`);

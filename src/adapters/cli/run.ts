@@ -95,6 +95,10 @@ export async function runTechnique(
   const input: Record<string, unknown> = { ...req.input };
   if (req.imagePath !== undefined) input.image = await images.add(req.imagePath, 'image');
   if (req.maskPath !== undefined) input.mask = await images.add(req.maskPath, 'mask');
+  if (req.technique === 'inpaint' && input.mask === undefined && typeof input.image === 'string' && !images.hasTransparency(input.image))
+    throw new UsageError(
+      'Inpainting needs a mask: attach a mask image (white = repaint) or an image with transparent areas to repaint',
+    );
   const limits = {
     ...DEFAULT_SPEC_LIMITS,
     maxSteps: config.maxSteps,
