@@ -1,10 +1,13 @@
-// `npm run bench -- pipeline [--model NAME|PATH] [--runs N]`: timings of a 33-step CFG generation.
+// `npm run bench -- pipeline [--model NAME|PATH] [--device D] [--runs N]`: timings of a 33-step CFG generation.
 // Runs it through the shared executor and prints total time, the sum of session.run time, the
 // overhead share, and batched CFG (one batch-2 UNet call per step) against unbatched (two batch-1
 // calls per step).
+// With `--steps N` (SD-class models, bench/build-sd15.py): seconds per step and per 50-step image
+// (CFG as one batch-2 call, prompt encoding and VAE decode included) from N timed steps, and the
+// share of a step outside session.run (bench/image-timing.ts); `--json FILE` writes the figures.
 //
-// Threads and device come from the environment as for the bot (INTRA_OP_THREADS, DEVICE, ...).
-// Figures only: nothing is asserted.
+// Threads and device come from the environment as for the bot (INTRA_OP_THREADS, DEVICE, ...);
+// --device overrides DEVICE. Figures only: nothing is asserted.
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -13,7 +16,10 @@ import { loadConfig, type Config } from '../src/config.ts';
 import type { Denoiser } from '../src/diffusion/types.ts';
 import { executeJob, type ExecuteContext } from '../src/engine/execute.ts';
 import { parseJobSpec, type JobSpec } from '../src/engine/spec.ts';
-import { runtimeOptionsFrom, loadModel, type LoadedModel } from '../src/runtime/index.ts';
+import { deviceText, runtimeOptionsFrom, loadModel, type LoadedModel } from '../src/runtime/index.ts';
+import { measureImage } from './image-timing.ts';
+
+const DEVICES = ['cpu', 'cuda', 'webgpu', 'auto'] as const;
 
 const STEPS = 33;
 const GUIDANCE = 7;
@@ -115,9 +121,25 @@ function threadsText(config: Config): string {
 export async function main(args: string[] = []): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { model: { type: 'string' }, runs: { type: 'string' } },
+    options: {
+      model: { type: 'string' },
+      runs: { type: 'string' },
+      device: { type: 'string' },
+      steps: { type: 'string' },
+      cfg: { type: 'string' },
+      json: { type: 'string' },
+    },
     strict: true,
   });
+  const device = values.device as (typeof DEVICES)[number] | undefined;
+  if (device !== undefined && !DEVICES.includes(device))
+    throw new Error(`--device must be ${DEVICES.join(', ')} (got '${values.device}')`);
+  const imageSteps = values.steps === undefined ? undefined : Number(values.steps);
+  if (imageSteps !== undefined && (!Number.isInteger(imageSteps) || imageSteps < 1))
+    throw new Error(`--steps must be a whole number of at least 1 (got '${values.steps}')`);
+  const cfg = values.cfg === undefined ? 7.5 : Number(values.cfg);
+  if (!Number.isFinite(cfg) || cfg <= 1)
+    throw new Error(`--cfg must be a number above 1 (got '${values.cfg}')`);
   const runs = values.runs === undefined ? 5 : Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1)
     throw new Error(`--runs must be a whole number of at least 1 (got '${values.runs}')`);
@@ -128,9 +150,17 @@ export async function main(args: string[] = []): Promise<void> {
   const loadStart = performance.now();
   const model = await loadModel(dir, {
     modelsDir,
-    ...runtimeOptionsFrom(config),
+    ...runtimeOptionsFrom({ ...config, device: device ?? config.device }),
   });
   const loadMs = performance.now() - loadStart;
+  if (imageSteps !== undefined) {
+    try {
+      await measureImage(model, { steps: imageSteps, guidance: cfg, loadMs, json: values.json });
+    } finally {
+      await model.dispose();
+    }
+    return;
+  }
   try {
     const parsed = parseJobSpec({
       technique: 'imagine',
@@ -150,7 +180,7 @@ export async function main(args: string[] = []): Promise<void> {
       `  machine      ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores (os.cpus), ${os.platform()} ${os.arch()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`,
     );
     console.log(
-      `  onnxruntime  onnxruntime-node ${ortVersion()}, device ${model.device ?? 'cpu'}, intra-op threads: ${threadsText(config)}`,
+      `  onnxruntime  onnxruntime-node ${ortVersion()}, device ${model.deviceInfo ? deviceText(model.deviceInfo) : (model.device ?? 'cpu')}, intra-op threads: ${threadsText(config)}`,
     );
     console.log(
       `  model        ${model.name} (${dir}), sample ${s.channels}x${s.height}x${s.width}, loaded in ${loadMs.toFixed(0)} ms`,
