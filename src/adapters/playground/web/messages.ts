@@ -2,7 +2,8 @@
 // the job's server-sent events (queued with position, started, progress with preview frames,
 // then the image, the GIF and the caption, or the failure).
 import type { JobView } from './api.ts';
-import { clock, duration, h, richText } from './dom.ts';
+import { queuedText } from '../../../../commands/format.ts';
+import { clock, h, richText } from './dom.ts';
 
 /** What the buttons of a job message do. */
 export interface JobActions {
@@ -194,11 +195,7 @@ export class JobMessage {
 
   /** Queue position changed. */
   queued(position: number, estimatedWaitMs: number): void {
-    const text =
-      position <= 0
-        ? `Job \`${this.jobId}\` is next; starting now.`
-        : `Job \`${this.jobId}\` is queued: ${position === 1 ? '1 job' : `${position} jobs`} ahead${estimatedWaitMs > 0 ? ` (about ${duration(estimatedWaitMs)})` : ''}.`;
-    this.status.replaceChildren(richText(text));
+    this.status.replaceChildren(richText(queuedText(this.jobId, position, estimatedWaitMs)));
     if (position > 0) this.convo.announce(`Job ${this.jobId} is waiting, position ${position}.`);
   }
 
