@@ -1,8 +1,8 @@
 // The model manifest (`model.json`): what a model folder holds and how to drive it.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ModelError } from './errors.ts';
-import { checkManifestPaths, jsonProblem, manifestFile } from './model-files.ts';
+import { readJsonFile } from './json-file.ts';
+import { checkManifestPaths, manifestFile } from './model-files.ts';
 import { ClipPromptSchema, PrecomputedPromptSchema, VaeSchema } from './latent/schema.ts';
 
 const positiveInt = z.number().int().positive();
@@ -135,22 +135,7 @@ export function parseManifest(json: unknown, source = 'model.json'): ModelManife
 /** Read and validate `<dir>/model.json`; every file it names must be inside `dir` (symbolic links resolved). */
 export function readManifest(dir: string): ModelManifest {
   const file = manifestFile(dir);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ModelError('bad-manifest', `Cannot read model manifest ${file}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    // Never the parser's own message: it quotes the first bytes of the file.
-    throw new ModelError('bad-manifest', `Model manifest ${file} ${jsonProblem(err)}`);
-  }
-  const manifest = parseManifest(json, file);
+  const manifest = parseManifest(readJsonFile(file, 'model manifest'), file);
   checkManifestPaths(dir, manifest, file);
   return manifest;
 }

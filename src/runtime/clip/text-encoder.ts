@@ -6,13 +6,9 @@ import type { ClipPromptManifest } from '../latent/schema.ts';
 import { checkTensors, type ModelSession } from '../session.ts';
 import type { EncodedPrompt } from '../types.ts';
 import { runFloat } from '../tensors.ts';
+import type { AsyncPromptEncoder } from '../prompt/types.ts';
 import type { ClipTokenizer } from './tokenizer.ts';
 
-/** An asynchronous prompt encoder (it runs a session). */
-export interface AsyncPromptEncoder {
-  readonly condDims: readonly number[];
-  encode(text: string): Promise<EncodedPrompt>;
-}
 
 function idsTensor(ids: readonly number[], type: string): Tensor {
   if (type === 'int64')

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from '../errors.ts';
+import { readJsonFile } from '../json-file.ts';
 import { byteSymbolsInVocabOrder, bytesToUnicode } from './bytes.ts';
 
 export const START_TOKEN = '<|startoftext|>';
@@ -242,13 +243,7 @@ export function loadClipTokenizer(dir: string, maxLength?: number): ClipTokenize
       );
     }
   };
-  let vocabJson: unknown;
-  try {
-    vocabJson = JSON.parse(read('vocab.json'));
-  } catch (err) {
-    if (err instanceof ModelError) throw err;
-    throw new ModelError('bad-manifest', `${join(dir, 'vocab.json')} is not valid JSON`, { cause: err });
-  }
+  const vocabJson = readJsonFile(join(dir, 'vocab.json'), 'CLIP vocabulary');
   if (!vocabJson || typeof vocabJson !== 'object')
     throw new ModelError('bad-manifest', `${join(dir, 'vocab.json')} must map tokens to ids`);
   const vocab = new Map<string, number>(

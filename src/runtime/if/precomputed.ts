@@ -4,9 +4,10 @@ import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { ModelError } from '../errors.ts';
 import { float16ToFloat32 } from '../float16.ts';
-import { confinedPath, jsonProblem } from '../model-files.ts';
+import { readJsonFile } from '../json-file.ts';
+import { confinedPath } from '../model-files.ts';
 import type { PrecomputedPromptManifest } from '../latent/schema.ts';
-import type { PromptEncoder } from '../prompt/encoder.ts';
+import type { PromptEncoder } from '../prompt/types.ts';
 import type { EncodedPrompt } from '../types.ts';
 
 /** The lookup key of a prompt: whitespace collapsed and trimmed (case kept: T5 is case-sensitive). */
@@ -67,21 +68,7 @@ export class PrecomputedEncoder implements PromptEncoder {
 export function loadPrecomputed(dir: string, prompt: PrecomputedPromptManifest): PrecomputedEncoder {
   const indexFile = confinedPath(dir, prompt.index, 'prompt.index');
   const dataFile = confinedPath(dir, prompt.data, 'prompt.data');
-  let text: string;
-  try {
-    text = readFileSync(indexFile, 'utf8');
-  } catch (err) {
-    throw new ModelError('bad-manifest', `Cannot read prompt index ${indexFile}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  let prompts: unknown;
-  try {
-    prompts = (JSON.parse(text) as { prompts?: unknown } | null)?.prompts;
-  } catch (err) {
-    // Not the parser's message: it quotes the file's first bytes.
-    throw new ModelError('bad-manifest', `Prompt index ${indexFile} ${jsonProblem(err)}`);
-  }
+  const prompts = (readJsonFile(indexFile, 'prompt index') as { prompts?: unknown } | null)?.prompts;
   if (!Array.isArray(prompts) || !prompts.every((p) => typeof p === 'string')) {
     throw new ModelError('bad-manifest', `${indexFile}: "prompts" must be a list of strings`);
   }

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from '../errors.ts';
-import { jsonProblem } from '../model-files.ts';
+import { readJsonFile } from '../json-file.ts';
 import { parseManifest, type ModelManifest } from '../manifest.ts';
 
 /** Files every latent model folder must hold (relative paths). */
@@ -55,12 +55,7 @@ function readJson(dir: string, rel: string, required: boolean): Record<string, u
       throw new ModelError('bad-manifest', `${dir} is not a diffusers ONNX model folder: ${rel} is missing`);
     return undefined;
   }
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    // Not the parser's message: it quotes the file's first bytes.
-    throw new ModelError('bad-manifest', `${file} ${jsonProblem(err)}`);
-  }
+  return readJsonFile(file, 'pipeline file') as Record<string, unknown>;
 }
 
 function num(obj: Record<string, unknown> | undefined, key: string): number | undefined {

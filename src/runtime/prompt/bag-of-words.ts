@@ -11,8 +11,10 @@ import { ModelError } from '../errors.ts';
 import type { BagOfWordsManifest } from '../manifest.ts';
 import type { EncodedPrompt, UnderstoodConcept } from '../types.ts';
 import { float16ToFloat32 } from '../float16.ts';
-import { confinedPath, jsonProblem } from '../model-files.ts';
-import type { PromptEncoder } from './encoder.ts';
+import { readJsonFileAs } from '../json-file.ts';
+import { confinedPath } from '../model-files.ts';
+import { baseEmoji, stripVariationSelectors } from './emoji.ts';
+import type { PromptEncoder } from './types.ts';
 
 /** An emoji concept of the model: its English label words as vocabulary ids. */
 export interface Concept {
@@ -42,15 +44,11 @@ export interface Tokenized {
 const WORD_OR_EMOJI = new RegExp('\\p{RGI_Emoji}|\\p{Extended_Pictographic}|[\\p{L}\\p{N}\\p{M}]+', 'gv');
 const IS_WORD = /^[\p{L}\p{N}\p{M}]+$/u;
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-const EMOJI_NOISE = /[\uFE0E\uFE0F]|[\u{1F3FB}-\u{1F3FF}]/gu;
 const MAX_SEGMENT = 16;
 
 /** Lookup key: NFKC, lowercase, emoji variation selectors removed. */
 function normKey(s: string): string {
-  return s
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/\uFE0F/g, '');
+  return stripVariationSelectors(s.normalize('NFKC').toLowerCase());
 }
 
 /** The bag-of-words encoder of the bundled emoji model (see the file header for the exact rules). */
@@ -102,7 +100,7 @@ export class BagOfWordsEncoder implements PromptEncoder {
         list.push(ci);
         this.byToken.set(t, list);
       }
-      const ek = normKey(c.emoji).replace(EMOJI_NOISE, '');
+      const ek = baseEmoji(normKey(c.emoji));
       const list = this.byEmoji.get(ek) ?? [];
       list.push(ci);
       this.byEmoji.set(ek, list);
@@ -148,11 +146,10 @@ export class BagOfWordsEncoder implements PromptEncoder {
   }
 
   private lookupEmoji(emoji: string): number[] | undefined {
-    const id = this.tokenId(emoji) ?? this.tokenId(emoji.replace(EMOJI_NOISE, ''));
+    const id = this.tokenId(emoji) ?? this.tokenId(baseEmoji(emoji));
     if (id !== undefined) return [id];
     // A ZWJ sequence (e.g. 👨‍🚀) falls back to its known parts.
-    const parts = emoji
-      .replace(EMOJI_NOISE, '')
+    const parts = baseEmoji(emoji)
       .split('\u200d')
       .filter((p) => p.length > 0);
     if (parts.length < 2) return undefined;
@@ -222,7 +219,7 @@ export class BagOfWordsEncoder implements PromptEncoder {
     }
     // The emoji character of a concept in the prompt is a full match of that concept.
     const tokenStrings = new Set<string>();
-    for (const t of tokens) tokenStrings.add(normKey(this.tokenList[t]).replace(EMOJI_NOISE, ''));
+    for (const t of tokens) tokenStrings.add(baseEmoji(normKey(this.tokenList[t])));
     // A concept may have one entry per language; an emoji character matches only its first (English) entry.
     for (const s of tokenStrings) {
       const entries = this.byEmoji.get(s) ?? [];
@@ -292,33 +289,6 @@ const ConceptsSchema = z.array(
   z.object({ emoji: z.string(), label: z.string(), tokens: z.array(z.number().int()) }),
 );
 
-function readJson<T>(file: string, schema: z.ZodType<T>, what: string): T {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ModelError('bad-manifest', `Cannot read the ${what} ${file}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    // Not the parser's message: it quotes the file's first bytes.
-    throw new ModelError('bad-manifest', `The ${what} ${file} ${jsonProblem(err)}`);
-  }
-  const r = schema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new ModelError(
-      'bad-manifest',
-      `Invalid ${what} ${file}: \`${issue.path.join('.')}\`: ${issue.message}`,
-    );
-  }
-  return r.data;
-}
-
 /** Read a little-endian float32 or float16 matrix file into a Float32Array. */
 export function readEmbeddings(file: string, dtype: 'float32' | 'float16'): Float32Array {
   let buf: Buffer;
@@ -354,7 +324,7 @@ export function readEmbeddings(file: string, dtype: 'float32' | 'float16'): Floa
 
 /** Load the bag-of-words encoder files named by the manifest (vocab.json, embeddings.bin, concepts.json). */
 export function loadBagOfWords(dir: string, m: BagOfWordsManifest): BagOfWordsEncoder {
-  const vocab = readJson(confinedPath(dir, m.vocab, 'prompt.vocab'), VocabSchema, 'prompt vocabulary');
+  const vocab = readJsonFileAs(confinedPath(dir, m.vocab, 'prompt.vocab'), VocabSchema, 'prompt vocabulary');
   const embFile = confinedPath(dir, m.embeddings, 'prompt.embeddings');
   const embeddings = readEmbeddings(embFile, m.embeddings_dtype);
   if (embeddings.length !== vocab.tokens.length * m.dim) {
@@ -364,7 +334,7 @@ export function loadBagOfWords(dir: string, m: BagOfWordsManifest): BagOfWordsEn
     );
   }
   const concepts = m.concepts
-    ? readJson(confinedPath(dir, m.concepts, 'prompt.concepts'), ConceptsSchema, 'concept list')
+    ? readJsonFileAs(confinedPath(dir, m.concepts, 'prompt.concepts'), ConceptsSchema, 'concept list')
     : [];
   return new BagOfWordsEncoder({
     tokens: vocab.tokens,

@@ -1,16 +1,11 @@
-// The prompt encoder interface and the factory that builds the one a manifest names.
-import type { EncodedPrompt } from '../types.ts';
+// The factory that builds the prompt encoder a manifest names (the interfaces are in types.ts).
 import type { PromptManifest } from '../manifest.ts';
 import { ModelError } from '../errors.ts';
 import { loadPrecomputed } from '../if/precomputed.ts';
 import { loadBagOfWords } from './bag-of-words.ts';
+import type { PromptEncoder } from './types.ts';
 
-/** Turns prompt text into the model's conditioning, with what it understood and what it did not. */
-export interface PromptEncoder {
-  /** Conditioning dims of one prompt (no batch axis), e.g. [dim]. */
-  readonly condDims: readonly number[];
-  encode(text: string): EncodedPrompt;
-}
+export type { PromptEncoder } from './types.ts';
 
 /** Build the prompt encoder named by `manifest.prompt`, reading its files relative to the model folder. */
 export function loadPromptEncoder(dir: string, prompt: PromptManifest): PromptEncoder {
