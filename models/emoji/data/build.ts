@@ -12,6 +12,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
+import { stripVariationSelectors } from '../../../src/runtime/prompt/emoji.ts';
 import { STOPWORDS, tokenizeCaption } from './tokenize.ts';
 
 const require = createRequire(import.meta.url);
@@ -139,7 +140,7 @@ async function main() {
         const tags = (c.tags ?? []).map(ids).filter((t) => t.length > 0);
         if (label.length) captions.push({ locale: loc, label, tags });
       }
-      const chars = [...e.emoji.replace(/\uFE0F|\uFE0E/g, '')];
+      const chars = [...stripVariationSelectors(e.emoji)];
       const charId = chars.length === 1 ? ids(chars[0]).at(0) : undefined;
       const concept = concepts.length;
       let count = 0;
