@@ -1,27 +1,35 @@
 // /help [command]: what each command does and its options.
 import type { ModelInfo } from '../src/engine/api.ts';
 import { withModelDefaults } from './options.ts';
-import type { CommandContext, CommandReply, CommandSpec, OptionSpec } from './types.ts';
+import type { Command, CommandContext, CommandReply, CommandSpec, OptionSpec } from './types.ts';
 import { optString } from './submit.ts';
 
 /** How long /help waits for the engine's model facts before it answers without them. */
 const MODEL_INFO_WAIT_MS = 2000;
 
-/** Names of every command, in help order (the registry's order; a test keeps them equal). */
-export const COMMAND_NAMES = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid', 'noise', 'denoise', 'queue', 'cancel', 'help', 'model'] as const;
+/** The name of /help, marking its place in the registry's order (commands/index.ts). */
+export const HELP = 'help';
 
-export const spec: CommandSpec = {
-  name: 'help',
-  description: 'What the bot can do, or the options of one command',
-  options: [
-    {
-      name: 'command',
-      description: 'A command to explain',
-      type: 'string',
-      choices: COMMAND_NAMES.map((n) => ({ name: n, value: n })),
-    },
-  ],
-};
+/** The /help spec for a registry's command names: its `command` option offers each of them. */
+export function helpSpec(names: readonly string[]): CommandSpec {
+  return {
+    name: HELP,
+    description: 'What the bot can do, or the options of one command',
+    options: [
+      {
+        name: 'command',
+        description: 'A command to explain',
+        type: 'string',
+        choices: names.map((n) => ({ name: n, value: n })),
+      },
+    ],
+  };
+}
+
+/** The /help command of a registry: it offers `names` and explains the commands `registry()` holds when it runs. */
+export function helpCommand(names: readonly string[], registry: () => readonly Command[]): Command {
+  return { spec: helpSpec(names), execute: (ctx) => execute(ctx, registry()) };
+}
 
 /** "prompt [negative] [seed]": a command's options as a usage line. */
 export function usage(cmd: CommandSpec, prefix = '/'): string {
@@ -82,11 +90,10 @@ async function modelFacts(ctx: CommandContext): Promise<ModelInfo | undefined> {
   }
 }
 
-/** Lists the commands with the model's effective defaults; the registry is loaded lazily (it imports this file). */
-export async function execute(ctx: CommandContext): Promise<CommandReply> {
-  const { COMMANDS } = await import('./index.ts');
+/** Lists the registry's commands with the model's effective defaults, or explains one of them. */
+async function execute(ctx: CommandContext, registry: readonly Command[]): Promise<CommandReply> {
   const model = await modelFacts(ctx);
-  const commands = COMMANDS.map((c) => c.spec);
+  const commands = registry.map((c) => c.spec);
   const shown = model ? withModelDefaults(commands, model) : commands;
   const one = optString(ctx.options, 'command')?.replace(/^\//, '');
   return { kind: 'help', commands: shown, text: helpText(commands, one, ctx.commandPrefix ?? '/', model), ephemeral: true };

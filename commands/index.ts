@@ -3,7 +3,7 @@
 import * as anagram from './anagram.ts';
 import * as cancel from './cancel.ts';
 import * as denoise from './denoise.ts';
-import * as help from './help.ts';
+import { HELP, helpCommand } from './help.ts';
 import * as hybrid from './hybrid.ts';
 import * as imagine from './imagine.ts';
 import * as inpaint from './inpaint.ts';
@@ -16,9 +16,13 @@ import type { Command, CommandContext, CommandOptions, CommandReply } from './ty
 
 export type * from './types.ts';
 
-/** Every command, in help order. */
-export const COMMANDS: readonly Command[] = [imagine, sketch, inpaint, anagram, hybrid, noise, denoise, queue, cancel, help, model].map(
-  (m) => ({ spec: m.spec, execute: m.execute }),
+/** The commands in help order; HELP marks where /help goes. */
+const ORDER = [imagine, sketch, inpaint, anagram, hybrid, noise, denoise, queue, cancel, HELP, model] as const;
+const NAMES = ORDER.map((m) => (m === HELP ? HELP : m.spec.name));
+
+/** Every command, in help order; /help offers and explains exactly these. */
+export const COMMANDS: readonly Command[] = ORDER.map((m) =>
+  m === HELP ? helpCommand(NAMES, () => COMMANDS) : { spec: m.spec, execute: m.execute },
 );
 
 /** The command called `name` (a leading '/' is ignored, case-insensitive), or undefined. */

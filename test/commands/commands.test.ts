@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, getCommand, runCommand } from '../../commands/index.ts';
-import { COMMAND_NAMES } from '../../commands/help.ts';
 import type { CommandOptions, CommandReply } from '../../commands/types.ts';
 import { VIEW_NAMES } from '../../src/diffusion/views/registry.ts';
 import { fakeEngine, who } from './fake-engine.ts';
+
+/** Every command, in help order. */
+const COMMAND_NAMES = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid', 'noise', 'denoise', 'queue', 'cancel', 'help', 'model'];
 
 const IMG = 'a'.repeat(64);
 const MASK = 'b'.repeat(64);
@@ -15,7 +17,9 @@ async function run(name: string, options: CommandOptions, engine = fakeEngine())
 
 describe('registry', () => {
   it('holds every command once, in help order', () => {
-    expect(COMMANDS.map((c) => c.spec.name)).toEqual([...COMMAND_NAMES]);
+    expect(COMMANDS.map((c) => c.spec.name)).toEqual(COMMAND_NAMES);
+    const helpChoices = getCommand('help')!.spec.options[0].choices!.map((c) => c.value);
+    expect(helpChoices).toEqual(COMMAND_NAMES);
     expect(getCommand('/Imagine')?.spec.name).toBe('imagine');
     expect(getCommand('paint')).toBeUndefined();
   });
