@@ -19,6 +19,7 @@ Usage:
 PyTorch may lack half-precision kernels). Needs torch (1.13 or newer); onnx is not needed.
 """
 import argparse
+import inspect
 import json
 import math
 import os
@@ -146,7 +147,7 @@ class UNet(nn.Module):
 
     def forward(self, sample, timestep, encoder_hidden_states):
         half = self.base // 2
-        freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+        freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32, device=sample.device) / half)
         args = timestep.float()[:, None] * freqs[None, :]
         emb = torch.cat([torch.cos(args), torch.sin(args)], dim=-1).to(sample.dtype)
         t = self.time_2(F.silu(self.time_1(emb)))
@@ -239,9 +240,17 @@ def params(m):
 def export(net, args, path, inputs, outputs, axes):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     t0 = time.time()
-    with torch.no_grad():
-        torch.onnx.export(net.eval(), args, path, opset_version=17, input_names=inputs, output_names=outputs,
-                          dynamic_axes=axes, do_constant_folding=True)
+    # The TorchScript exporter (PyTorch 2.9+ defaults to the dynamo one, which needs onnxscript).
+    kw = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+    try:
+        with torch.no_grad():
+            torch.onnx.export(net.eval(), args, path, opset_version=17, input_names=inputs, output_names=outputs,
+                              dynamic_axes=axes, do_constant_folding=True, **kw)
+    except RuntimeError as e:
+        if "Half" in str(e):
+            sys.exit(f"build-sd15: this PyTorch has no float16 kernels on {args[0].device} ({e}); "
+                     "export float16 on a CUDA machine, or use --dtype float32")
+        raise
     print(f"  wrote {os.path.relpath(path)} in {time.time() - t0:.0f} s", flush=True)
 
 
