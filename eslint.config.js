@@ -1,9 +1,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// The design's two hard lines: only src/runtime/ imports onnxruntime-node,
-// only src/adapters/ imports discord.js or @slack/bolt.
+// The design's hard lines: only src/runtime/ imports onnxruntime-node, only src/adapters/ imports
+// discord.js or @slack/bolt, only src/imaging/ imports sharp (tests, bench/ and the training-data
+// builders in models/emoji/data/ make and read images with it directly).
 const ORT = { name: 'onnxruntime-node', message: 'Only src/runtime/ imports onnxruntime-node.' };
+const SHARP = { name: 'sharp', message: 'Only src/imaging/ imports sharp; use its exports (src/imaging/index.ts).' };
 const DISCORD = { name: 'discord.js', message: 'Only src/adapters/ imports discord.js.' };
 const SLACK = { name: '@slack/bolt', message: 'Only src/adapters/ imports @slack/bolt.' };
 
@@ -18,15 +20,19 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts', 'commands/**/*.ts'],
-    ignores: ['src/runtime/**', 'src/adapters/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [ORT, DISCORD, SLACK] }] },
+    ignores: ['src/runtime/**', 'src/adapters/**', 'src/imaging/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ORT, DISCORD, SLACK, SHARP] }] },
   },
   {
     files: ['src/runtime/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [DISCORD, SLACK] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [DISCORD, SLACK, SHARP] }] },
   },
   {
     files: ['src/adapters/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [ORT] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [ORT, SHARP] }] },
+  },
+  {
+    files: ['src/imaging/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ORT, DISCORD, SLACK] }] },
   },
 );

@@ -29,5 +29,6 @@ export {
   MAX_DISPLAY_SIDE,
 } from './encode.ts';
 export type { GifOptions, FittedGif, UpscaledImage } from './encode.ts';
+export { readRgbFile } from './read-file.ts';
 export { makeStrip } from './strip.ts';
 export type { StripOptions } from './strip.ts';
