@@ -172,8 +172,8 @@ async function main(argv: string[]) {
       const row: Uint8Array[] = [];
       const found: string[] = [];
       for (let s = 0; s < seeds; s++) {
-        const refineX0 = usePrior ? model.coarsePrior!(enc.understood) : undefined;
-        const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000 + s), cond: enc.cond, uncond, guidanceScale: cfgScale, refineX0 });
+        const prior = usePrior ? model.coarsePrior!(enc.understood) : undefined;
+        const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000 + s), cond: enc.cond, uncond, guidanceScale: cfgScale, prior });
         const rgb = tensorToRgb(await model.fromSample(x), width, height).rgb;
         let nearest = Infinity;
         for (let i = 0; i < data.pixels.length; i++) if (data.train[i]) nearest = Math.min(nearest, pixelDist(rgb, data.pixels[i]));

@@ -7,7 +7,11 @@
 //   E[y | x_t] = sum_i w_i y_i,  w_i ∝ pi_i exp(-k^2 |pool(x_t) - sqrt(abar) y_i|^2 / (2 (1 - abar))).
 // The refiner replaces the block averages of the network's x0 estimate with it, fully from `fromT`
 // up, blending linearly to nothing at `toT`; below `toT` the network alone decides.
-import type { Shape } from './types.ts';
+// `withCoarsePrior` makes it an estimator wrapper (like CFG and views), so any sampler can use it.
+import { oneStep } from './forward.ts';
+import type { Schedule } from './schedule.ts';
+import { abarAt } from './schedule.ts';
+import type { Estimator, Shape } from './types.ts';
 
 export interface CoarsePriorOptions {
   /** Model sample layout; height and width must be multiples of `size`. */
@@ -24,8 +28,8 @@ export interface CoarsePriorOptions {
   toT: number;
 }
 
-/** Changes the predicted x0 in place, given x_t, the timestep and abar_t. */
-export type X0Refiner = (x0: Float32Array, xt: Float32Array, t: number, abarT: number) => void;
+/** Changes the predicted x0 in place, given x_t, the timestep and abar_t; returns false when it left x0 alone. */
+export type X0Refiner = (x0: Float32Array, xt: Float32Array, t: number, abarT: number) => boolean;
 
 /** Block average of a CHW image over (H/size) x (W/size) blocks -> [C, size, size]. */
 export function blockAverage(x: Float32Array, shape: Shape, size: number): Float32Array {
@@ -94,7 +98,7 @@ export function coarsePriorRefiner(o: CoarsePriorOptions): X0Refiner | undefined
   const kx = shape.width / size;
   return (x0, xt, t, abarT) => {
     const lambda = t >= fromT ? 1 : Math.max(0, (t - toT) / (fromT - toT));
-    if (lambda <= 0) return;
+    if (lambda <= 0) return false;
     const w = posteriorWeights(blockAverage(xt, shape, size), tiles, weights, abarT, ky * kx);
     const target = new Float32Array(per);
     for (let i = 0; i < w.length; i++) {
@@ -114,5 +118,35 @@ export function coarsePriorRefiner(o: CoarsePriorOptions): X0Refiner | undefined
         }
       }
     }
+    return true;
+  };
+}
+
+/**
+ * An estimator with the coarse prior applied to its result: x0 from the inner estimate (clipped
+ * when `clipX0`), refined, and converted back to eps = (x_t - sqrt(abar_t) x0) / sqrt(1 - abar_t).
+ * Where the refiner has no effect the inner estimate passes through unchanged; learned variance
+ * is kept. Wrap the guided estimator (CFG outside, prior outermost) to set the guided layout.
+ */
+export function withCoarsePrior(inner: Estimator, refine: X0Refiner, schedule: Schedule, clipX0 = true): Estimator {
+  let at: { x: Float32Array; t: number } | undefined;
+  return {
+    requests: (x, t) => {
+      at = { x, t };
+      return inner.requests(x, t);
+    },
+    combine: (outputs) => {
+      if (!at) throw new Error('combine called before requests');
+      const { x, t } = at;
+      const est = inner.combine(outputs);
+      const abarT = abarAt(schedule, t);
+      const x0 = oneStep(x, est.eps, abarT, clipX0);
+      if (!refine(x0, x, t, abarT)) return est;
+      const a = Math.sqrt(abarT);
+      const s = Math.sqrt(1 - abarT);
+      const eps = new Float32Array(x.length);
+      for (let i = 0; i < eps.length; i++) eps[i] = (x[i] - a * x0[i]) / s;
+      return { eps, varValues: est.varValues };
+    },
   };
 }

@@ -36,8 +36,8 @@ function fanOut(parts: readonly Estimator[]): {
 } {
   let counts: number[] | undefined;
   return {
-    requests: (x) => {
-      const lists = parts.map((p) => p.requests(x));
+    requests: (x, t) => {
+      const lists = parts.map((p) => p.requests(x, t));
       counts = lists.map((l) => l.length);
       return lists.flat();
     },
@@ -75,7 +75,7 @@ export function average(estimators: readonly Estimator[]): Estimator {
 /** Estimator seen through a view: requests on V x; eps <- V^-1 eps, varValues <- V^-1 (pixel part) varValues. */
 export function withView(estimator: Estimator, view: View, shape: Shape): Estimator {
   return {
-    requests: (x) => estimator.requests(view.apply(x, shape)),
+    requests: (x, t) => estimator.requests(view.apply(x, shape), t),
     combine: (outputs) => {
       const e = estimator.combine(outputs);
       const invVar = view.inverseVariance ?? view.inverse;

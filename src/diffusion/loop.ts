@@ -4,7 +4,6 @@ import { oneStep } from './forward.ts';
 import type { Rng } from './rng.ts';
 import type { Schedule } from './schedule.ts';
 import { abarAt } from './schedule.ts';
-import type { X0Refiner } from './coarse-prior.ts';
 import { ddpmStep } from './step.ts';
 import type { Denoiser, Estimator } from './types.ts';
 
@@ -36,8 +35,6 @@ export interface LoopOptions {
   signal?: AbortSignal;
   /** Clip predicted x0 to [-1, 1] (DeepFloyd IF does). Default true. */
   clipX0?: boolean;
-  /** Adjusts the predicted x0 in place before the step (the coarse data prior of text-to-image). */
-  refineX0?: X0Refiner;
 }
 
 /**
@@ -61,7 +58,7 @@ export async function sampleLoop(opts: LoopOptions): Promise<Float32Array> {
     const tNext = timesteps[i + 1];
     const abarT = abarAt(schedule, t);
     const abarPrev = abarAt(schedule, tNext);
-    const requests = estimator.requests(x);
+    const requests = estimator.requests(x, t);
     const outputs = await denoiser(t, requests, signal);
     signal?.throwIfAborted();
     if (outputs.length !== requests.length) {
@@ -69,7 +66,6 @@ export async function sampleLoop(opts: LoopOptions): Promise<Float32Array> {
     }
     const est = estimator.combine(outputs);
     const x0 = oneStep(x, est.eps, abarT, clip);
-    opts.refineX0?.(x0, x, t, abarT);
     const noise = tNext > 0 ? rng.normal(x.length) : undefined;
     x = ddpmStep({ xt: x, x0, abarT, abarPrev, noise, varValues: est.varValues });
     project?.(x, tNext);

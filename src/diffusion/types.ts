@@ -54,6 +54,7 @@ export type NoiseEstimate = DenoiserOutput;
  * evaluations as one batched call.
  */
 export interface Estimator {
-  requests(x: Float32Array): DenoiserRequest[];
+  /** The UNet evaluations needed at x_t, timestep t (most estimators ignore t). */
+  requests(x: Float32Array, t: number): DenoiserRequest[];
   combine(outputs: DenoiserOutput[]): NoiseEstimate;
 }

@@ -20,6 +20,7 @@ import {
   type StepInfo,
 } from '../diffusion/index.ts';
 import { makeStrip, tensorToRgb, type RgbImage } from '../imaging/index.ts';
+import { conceptsForPrior } from '../runtime/coarse-prior.ts';
 import type { EncodedPrompt, LoadedModel, UnderstoodConcept } from '../runtime/types.ts';
 import type { PromptReport } from './api.ts';
 import { pasteKnown, resizeMaskMax, resizeMaskNearest } from './masks.ts';
@@ -189,7 +190,10 @@ export async function executeJob(
       const c = await encode('prompt', spec.prompt);
       const g = await guidanceFor([spec.prompt]);
       loopSteps = spec.steps;
-      finalSample = await sample({ ...base(), ...g, cond: c.cond, refineX0: model.coarsePrior?.(c.understood) });
+      // The coarse prior leaves out concepts of the negative prompt when guidance uses it (models/emoji/README.md).
+      const negated = g.uncond ? (prompts.find((p) => p.role === 'negative')?.understood ?? []) : [];
+      const prior = model.coarsePrior?.(conceptsForPrior(c.understood, negated));
+      finalSample = await sample({ ...base(), ...g, cond: c.cond, prior });
       break;
     }
     case 'sketch': {

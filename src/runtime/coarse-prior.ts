@@ -56,6 +56,23 @@ export function tileWeights(emoji: readonly string[], understood: readonly Under
   return weights;
 }
 
+/**
+ * The prompt's concepts the prior draws on: those the negative prompt names are left out (a
+ * negated concept without a skin tone removes every tone of its emoji; one with a tone, only it).
+ */
+export function conceptsForPrior(
+  prompt: readonly UnderstoodConcept[],
+  negative: readonly UnderstoodConcept[],
+): UnderstoodConcept[] {
+  const exact = (e: string) => e.replace(/[\uFE0E\uFE0F]/g, '');
+  const negated = negative.filter((n) => n.emoji && n.weight > 0).map((n) => n.emoji!);
+  return prompt.filter(
+    (u) =>
+      !u.emoji ||
+      !negated.some((n) => (TONE.test(n) ? exact(u.emoji!) === exact(n) : baseEmoji(u.emoji!) === baseEmoji(n))),
+  );
+}
+
 /** Read the atlas and index named by the manifest; tiles must fit the sample shape. */
 export async function loadCoarsePrior(dir: string, m: CoarsePriorManifest, shape: Shape): Promise<CoarsePrior> {
   const indexFile = confinedPath(dir, m.index, 'prior.index');

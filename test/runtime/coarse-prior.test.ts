@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCoarsePrior, tileWeights } from '../../src/runtime/coarse-prior.ts';
+import { conceptsForPrior, loadCoarsePrior, tileWeights } from '../../src/runtime/coarse-prior.ts';
 import { readManifest } from '../../src/runtime/manifest.ts';
 import { loadPromptEncoder } from '../../src/runtime/prompt/encoder.ts';
 import { ModelError } from '../../src/runtime/errors.ts';
@@ -28,6 +28,24 @@ describe('tile weights', () => {
   it('gives nothing to concepts without an emoji or weight', () => {
     expect(tileWeights(emoji, [{ label: 'rocket', weight: 1 }]).every((w) => w === 0)).toBe(true);
     expect(tileWeights(emoji, [{ label: '🚀 rocket', weight: 0, emoji: '🚀' }]).every((w) => w === 0)).toBe(true);
+  });
+});
+
+describe('concepts for the prior with a negative prompt', () => {
+  const rocket = { label: '🚀 rocket', weight: 0.5, emoji: '🚀' };
+  const ship = { label: '🚢 ship', weight: 0.5, emoji: '🚢' };
+  const toned = { label: '👍🏽 thumbs up: medium skin tone', weight: 1, emoji: '👍🏽' };
+
+  it('leaves out the concepts the negative prompt names and keeps the others', () => {
+    expect(conceptsForPrior([rocket, ship], [ship])).toEqual([rocket]);
+    expect(conceptsForPrior([rocket, ship], [])).toEqual([rocket, ship]);
+    expect(conceptsForPrior([rocket], [rocket])).toEqual([]);
+  });
+
+  it('a tone-less negative removes every tone, a toned one only its own; concepts without an emoji stay', () => {
+    expect(conceptsForPrior([toned], [{ label: '👍 thumbs up', weight: 1, emoji: '👍' }])).toEqual([]);
+    expect(conceptsForPrior([toned], [{ label: '👍🏿 thumbs up: dark skin tone', weight: 1, emoji: '👍🏿' }])).toEqual([toned]);
+    expect(conceptsForPrior([{ label: 'rocket', weight: 1 }], [rocket])).toEqual([{ label: 'rocket', weight: 1 }]);
   });
 });
 

@@ -45,7 +45,7 @@ export async function denoise(o: DenoiseOptions): Promise<DenoiseResult> {
   const estimator = guided(o.cond, o);
   if (o.method === 'one-step') {
     o.signal?.throwIfAborted();
-    const reqs = estimator.requests(noisy);
+    const reqs = estimator.requests(noisy, o.t);
     const est = estimator.combine(await o.denoiser(o.t, reqs, o.signal));
     return { noisy, denoised: oneStep(noisy, est.eps, abarT, o.clipX0 ?? true) };
   }

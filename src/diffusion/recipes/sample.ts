@@ -1,4 +1,4 @@
-import type { X0Refiner } from '../coarse-prior.ts';
+import { withCoarsePrior, type X0Refiner } from '../coarse-prior.ts';
 import { sampleLoop } from '../loop.ts';
 import type { Conditioning } from '../types.ts';
 import type { Guidance, RecipeBase } from './common.ts';
@@ -6,12 +6,14 @@ import { guided, loopBase, sizeOf, timestepsOf } from './common.ts';
 
 export interface SampleOptions extends RecipeBase, Guidance {
   cond: Conditioning;
-  /** The model's coarse data prior for this prompt, when it has one. */
-  refineX0?: X0Refiner;
+  /** The model's coarse data prior for this prompt, when it has one: it wraps the guided estimator (see withCoarsePrior). */
+  prior?: X0Refiner;
 }
 
-/** Text-to-image: pure Gaussian noise at the first timestep, denoised with CFG (Ho & Salimans 2022). */
+/** Text-to-image: pure Gaussian noise at the first timestep, denoised with CFG (Ho & Salimans 2022), and the coarse prior when given. */
 export async function sample(o: SampleOptions): Promise<Float32Array> {
   const x = o.rng.normal(sizeOf(o.shape));
-  return sampleLoop({ ...loopBase(o), x, timesteps: timestepsOf(o), estimator: guided(o.cond, o), refineX0: o.refineX0 });
+  const g = guided(o.cond, o);
+  const estimator = o.prior ? withCoarsePrior(g, o.prior, o.schedule, o.clipX0 ?? true) : g;
+  return sampleLoop({ ...loopBase(o), x, timesteps: timestepsOf(o), estimator });
 }
