@@ -1,6 +1,6 @@
-// The CLIP tokenizer: reference ids from the fixture (when present), the clean-up rules, padding,
+// The CLIP tokenizer: reference ids from the vendored fixture, the clean-up rules, padding,
 // truncation, and the reduced vocabulary of the tiny model.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -15,9 +15,10 @@ import {
 } from '../../src/runtime/clip/tokenizer.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const FIXTURE = resolve(ROOT, '..', 'shared', 'fixtures', 'clip-bpe');
+
+/** OpenAI CLIP's merge list and reference ids (MIT, see fixtures/clip-bpe/LICENSE), vendored so this suite always runs. */
+const FIXTURE = resolve(import.meta.dirname, 'fixtures', 'clip-bpe');
 const BPE = join(FIXTURE, 'bpe_simple_vocab_16e6.txt.gz');
-const haveFixture = existsSync(BPE);
 
 /** The reference table of the fixture's README: text -> ids (start and end included, unpadded). */
 function referenceIds(): [string, number[]][] {
@@ -29,11 +30,7 @@ function referenceIds(): [string, number[]][] {
   return rows;
 }
 
-const fixtureSuite = haveFixture
-  ? 'CLIP tokenizer against the reference ids of ../shared/fixtures/clip-bpe'
-  : 'CLIP tokenizer reference ids (skipped: ../shared/fixtures/clip-bpe not found next to the repository)';
-
-describe.skipIf(!haveFixture)(fixtureSuite, () => {
+describe('CLIP tokenizer against the reference ids of fixtures/clip-bpe', () => {
   const tok = (): ClipTokenizer =>
     new ClipTokenizer(
       clipVocabFromMerges(mergesFromSimpleVocab(gunzipSync(readFileSync(BPE)).toString('utf8'))),
