@@ -182,6 +182,12 @@ export type JobEvent =
 
 export type JobEventListener = (event: JobEvent) => void;
 
+/** Options of Engine.subscribe. */
+export interface SubscribeOptions {
+  /** Replay the recent past events at once (default true); false for a caller that took a snapshot first. */
+  replay?: boolean;
+}
+
 /** A queued or running job in listQueue(). */
 export interface QueueEntry {
   jobId: string;
@@ -263,8 +269,10 @@ export interface Engine {
   resultFiles(jobId: string): Promise<ResultFiles | EngineRefusal>;
   /** Records the chat message that shows a job (after the adapter's first reply), so recovery and 🔁 can find it. */
   setMessageRef(jobId: string, messageRef: string): Promise<void>;
-  /** Subscribes to one job's events; past events of a recent job (latest queued, started, latest progress, terminal) are replayed at once. Returns the unsubscribe function. */
-  subscribe(jobId: string, listener: JobEventListener): () => void;
+  /** Subscribes to one job's events; past events of a recent job (latest queued, started, latest progress, terminal) are replayed at once unless `replay: false`. Returns the unsubscribe function. */
+  subscribe(jobId: string, listener: JobEventListener, options?: SubscribeOptions): () => void;
+  /** The events that bring a new viewer of a job up to date, in order: of a finished job only its end (from the store when no longer in memory); else its latest queued, started and progress events by step. Empty for an unknown job. */
+  snapshot(jobId: string): JobEvent[];
   /** Subscribes to every job's events (e.g. to report recovered jobs to their channel); returns the unsubscribe function. */
   subscribeAll(listener: JobEventListener): () => void;
   /** Queued and running jobs, running first, then in FIFO order. */

@@ -15,7 +15,8 @@ export {
   type SpecLimits,
   type SpecParseResult,
 } from './spec.ts';
-export { createEngine, LocalEngine, newJobId, type EngineOptions, type EngineTestHooks } from './engine.ts';
+export { createEngine, LocalEngine, newJobId, type EngineOptions } from './engine.ts';
+export type { WorkerFactory } from './worker.ts';
 export {
   executeJob,
   ExecuteError,

@@ -71,6 +71,23 @@ export interface StoredJob extends Omit<JobRecord, 'position'> {
   pruned: boolean;
 }
 
+/** A stored job as get() returns it, with the status and queue position the engine knows now. */
+export function recordOf(job: StoredJob, status: JobRecord['status'], position: number | null): JobRecord {
+  return {
+    jobId: job.jobId,
+    spec: job.spec,
+    owner: job.owner,
+    status,
+    parentId: job.parentId,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    error: job.error,
+    result: job.result,
+    position,
+  };
+}
+
 export interface UploadRow {
   ref: string;
   width: number;

@@ -8,7 +8,7 @@ import type { UnderstoodConcept } from '../runtime/types.ts';
 
 /** Settings of the worker thread, fixed for its lifetime (workerData). */
 export interface WorkerSettings {
-  /** file: URL of worker-thread.ts (imported by worker-boot.mjs). */
+  /** file: URL of the thread entry (worker-entry.ts, or a test entry), imported by worker-boot.mjs. */
   entry: string;
   dataDir: string;
   modelsDir: string;
@@ -19,6 +19,8 @@ export interface WorkerSettings {
   intraOpThreads: number;
   /** Limits stored uploads are decoded with: the ones they were accepted under (UPLOAD_MAX_BYTES, UPLOAD_MAX_PIXELS). */
   uploadLimits: { maxBytes?: number; maxPixels?: number };
+  /** Data for a thread entry other than the production one (the test suite's fault-injecting thread). */
+  threadData?: unknown;
   /** Shared cancel word: the main thread stores the runId to abort. */
   cancel: SharedArrayBuffer;
   /** Load the default model as soon as the thread starts. */
@@ -38,10 +40,6 @@ export interface RunOptions {
   displaySize: number;
   /** Folder the result files go to (created by the worker). */
   resultDir: string;
-  /** Test hook: the thread exits (as a crash) when this step is reached. Only the test suite sets it. */
-  crashAtStep?: number;
-  /** Test hook: the thread blocks (as a hung session.run would) when this step is reached. Only the test suite sets it. */
-  stallAtStep?: number;
 }
 
 export type ToWorker =
@@ -79,15 +77,8 @@ export type FromWorker =
   /** The model is loaded and the job begins (the job's time limit counts from here). */
   | { type: 'started'; runId: number }
   | { type: 'progress'; runId: number; step: number; total: number }
-  /** A trajectory frame for a progress preview (8-bit RGB at model resolution), throttled to previewEveryMs. */
-  | {
-      type: 'preview';
-      runId: number;
-      step: number;
-      total: number;
-      rgb: Uint8Array;
-      width: number;
-      height: number;
-    }
+  /** A progress preview: a trajectory frame upscaled for display and encoded as PNG, throttled to previewEveryMs. */
+  | { type: 'preview'; runId: number; step: number; total: number; png: Uint8Array }
   | { type: 'done'; runId: number; output: RunOutput }
-  | { type: 'failed'; runId: number; message: string; aborted: boolean; userError: boolean };
+  /** The run failed; `userError`: the message is about the user's input and can be shown as is. */
+  | { type: 'failed'; runId: number; message: string; userError: boolean };

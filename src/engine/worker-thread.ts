@@ -1,6 +1,7 @@
 // The inference worker thread: owns the loaded models (one session per model per device, loaded
-// once), runs executeJob for one job at a time, writes the result files, and streams progress back.
-// session.run blocks this thread, never the main one.
+// once), runs executeJob for one job at a time, writes the result files, and streams progress and
+// PNG previews back. session.run and PNG encoding block this thread, never the main one.
+// worker-entry.ts starts it; the test suite's thread entry starts it with fault hooks.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -23,11 +24,18 @@ import { uploadFile } from './paths.ts';
 import type { JobSpec } from './spec.ts';
 import type { FromWorker, RunOptions, RunOutput, ToWorker, WorkerSettings } from './worker-protocol.ts';
 
+if (!parentPort) throw new Error('worker-thread.ts must run in a worker thread');
 const port = parentPort;
-if (!port) throw new Error('worker-thread.ts must run in a worker thread');
 const settings = workerData as WorkerSettings;
 const cancelWord = new Int32Array(settings.cancel);
 const post = (m: FromWorker): void => port.postMessage(m);
+
+/** Hooks of a thread entry other than the production one (the test suite's crashes and stalls). */
+export interface ThreadHooks {
+  /** Called at each reported step of a job, before the progress is sent. */
+  onStep?(jobId: string, spec: JobSpec, step: number): void;
+}
+let hooks: ThreadHooks = {};
 
 /** Loaded models by name; at most two stay loaded (the default one and the last other one). */
 const models = new Map<string, Promise<LoadedModel>>();
@@ -103,30 +111,28 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
       ...(settings.maxSteps !== undefined ? { limits: { maxSteps: settings.maxSteps } } : {}),
     };
     let lastPreview = 0;
+    let previewBusy = false;
     const result = await executeJob(spec, ctx, {
       signal: controller.signal,
       frameEvery: o.frameEvery,
       frameSource: o.frameSource,
       onProgress: (p) => {
-        if (o.crashAtStep !== undefined && p.step >= o.crashAtStep) process.exit(70);
-        if (o.stallAtStep !== undefined && p.step >= o.stallAtStep)
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600_000);
+        hooks.onStep?.(jobId, spec, p.step);
         poll();
         post({ type: 'progress', runId, step: p.step, total: p.total });
       },
       onFrame: (frame, p) => {
         const now = performance.now();
         if (now - lastPreview < o.previewEveryMs && p.step < p.total) return;
+        if (previewBusy) return; // the previous preview is still being encoded: skip this one
         lastPreview = now;
-        post({
-          type: 'preview',
-          runId,
-          step: p.step,
-          total: p.total,
-          rgb: frame.rgb.slice(),
-          width: frame.width,
-          height: frame.height,
-        });
+        previewBusy = true;
+        const { step, total } = p;
+        const up = upscaleForDisplay(frame.rgb, frame.width, frame.height, Math.min(256, o.displaySize));
+        encodePng(up.rgb, up.width, up.height)
+          .then((png) => post({ type: 'preview', runId, step, total, png }))
+          .catch(() => undefined) // a preview that fails to encode is skipped; the job goes on
+          .finally(() => (previewBusy = false));
       },
     });
     controller.signal.throwIfAborted();
@@ -166,14 +172,13 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
     };
     post({ type: 'done', runId, output });
   } catch (err) {
-    const aborted = controller.signal.aborted || (err instanceof Error && err.name === 'AbortError');
     const userError =
       err instanceof ExecuteError ||
       isImageInputError(err) ||
       (err instanceof ModelError && (err.code === 'unknown-model' || err.code === 'bad-request')) ||
       err instanceof RangeError;
     const message = err instanceof Error ? err.message : String(err);
-    post({ type: 'failed', runId, message, aborted, userError });
+    post({ type: 'failed', runId, message, userError });
   } finally {
     current = null;
   }
@@ -199,7 +204,14 @@ async function answerInfo(requestId: number, name: string | undefined): Promise<
 
 let chain: Promise<void> = Promise.resolve();
 
-port.on('message', (m: ToWorker) => {
+/** Serves the engine's requests on this thread (once); `threadHooks` only from a test entry. */
+export function serveInference(threadHooks: ThreadHooks = {}): void {
+  hooks = threadHooks;
+  port.on('message', onMessage);
+  preload();
+}
+
+function onMessage(m: ToWorker): void {
   if (m.type === 'run') {
     chain = chain.then(() => run(m.runId, m.jobId, m.spec, m.options));
   } else if (m.type === 'info') {
@@ -215,9 +227,13 @@ port.on('message', (m: ToWorker) => {
       process.exit(0);
     });
   }
-});
+}
 
-if (settings.preload) {
+function preload(): void {
+  if (!settings.preload) {
+    post({ type: 'ready', model: null, device: null });
+    return;
+  }
   getModel(settings.defaultModel).then(
     (m) => post({ type: 'ready', model: m.name, device: m.device ?? settings.device, info: infoOf(m) }),
     (err: unknown) =>
@@ -228,6 +244,4 @@ if (settings.preload) {
         error: err instanceof Error ? err.message : String(err),
       }),
   );
-} else {
-  post({ type: 'ready', model: null, device: null });
 }

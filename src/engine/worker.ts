@@ -3,21 +3,26 @@
 // crashes. A crash fails only the job that was running.
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import type { Config } from '../config.ts';
 import type { ModelInfo } from './api.ts';
+import type { Logger } from './logger.ts';
+import type { EngineMetrics } from './metrics.ts';
 import type { JobSpec } from './spec.ts';
 import type { FromWorker, RunOptions, RunOutput, ToWorker, WorkerSettings } from './worker-protocol.ts';
+
+/**
+ * Kinds of run failure: `stopped` on request (cancel, time limit, shutdown; the message says so),
+ * `input` (the message is about the user's input and can be shown as is), `crash` (the worker
+ * thread died during the run), `error` (anything else: a bug or a failing model).
+ */
+export type RunFailureKind = 'stopped' | 'input' | 'crash' | 'error';
 
 /** Why a run did not produce a result. */
 export class RunFailure extends Error {
   override name = 'RunFailure';
   constructor(
     message: string,
-    /** The run was stopped on request (cancel, time limit, shutdown). */
-    readonly aborted: boolean,
-    /** The message is about the user's input and can be shown as is. */
-    readonly userError: boolean,
-    /** The worker thread died during the run. */
-    readonly crashed: boolean,
+    readonly kind: RunFailureKind,
   ) {
     super(message);
   }
@@ -30,7 +35,8 @@ export type ModelInfoAnswer = { info: ModelInfo } | { error: string; userError: 
 export interface RunHandlers {
   onStarted?(): void;
   onProgress?(step: number, total: number): void;
-  onPreview?(frame: { rgb: Uint8Array; width: number; height: number }, step: number, total: number): void;
+  /** A progress preview: a PNG, encoded (and upscaled for display) by the worker thread. */
+  onPreview?(png: Buffer, step: number, total: number): void;
 }
 
 /** A run in flight. */
@@ -50,7 +56,48 @@ interface Pending {
   killTimer: NodeJS.Timeout | null;
 }
 
-export type WorkerConfig = Omit<WorkerSettings, 'entry' | 'cancel'>;
+export type WorkerConfig = Omit<WorkerSettings, 'entry' | 'cancel' | 'threadData'>;
+
+/** Creates the engine's inference worker from its settings (the test suite injects one whose thread crashes or stalls on cue). */
+export type WorkerFactory = (config: WorkerConfig) => InferenceWorker;
+
+/** The worker settings of the engine's config (uploads decoded with the limits they were accepted under). */
+export function workerConfigFrom(
+  config: Config,
+  uploadLimits: WorkerConfig['uploadLimits'] = { maxBytes: config.uploadMaxBytes, maxPixels: config.uploadMaxPixels },
+): WorkerConfig {
+  return {
+    dataDir: config.dataDir,
+    modelsDir: config.modelsDir,
+    defaultModel: config.model,
+    device: config.device,
+    cudaDeviceId: config.cudaDeviceId,
+    cpuFallback: config.cpuFallback,
+    intraOpThreads: config.intraOpThreads,
+    uploadLimits,
+    preload: true,
+    maxSteps: config.maxSteps,
+  };
+}
+
+/** Logs the worker's start, restarts and errors, and counts restarts. */
+export function watchWorker(worker: InferenceWorker, log: Logger, metrics: EngineMetrics, model: string): void {
+  worker.on('ready', (info: { model: string | null; device: string | null; error?: string }) => {
+    if (info.error) log.error({ model, err: info.error }, 'default model failed to load');
+    else log.info({ model: info.model, device: info.device }, 'inference worker ready');
+  });
+  worker.on('restart', () => {
+    metrics.workerRestarts.inc();
+    log.warn('inference worker restarted');
+  });
+  worker.on('thread-error', (err: Error) => log.error({ err: err.message }, 'inference worker error'));
+}
+
+/** Another thread entry than the production one, and data it reads from workerData.threadData. */
+export interface ThreadEntry {
+  entry: URL;
+  data?: unknown;
+}
 
 /** Owns one inference worker thread; emits 'ready' ({model, device, error?}), 'exit' (code), 'restart'. */
 export class InferenceWorker extends EventEmitter {
@@ -72,7 +119,10 @@ export class InferenceWorker extends EventEmitter {
   >();
   private nextRequestId = 1;
 
-  constructor(private readonly config: WorkerConfig) {
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly thread?: ThreadEntry,
+  ) {
     super();
   }
 
@@ -91,8 +141,9 @@ export class InferenceWorker extends EventEmitter {
     if (this.worker || this.closing) return;
     const settings: WorkerSettings = {
       ...this.config,
-      entry: new URL('./worker-thread.ts', import.meta.url).href,
+      entry: (this.thread?.entry ?? new URL('./worker-entry.ts', import.meta.url)).href,
       cancel: this.cancelBuf,
+      ...(this.thread?.data !== undefined ? { threadData: this.thread.data } : {}),
     };
     const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
       workerData: settings,
@@ -210,18 +261,18 @@ export class InferenceWorker extends EventEmitter {
         p.handlers.onProgress?.(m.step, m.total);
         break;
       case 'preview':
-        p.handlers.onPreview?.({ rgb: m.rgb, width: m.width, height: m.height }, m.step, m.total);
+        p.handlers.onPreview?.(Buffer.from(m.png.buffer, m.png.byteOffset, m.png.byteLength), m.step, m.total);
         break;
       case 'done':
         if (this.info.error) this.info = { model: m.output.model, device: m.output.device };
         this.settle(p);
-        if (p.abortMessage !== null) p.reject(new RunFailure(p.abortMessage, true, true, false));
+        if (p.abortMessage !== null) p.reject(new RunFailure(p.abortMessage, 'stopped'));
         else p.resolve(m.output);
         break;
       case 'failed':
         this.settle(p);
-        if (p.abortMessage !== null) p.reject(new RunFailure(p.abortMessage, true, true, false));
-        else p.reject(new RunFailure(m.message, m.aborted, m.userError, false));
+        if (p.abortMessage !== null) p.reject(new RunFailure(p.abortMessage, 'stopped'));
+        else p.reject(new RunFailure(m.message, m.userError ? 'input' : 'error'));
         break;
     }
   }
@@ -251,15 +302,13 @@ export class InferenceWorker extends EventEmitter {
     const p = this.pending;
     if (p) {
       this.settle(p);
-      if (p.abortMessage !== null) p.reject(new RunFailure(p.abortMessage, true, true, false));
+      if (p.abortMessage !== null) p.reject(new RunFailure(p.abortMessage, 'stopped'));
       else {
         this.crashes++;
         p.reject(
           new RunFailure(
             `The inference worker crashed while running this job (exit code ${code}); it has been restarted.`,
-            false,
-            false,
-            true,
+            'crash',
           ),
         );
       }

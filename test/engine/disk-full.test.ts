@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { waitForJob, type JobEvent, type JobOwner, type SubmitResult } from '../../src/engine/api.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
+import { faultyWorker } from './fixtures/faulty-worker.ts';
 import { dbFile } from '../../src/engine/paths.ts';
-import type { JobSpec } from '../../src/engine/spec.ts';
 import { JobStore } from '../../src/engine/store.ts';
 import { unsavedFile } from '../../src/engine/unsaved.ts';
 import { testConfig } from './helpers.ts';
@@ -51,7 +51,7 @@ const make = (config = testConfig({ USER_MAX_PENDING: '1' })) =>
   createEngine(config, {
     defaultMetrics: false,
     storeRetryDelaysMs: [5, 5],
-    testHooks: { crashAtStep: (spec: JobSpec) => (spec.prompt.includes('crash') ? 2 : undefined) },
+    worker: faultyWorker({ crash: { word: 'crash', atStep: 2 } }),
   });
 
 describe('a full disk', () => {

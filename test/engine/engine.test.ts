@@ -11,7 +11,7 @@ import {
 } from '../../src/engine/api.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
 import { startHealthServer } from '../../src/engine/http-health.ts';
-import type { JobSpec } from '../../src/engine/spec.ts';
+import { faultyWorker } from './fixtures/faulty-worker.ts';
 import { testConfig, testPng } from './helpers.ts';
 
 const alice: JobOwner = { platform: 'discord', userId: 'alice', channelRef: 'c1' };
@@ -19,11 +19,8 @@ const bob: JobOwner = { platform: 'discord', userId: 'bob', channelRef: 'c1' };
 const carol: JobOwner = { platform: 'slack', userId: 'carol' };
 const dave: JobOwner = { platform: 'playground', userId: 'dave' };
 
-/** Test hooks keyed on prompt words: "crash" exits the worker at step 3, "stall" blocks it at step 2. */
-const hooks = {
-  crashAtStep: (spec: JobSpec) => (spec.prompt.includes('crash') ? 3 : undefined),
-  stallAtStep: (spec: JobSpec) => (spec.prompt.includes('stall') ? 2 : undefined),
-};
+/** A worker whose thread fails on prompt words: "crash" exits it at step 3, "stall" blocks it at step 2. */
+const faulty = faultyWorker({ crash: { word: 'crash', atStep: 3 }, stall: { word: 'stall', atStep: 2 } });
 
 function accepted(r: SubmitResult): SubmitAccepted {
   if (!r.ok) throw new Error(`refused: ${r.message}`);
@@ -49,7 +46,7 @@ describe('engine on the tiny model', () => {
 
   beforeAll(async () => {
     engine = createEngine(testConfig({ QUEUE_MAX: '5', USER_MAX_PENDING: '2', ADMIN_USER_IDS: 'root' }), {
-      testHooks: hooks,
+      worker: faulty,
       abortGraceMs: 300,
       defaultMetrics: false,
     });
@@ -408,7 +405,7 @@ describe('engine on the tiny model', () => {
 describe('engine limits that need their own config', () => {
   it('refuses uploads over the pixel limit; stops a job that hangs past the time limit, replaces the worker, and runs the next job', async () => {
     const engine = createEngine(testConfig({ JOB_TIMEOUT_MS: '1000', UPLOAD_MAX_PIXELS: '1000' }), {
-      testHooks: hooks,
+      worker: faulty,
       abortGraceMs: 200,
       defaultMetrics: false,
     });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
+import { faultyWorker } from '../engine/fixtures/faulty-worker.ts';
 import { startPlayground, type Playground } from '../../src/adapters/playground/index.ts';
 import { Client, ROOT, dataUrl, playgroundConfig, samplePng } from './helpers.ts';
 
@@ -72,7 +73,7 @@ beforeAll(async () => {
   engine = createEngine(config, {
     defaultMetrics: false,
     abortGraceMs: 100,
-    testHooks: { stallAtStep: (spec) => (spec.prompt?.includes('stall') ? 1 : undefined) },
+    worker: faultyWorker({ stall: { word: 'stall', atStep: 1 } }),
   });
   await engine.start();
   pg = await startPlayground(config, engine, { maxBodyBytes: BODY_LIMIT, historyFile: null });

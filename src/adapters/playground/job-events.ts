@@ -29,7 +29,7 @@ export async function events(
   id: string,
 ): Promise<void> {
   const { deps, res } = ctx;
-  const first = await getRecord(deps, id);
+  await getRecord(deps, id);
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
@@ -39,7 +39,6 @@ export async function events(
   res.write('retry: 2000\n\n');
   let seq = 0;
   let ended = false;
-  let sawAny = false;
   // Events are written in order even though 'done' needs an async look-up first.
   let chain: Promise<void> = Promise.resolve();
   const finish = () => {
@@ -51,7 +50,6 @@ export async function events(
     res.end();
   };
   const push = (e: JobEvent) => {
-    sawAny = true;
     chain = chain.then(async () => {
       if (ended) return;
       let view: JobView | undefined;
@@ -64,41 +62,13 @@ export async function events(
       if (e.type === 'done' || e.type === 'failed' || e.type === 'cancelled') finish();
     });
   };
-  // The engine replays a recent job's past events inside subscribe(): of a finished job only the
-  // end is worth sending; otherwise the replay is sent in step order.
-  let replay: JobEvent[] | null = [];
-  const off = deps.engine.subscribe(id, (e) => (replay ? replay.push(e) : push(e)));
-  const past: JobEvent[] = replay;
-  replay = null;
-  const end = past.find((e) => e.type === 'done' || e.type === 'failed' || e.type === 'cancelled');
-  if (end) push(end);
-  else for (const e of past.sort((a, b) => replayRank(a) - replayRank(b))) push(e);
+  // The engine's snapshot brings the stream up to date in order (of a finished job only its end,
+  // from the store when needed); live events follow, with nothing missed in between.
+  for (const e of deps.engine.snapshot(id)) push(e);
+  const off = deps.engine.subscribe(id, push, { replay: false });
   const beat = setInterval(() => res.write(': keep-alive\n\n'), deps.heartbeatMs);
   beat.unref();
   deps.streams.add(finish);
   // The response's 'close' fires when the client goes away (the request's does not, for a GET).
   res.on('close', finish);
-
-  // Jobs the engine no longer replays (finished long ago, or before a restart) are told from the store.
-  await chain;
-  if (ended || sawAny) return;
-  const rec = (await deps.engine.get(id)) ?? first;
-  if (ended || sawAny) return;
-  const owner = rec.owner;
-  if (rec.status === 'done' && rec.result) push({ type: 'done', jobId: id, owner, result: rec.result });
-  else if (rec.status === 'failed')
-    push({ type: 'failed', jobId: id, owner, message: rec.error ?? 'This job failed.' });
-  else if (rec.status === 'cancelled') push({ type: 'cancelled', jobId: id, owner, by: null });
-  else if (rec.status === 'queued')
-    push({ type: 'queued', jobId: id, owner, position: rec.position ?? 0, estimatedWaitMs: 0 });
-  else if (rec.status === 'running')
-    push({ type: 'started', jobId: id, owner, startedAt: rec.startedAt ?? Date.now() });
-}
-
-/** Order of replayed events: queued, started, then progress by step (a stale preview before the latest count). */
-function replayRank(e: JobEvent): number {
-  if (e.type === 'queued') return 0;
-  if (e.type === 'started') return 1;
-  if (e.type === 'progress') return 2 + e.step + (e.preview ? 0 : 0.5);
-  return Number.MAX_SAFE_INTEGER;
 }

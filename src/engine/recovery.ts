@@ -1,0 +1,79 @@
+// Recovery and retention: at start, the jobs a previous process left queued or running are queued
+// again (or failed, per RECOVERY); result files and uploads older than RETENTION_DAYS are deleted.
+import { rm } from 'node:fs/promises';
+import type { LiveJob, LiveJobs } from './live-jobs.ts';
+import type { Logger } from './logger.ts';
+import { resultDir, uploadFile } from './paths.ts';
+import type { JobStore } from './store.ts';
+import { describeWriteError } from './unsaved.ts';
+
+/** What recovery works with. */
+export interface RecoveryContext {
+  store: JobStore;
+  live: LiveJobs;
+  log: Logger;
+  /** RECOVERY: run left jobs again ('requeue') or fail them ('fail'). */
+  recovery: 'requeue' | 'fail';
+  /** Ends a job as failed (recorded, owner told). */
+  fail(job: LiveJob, message: string): Promise<void>;
+  /** Puts a job back on the device queue. */
+  enqueue(job: LiveJob): void;
+  /** Tells waiting jobs their positions. */
+  announcePositions(): void;
+}
+
+/** Re-queues (or fails, per RECOVERY) jobs that a previous process left queued or running. */
+export async function recoverJobs(ctx: RecoveryContext): Promise<void> {
+  const left = ctx.store.byStatus(['queued', 'running']);
+  if (left.length === 0) return;
+  let requeued = 0;
+  let failed = 0;
+  for (const j of left) {
+    if (ctx.live.has(j.jobId)) continue;
+    const job = ctx.live.add(j.jobId, j.spec, j.owner, j.createdAt);
+    const interruptedTwice = j.status === 'running' && j.attempts >= 2;
+    if (ctx.recovery === 'fail' || interruptedTwice) {
+      const message = interruptedTwice
+        ? 'This job was interrupted twice by a restart of the bot, so it was not run again.'
+        : 'The bot restarted before this job finished; please submit it again.';
+      await ctx.fail(job, message);
+      failed++;
+    } else {
+      try {
+        if (j.status === 'running') ctx.store.markQueued(j.jobId);
+      } catch (err) {
+        ctx.log.warn({ jobId: j.jobId, err: describeWriteError(err) }, 'could not mark a recovered job queued');
+      }
+      ctx.enqueue(job);
+      requeued++;
+    }
+  }
+  ctx.announcePositions();
+  ctx.log.info({ requeued, failed }, 'recovered jobs from the previous run');
+}
+
+/** Deletes result files older than `retentionDays` and uploads no waiting job needs; job rows stay (🔁 keeps working). */
+export async function pruneOld(
+  store: JobStore,
+  dataDir: string,
+  retentionDays: number,
+  now: number,
+  log: Logger,
+): Promise<{ results: number; uploads: number }> {
+  if (retentionDays <= 0) return { results: 0, uploads: 0 };
+  const before = now - retentionDays * 86_400_000;
+  let results = 0;
+  let uploads = 0;
+  for (const j of store.prunable(before)) {
+    await rm(resultDir(dataDir, j.jobId), { recursive: true, force: true });
+    store.markPruned(j.jobId);
+    results++;
+  }
+  for (const ref of store.prunableUploads(before)) {
+    await rm(uploadFile(dataDir, ref), { force: true });
+    store.deleteUpload(ref);
+    uploads++;
+  }
+  if (results + uploads > 0) log.info({ results, uploads }, 'pruned old results');
+  return { results, uploads };
+}
