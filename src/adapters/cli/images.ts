@@ -6,11 +6,9 @@ import { open } from 'node:fs/promises';
 import {
   DEFAULT_MAX_BYTES,
   decodeImage,
-  fitToModel,
+  imageForModel,
   isImageInputError,
-  maskFromImage,
-  resizeImage,
-  rgbToTensor,
+  maskForModel,
   type DecodedImage,
 } from '../../imaging/index.ts';
 import type { InputImage } from '../../engine/execute.ts';
@@ -106,16 +104,12 @@ export class ImageStore {
   }
 
   /** The image at the model's resolution (center crop), as CHW in [-1, 1], with its transparency mask (1 = regenerate) if any. */
-  async loadImage(ref: string, shape: Shape): Promise<InputImage> {
-    const fitted = await fitToModel(this.get(ref), shape.width, shape.height, 'cover');
-    const out: InputImage = { image: rgbToTensor(fitted.image) };
-    if (fitted.alphaMask) out.alphaMask = Float32Array.from(fitted.alphaMask.mask);
-    return out;
+  loadImage(ref: string, shape: Shape): Promise<InputImage> {
+    return imageForModel(this.get(ref), shape.width, shape.height);
   }
 
   /** A mask image at the model's resolution: white (luma >= 128) = 1 = regenerate. */
-  async loadMask(ref: string, shape: Shape): Promise<Float32Array> {
-    const img = await resizeImage(this.get(ref), shape.width, shape.height, 'cover');
-    return Float32Array.from(maskFromImage(img).mask);
+  loadMask(ref: string, shape: Shape): Promise<Float32Array> {
+    return maskForModel(this.get(ref), shape.width, shape.height);
   }
 }
