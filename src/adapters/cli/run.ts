@@ -18,6 +18,8 @@ import {
   runtimeOptionsFrom,
   readManifest,
   type LoadedModel,
+  deviceText,
+  plannedDevice,
 } from '../../runtime/index.ts';
 import { specMessageForCli, type CliRequest } from './args.ts';
 import { EXIT, UsageError } from './errors.ts';
@@ -34,11 +36,13 @@ export function runModels(req: Extract<CliRequest, { kind: 'models' }>, io: CliI
   const modelsDir = modelsDirOf(config, io.env);
   const selected = req.model ?? config.model;
   const models = listModels(modelsDir).map((m) => ({ ...m, defaults: defaultsOf(m, config.maxSteps) }));
+  const device = plannedDevice(runtimeOptionsFrom({ ...config, device: req.device ?? config.device }));
   if (req.json) {
     io.stdout.write(
       JSON.stringify({
         modelsDir,
         selected,
+        device,
         models: models.map((m) => ({ ...m, selected: m.name === selected })),
       }) + '\n',
     );
@@ -57,6 +61,7 @@ export function runModels(req: Extract<CliRequest, { kind: 'models' }>, io: CliI
       : `${m.family ?? ''}  ${m.defaults ? defaultsText(m.defaults) + '  ' : ''}${m.description ?? ''}`.trim();
     io.stdout.write(`${mark} ${m.name.padEnd(nameWidth)}  ${shape.padEnd(9)}  ${what}\n`);
   }
+  io.stdout.write(`device: ${deviceText(device)}\n`);
   if (!models.some((m) => m.name === selected) && !looksLikePath(selected)) {
     io.stderr.write(
       `note: the selected model '${selected}' is not installed; pass --model NAME or set MODEL\n`,
@@ -117,7 +122,7 @@ export async function runTechnique(
   const loadStart = performance.now();
   const model: LoadedModel = await loadModel(modelDir, {
     modelsDir,
-    ...runtimeOptionsFrom(config),
+    ...runtimeOptionsFrom({ ...config, device: req.device ?? config.device }),
   });
   const loadMs = performance.now() - loadStart;
   try {
