@@ -8,6 +8,7 @@ const COMMON = `Common options:
   -o, --output FILE   PNG to write (default: ./<technique>-<seed>.png)
   --gif FILE          also write the denoising trajectory as an animated GIF
   --json              print one JSON object (seed, steps, model, timings, outputs) on stdout
+  --device D          cpu, cuda, webgpu or auto (default: $DEVICE, else cpu)
   -h, --help          show help`;
 
 const SAMPLING = `  --seed N            seed of the noise generator, 0..4294967295 (default: random)
@@ -87,5 +88,5 @@ Exit status: 0 success, 2 bad usage or bad input, 1 runtime failure.
 
 /** The help page of one subcommand. */
 export function subcommandHelp(sub: Subcommand): string {
-  return `${PAGES[sub]}\n\n${sub === 'models' ? '  --model NAME        the model to mark as selected\n  --json              print the list as JSON' : COMMON}\n`;
+  return `${PAGES[sub]}\n\n${sub === 'models' ? '  --model NAME        the model to mark as selected\n  --device D          the device to report (default: $DEVICE)\n  --json              print the list as JSON' : COMMON}\n`;
 }
