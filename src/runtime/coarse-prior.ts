@@ -1,13 +1,14 @@
 // Loads a pixel model's coarse data prior (manifest `prior`): low-resolution tiles of its training
 // images and their emoji, and picks the tiles of a prompt's understood concepts.
 import { readFileSync } from 'node:fs';
-import sharp, { type OutputInfo } from 'sharp';
 import { z } from 'zod';
 import { coarsePriorRefiner, type X0Refiner } from '../diffusion/coarse-prior.ts';
 import type { Shape } from '../diffusion/types.ts';
+import { readRgbFile, type RgbImage } from '../imaging/index.ts';
 import { ModelError } from './errors.ts';
 import { confinedPath, jsonProblem } from './model-files.ts';
 import type { CoarsePriorManifest } from './manifest.ts';
+import { baseEmoji, hasSkinTone, stripVariationSelectors } from './prompt/emoji.ts';
 import type { UnderstoodConcept } from './types.ts';
 
 const IndexSchema = z.object({
@@ -16,11 +17,6 @@ const IndexSchema = z.object({
   perRow: z.number().int().positive(),
   emoji: z.array(z.string()),
 });
-
-/** Skin-tone modifiers and variation selectors. */
-const TONE = /[\u{1F3FB}-\u{1F3FF}]/u;
-const NOISE = /[\u{1F3FB}-\u{1F3FF}]|\uFE0E|\uFE0F/gu;
-const baseEmoji = (e: string) => e.replace(NOISE, '');
 
 /** The tiles of a model's training images, grouped by emoji. */
 export interface CoarsePrior {
@@ -44,12 +40,12 @@ export function tileWeights(emoji: readonly string[], understood: readonly Under
   const weights = new Array<number>(emoji.length).fill(0);
   for (const u of understood) {
     if (!u.emoji || !(u.weight > 0)) continue;
-    const exact = u.emoji.replace(/[\uFE0E\uFE0F]/g, '');
-    const anyTone = !TONE.test(u.emoji);
+    const exact = stripVariationSelectors(u.emoji);
+    const anyTone = !hasSkinTone(u.emoji);
     const base = baseEmoji(u.emoji);
     const picked: number[] = [];
     emoji.forEach((e, i) => {
-      if (anyTone ? baseEmoji(e) === base : e.replace(/[\uFE0E\uFE0F]/g, '') === exact) picked.push(i);
+      if (anyTone ? baseEmoji(e) === base : stripVariationSelectors(e) === exact) picked.push(i);
     });
     for (const i of picked) weights[i] += u.weight / picked.length;
   }
@@ -64,12 +60,12 @@ export function conceptsForPrior(
   prompt: readonly UnderstoodConcept[],
   negative: readonly UnderstoodConcept[],
 ): UnderstoodConcept[] {
-  const exact = (e: string) => e.replace(/[\uFE0E\uFE0F]/g, '');
+  const exact = stripVariationSelectors;
   const negated = negative.filter((n) => n.emoji && n.weight > 0).map((n) => n.emoji!);
   return prompt.filter(
     (u) =>
       !u.emoji ||
-      !negated.some((n) => (TONE.test(n) ? exact(u.emoji!) === exact(n) : baseEmoji(u.emoji!) === baseEmoji(n))),
+      !negated.some((n) => (hasSkinTone(n) ? exact(u.emoji!) === exact(n) : baseEmoji(u.emoji!) === baseEmoji(n))),
   );
 }
 
@@ -97,13 +93,13 @@ export async function loadCoarsePrior(dir: string, m: CoarsePriorManifest, shape
   if (shape.height % size !== 0 || shape.width % size !== 0 || shape.channels !== 3) {
     throw bad(indexFile, `${size}x${size} RGB tiles do not fit samples of ${shape.channels}x${shape.height}x${shape.width}`);
   }
-  let raw: { data: Buffer; info: OutputInfo };
+  let atlas: RgbImage;
   try {
-    raw = await sharp(tilesFile).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    atlas = await readRgbFile(tilesFile);
   } catch (err) {
     throw bad(tilesFile, (err as Error).message, err);
   }
-  const { width, height } = raw.info;
+  const { width, height } = atlas;
   const rows = Math.ceil(count / perRow);
   if (width !== perRow * size || height < rows * size) {
     throw bad(tilesFile, `${width}x${height} cannot hold ${count} tiles of ${size}, ${perRow} per row`);
@@ -116,7 +112,7 @@ export async function loadCoarsePrior(dir: string, m: CoarsePriorManifest, shape
     for (let c = 0; c < 3; c++) {
       for (let y = 0; y < size; y++) {
         for (let x = 0; x < size; x++) {
-          tiles[k * per + (c * size + y) * size + x] = raw.data[((oy + y) * width + ox + x) * 3 + c] / 127.5 - 1;
+          tiles[k * per + (c * size + y) * size + x] = atlas.rgb[((oy + y) * width + ox + x) * 3 + c] / 127.5 - 1;
         }
       }
     }
