@@ -79,16 +79,12 @@ export async function createSession(
   const queue: ProviderChoice[] = [first, ...first.fallbacks];
   let choice = first;
   let session: InferenceSession | undefined;
-  let failure = '';
+  const failures: string[] = [];
   for (let i = 0; i < queue.length && !session; i++) {
     choice = queue[i];
-    if (failure) {
-      const reason = choice.reason ? `${failure}; ${choice.reason}` : failure;
-      choice = {
-        ...choice,
-        reason,
-        ...(choice.device === 'cpu' || first.requested === 'auto' ? { fallbackReason: reason } : {}),
-      };
+    if (failures.length > 0) {
+      const reason = [...failures, choice.reason].filter(Boolean).join('; ');
+      choice = { ...choice, reason, ...(choice.device === 'cpu' ? { fallbackReason: reason } : {}) };
     }
     if (choice.hideDrivers) hideSoftwareDrivers(choice.hideDrivers);
     try {
@@ -104,11 +100,15 @@ export async function createSession(
           : choice.adapter
             ? ` (${choice.adapter})`
             : '';
-      failure = `${DEVICE_NAMES[choice.device]} session creation failed for ${file}${where}: ${message.split('\n')[0]}`;
-      if (i === queue.length - 1) throw new ModelError('provider-unavailable', failure, { cause: err });
+      failures.push(
+        `${DEVICE_NAMES[choice.device]} session creation failed for ${file}${where}: ${message.split('\n')[0]}`,
+      );
+      if (i === queue.length - 1)
+        throw new ModelError('provider-unavailable', failures.join('; '), { cause: err });
     }
   }
-  if (!session) throw new ModelError('provider-unavailable', failure || `No device could load ${file}`);
+  if (!session)
+    throw new ModelError('provider-unavailable', failures.join('; ') || `No device could load ${file}`);
   const inputs = metadataMap(file, session.inputMetadata);
   const outputs = metadataMap(file, session.outputMetadata);
   const ready = session;

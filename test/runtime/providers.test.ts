@@ -226,6 +226,22 @@ describe('WebGPU and auto devices (fake availability probes)', () => {
       } finally {
         await model.dispose();
       }
+      if (!hasCuda) {
+        // auto with both GPU probes claiming a device, and neither starting: the CPU, with both failures.
+        const both = await loadModel('test-tiny', {
+          modelsDir: MODELS_DIR,
+          device: 'auto',
+          probes: { cuda: () => ({ available: true }), ...probes },
+        });
+        try {
+          expect(both.device).toBe('cpu');
+          expect(both.fallbackReason).toMatch(
+            /^CUDA session creation failed .*; WebGPU session creation failed .*; auto: CUDA did not start; WebGPU did not start$/,
+          );
+        } finally {
+          await both.dispose();
+        }
+      }
     } finally {
       if (saved === undefined) delete process.env.VK_DRIVER_FILES;
       else process.env.VK_DRIVER_FILES = saved;
