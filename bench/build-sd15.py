@@ -237,6 +237,36 @@ def params(m):
     return sum(p.numel() for p in m.parameters())
 
 
+def graph_to_float16(path):
+    """A float32 ONNX file to float16 compute (weights, activations, inputs, outputs), with the onnx
+    package: the test path for float16 where PyTorch has no float16 CPU kernels. Resize's roi and
+    scales stay float32, as ONNX requires."""
+    import onnx
+    from onnx import TensorProto, numpy_helper
+
+    m = onnx.load(path)
+    g = m.graph
+    keep = {n.input[i] for n in g.node if n.op_type == "Resize" for i in (1, 2) if i < len(n.input)} - {""}
+
+    def half(t):
+        if t.data_type == TensorProto.FLOAT and t.name not in keep:
+            t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t).astype("float16"), t.name))
+
+    for t in g.initializer:
+        half(t)
+    for n in g.node:
+        for a in n.attribute:
+            if a.name == "to" and a.i == TensorProto.FLOAT and n.op_type == "Cast":
+                a.i = TensorProto.FLOAT16
+            if a.type == onnx.AttributeProto.TENSOR and not (n.op_type == "Constant" and n.output[0] in keep):
+                half(a.t)
+    for v in list(g.input) + list(g.output):
+        if v.type.tensor_type.elem_type == TensorProto.FLOAT:
+            v.type.tensor_type.elem_type = TensorProto.FLOAT16
+    del g.value_info[:]
+    onnx.save(m, path)
+
+
 def export(net, args, path, inputs, outputs, axes):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     t0 = time.time()
@@ -247,10 +277,19 @@ def export(net, args, path, inputs, outputs, axes):
             torch.onnx.export(net.eval(), args, path, opset_version=17, input_names=inputs, output_names=outputs,
                               dynamic_axes=axes, do_constant_folding=True, **kw)
     except RuntimeError as e:
-        if "Half" in str(e):
+        if "Half" not in str(e):
+            raise
+        try:
+            import onnx  # noqa: F401
+        except ImportError:
             sys.exit(f"build-sd15: this PyTorch has no float16 kernels on {args[0].device} ({e}); "
-                     "export float16 on a CUDA machine, or use --dtype float32")
-        raise
+                     "export float16 on a CUDA machine, install the onnx package, or use --dtype float32")
+        # No float16 kernels here: trace in float32, then convert the graph.
+        f32 = [a.float() if a.is_floating_point() else a for a in args]
+        with torch.no_grad():
+            torch.onnx.export(net.float().eval(), tuple(f32), path, opset_version=17, input_names=inputs,
+                              output_names=outputs, dynamic_axes=axes, do_constant_folding=True, **kw)
+        graph_to_float16(path)
     print(f"  wrote {os.path.relpath(path)} in {time.time() - t0:.0f} s", flush=True)
 
 
