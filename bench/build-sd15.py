@@ -15,8 +15,9 @@ The folder uses the diffusers/optimum ONNX layout and a model.json the bot loads
 Usage:
   /usr/bin/python3 bench/build-sd15.py OUT [--dtype float32|float16] [--tiny]
 --tiny: the same architecture with small widths (blocks 32/64/64/64, 1 layer, 8x8 latents,
-64x64 images, text width 64) for quick tests. float16 exports on CUDA when available (CPU
-PyTorch may lack half-precision kernels). Needs torch (1.13 or newer); onnx is not needed.
+64x64 images, text width 64) for quick tests. float16 exports on CUDA when available; where
+PyTorch has no float16 kernels (CPU PyTorch 1.13) it traces in float32 and converts the graph with
+the onnx package (Debian: python3-onnx). Needs torch (1.13 or newer); onnx only for that case.
 """
 import argparse
 import inspect
