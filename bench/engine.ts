@@ -52,6 +52,11 @@ export async function main(args: string[] = []): Promise<void> {
     LOG_LEVEL: 'warn',
     METRICS_PORT: '0',
   });
+  // The figures depend on what else runs on the machine: the load average is printed with them.
+  const load0 = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   const engine = createEngine(config, { defaultMetrics: false });
   await engine.start();
   try {
@@ -106,7 +111,10 @@ export async function main(args: string[] = []): Promise<void> {
     const cpu = os.cpus();
     const info = engine.health();
     console.log(
-      `engine bench: ${cpu[0]?.model ?? 'cpu'} x${cpu.length}, node ${process.version}, model ${info.model} on ${info.device}, ${steps} steps`,
+      `engine bench: ${cpu[0]?.model ?? 'cpu'} x${cpu.length}, node ${process.version}, model ${info.model} on ${info.device}, ${steps} steps, load average at start ${load0} / at end ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
     );
     console.log(
       `jobs: ${jobs} back to back in ${(elapsed / 1000).toFixed(2)} s -> ${((jobs * 60_000) / elapsed).toFixed(1)} jobs/min (${(elapsed / jobs).toFixed(0)} ms/job, model ${(modelMs / jobs).toFixed(0)} ms/job)${failed ? `, ${failed} FAILED` : ''}`,
@@ -115,7 +123,7 @@ export async function main(args: string[] = []): Promise<void> {
       `submit -> job id, ${lat.length} submits at queue depth up to ${depthSeen}: p50 ${quantile(lat, 0.5).toFixed(2)} ms, p99 ${quantile(lat, 0.99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms (target p99 < 20 ms)`,
     );
     console.log(
-      `main thread event loop delay while jobs ran (probes included): max ${(h.max / 1e6).toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, mean ${(h.mean / 1e6).toFixed(1)} ms (target max < 50 ms)`,
+      `main thread event loop delay while jobs ran (probes included): max ${(h.max / 1e6).toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, mean ${(h.mean / 1e6).toFixed(1)} ms (target max <= 20 ms)`,
     );
   } finally {
     await engine.close();

@@ -3,7 +3,6 @@
 // It implements the Engine interface of api.ts; a distributed backend can replace it. Its parts:
 // events.ts (event hub and replay), live-jobs.ts (jobs in memory, admission), eta.ts (wait
 // estimates), job-runner.ts (one run), job-ends.ts (recording ends), recovery.ts, uploads.ts.
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Config } from '../config.ts';
 import {
@@ -36,7 +35,7 @@ import { createEngineMetrics, type EngineMetrics } from './metrics.ts';
 import { dbFile } from './paths.ts';
 import { DeviceQueue } from './queue.ts';
 import { QueuePositions } from './positions.ts';
-import { pruneOld, recoverJobs } from './recovery.ts';
+import { pruneOld, recoverJobs, resultFilesOf } from './recovery.ts';
 import { checkSpec, KnownModels } from './spec-checks.ts';
 import { DEFAULT_SPEC_LIMITS, regenerate as regenerateSpec, type SpecLimits } from './spec.ts';
 import { orphanWarning } from './store-check.ts';
@@ -94,7 +93,10 @@ export class LocalEngine implements Engine {
     this.log = options.logger ?? createLogger(config.logLevel);
     this.limits = { ...DEFAULT_SPEC_LIMITS, maxSteps: config.maxSteps };
     this.models = new KnownModels(config);
-    this.uploadLimits = options.uploadLimits ?? { maxBytes: config.uploadMaxBytes, maxPixels: config.uploadMaxPixels };
+    this.uploadLimits = options.uploadLimits ?? {
+      maxBytes: config.uploadMaxBytes,
+      maxPixels: config.uploadMaxPixels,
+    };
     // A missing or empty store next to earlier results is reported, not silently reused.
     const orphans = orphanWarning(dbFile(config.dataDir));
     if (orphans) this.log.warn(orphans);
@@ -155,7 +157,8 @@ export class LocalEngine implements Engine {
       live: this.live,
       log: this.log,
       recovery: this.config.recovery,
-      fail: (job, message) => this.ends.finish(job, 'failed', { message, reason: 'restart', recovered: true }),
+      fail: (job, message) =>
+        this.ends.finish(job, 'failed', { message, reason: 'restart', recovered: true }),
       enqueue: (job) => this.queue.add(job),
       announcePositions: () => this.positions.announce(),
     });
@@ -272,17 +275,7 @@ export class LocalEngine implements Engine {
   }
 
   async resultFiles(jobId: string): Promise<ResultFiles | EngineRefusal> {
-    const job = this.storedJob(jobId);
-    if (!job) return refusal('not_found', `I can't find job ${jobId}.`);
-    if (job.status !== 'done' || !job.result)
-      return refusal('no_result', `Job ${jobId} has no result (it is ${job.status}).`);
-    if (job.pruned || !existsSync(job.result.files.png)) {
-      return refusal(
-        'no_result',
-        `The images of job ${jobId} were deleted after ${this.config.retentionDays} days; regenerate it to get a new one.`,
-      );
-    }
-    return job.result.files;
+    return resultFilesOf(jobId, this.storedJob(jobId), this.config.retentionDays);
   }
 
   subscribe(jobId: string, listener: JobEventListener, options: SubscribeOptions = {}): () => void {
@@ -339,7 +332,10 @@ export class LocalEngine implements Engine {
     const r = await this.worker.modelInfo(model);
     if ('info' in r) return { ok: true, info: r.info };
     this.log.error({ model: model ?? this.config.model, err: r.error }, 'model details unavailable');
-    return refusal(r.userError ? 'not_found' : 'unavailable', 'The model could not be loaded; see the bot log.');
+    return refusal(
+      r.userError ? 'not_found' : 'unavailable',
+      'The model could not be loaded; see the bot log.',
+    );
   }
 
   async close(): Promise<void> {

@@ -60,7 +60,13 @@ export class JobEnds {
     } else if (status === 'failed') {
       this.metrics.failures.inc({ reason: d.reason ?? 'error' });
       const message = d.message ?? 'failed';
-      this.events.emit({ type: 'failed', jobId, owner, message, ...(d.recovered ? { recovered: true } : {}) });
+      this.events.emit({
+        type: 'failed',
+        jobId,
+        owner,
+        message,
+        ...(d.recovered ? { recovered: true } : {}),
+      });
     } else {
       this.events.emit({ type: 'cancelled', jobId, owner, by: d.by ?? null });
     }

@@ -128,7 +128,9 @@ export async function runJob(ctx: RunContext, job: LiveJob): Promise<void> {
     log.info({ ms: finishedAt - startedAt, modelMs: result.timings.modelMs }, 'job done');
   } catch (err) {
     const f =
-      err instanceof RunFailure ? err : new RunFailure(err instanceof Error ? err.message : String(err), 'error');
+      err instanceof RunFailure
+        ? err
+        : new RunFailure(err instanceof Error ? err.message : String(err), 'error');
     if (job.stop?.kind === 'cancel') {
       await ctx.ends.finish(job, 'cancelled', { by: job.stop.by });
       log.info('job cancelled while running');
@@ -139,9 +141,17 @@ export async function runJob(ctx: RunContext, job: LiveJob): Promise<void> {
     } else {
       const timedOut = job.stop?.kind === 'timeout';
       // A failure the user can act on (or a crash, a time limit) is told as is; others get a preface.
-      const reason = timedOut ? 'timeout' : f.kind === 'crash' ? 'crash' : f.kind === 'error' ? 'error' : 'input';
+      const reason = timedOut
+        ? 'timeout'
+        : f.kind === 'crash'
+          ? 'crash'
+          : f.kind === 'error'
+            ? 'error'
+            : 'input';
       const message =
-        timedOut || f.kind !== 'error' ? f.message : `Something went wrong while running this job: ${f.message}`;
+        timedOut || f.kind !== 'error'
+          ? f.message
+          : `Something went wrong while running this job: ${f.message}`;
       await ctx.ends.finish(job, 'failed', { message, reason });
       log.warn({ reason, err: f.message }, 'job failed');
     }

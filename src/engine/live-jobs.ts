@@ -98,7 +98,10 @@ export class LiveJobs {
   /** The refusal a new job of `owner` gets now (queue full, user at the limit), or null. */
   admission(owner: JobOwner, limits: AdmissionLimits): EngineRefusal | null {
     if (this.jobs.size >= limits.queueMax) {
-      return refusal('queue_full', `The queue is full (${limits.queueMax} jobs); try again in a few minutes.`);
+      return refusal(
+        'queue_full',
+        `The queue is full (${limits.queueMax} jobs); try again in a few minutes.`,
+      );
     }
     const mine = this.perUser.get(userKey(owner)) ?? 0;
     if (mine >= limits.userMaxPending) {

@@ -1,10 +1,13 @@
 // Recovery and retention: at start, the jobs a previous process left queued or running are queued
-// again (or failed, per RECOVERY); result files and uploads older than RETENTION_DAYS are deleted.
+// again (or failed, per RECOVERY); result files and uploads older than RETENTION_DAYS are deleted
+// (and a deleted result is told as such).
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { refusal, type EngineRefusal, type ResultFiles } from './api.ts';
 import type { LiveJob, LiveJobs } from './live-jobs.ts';
 import type { Logger } from './logger.ts';
 import { resultDir, uploadFile } from './paths.ts';
-import type { JobStore } from './store.ts';
+import type { JobStore, StoredJob } from './store.ts';
 import { describeWriteError } from './unsaved.ts';
 
 /** What recovery works with. */
@@ -42,7 +45,10 @@ export async function recoverJobs(ctx: RecoveryContext): Promise<void> {
       try {
         if (j.status === 'running') ctx.store.markQueued(j.jobId);
       } catch (err) {
-        ctx.log.warn({ jobId: j.jobId, err: describeWriteError(err) }, 'could not mark a recovered job queued');
+        ctx.log.warn(
+          { jobId: j.jobId, err: describeWriteError(err) },
+          'could not mark a recovered job queued',
+        );
       }
       ctx.enqueue(job);
       requeued++;
@@ -76,4 +82,22 @@ export async function pruneOld(
   }
   if (results + uploads > 0) log.info({ results, uploads }, 'pruned old results');
   return { results, uploads };
+}
+
+/** The result files of a job, or why there are none (not found, not done, deleted by retention). */
+export function resultFilesOf(
+  jobId: string,
+  job: StoredJob | null,
+  retentionDays: number,
+): ResultFiles | EngineRefusal {
+  if (!job) return refusal('not_found', `I can't find job ${jobId}.`);
+  if (job.status !== 'done' || !job.result)
+    return refusal('no_result', `Job ${jobId} has no result (it is ${job.status}).`);
+  if (job.pruned || !existsSync(job.result.files.png)) {
+    return refusal(
+      'no_result',
+      `The images of job ${jobId} were deleted after ${retentionDays} days; regenerate it to get a new one.`,
+    );
+  }
+  return job.result.files;
 }

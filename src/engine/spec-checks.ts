@@ -63,7 +63,12 @@ export function checkSpec(
     }
   }
   // Inpainting without a mask repaints the image's transparent pixels: refuse now, not after queueing, when it has none.
-  if (spec.technique === 'inpaint' && !spec.mask && spec.image && !ctx.store.getUpload(spec.image)?.hasAlpha) {
+  if (
+    spec.technique === 'inpaint' &&
+    !spec.mask &&
+    spec.image &&
+    !ctx.store.getUpload(spec.image)?.hasAlpha
+  ) {
     return refusal(
       'invalid_spec',
       'Inpainting needs a mask: attach a mask image (white = repaint) or an image with transparent areas to repaint.',

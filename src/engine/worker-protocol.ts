@@ -21,7 +21,7 @@ export interface WorkerSettings {
   uploadLimits: { maxBytes?: number; maxPixels?: number };
   /** Data for a thread entry other than the production one (the test suite's fault-injecting thread). */
   threadData?: unknown;
-  /** Shared cancel word: the main thread stores the runId to abort. */
+  /** Shared control words: [0] the cancel word (the main thread stores the runId to abort), [1] the native-call count (native-guard.ts). */
   cancel: SharedArrayBuffer;
   /** Load the default model as soon as the thread starts. */
   preload: boolean;

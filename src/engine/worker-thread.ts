@@ -20,6 +20,7 @@ import {
 import { loadModel, runtimeOptionsFrom, ModelError, type LoadedModel } from '../runtime/index.ts';
 import { ExecuteError, executeJob, type ExecuteContext, type InputImage } from './execute.ts';
 import { modelInfoFrom } from './model-info.ts';
+import { nativeCall } from './native-guard.ts';
 import { uploadFile } from './paths.ts';
 import type { JobSpec } from './spec.ts';
 import type { FromWorker, RunOptions, RunOutput, ToWorker, WorkerSettings } from './worker-protocol.ts';
@@ -37,16 +38,30 @@ export interface ThreadHooks {
 }
 let hooks: ThreadHooks = {};
 
+/** Runs a call into onnxruntime counted as a native call: the main thread never terminates this thread mid-call. */
+const native = <T>(call: () => Promise<T>): Promise<T> => nativeCall(cancelWord, call);
+
+/** A loaded model whose calls into onnxruntime are counted as native calls (native-guard.ts). */
+function guarded(m: LoadedModel): LoadedModel {
+  return {
+    ...m,
+    denoiser: (t, batch, signal) => native(() => m.denoiser(t, batch, signal)),
+    encodePrompt: (text) => native(() => m.encodePrompt(text)),
+    toSample: (image) => native(() => m.toSample(image)),
+    fromSample: (sample) => native(() => m.fromSample(sample)),
+    dispose: () => native(() => m.dispose()),
+  };
+}
+
 /** Loaded models by name; at most two stay loaded (the default one and the last other one). */
 const models = new Map<string, Promise<LoadedModel>>();
 
 function getModel(name: string): Promise<LoadedModel> {
   let m = models.get(name);
   if (!m) {
-    m = loadModel(name, {
-      modelsDir: settings.modelsDir,
-      ...runtimeOptionsFrom(settings),
-    });
+    m = native(() =>
+      loadModel(name, { modelsDir: settings.modelsDir, ...runtimeOptionsFrom(settings) }),
+    ).then(guarded);
     m.catch(() => models.delete(name));
     for (const [other, p] of models) {
       if (other !== settings.defaultModel && other !== name) {

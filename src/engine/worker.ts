@@ -2,9 +2,10 @@
 // tsx and vitest alike), sends it one job at a time, relays progress, and restarts it when it
 // crashes. A crash fails only the job that was running.
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { Config } from '../config.ts';
 import type { ModelInfo } from './api.ts';
+import { claimForTermination, CONTROL_WORDS, NATIVE_WORD, resetNativeWord } from './native-guard.ts';
 import type { Logger } from './logger.ts';
 import type { EngineMetrics } from './metrics.ts';
 import type { JobSpec } from './spec.ts';
@@ -64,7 +65,10 @@ export type WorkerFactory = (config: WorkerConfig) => InferenceWorker;
 /** The worker settings of the engine's config (uploads decoded with the limits they were accepted under). */
 export function workerConfigFrom(
   config: Config,
-  uploadLimits: WorkerConfig['uploadLimits'] = { maxBytes: config.uploadMaxBytes, maxPixels: config.uploadMaxPixels },
+  uploadLimits: WorkerConfig['uploadLimits'] = {
+    maxBytes: config.uploadMaxBytes,
+    maxPixels: config.uploadMaxPixels,
+  },
 ): WorkerConfig {
   return {
     dataDir: config.dataDir,
@@ -81,7 +85,12 @@ export function workerConfigFrom(
 }
 
 /** Logs the worker's start, restarts and errors, and counts restarts. */
-export function watchWorker(worker: InferenceWorker, log: Logger, metrics: EngineMetrics, model: string): void {
+export function watchWorker(
+  worker: InferenceWorker,
+  log: Logger,
+  metrics: EngineMetrics,
+  model: string,
+): void {
   worker.on('ready', (info: { model: string | null; device: string | null; error?: string }) => {
     if (info.error) log.error({ model, err: info.error }, 'default model failed to load');
     else log.info({ model: info.model, device: info.device }, 'inference worker ready');
@@ -102,7 +111,8 @@ export interface ThreadEntry {
 /** Owns one inference worker thread; emits 'ready' ({model, device, error?}), 'exit' (code), 'restart'. */
 export class InferenceWorker extends EventEmitter {
   private worker: Worker | null = null;
-  private readonly cancelBuf = new SharedArrayBuffer(4);
+  /** Shared control words: the cancel word (0) and the thread's native-call count (native-guard.ts). */
+  private readonly cancelBuf = new SharedArrayBuffer(4 * CONTROL_WORDS);
   private readonly cancelWord = new Int32Array(this.cancelBuf);
   private pending: Pending | null = null;
   private nextRunId = 1;
@@ -131,6 +141,11 @@ export class InferenceWorker extends EventEmitter {
     return this.worker !== null;
   }
 
+  /** Calls into onnxruntime in flight on the thread (-1 while it is being terminated); see native-guard.ts. */
+  get nativeCalls(): number {
+    return Atomics.load(this.cancelWord, NATIVE_WORD);
+  }
+
   /** Whether a run is in flight. */
   get busy(): boolean {
     return this.pending !== null;
@@ -139,6 +154,7 @@ export class InferenceWorker extends EventEmitter {
   /** Starts the thread (no-op if it runs). */
   start(): void {
     if (this.worker || this.closing) return;
+    resetNativeWord(this.cancelWord);
     const settings: WorkerSettings = {
       ...this.config,
       entry: (this.thread?.entry ?? new URL('./worker-entry.ts', import.meta.url)).href,
@@ -148,6 +164,9 @@ export class InferenceWorker extends EventEmitter {
     const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
       workerData: settings,
       execArgv: [],
+      // The process environment itself, not a copy: DEVICE=auto hides software Vulkan drivers from
+      // the WebGPU provider through VK_LOADER_DRIVERS_DISABLE, which native code reads.
+      env: SHARE_ENV,
     });
     this.worker = w;
     w.on('message', (m: FromWorker) => this.onMessage(m));
@@ -176,7 +195,7 @@ export class InferenceWorker extends EventEmitter {
         Atomics.store(this.cancelWord, 0, runId);
         this.post({ type: 'cancel', runId });
         pending.killTimer = setTimeout(() => {
-          if (this.pending === pending) void this.worker?.terminate();
+          if (this.pending === pending) this.terminate();
         }, graceMs);
         pending.killTimer.unref();
       },
@@ -210,9 +229,25 @@ export class InferenceWorker extends EventEmitter {
     return this.modelFacts.get(model ?? this.config.defaultModel)?.defaults;
   }
 
-  /** Terminates the thread as if it crashed (tests, and runs that ignore an abort). A new thread starts. */
+  /** Terminates the thread as if it crashed (tests, and runs that ignore an abort), once it is out of any native call. A new thread starts. */
   async kill(): Promise<void> {
-    await this.worker?.terminate();
+    const w = this.worker;
+    if (!w) return;
+    const exited = new Promise<void>((r) => w.once('exit', () => r()));
+    this.terminate();
+    await exited;
+  }
+
+  /** Terminates the current thread as soon as it is in no native call (native-guard.ts); never mid-call. */
+  private terminate(): void {
+    const w = this.worker;
+    if (!w) return;
+    const attempt = (): void => {
+      if (this.worker !== w) return;
+      if (claimForTermination(this.cancelWord)) void w.terminate();
+      else setTimeout(attempt, 10).unref();
+    };
+    attempt();
   }
 
   /** Stops the thread for good; a run in flight fails as aborted. */
@@ -225,7 +260,7 @@ export class InferenceWorker extends EventEmitter {
       this.pending.abortMessage = 'The bot is shutting down.';
     const exited = new Promise<void>((r) => w.once('exit', () => r()));
     this.post({ type: 'shutdown' });
-    const t = setTimeout(() => void w.terminate(), 5000);
+    const t = setTimeout(() => this.terminate(), 5000);
     await exited;
     clearTimeout(t);
   }
@@ -241,7 +276,9 @@ export class InferenceWorker extends EventEmitter {
       this.infoRequests.delete(m.requestId);
       clearTimeout(r.timer);
       if (m.info) this.remember(m.info, r.name);
-      r.resolve(m.info ? { info: m.info } : { error: m.error ?? 'unknown error', userError: m.userError ?? false });
+      r.resolve(
+        m.info ? { info: m.info } : { error: m.error ?? 'unknown error', userError: m.userError ?? false },
+      );
       return;
     }
     if (m.type === 'ready') {
@@ -261,7 +298,11 @@ export class InferenceWorker extends EventEmitter {
         p.handlers.onProgress?.(m.step, m.total);
         break;
       case 'preview':
-        p.handlers.onPreview?.(Buffer.from(m.png.buffer, m.png.byteOffset, m.png.byteLength), m.step, m.total);
+        p.handlers.onPreview?.(
+          Buffer.from(m.png.buffer, m.png.byteOffset, m.png.byteLength),
+          m.step,
+          m.total,
+        );
         break;
       case 'done':
         if (this.info.error) this.info = { model: m.output.model, device: m.output.device };
