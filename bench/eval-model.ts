@@ -1,30 +1,49 @@
-// Evaluates a pixel model (default: the bundled emoji model) on a fixed prompt list and prints
-// figures; nothing here is asserted by tests.
+// Evaluates a pixel model with a coarse data prior (default: the bundled emoji model) on a fixed
+// prompt list and prints figures side by side for five samplers; nothing here is asserted by tests.
 //
-//   npm run eval:model -- [--model emoji] [--seeds 4] [--cfg <model default>] [--prior on|off]
-//                         [--sheet docs/samples.png]
+//   npm run eval:model -- [--model emoji] [--seeds 3] [--heldout 6] [--cfg <model default>]
+//                         [--sheet docs/samples.png]   (contact sheet of prior + UNet; none by default)
 //
-// Feature space (documented in models/emoji/README.md): each image is shrunk to 16x16 RGB (area
-// average) and compared by Euclidean distance. A generation is "faithful" when its nearest
-// dataset image (all styles, training and held-out concepts) shows one of the concepts the
-// prompt encoder understood (skin tones folded onto their base emoji). Diversity: the mean
-// pairwise distance between the seeds of one prompt, divided by the mean distance between
-// random dataset images (0 = identical samples, 1 = as varied as the whole dataset). Closeness to
-// the training set: the full 64x64 RGB distance from a sample to its nearest training image,
-// divided by the mean distance between random dataset images (0 = a copy of a training image).
-// `--prior off` samples with the UNet alone, without the model's coarse data prior.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// Samplers, per prompt and seed (seeds 1000, 1001, ...):
+//   prior alone            one tile of the prompt's concepts drawn by the prior's weights, upscaled
+//                          to 64x64 (what the closed-form denoiser alone settles on; no UNet)
+//   UNet alone             the trained network, no prior
+//   prior + UNet           the shipped sampler (CLI and bot)
+//   ... style held out     the same with the prior's tiles rebuilt without the artwork set (Noto,
+//                          Twemoji or Fluent) that the sample is measured against
+// Measures (documented in models/emoji/README.md):
+//   16x16 nearest          the nearest data-set image by 16x16 RGB (all styles) shows a concept the
+//                          prompt encoder understood (skin tones folded), top-1 and among 5 nearest
+//                          emoji; this is the picture the prior sets, so it is fidelity by construction
+//   64x64, held-out style  the same with the full 64x64 RGB among the images of one artwork set
+//                          (seed s measures against set s mod 3 of those that draw the concept)
+//   detail, held-out style the same on the detail only (each pixel minus its 4x4 block average),
+//                          the part of the picture the prior does not set
+//   diversity              mean 16x16 distance between a prompt's seeds / mean distance of random images
+//   distance to training   64x64 RGB distance to the nearest training image, same relative scale
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { execFileSync } from 'node:child_process';
-import sharp from 'sharp';
-import { createRng, makeSchedule, sample } from '../src/diffusion/index.ts';
-import { loadModel } from '../src/runtime/index.ts';
+import { coarsePriorRefiner, createRng, makeSchedule, sample, type X0Refiner } from '../src/diffusion/index.ts';
 import { tensorToRgb } from '../src/imaging/index.ts';
+import { tileWeights } from '../src/runtime/coarse-prior.ts';
+import { loadModel } from '../src/runtime/index.ts';
+import {
+  baseEmoji,
+  blockSumsOf,
+  detailDist,
+  dist,
+  drawTile,
+  feature,
+  loadDataset,
+  nearestEmoji,
+  pixelDist,
+  tilesOf,
+  upscaleTile,
+} from './eval-model-data.ts';
+import { writeSheet } from './eval-model-sheet.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const buildDir = join(root, 'models', 'emoji', 'data', 'build');
 
 /** The study's prompts, then prompts for concepts the model never saw (held out), then other languages. */
 export const STUDY_PROMPTS = [
@@ -39,198 +58,170 @@ export const STUDY_PROMPTS = [
   'a pencil',
 ];
 const OTHER_PROMPTS = ['un chien', 'ロケット', 'a red heart', 'a grinning face'];
-const FEATURE = 16;
+const STYLES = ['noto', 'twemoji', 'fluent'];
+const SAMPLERS = [
+  'prior alone',
+  'prior alone, style held out',
+  'UNet alone',
+  'prior + UNet',
+  'prior + UNet, style held out',
+] as const;
+type Sampler = (typeof SAMPLERS)[number];
 
-interface Dataset {
-  features: Float32Array[];
-  /** Full-size RGB of every image (training and held-out), for the closeness to the training set. */
-  pixels: Uint8Array[];
-  /** Whether each image is a training image. */
-  train: boolean[];
-  emoji: string[];
-  heldOutLabels: string[];
+interface Tally {
+  n: number;
+  f16: [number, number];
+  p64: [number, number];
+  det: [number, number];
+  close: number;
+  div: number;
+  prompts: number;
 }
-
-/** An emoji without skin-tone modifiers and variation selectors. */
-const baseEmoji = (e: string) => e.replace(/\u{1F3FB}|\u{1F3FC}|\u{1F3FD}|\u{1F3FE}|\u{1F3FF}|\uFE0F|\uFE0E/gu, '');
-
-async function feature(rgb: Uint8Array, size: number): Promise<Float32Array> {
-  const small = await sharp(rgb, { raw: { width: size, height: size, channels: 3 } })
-    .resize(FEATURE, FEATURE, { kernel: 'linear' })
-    .raw()
-    .toBuffer();
-  return Float32Array.from(small, (v) => v / 255);
-}
-
-function dist(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return Math.sqrt(s);
-}
-
-async function loadDataset(): Promise<Dataset> {
-  if (!existsSync(join(buildDir, 'dataset.json'))) {
-    console.log('building the dataset (npm run data:emoji) ...');
-    execFileSync(process.execPath, ['--import', 'tsx', join(root, 'models', 'emoji', 'data', 'build.ts')], { stdio: 'inherit' });
-  }
-  const meta = JSON.parse(readFileSync(join(buildDir, 'dataset.json'), 'utf8')) as {
-    size: number;
-    images: { concept: number }[];
-    concepts: { emoji: string; label: string; split: string }[];
-  };
-  const pixels = readFileSync(join(buildDir, 'images.u8'));
-  const n = meta.size * meta.size * 3;
-  const features: Float32Array[] = [];
-  for (let i = 0; i < meta.images.length; i++) features.push(await feature(pixels.subarray(i * n, (i + 1) * n), meta.size));
-  const heldOutLabels = meta.concepts
-    .filter((c) => c.split === 'heldout' && !c.label.includes(':') && !c.label.startsWith('flag'))
-    .map((c) => c.label);
-  const images: Uint8Array[] = [];
-  for (let i = 0; i < meta.images.length; i++) images.push(pixels.subarray(i * n, (i + 1) * n));
-  return {
-    features,
-    pixels: images,
-    train: meta.images.map((im) => meta.concepts[im.concept].split === 'train'),
-    emoji: meta.images.map((im) => baseEmoji(meta.concepts[im.concept].emoji)),
-    heldOutLabels,
-  };
-}
-
-/** Mean distance between 2000 random pairs of items. */
-function meanRandomDistance<T>(items: T[], d: (a: T, b: T) => number, rng: ReturnType<typeof createRng>): number {
-  let sum = 0;
-  for (let i = 0; i < 2000; i++) {
-    const a = rng.uint32() % items.length;
-    const b = rng.uint32() % items.length;
-    sum += d(items[a], items[b]);
-  }
-  return sum / 2000;
-}
-
-/** Euclidean distance of two RGB byte images, on the 0..1 scale. */
-function pixelDist(a: Uint8Array, b: Uint8Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return Math.sqrt(s) / 255;
-}
+const tally = (): Tally => ({ n: 0, f16: [0, 0], p64: [0, 0], det: [0, 0], close: 0, div: 0, prompts: 0 });
 
 async function main(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
     options: {
       model: { type: 'string', default: 'emoji' },
-      seeds: { type: 'string', default: '4' },
+      seeds: { type: 'string', default: '3' },
       heldout: { type: 'string', default: '6' },
       cfg: { type: 'string' },
-      prior: { type: 'string', default: 'on' },
-      sheet: { type: 'string', default: join(root, 'docs', 'samples.png') },
+      sheet: { type: 'string' },
     },
   });
   const seeds = Number(values.seeds);
-  const data = await loadDataset();
+  const data = await loadDataset(root);
   const model = await loadModel(values.model!);
-  const schedule = makeSchedule(model.manifest.scheduler);
-  const cfgScale = values.cfg === undefined ? model.manifest.defaults.guidance : Number(values.cfg);
-  if (values.prior !== 'on' && values.prior !== 'off') throw new Error('--prior is on or off');
-  const usePrior = values.prior === 'on' && model.coarsePrior !== undefined;
+  const m = model.manifest;
+  if (!m.prior) throw new Error(`model ${model.name} has no coarse prior`);
+  const schedule = makeSchedule(m.scheduler);
+  const cfgScale = values.cfg === undefined ? m.defaults.guidance : Number(values.cfg);
   const heldOut = data.heldOutLabels.filter((_, i) => i % 7 === 0).slice(0, Number(values.heldout));
   const groups: [string, string[]][] = [
-    ['study', STUDY_PROMPTS],
+    ['the study\'s prompts', STUDY_PROMPTS],
     ['held-out concepts', heldOut.map((l) => `a ${l}`)],
     ['other languages and concepts', OTHER_PROMPTS],
   ];
   const uncond = (await model.encodePrompt('')).cond;
+  const size = data.size;
+  const shipped = tilesOf(data, () => true);
+  const without = Object.fromEntries(STYLES.map((s) => [s, tilesOf(data, (st) => st !== s)]));
+  const byStyle = Object.fromEntries(STYLES.map((s) => [s, data.pixels.flatMap((_, i) => (data.style[i] === s ? [i] : []))]));
+  const all = data.pixels.map((_, i) => i);
+  const trainIdx = all.filter((i) => data.train[i]);
   const rng0 = createRng(1);
-  const refDist = meanRandomDistance(data.features, dist, rng0);
-  const refPixel = meanRandomDistance(data.pixels, pixelDist, rng0);
-  // Reference for the closeness: how far real emoji the model never saw (held-out images) are from
-  // their nearest training image, on the same scale (every 6th held-out image).
-  let heldSum = 0;
-  let heldN = 0;
-  for (let h = 0; h < data.pixels.length; h++) {
-    if (data.train[h] || h % 6 !== 0) continue;
-    let nearest = Infinity;
-    for (let i = 0; i < data.pixels.length; i++) if (data.train[i]) nearest = Math.min(nearest, pixelDist(data.pixels[h], data.pixels[i]));
-    heldSum += nearest / refPixel;
-    heldN++;
-  }
-  const rows: Uint8Array[][] = [];
+  const pairs = Array.from({ length: 2000 }, () => [rng0.uint32() % all.length, rng0.uint32() % all.length]);
+  const refDist = pairs.reduce((s, [a, b]) => s + dist(data.features[a], data.features[b]), 0) / pairs.length;
+  const refPixel = pairs.reduce((s, [a, b]) => s + pixelDist(data.pixels[a], data.pixels[b]), 0) / pairs.length;
+
+  const refinerOf = (t: { tiles: Float32Array; emoji: string[] }, understood: Parameters<typeof tileWeights>[1]): X0Refiner | undefined => {
+    const weights = tileWeights(t.emoji, understood);
+    const picked = weights.flatMap((w, i) => (w > 0 ? [i] : []));
+    if (picked.length === 0) return undefined;
+    const per = 3 * 16 * 16;
+    const sub = new Float32Array(picked.length * per);
+    picked.forEach((i, j) => sub.set(t.tiles.subarray(i * per, (i + 1) * per), j * per));
+    return coarsePriorRefiner({ shape: model.sampleShape, size: 16, tiles: sub, weights: picked.map((i) => weights[i]), fromT: m.prior!.from_t, toT: m.prior!.to_t });
+  };
+
+  const sheetRows: Uint8Array[][] = [];
   const started = performance.now();
-  const { width, height } = model.imageShape;
-  const priorText = usePrior ? 'with the coarse data prior' : 'UNet alone (no coarse data prior)';
-  console.log(`model ${model.name}, ${seeds} seeds per prompt, 33 steps, CFG ${cfgScale}, ${priorText}`);
+  let unetSamples = 0;
+  console.log(`model ${model.name}, ${seeds} seeds per prompt (1000..${999 + seeds}), 33 steps, CFG ${cfgScale}`);
+  const results: [string, number, Map<Sampler, Tally>][] = [];
   for (const [group, prompts] of groups) {
-    let hits = 0;
-    let hits5 = 0;
-    let total = 0;
-    let divSum = 0;
-    let closeSum = 0;
+    const tallies = new Map<Sampler, Tally>(SAMPLERS.map((s) => [s, tally()]));
     for (const prompt of prompts) {
       const enc = await model.encodePrompt(prompt);
       const wanted = new Set(enc.understood.map((u) => baseEmoji(u.label.split(' ')[0])));
-      const feats: Float32Array[] = [];
+      const drawn = STYLES.filter((st) => byStyle[st].some((i) => wanted.has(data.emoji[i])));
+      const feats = new Map<Sampler, Float32Array[]>(SAMPLERS.map((s) => [s, []]));
+      const nearest = new Map<Sampler, string[]>(SAMPLERS.map((s) => [s, []]));
       const row: Uint8Array[] = [];
-      const found: string[] = [];
       for (let s = 0; s < seeds; s++) {
-        const prior = usePrior ? model.coarsePrior!(enc.understood) : undefined;
-        const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000 + s), cond: enc.cond, uncond, guidanceScale: cfgScale, prior });
-        const rgb = tensorToRgb(await model.fromSample(x), width, height).rgb;
-        let nearest = Infinity;
-        for (let i = 0; i < data.pixels.length; i++) if (data.train[i]) nearest = Math.min(nearest, pixelDist(rgb, data.pixels[i]));
-        closeSum += nearest / refPixel;
-        row.push(rgb);
-        const f = await feature(rgb, width);
-        feats.push(f);
-        const order = data.features.map((g, i) => [dist(f, g), i] as const).sort((a, b) => a[0] - b[0]);
-        const top: string[] = [];
-        for (const [, i] of order) {
-          if (!top.includes(data.emoji[i])) top.push(data.emoji[i]);
-          if (top.length === 5) break;
+        const measured = drawn.length ? drawn[s % drawn.length] : STYLES[s % 3];
+        const pictures = new Map<Sampler, Uint8Array | undefined>();
+        const u = createRng(2000 + s).uint32() / 2 ** 32;
+        const pickFrom = (t: { tiles: Float32Array; emoji: string[] }) => {
+          const w = tileWeights(t.emoji, enc.understood);
+          return w.some((v) => v > 0) ? upscaleTile(t.tiles, drawTile(w, u), size) : undefined;
+        };
+        pictures.set('prior alone', pickFrom(shipped));
+        pictures.set('prior alone, style held out', pickFrom(without[measured]));
+        const run = async (prior: X0Refiner | undefined) => {
+          unetSamples++;
+          const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000 + s), cond: enc.cond, uncond, guidanceScale: cfgScale, prior });
+          return tensorToRgb(await model.fromSample(x), size, size).rgb;
+        };
+        // Without tiles for the prompt's concepts the prior does nothing: those samples are the UNet's.
+        const unet = await run(undefined);
+        const withPrior = async (prior: X0Refiner | undefined) => (prior ? run(prior) : unet);
+        pictures.set('UNet alone', unet);
+        pictures.set('prior + UNet', await withPrior(model.coarsePrior?.(enc.understood)));
+        pictures.set('prior + UNet, style held out', await withPrior(refinerOf(without[measured], enc.understood)));
+        row.push(pictures.get('prior + UNet')!);
+        for (const [sampler, rgb] of pictures) {
+          if (!rgb) continue;
+          const t = tallies.get(sampler)!;
+          const f = await feature(rgb, size);
+          const sums = blockSumsOf(rgb, size);
+          feats.get(sampler)!.push(f);
+          const hit = (top: string[], into: [number, number]) => {
+            if (wanted.has(top[0])) into[0]++;
+            if (top.some((e) => wanted.has(e))) into[1]++;
+          };
+          const top16 = nearestEmoji(all, (i) => dist(f, data.features[i]), data.emoji);
+          nearest.get(sampler)!.push(top16[0]);
+          hit(top16, t.f16);
+          hit(nearestEmoji(byStyle[measured], (i) => pixelDist(rgb, data.pixels[i]), data.emoji), t.p64);
+          hit(nearestEmoji(byStyle[measured], (i) => detailDist(rgb, sums, data.pixels[i], data.blockSums[i], size), data.emoji), t.det);
+          let close = Infinity;
+          for (const i of trainIdx) close = Math.min(close, pixelDist(rgb, data.pixels[i]));
+          t.close += close / refPixel;
+          t.n++;
         }
-        found.push(top[0]);
-        if (wanted.has(top[0])) hits++;
-        if (top.some((e) => wanted.has(e))) hits5++;
-        total++;
       }
-      let pair = 0;
-      let pairs = 0;
-      for (let i = 0; i < feats.length; i++) for (let j = i + 1; j < feats.length; j++) {
-          pair += dist(feats[i], feats[j]);
-          pairs++;
-        }
-      const diversity = pairs ? pair / pairs / refDist : 0;
-      divSum += diversity;
-      rows.push(row);
-      const understood = enc.understood.map((u) => u.label).join(', ') || '(nothing)';
-      console.log(`  ${JSON.stringify(prompt)}: understood ${understood}${enc.unknown.length ? `; unknown ${enc.unknown.join(', ')}` : ''}; nearest ${found.join(' ')}; diversity ${diversity.toFixed(2)}`);
+      const understood = enc.understood.map((c) => c.label).join(', ') || '(nothing)';
+      console.log(`  ${JSON.stringify(prompt)}: understood ${understood}${enc.unknown.length ? `; unknown ${enc.unknown.join(', ')}` : ''}`);
+      for (const sampler of SAMPLERS) {
+        const fs = feats.get(sampler)!;
+        if (fs.length === 0) continue;
+        let sum = 0;
+        let n = 0;
+        for (let i = 0; i < fs.length; i++) for (let j = i + 1; j < fs.length; j++) [sum, n] = [sum + dist(fs[i], fs[j]), n + 1];
+        const t = tallies.get(sampler)!;
+        t.div += n ? sum / n / refDist : 0;
+        t.prompts++;
+        console.log(`    ${sampler}: nearest (16x16) ${nearest.get(sampler)!.join(' ')}`);
+      }
+      sheetRows.push(row);
     }
-    console.log(`${group}: prompt fidelity top-1 ${((100 * hits) / total).toFixed(0)}% (${hits}/${total}), top-5 ${((100 * hits5) / total).toFixed(0)}%, diversity ${(divSum / prompts.length).toFixed(2)}, distance to the nearest training image ${(closeSum / total).toFixed(2)}`);
+    results.push([group, prompts.length, tallies]);
   }
-  console.log(`reference: distance of a held-out data-set image to the nearest training image ${(heldSum / Math.max(heldN, 1)).toFixed(2)} (${heldN} images)`);
-  console.log(`time ${((performance.now() - started) / 1000).toFixed(1)} s for ${rows.length * seeds} samples`);
-  await writeSheet(rows, width, height, values.sheet!);
+  console.log(`\ntime ${((performance.now() - started) / 1000).toFixed(1)} s (${unetSamples} UNet samples)\n`);
+  const pct = (k: number, n: number) => `${((100 * k) / n).toFixed(0)}%`;
+  console.log('| prompts | sampler | 16x16 nearest, all styles: top-1 | top-5 | 64x64 nearest, held-out style: top-1 | top-5 | detail only, held-out style: top-1 | top-5 | diversity | distance to nearest training image |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const [group, count, tallies] of results) {
+    let first = true;
+    for (const sampler of SAMPLERS) {
+      const t = tallies.get(sampler)!;
+      const label = first ? `${group} (${count} x ${seeds})` : '';
+      first = false;
+      if (t.n === 0) {
+        console.log(`| ${label} | ${sampler} | no tiles: no samples | | | | | | | |`);
+        continue;
+      }
+      console.log(
+        `| ${label} | ${sampler}${t.n < count * seeds ? ` (${t.n} samples)` : ''} | ${pct(t.f16[0], t.n)} (${t.f16[0]}/${t.n}) | ${pct(t.f16[1], t.n)} | ` +
+          `${pct(t.p64[0], t.n)} (${t.p64[0]}/${t.n}) | ${pct(t.p64[1], t.n)} | ${pct(t.det[0], t.n)} (${t.det[0]}/${t.n}) | ${pct(t.det[1], t.n)} | ` +
+          `${(t.div / Math.max(t.prompts, 1)).toFixed(2)} | ${(t.close / t.n).toFixed(2)} |`,
+      );
+    }
+  }
+  if (values.sheet) await writeSheet(sheetRows, size, size, values.sheet);
   await model.dispose();
-}
-
-async function writeSheet(rows: Uint8Array[][], w: number, h: number, file: string) {
-  const scale = 2;
-  const gap = 4;
-  const cols = rows[0].length;
-  const W = cols * (w * scale + gap) + gap;
-  const H = rows.length * (h * scale + gap) + gap;
-  const composites = [];
-  for (let r = 0; r < rows.length; r++) {
-    for (let c = 0; c < cols; c++) {
-      const input = await sharp(rows[r][c], { raw: { width: w, height: h, channels: 3 } })
-        .resize(w * scale, h * scale, { kernel: 'nearest' })
-        .png()
-        .toBuffer();
-      composites.push({ input, left: gap + c * (w * scale + gap), top: gap + r * (h * scale + gap) });
-    }
-  }
-  mkdirSync(dirname(file), { recursive: true });
-  await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } }).composite(composites).png().toFile(file);
-  console.log(`contact sheet ${file} (${rows.length} prompts x ${cols} seeds)`);
 }
 
 await main(process.argv.slice(2));

@@ -1,5 +1,7 @@
-// End-to-end runs on the bundled emoji model (models/emoji), through the `diffuse` CLI with its
-// default model: the prompt steers the colours and the layout the model draws.
+// End-to-end runs on the bundled emoji model (models/emoji). Through the `diffuse` CLI with its
+// default model (coarse data prior on), the prior's layout follows the prompt and the negative
+// prompt; with the prior off (the runtime directly), the trained network's own text conditioning
+// still colours the samples by the prompt.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +9,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { loadCoarsePrior } from '../../src/runtime/coarse-prior.ts';
+import { createRng, makeSchedule, sample } from '../../src/diffusion/index.ts';
+import { tensorToRgb } from '../../src/imaging/index.ts';
+import { loadCoarsePrior, type CoarsePrior } from '../../src/runtime/coarse-prior.ts';
+import { loadModel } from '../../src/runtime/index.ts';
 import { readManifest } from '../../src/runtime/manifest.ts';
 
 const run = promisify(execFile);
@@ -15,9 +20,8 @@ const bin = join(import.meta.dirname, '..', '..', 'bin', 'diffuse.js');
 const dir = mkdtempSync(join(tmpdir(), 'emoji-model-'));
 const emojiDir = join(import.meta.dirname, '..', '..', 'models', 'emoji');
 
-/** Mean RGB of the pixels that are not (near) white background. */
-async function inkColour(file: string): Promise<[number, number, number]> {
-  const data = await sharp(file).resize(64, 64, { kernel: 'nearest' }).raw().toBuffer();
+/** Mean RGB of the pixels of a 64x64 RGB image that are not (near) white background. */
+function inkOf(data: Uint8Array): [number, number, number] {
   const sum = [0, 0, 0];
   let n = 0;
   for (let i = 0; i < data.length; i += 3) {
@@ -28,9 +32,30 @@ async function inkColour(file: string): Promise<[number, number, number]> {
   return sum.map((s) => s / Math.max(n, 1)) as [number, number, number];
 }
 
-async function imagine(prompt: string, seed: number) {
-  const out = join(dir, `${prompt.replace(/\W+/g, '_')}-${seed}.png`);
-  const { stdout } = await run(process.execPath, [bin, 'imagine', prompt, '--seed', String(seed), '-o', out, '--json'], {
+/** Mean RGB of the ink of a PNG, read at 64x64. */
+async function inkColour(file: string): Promise<[number, number, number]> {
+  return inkOf(await sharp(file).resize(64, 64, { kernel: 'nearest' }).raw().toBuffer());
+}
+
+/** The emoji of the prior tile nearest to a PNG shrunk to 16x16. */
+async function nearestTile(prior: CoarsePrior, file: string): Promise<string> {
+  const small = await sharp(file).resize(16, 16, { kernel: 'cubic' }).raw().toBuffer();
+  const per = 3 * 16 * 16;
+  let best = Infinity;
+  let bestEmoji = '';
+  for (let k = 0; k < prior.emoji.length; k++) {
+    let d = 0;
+    for (let c = 0; c < 3; c++) {
+      for (let i = 0; i < 256; i++) d += (small[i * 3 + c] / 127.5 - 1 - prior.tiles[k * per + c * 256 + i]) ** 2;
+    }
+    if (d < best) [best, bestEmoji] = [d, prior.emoji[k]];
+  }
+  return bestEmoji;
+}
+
+async function imagine(prompt: string, seed: number, ...extra: string[]) {
+  const out = join(dir, `${[prompt, ...extra].join(' ').replace(/\W+/g, '_')}-${seed}.png`);
+  const { stdout } = await run(process.execPath, [bin, 'imagine', prompt, '--seed', String(seed), '-o', out, '--json', ...extra], {
     cwd: dir,
     env: { ...process.env, MODEL: '' },
   });
@@ -48,26 +73,21 @@ describe('bundled emoji model', () => {
     expect([meta.format, meta.width, meta.height]).toEqual(['png', 512, 512]);
   });
 
-  it('lays out "a skull" like the training images of 💀 (the coarse data prior)', async () => {
+  it('prior layout: "a skull" has the 16x16 layout of a 💀 training image (the coarse data prior sets it)', async () => {
     const prior = await loadCoarsePrior(emojiDir, readManifest(emojiDir).prior!, { channels: 3, height: 64, width: 64 });
     for (const seed of [1, 2]) {
-      const { out } = await imagine('a skull', seed);
-      const small = await sharp(out).resize(16, 16, { kernel: 'cubic' }).raw().toBuffer();
-      const per = 3 * 16 * 16;
-      let best = Infinity;
-      let bestEmoji = '';
-      for (let k = 0; k < prior.emoji.length; k++) {
-        let d = 0;
-        for (let c = 0; c < 3; c++) {
-          for (let i = 0; i < 256; i++) d += (small[i * 3 + c] / 127.5 - 1 - prior.tiles[k * per + c * 256 + i]) ** 2;
-        }
-        if (d < best) [best, bestEmoji] = [d, prior.emoji[k]];
-      }
-      expect(bestEmoji).toBe('💀');
+      expect(await nearestTile(prior, (await imagine('a skull', seed)).out)).toBe('💀');
     }
-  });
+  }, 180_000);
 
-  it('draws a red heart red and a grinning face yellow', async () => {
+  it('prior layout: a negative prompt takes its concepts out of the prior ("a rocket ship", negative "ship": a rocket)', async () => {
+    const prior = await loadCoarsePrior(emojiDir, readManifest(emojiDir).prior!, { channels: 3, height: 64, width: 64 });
+    // Seed 4 settles on the ship without a negative prompt (the control), on the rocket with one.
+    expect(await nearestTile(prior, (await imagine('a rocket ship', 4)).out)).toBe('🚢');
+    expect(await nearestTile(prior, (await imagine('a rocket ship', 4, '--negative', 'ship')).out)).toBe('🚀');
+  }, 180_000);
+
+  it('prior layout: a red heart is red and a grinning face yellow (colours the prior\'s block averages set)', async () => {
     for (const seed of [1, 2]) {
       const [r, g, b] = await inkColour((await imagine('a red heart', seed)).out);
       expect(g / r).toBeLessThan(0.4);
@@ -76,5 +96,33 @@ describe('bundled emoji model', () => {
       expect(fg / fr).toBeGreaterThan(0.6);
       expect(fb / fr).toBeLessThan(0.5);
     }
-  });
+  }, 180_000);
+});
+
+describe('the trained network alone (coarse prior off)', () => {
+  it('follows the prompt by its own text conditioning: a red heart red, a grinning face yellow, a green apple green', async () => {
+    const model = await loadModel('emoji');
+    try {
+      const schedule = makeSchedule(model.manifest.scheduler);
+      const uncond = (await model.encodePrompt('')).cond;
+      const ink = async (prompt: string, seed: number) => {
+        const { cond } = await model.encodePrompt(prompt);
+        // No `prior`: the UNet alone, at the model's default guidance (CFG 3), fixed seeds.
+        const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(seed), cond, uncond, guidanceScale: 3 });
+        return inkOf(tensorToRgb(await model.fromSample(x), 64, 64).rgb);
+      };
+      for (const seed of [1, 2]) {
+        const [r, g, b] = await ink('a red heart', seed);
+        expect(g / r).toBeLessThan(0.4);
+        expect(b / r).toBeLessThan(0.4);
+        const [fr, fg, fb] = await ink('a grinning face', seed);
+        expect(fg / fr).toBeGreaterThan(0.55);
+        expect(fb / fr).toBeLessThan(0.5);
+        const [ar, ag] = await ink('a green apple', seed);
+        expect(ag / ar).toBeGreaterThan(1.2);
+      }
+    } finally {
+      await model.dispose();
+    }
+  }, 180_000);
 });
