@@ -73,7 +73,7 @@ cuda=$("$PY" -c 'import torch; print(int(torch.cuda.is_available()))' 2>/dev/nul
 DTYPE=${DTYPE:-$([ "$cuda" = 1 ] && echo float16 || echo float32)}
 MODEL="$WORK/sd15-$DTYPE"
 say "building the model ($DTYPE${TINY:+, tiny}; torch $("$PY" -c 'import torch; print(torch.__version__)'), CUDA $cuda)"
-timeout 240 "$PY" bench/build-sd15.py "$MODEL" --dtype "$DTYPE" ${TINY:+--tiny} 2>&1 | grep -v -i warn | tee -a "$LOG"
+timeout 300 "$PY" bench/build-sd15.py "$MODEL" --dtype "$DTYPE" ${TINY:+--tiny} 2>&1 | grep -v -i warn | tee -a "$LOG"
 du -sh "$MODEL" | tee -a "$LOG"
 
 # --- 3. the benchmark ------------------------------------------------------------------------
@@ -83,8 +83,8 @@ bench() { # device seconds
   timeout "$2" "$WORK/node" "$WORK/bench.mjs" --model "$MODEL" --device "$1" --steps "$STEPS" \
     --json "$OUT/figures-$1.json" 2>&1 | grep -v '^Warning: maxDynamic' | tee -a "$LOG" || say "bench --device $1 failed or ran out of time"
 }
-bench webgpu 240
+bench webgpu $((455 - ($(date +%s) - START)))
 left=$((470 - ($(date +%s) - START)))
-if [ "$left" -gt 30 ]; then STEPS=3 bench auto "$left"; else say "no time left for --device auto"; fi
+if [ "$left" -gt 45 ]; then STEPS=2 bench auto "$left"; else say "no time left for --device auto"; fi
 say "done; figures in $OUT"
 rm -rf "$WORK"
