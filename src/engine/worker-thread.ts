@@ -2,26 +2,25 @@
 // once), runs executeJob for one job at a time, writes the result files, and streams progress and
 // PNG previews back. session.run and PNG encoding block this thread, never the main one.
 // worker-entry.ts starts it; the test suite's thread entry starts it with fault hooks.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   decodeImage,
   encodePng,
-  fitGifToBytes,
   fitToModel,
   isImageInputError,
   maskFromImage,
   resizeImage,
   rgbToTensor,
   upscaleForDisplay,
-  type RgbImage,
 } from '../imaging/index.ts';
 import { loadModel, runtimeOptionsFrom, ModelError, type LoadedModel } from '../runtime/index.ts';
 import { ExecuteError, executeJob, type ExecuteContext, type InputImage } from './execute.ts';
 import { modelInfoFrom } from './model-info.ts';
 import { nativeCall } from './native-guard.ts';
 import { uploadFile } from './paths.ts';
+import { writeResultFiles } from './result-files.ts';
 import type { JobSpec } from './spec.ts';
 import type { FromWorker, RunOptions, RunOutput, ToWorker, WorkerSettings } from './worker-protocol.ts';
 
@@ -92,11 +91,6 @@ async function loadMask(ref: string, model: LoadedModel): Promise<Float32Array> 
   return Float32Array.from(maskFromImage(img).mask);
 }
 
-function upscale(img: RgbImage, size: number): RgbImage {
-  const u = upscaleForDisplay(img.rgb, img.width, img.height, size);
-  return { width: u.width, height: u.height, rgb: u.rgb };
-}
-
 let current: { runId: number; controller: AbortController } | null = null;
 
 async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): Promise<void> {
@@ -152,33 +146,20 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
     });
     controller.signal.throwIfAborted();
 
-    await mkdir(o.resultDir, { recursive: true });
-    const rawPng = path.join(o.resultDir, 'raw.png');
-    const png = path.join(o.resultDir, 'image.png');
-    await writeFile(rawPng, await encodePng(result.image.rgb, result.image.width, result.image.height));
-    const shown = upscale(result.image, o.displaySize);
-    await writeFile(png, await encodePng(shown.rgb, shown.width, shown.height));
-    let gif: string | null = null;
-    let gifFrames = 0;
-    let gifBytes = 0;
-    if (result.frames.length > 0) {
-      const frames = result.frames.map((f) => upscale(f, o.gifSize));
-      const fitted = await fitGifToBytes(
-        frames,
-        { delayMs: 80, lastFrameHoldMs: 1500, loop: 0 },
-        o.gifMaxBytes,
-      );
-      if (fitted.fits) {
-        gif = path.join(o.resultDir, 'trajectory.gif');
-        await writeFile(gif, fitted.buffer);
-        gifFrames = fitted.frames;
-        gifBytes = fitted.buffer.length;
-      }
-    }
+    const written = await writeResultFiles(
+      result,
+      {
+        png: path.join(o.resultDir, 'image.png'),
+        rawPng: path.join(o.resultDir, 'raw.png'),
+        gif: path.join(o.resultDir, 'trajectory.gif'),
+      },
+      { displaySize: o.displaySize, gifSize: o.gifSize, gifMaxBytes: o.gifMaxBytes },
+    );
+    const { rawPng, ...files } = written;
     const output: RunOutput = {
       model: loaded.name,
       device: loaded.device ?? settings.device,
-      files: { png, rawPng, gif, width: shown.width, height: shown.height, gifFrames, gifBytes },
+      files: { ...files, rawPng: rawPng ?? files.png },
       timings: result.timings,
       spec: result.spec,
       prompts: result.prompts,

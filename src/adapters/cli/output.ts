@@ -1,9 +1,7 @@
-// What the CLI writes: the result PNG (upscaled for display), the trajectory GIF, the --json
-// object and the human summary lines.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { encodeGif, encodePng, upscaleForDisplay, type RgbImage } from '../../imaging/index.ts';
+// What the CLI writes: the result PNG (upscaled for display) and the trajectory GIF (through the
+// engine's result writer), the --json object and the human summary lines.
 import type { ExecuteResult } from '../../engine/execute.ts';
+import { writeResultFiles } from '../../engine/result-files.ts';
 import type { JobSpec, ResolvedJobSpec } from '../../engine/spec.ts';
 import type { UnderstoodConcept } from '../../runtime/index.ts';
 
@@ -22,18 +20,6 @@ export interface WrittenOutputs {
   gifFrames: number;
 }
 
-function upscale(img: RgbImage, size: number): RgbImage {
-  const u = upscaleForDisplay(img.rgb, img.width, img.height, size);
-  return { width: u.width, height: u.height, rgb: u.rgb };
-}
-
-async function put(path: string, data: Uint8Array): Promise<string> {
-  const abs = resolve(path);
-  await mkdir(dirname(abs), { recursive: true });
-  await writeFile(abs, data);
-  return abs;
-}
-
 /** Default PNG path: ./<technique>-<seed>.png. */
 export function defaultOutputPath(spec: JobSpec): string {
   return `${spec.technique}-${spec.seed}.png`;
@@ -45,15 +31,7 @@ export async function writeOutputs(
   paths: { png: string; gif?: string },
   sizes: OutputSizes,
 ): Promise<WrittenOutputs> {
-  const shown = upscale(result.image, sizes.displaySize);
-  const png = await put(paths.png, await encodePng(shown.rgb, shown.width, shown.height));
-  let gif: string | null = null;
-  let gifFrames = 0;
-  if (paths.gif !== undefined && result.frames.length > 0) {
-    const frames = result.frames.map((f) => upscale(f, sizes.gifSize));
-    gif = await put(paths.gif, await encodeGif(frames, { delayMs: 80, lastFrameHoldMs: 1500, loop: 0 }));
-    gifFrames = frames.length;
-  }
+  const { png, gif, gifFrames } = await writeResultFiles(result, paths, sizes);
   return { png, gif, gifFrames };
 }
 
