@@ -53,6 +53,9 @@ export function fakeEngine(model = 'test-tiny'): FakeEngine {
     subscribeAll() {
       return () => {};
     },
+    snapshot() {
+      return [];
+    },
     async listQueue() {
       return e.queue;
     },
