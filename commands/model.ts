@@ -24,6 +24,8 @@ export function summaryOf(info: ModelInfo): ModelSummary {
     conceptCount: info.conceptCount,
     examples: info.examples,
     device: info.device,
+    adapter: info.adapter,
+    deviceReason: info.deviceReason ?? info.fallbackReason,
     defaultSteps: info.defaults.steps,
     defaultGuidance: info.defaults.guidance,
     defaultNoiseLevel: info.defaults.noiseLevel,
@@ -45,7 +47,10 @@ export function modelText(s: ModelSummary): string {
     const n = s.defaultNoiseLevel !== undefined ? `, sketch noise level ${s.defaultNoiseLevel}` : '';
     lines.push(`Defaults: ${s.defaultSteps} steps${g}${n}.`);
   }
-  if (s.device) lines.push(`Running on: ${s.device}`);
+  if (s.device) {
+    const why = s.deviceReason ? ` (${s.deviceReason})` : '';
+    lines.push(`Running on: ${s.device}${s.adapter ? `, ${s.adapter}` : ''}${why}`);
+  }
   return noPing(lines.join('\n'));
 }
 

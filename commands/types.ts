@@ -83,6 +83,10 @@ export interface ModelSummary {
   /** A few example concepts. */
   examples?: string[];
   device?: string;
+  /** The WebGPU adapter, when the model runs on one. */
+  adapter?: string;
+  /** Why the model runs on this device (auto's choice or a fallback). */
+  deviceReason?: string;
   /** Effective defaults of a job that leaves these options out. */
   defaultSteps?: number;
   defaultGuidance?: number;

@@ -235,6 +235,10 @@ export interface ModelInfo {
   device?: string;
   /** Why the model runs on another device than the one asked for. */
   fallbackReason?: string;
+  /** The WebGPU adapter the model runs on (webgpu only). */
+  adapter?: string;
+  /** Why this device was chosen (auto's reasoning, or why the one asked for is not used). */
+  deviceReason?: string;
 }
 
 /** Answer of Engine.modelInfo. */

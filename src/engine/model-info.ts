@@ -15,6 +15,8 @@ export interface ModelFacts {
   imageShape: { width: number; height: number };
   device?: string;
   fallbackReason?: string;
+  /** How the device was chosen (runtime DeviceInfo): the WebGPU adapter and the reason. */
+  deviceInfo?: { adapter?: string; reason?: string };
 }
 
 /** The defaults a spec without steps, guidance or noise level gets on this model (resolveJobSpec on a bare sketch). */
@@ -42,6 +44,8 @@ export function modelInfoFrom(m: ModelFacts, limits?: Pick<SpecLimits, 'maxSteps
     trainTimesteps: man.scheduler.num_train_timesteps,
     ...(m.device ? { device: m.device } : {}),
     ...(m.fallbackReason ? { fallbackReason: m.fallbackReason.split('\n')[0] } : {}),
+    ...(m.deviceInfo?.adapter ? { adapter: m.deviceInfo.adapter } : {}),
+    ...(m.deviceInfo?.reason ? { deviceReason: m.deviceInfo.reason.split('\n')[0] } : {}),
   };
   const p = man.prompt;
   if (p.encoder === 'bag-of-words') {

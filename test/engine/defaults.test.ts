@@ -183,3 +183,21 @@ describe('the CLI uses the same resolver', () => {
     }
   });
 });
+
+describe('the engine with DEVICE=auto on a machine without CUDA or a hardware GPU adapter', () => {
+  let engine: LocalEngine;
+  beforeAll(async () => {
+    engine = createEngine(testConfig({ MODEL: 'few-step', MODELS_DIR: FIXTURE_MODELS, DEVICE: 'auto' }), { defaultMetrics: false });
+    await engine.start();
+  });
+  afterAll(async () => {
+    await engine.close();
+  });
+
+  it('/model says the model runs on the CPU and why auto chose it', async () => {
+    const model = (await getCommand('model')!.execute(ctxOf(engine))) as Extract<CommandReply, { kind: 'model' }>;
+    expect(model.model.device).toBe('cpu');
+    expect(model.model.deviceReason).toMatch(/CUDA/);
+    expect(model.text).toMatch(/^Running on: cpu \(.*CUDA.*\)$/m);
+  });
+});
