@@ -7,6 +7,7 @@ export * from './filters.ts';
 export * from './step.ts';
 export * from './guidance.ts';
 export * from './loop.ts';
+export * from './samplers/index.ts';
 export * from './coarse-prior.ts';
 export * from './views/view.ts';
 export * from './views/registry.ts';

@@ -1,10 +1,12 @@
-// The one sampling loop (strided DDPM ancestral sampling, Ho et al. 2020), driven by a composable
-// estimator; every technique is a start x, an estimator and an optional projection.
+// The one sampling loop, driven by a composable estimator and a stateless sampler (default: strided
+// DDPM ancestral sampling, Ho et al. 2020); every technique is a start x, an estimator and an
+// optional projection, and runs with every sampler.
 import { oneStep } from './forward.ts';
 import type { Rng } from './rng.ts';
 import type { Schedule } from './schedule.ts';
 import { abarAt } from './schedule.ts';
-import { ddpmStep } from './step.ts';
+import { ddpm } from './samplers/ddpm.ts';
+import type { Sampler, SamplerHistory } from './samplers/sampler.ts';
 import type { Denoiser, Estimator } from './types.ts';
 
 export interface StepInfo {
@@ -29,8 +31,10 @@ export interface LoopOptions {
   estimator: Estimator;
   denoiser: Denoiser;
   rng: Rng;
-  /** Applied in place to x after each step (inpainting). */
-  project?: (x: Float32Array, tNext: number) => void;
+  /** The update rule x_t -> x_t'; default ddpm (the study's). */
+  sampler?: Sampler;
+  /** Applied in place to x after each step (inpainting); abarNext is the sampler's noise level of x (1 = clean). */
+  project?: (x: Float32Array, tNext: number, abarNext: number) => void;
   onStep?: (info: StepInfo) => void | Promise<void>;
   signal?: AbortSignal;
   /** Clip predicted x0 to [-1, 1] (DeepFloyd IF does). Default true. */
@@ -39,13 +43,15 @@ export interface LoopOptions {
 
 /**
  * Sample from timesteps[0] down to 0: per step one batched denoiser call for all the estimator's
- * requests, x0 = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t), strided DDPM step with noise except on
- * the final step to t' = 0 (so the result is the posterior mean there), then projection and callback.
- * Noise comes from `rng` in step order. Throws the signal's AbortError, checked before and after each call.
+ * requests, x0 = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t), the sampler's step (no noise on the final
+ * step to t' = 0; samplers that end clean land on sigma = 0 there, ddpm on the posterior mean at t = 0),
+ * then projection and callback. Noise comes from `rng` in step order; multistep history is threaded here. Throws the signal's AbortError, checked before and after each call.
  */
 export async function sampleLoop(opts: LoopOptions): Promise<Float32Array> {
   const { timesteps, schedule, estimator, denoiser, rng, project, onStep, signal } = opts;
   const clip = opts.clipX0 ?? true;
+  const sampler = opts.sampler ?? ddpm;
+  let history: SamplerHistory | undefined;
   let x = opts.x;
   const total = timesteps.length - 1;
   for (let i = 1; i < timesteps.length; i++) {
@@ -57,7 +63,8 @@ export async function sampleLoop(opts: LoopOptions): Promise<Float32Array> {
     const t = timesteps[i];
     const tNext = timesteps[i + 1];
     const abarT = abarAt(schedule, t);
-    const abarPrev = abarAt(schedule, tNext);
+    const final = i === total - 1;
+    const abarNext = final && sampler.endsClean ? 1 : abarAt(schedule, tNext);
     const requests = estimator.requests(x, t);
     const outputs = await denoiser(t, requests, signal);
     signal?.throwIfAborted();
@@ -66,9 +73,10 @@ export async function sampleLoop(opts: LoopOptions): Promise<Float32Array> {
     }
     const est = estimator.combine(outputs);
     const x0 = oneStep(x, est.eps, abarT, clip);
-    const noise = tNext > 0 ? rng.normal(x.length) : undefined;
-    x = ddpmStep({ xt: x, x0, abarT, abarPrev, noise, varValues: est.varValues });
-    project?.(x, tNext);
+    const next = sampler.step({ x, x0, abarT, abarNext, final, varValues: est.varValues, rng, history });
+    x = next.x;
+    history = next.history;
+    project?.(x, tNext, abarNext);
     await onStep?.({ index: i, total, t, tNext, x, x0 });
   }
   return x;

@@ -2,6 +2,7 @@
 import { cfg, conditional } from '../guidance.ts';
 import type { StepInfo } from '../loop.ts';
 import type { Rng } from '../rng.ts';
+import type { Sampler } from '../samplers/sampler.ts';
 import type { Schedule } from '../schedule.ts';
 import { stridedTimesteps } from '../schedule.ts';
 import type { Conditioning, Denoiser, Estimator, Shape } from '../types.ts';
@@ -14,6 +15,8 @@ export interface RecipeBase {
   rng: Rng;
   /** Full descending list ending at 0; default stridedTimesteps(33, numTrainTimesteps) = 990, 960, ..., 0. */
   timesteps?: readonly number[];
+  /** Update rule of the loop; default ddpm. A sampler that respaces (Karras) respaces this list. */
+  sampler?: Sampler;
   onStep?: (info: StepInfo) => void | Promise<void>;
   signal?: AbortSignal;
   /** Clip predicted x0 to [-1, 1]; default true. */
@@ -34,9 +37,10 @@ export function guided(cond: Conditioning, g: Guidance): Estimator {
   return g.uncond ? cfg(cond, g.uncond, g.guidanceScale ?? DEFAULT_GUIDANCE_SCALE) : conditional(cond);
 }
 
-/** The recipe's timestep list (default: 33 strided steps). */
+/** The recipe's timestep list (default: 33 strided steps), respaced by the sampler when it respaces. */
 export function timestepsOf(o: RecipeBase): readonly number[] {
-  return o.timesteps ?? stridedTimesteps(33, o.schedule.numTrainTimesteps);
+  const base = o.timesteps ?? stridedTimesteps(33, o.schedule.numTrainTimesteps);
+  return o.sampler?.timesteps ? o.sampler.timesteps(base, o.schedule) : base;
 }
 
 /** Number of values of a shape. */
@@ -56,8 +60,9 @@ export function checkImage(image: Float32Array, shape: Shape, what = 'image'): v
 /** Loop options common to every recipe. */
 export function loopBase(
   o: RecipeBase,
-): Pick<RecipeBase, 'schedule' | 'denoiser' | 'rng' | 'onStep' | 'signal' | 'clipX0'> {
+): Pick<RecipeBase, 'schedule' | 'denoiser' | 'rng' | 'onStep' | 'signal' | 'clipX0' | 'sampler'> {
   return {
+    sampler: o.sampler,
     schedule: o.schedule,
     denoiser: o.denoiser,
     rng: o.rng,

@@ -30,7 +30,8 @@ export function expandMask(mask: Float32Array, shape: Shape): Float32Array {
 
 /**
  * Inpainting (RePaint without resampling, Lugmayr et al. 2022): after each step
- * x_t' <- m x_t' + (1 - m) forward(x_orig, t'); at t' = 0 the original is pasted exactly where m = 0.
+ * x_t' <- m x_t' + (1 - m) forward(x_orig, t') at the sampler's noise level of t'; at t' = 0 the
+ * original is pasted exactly where m = 0.
  */
 export async function inpaint(o: InpaintOptions): Promise<Float32Array> {
   checkImage(o.image, o.shape);
@@ -40,8 +41,8 @@ export async function inpaint(o: InpaintOptions): Promise<Float32Array> {
   const iStart = o.iStart ?? 0;
   const t0 = timestepAtIndex(all, iStart);
   const x = iStart === 0 ? o.rng.normal(n) : forward(o.image, o.rng.normal(n), abarAt(o.schedule, t0));
-  const project = (xt: Float32Array, tNext: number): void => {
-    const known = tNext === 0 ? o.image : forward(o.image, o.rng.normal(n), abarAt(o.schedule, tNext));
+  const project = (xt: Float32Array, tNext: number, abarNext: number): void => {
+    const known = tNext === 0 || abarNext >= 1 ? o.image : forward(o.image, o.rng.normal(n), abarNext);
     for (let i = 0; i < n; i++) {
       const mi = m[i];
       xt[i] = mi === 0 ? known[i] : mi === 1 ? xt[i] : mi * xt[i] + (1 - mi) * known[i];
