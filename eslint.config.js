@@ -10,7 +10,7 @@ const DISCORD = { name: 'discord.js', message: 'Only src/adapters/ imports disco
 const SLACK = { name: '@slack/bolt', message: 'Only src/adapters/ imports @slack/bolt.' };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'models/**/data/build/', 'coverage/', 'test-results/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', 'models/**/data/build/', 'coverage/', 'test-results/', '.carry/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
