@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
 import { blockAverage } from '../src/diffusion/index.ts';
+import { baseEmoji } from '../src/runtime/prompt/emoji.ts';
 
 export const FEATURE = 16;
 
@@ -30,7 +31,7 @@ export interface Dataset {
 }
 
 /** An emoji without skin-tone modifiers and variation selectors. */
-export const baseEmoji = (e: string) => e.replace(/\u{1F3FB}|\u{1F3FC}|\u{1F3FD}|\u{1F3FE}|\u{1F3FF}|\uFE0F|\uFE0E/gu, '');
+export { baseEmoji };
 
 /** 16x16 RGB area average of a size x size RGB image, on the 0..1 scale. */
 export async function feature(rgb: Uint8Array, size: number): Promise<Float32Array> {

@@ -5,18 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import {
-  decodeImage,
-  encodePng,
-  fitToModel,
-  isImageInputError,
-  maskFromImage,
-  resizeImage,
-  rgbToTensor,
-  upscaleForDisplay,
-} from '../imaging/index.ts';
+import { decodeImage, encodePng, imageForModel, isImageInputError, maskForModel, upscaleForDisplay } from '../imaging/index.ts';
 import { loadModel, runtimeOptionsFrom, ModelError, type LoadedModel } from '../runtime/index.ts';
-import { ExecuteError, executeJob, type ExecuteContext, type InputImage } from './execute.ts';
+import { ExecuteError, executeJob, type ExecuteContext } from './execute.ts';
 import { modelInfoFrom } from './model-info.ts';
 import { nativeCall } from './native-guard.ts';
 import { uploadFile } from './paths.ts';
@@ -73,22 +64,9 @@ function getModel(name: string): Promise<LoadedModel> {
   return m;
 }
 
-/** Reads a stored upload and brings it to the model's image resolution (center crop). */
-async function loadInput(ref: string, model: LoadedModel): Promise<InputImage> {
-  const decoded = await decodeImage(await readFile(uploadFile(settings.dataDir, ref)), settings.uploadLimits);
-  const { width, height } = model.imageShape;
-  const fitted = await fitToModel(decoded, width, height, 'cover');
-  const out: InputImage = { image: rgbToTensor(fitted.image) };
-  if (fitted.alphaMask) out.alphaMask = Float32Array.from(fitted.alphaMask.mask);
-  return out;
-}
-
-/** Reads a stored mask image: white = 1 = regenerate, at the model's image resolution. */
-async function loadMask(ref: string, model: LoadedModel): Promise<Float32Array> {
-  const decoded = await decodeImage(await readFile(uploadFile(settings.dataDir, ref)), settings.uploadLimits);
-  const { width, height } = model.imageShape;
-  const img = await resizeImage(decoded, width, height, 'cover');
-  return Float32Array.from(maskFromImage(img).mask);
+/** Decodes a stored upload (the upload limits apply again here, in the worker). */
+async function readUpload(ref: string) {
+  return decodeImage(await readFile(uploadFile(settings.dataDir, ref)), settings.uploadLimits);
 }
 
 let current: { runId: number; controller: AbortController } | null = null;
@@ -115,8 +93,8 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
     };
     const ctx: ExecuteContext = {
       model,
-      loadImage: (ref) => loadInput(ref, model),
-      loadMask: (ref) => loadMask(ref, model),
+      loadImage: async (ref) => imageForModel(await readUpload(ref), model.imageShape.width, model.imageShape.height),
+      loadMask: async (ref) => maskForModel(await readUpload(ref), model.imageShape.width, model.imageShape.height),
       ...(settings.maxSteps !== undefined ? { limits: { maxSteps: settings.maxSteps } } : {}),
     };
     let lastPreview = 0;
