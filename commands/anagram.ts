@@ -2,7 +2,7 @@
 // prompts under a view (eps = (eps_1(x) + V^-1(eps_2(V x))) / 2).
 import { VIEW_NAMES } from '../src/diffusion/views/registry.ts';
 import { SPEC_DEFAULTS } from '../src/engine/spec.ts';
-import { promptOption, seedOption } from './options.ts';
+import { promptOption, seedOption, stepsOption, samplerOption } from './options.ts';
 import { defined, optNumber, optString, submitJob } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
 
@@ -21,6 +21,8 @@ export const spec: CommandSpec = {
       default: SPEC_DEFAULTS.view,
     },
     seedOption,
+    stepsOption,
+    samplerOption,
   ],
 };
 
@@ -34,6 +36,8 @@ export async function execute(ctx: CommandContext): Promise<CommandReply> {
       prompt2: optString(o, 'prompt_flipped'),
       view: optString(o, 'view'),
       seed: optNumber(o, 'seed'),
+      steps: optNumber(o, 'steps'),
+      sampler: optString(o, 'sampler'),
     }),
   });
 }

@@ -1,5 +1,5 @@
 // The caption under a result, shared by every platform: technique, prompts, seed, steps,
-// guidance, model, time, what the model understood and the words it did not know. User text
+// guidance, sampler (when not ddpm), model, time, what the model understood and the words it did not know. User text
 // is made mention-proof (adapters also disable mentions).
 import type { JobResult } from '../src/engine/api.ts';
 import { usesGuidance } from '../src/engine/spec.ts';
@@ -58,6 +58,8 @@ export function captionParts(r: JobResult): CaptionParts {
   const settings = [`seed ${r.seed}`];
   // Effective values: what the job ran with (the user's, or the model's defaults the engine resolved).
   if (r.technique !== 'noise') settings.push(`${r.steps} steps`, usesGuidance(r.guidance) ? `guidance ${r.guidance}` : 'no guidance');
+  // The sampler only when it is not the study's ddpm (older results have none recorded).
+  if (s.sampler && s.sampler !== 'ddpm') settings.push(`sampler ${s.sampler}`);
   settings.push(noPing(r.model), formatDuration(r.timings.totalMs));
   const parts: CaptionParts = { title: r.technique, prompts, settings: settings.join(' · '), job: `job ${r.jobId}` };
   if (r.understood.length > 0) parts.understood = `understood: ${noPing(r.understood.map((c) => c.label).join(', '))}`;

@@ -1,7 +1,7 @@
 // /denoise image [t] [method]: noise an image to t, then denoise it by Gaussian blur, one-step
 // x0 = (x_t - sqrt(1 - abar_t) eps_hat) / sqrt(abar_t), or iterative DDPM; 'all' compares them.
 import { DEFAULT_SPEC_LIMITS, DENOISE_METHODS, SPEC_DEFAULTS } from '../src/engine/spec.ts';
-import { imageOption, seedOption } from './options.ts';
+import { imageOption, seedOption, stepsOption, samplerOption } from './options.ts';
 import { defined, optNumber, optString, submitJob } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
 
@@ -34,6 +34,8 @@ export const spec: CommandSpec = {
       default: SPEC_DEFAULTS.method,
     },
     seedOption,
+    stepsOption,
+    samplerOption,
   ],
 };
 
@@ -48,6 +50,8 @@ export async function execute(ctx: CommandContext): Promise<CommandReply> {
       t: t === undefined ? undefined : [t],
       method: optString(o, 'method') as (typeof DENOISE_METHODS)[number] | undefined,
       seed: optNumber(o, 'seed'),
+      steps: optNumber(o, 'steps'),
+      sampler: optString(o, 'sampler'),
     }),
   });
 }

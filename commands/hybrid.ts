@@ -1,5 +1,5 @@
 // /hybrid prompt_far prompt_near: a hybrid image (eps = lowpass(eps_far) + highpass(eps_near)).
-import { promptOption, seedOption } from './options.ts';
+import { promptOption, seedOption, stepsOption, samplerOption } from './options.ts';
 import { defined, optNumber, optString, submitJob } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
 
@@ -11,6 +11,8 @@ export const spec: CommandSpec = {
     promptOption('prompt_far', 'What it shows from far away (low frequencies), e.g. "a skull"', true),
     promptOption('prompt_near', 'What it shows up close (high frequencies), e.g. "a waterfall"', true),
     seedOption,
+    stepsOption,
+    samplerOption,
   ],
 };
 
@@ -23,6 +25,8 @@ export async function execute(ctx: CommandContext): Promise<CommandReply> {
       prompt: optString(o, 'prompt_far'),
       prompt2: optString(o, 'prompt_near'),
       seed: optNumber(o, 'seed'),
+      steps: optNumber(o, 'steps'),
+      sampler: optString(o, 'sampler'),
     }),
   });
 }

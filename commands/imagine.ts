@@ -1,5 +1,5 @@
-// /imagine prompt [negative] [seed] [steps] [cfg]: text-to-image with classifier-free guidance.
-import { promptOption, negativeOption, seedOption, stepsOption, cfgOption } from './options.ts';
+// /imagine prompt [negative] [seed] [steps] [cfg] [sampler]: text-to-image with classifier-free guidance.
+import { promptOption, negativeOption, seedOption, stepsOption, cfgOption, samplerOption } from './options.ts';
 import { defined, optNumber, optString, submitJob } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
 
@@ -13,6 +13,7 @@ export const spec: CommandSpec = {
     seedOption,
     stepsOption,
     cfgOption,
+    samplerOption,
   ],
 };
 
@@ -25,6 +26,7 @@ export async function execute(ctx: CommandContext): Promise<CommandReply> {
       prompt: optString(o, 'prompt'),
       negative: optString(o, 'negative'),
       seed: optNumber(o, 'seed'),
+      sampler: optString(o, 'sampler'),
       steps: optNumber(o, 'steps'),
       guidance: optNumber(o, 'cfg'),
     }),

@@ -1,6 +1,6 @@
 // /inpaint image prompt [mask]: regenerate part of an image (the mask's white pixels, or the
 // image's transparent pixels when no mask is attached).
-import { imageOption, promptOption, seedOption } from './options.ts';
+import { imageOption, promptOption, seedOption, stepsOption, samplerOption } from './options.ts';
 import { defined, optNumber, optString, submitJob } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
 
@@ -13,6 +13,8 @@ export const spec: CommandSpec = {
     promptOption('prompt', 'What to paint into the region', true),
     imageOption('mask', 'Optional mask: white = repaint, black = keep', false),
     seedOption,
+    stepsOption,
+    samplerOption,
   ],
 };
 
@@ -26,6 +28,8 @@ export async function execute(ctx: CommandContext): Promise<CommandReply> {
       prompt: optString(o, 'prompt'),
       mask: optString(o, 'mask'),
       seed: optNumber(o, 'seed'),
+      steps: optNumber(o, 'steps'),
+      sampler: optString(o, 'sampler'),
     }),
   });
 }

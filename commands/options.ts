@@ -1,4 +1,5 @@
 // Option specs shared by several commands, with the engine's limits and defaults.
+import { SAMPLER_NAMES } from '../src/diffusion/samplers/registry.ts';
 import { DEFAULT_SPEC_LIMITS } from '../src/engine/spec.ts';
 import type { ModelInfo } from '../src/engine/api.ts';
 import type { CommandSpec, OptionSpec } from './types.ts';
@@ -49,6 +50,14 @@ export const cfgOption: OptionSpec = {
   min: 0,
   max: DEFAULT_SPEC_LIMITS.maxGuidance,
   modelDefault: 'guidance',
+};
+
+/** sampler: the update rule of the denoising loop (SAMPLER_NAMES); left out = the model's default, else ddpm. */
+export const samplerOption: OptionSpec = {
+  name: 'sampler',
+  description: "Sampler: ddpm (the study's), dpmpp-2m or ddim (fewer steps), euler-a; default: the model's",
+  type: 'string',
+  choices: SAMPLER_NAMES.map((n) => ({ name: n, value: n })),
 };
 
 /** An option's description with the model's value in place of MODEL_DEFAULT_TEXT (options without a model default unchanged). */

@@ -1,5 +1,5 @@
 // /sketch image [prompt] [noise_level]: image-to-image from an attached sketch or photo (SDEdit).
-import { imageOption, MODEL_DEFAULT_TEXT, promptOption, seedOption } from './options.ts';
+import { imageOption, MODEL_DEFAULT_TEXT, promptOption, seedOption, stepsOption, samplerOption } from './options.ts';
 import { defined, optNumber, optString, submitJob } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
 
@@ -19,6 +19,8 @@ export const spec: CommandSpec = {
       modelDefault: 'noiseLevel',
     },
     seedOption,
+    stepsOption,
+    samplerOption,
   ],
 };
 
@@ -32,6 +34,8 @@ export async function execute(ctx: CommandContext): Promise<CommandReply> {
       prompt: optString(o, 'prompt'),
       noiseLevel: optNumber(o, 'noise_level'),
       seed: optNumber(o, 'seed'),
+      steps: optNumber(o, 'steps'),
+      sampler: optString(o, 'sampler'),
     }),
   });
 }

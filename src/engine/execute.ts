@@ -5,6 +5,7 @@ import {
   anagram,
   createRng,
   denoise,
+  getSampler,
   hybrid,
   hybridFilterFor,
   inpaint,
@@ -155,11 +156,13 @@ export async function executeJob(
     }
   };
 
+  const sampler = getSampler(spec.sampler ?? 'ddpm');
   const base = (): RecipeBase => ({
     shape,
     schedule,
     denoiser,
     rng,
+    sampler,
     timesteps: stridedTimesteps(spec.steps, schedule.numTrainTimesteps),
     onStep,
     signal: hooks.signal,
@@ -299,7 +302,8 @@ export async function executeJob(
       const c = needsModel ? await encode('prompt', spec.prompt) : undefined;
       const g = needsModel ? await guidanceFor([spec.prompt]) : {};
       const sampleImage = await model.toSample(image);
-      const iterSteps = stridedTimesteps(spec.steps, schedule.numTrainTimesteps).filter((s) => s < t).length;
+      const all = stridedTimesteps(spec.steps, schedule.numTrainTimesteps);
+      const iterSteps = (sampler.timesteps?.(all, schedule) ?? all).filter((s) => s < t).length;
       grandTotal = methods.reduce(
         (n, m) => n + (m === 'iterative' ? iterSteps : m === 'one-step' ? 1 : 0),
         0,

@@ -3,6 +3,7 @@
 // hands it to the inference worker. Regenerate = the same spec with a new seed.
 import { z } from 'zod';
 import { randomSeed } from '../diffusion/rng.ts';
+import { DEFAULT_SAMPLER, SAMPLER_NAMES } from '../diffusion/samplers/registry.ts';
 import { VIEW_NAMES } from '../diffusion/views/registry.ts';
 
 /** The techniques of the study, one per chat command. */
@@ -36,6 +37,8 @@ export interface JobSpec {
   steps?: number;
   /** Classifier-free guidance scale s in eps_u + s (eps_c - eps_u); 1 or less = no guidance (one UNet evaluation per step); absent = the model's default. Unused by noise. */
   guidance?: number;
+  /** Sampler (a SAMPLER_NAMES entry: ddpm, ddim, dpmpp-2m, euler-a, ...); absent = the model's default, else ddpm. Unused by noise. */
+  sampler?: string;
   /** SDEdit start index i_start into the strided timesteps (study: 1, 3, 5, 7, 10, 20); absent = defaultNoiseLevel(steps). */
   noiseLevel?: number;
   /** Anagram view name (a registry name such as 'flip'). */
@@ -61,6 +64,8 @@ export type ResolvedJobSpec = JobSpec & { steps: number; guidance: number };
 export interface ModelDefaults {
   steps: number;
   guidance: number;
+  /** The model's sampler (few-step models name theirs); absent = ddpm. */
+  sampler?: string;
 }
 
 /** Limits from config that a spec is checked against. */
@@ -106,13 +111,28 @@ export const SPEC_DEFAULTS = {
 /** Which optional fields apply to each technique, and which are required. */
 const FIELDS: Record<Technique, { uses: readonly (keyof JobSpec)[]; requires: readonly (keyof JobSpec)[] }> =
   {
-    imagine: { uses: ['negative', 'steps', 'guidance'], requires: ['prompt'] },
-    sketch: { uses: ['negative', 'steps', 'guidance', 'noiseLevel', 'image'], requires: ['image'] },
-    inpaint: { uses: ['negative', 'steps', 'guidance', 'image', 'mask'], requires: ['prompt', 'image'] },
-    anagram: { uses: ['prompt2', 'negative', 'steps', 'guidance', 'view'], requires: ['prompt', 'prompt2'] },
-    hybrid: { uses: ['prompt2', 'negative', 'steps', 'guidance', 'hybrid'], requires: ['prompt', 'prompt2'] },
+    imagine: { uses: ['negative', 'steps', 'sampler', 'guidance'], requires: ['prompt'] },
+    sketch: {
+      uses: ['negative', 'steps', 'sampler', 'guidance', 'noiseLevel', 'image'],
+      requires: ['image'],
+    },
+    inpaint: {
+      uses: ['negative', 'steps', 'sampler', 'guidance', 'image', 'mask'],
+      requires: ['prompt', 'image'],
+    },
+    anagram: {
+      uses: ['prompt2', 'negative', 'steps', 'sampler', 'guidance', 'view'],
+      requires: ['prompt', 'prompt2'],
+    },
+    hybrid: {
+      uses: ['prompt2', 'negative', 'steps', 'sampler', 'guidance', 'hybrid'],
+      requires: ['prompt', 'prompt2'],
+    },
     noise: { uses: ['image', 't'], requires: ['image'] },
-    denoise: { uses: ['negative', 'steps', 'guidance', 'image', 't', 'method'], requires: ['image'] },
+    denoise: {
+      uses: ['negative', 'steps', 'sampler', 'guidance', 'image', 't', 'method'],
+      requires: ['image'],
+    },
   };
 
 const WHAT: Record<string, string> = {
@@ -154,6 +174,12 @@ export function jobSpecInputSchema(limits: SpecLimits = DEFAULT_SPEC_LIMITS) {
       negative: prompt(limits, 'negative prompt').optional(),
       seed: int('seed', 0, 0xffffffff).optional(),
       steps: int('steps', 1, limits.maxSteps).optional(),
+      sampler: z
+        .string({ error: 'sampler must be a name' })
+        .refine((v) => (SAMPLER_NAMES as readonly string[]).includes(v), {
+          error: `sampler must be one of ${SAMPLER_NAMES.join(', ')}`,
+        })
+        .optional(),
       guidance: z
         .number({ error: 'guidance must be a number' })
         .min(0, { error: 'guidance must be at least 0' })
@@ -238,6 +264,7 @@ export function parseJobSpec(input: unknown, limits: SpecLimits = DEFAULT_SPEC_L
   };
   if (uses('steps') && v.steps !== undefined) spec.steps = v.steps;
   if (uses('guidance') && v.guidance !== undefined) spec.guidance = v.guidance;
+  if (uses('sampler') && v.sampler !== undefined) spec.sampler = v.sampler;
   if (uses('prompt2') && v.prompt2) spec.prompt2 = v.prompt2;
   if (uses('negative') && v.negative) spec.negative = v.negative;
   if (uses('noiseLevel') && v.noiseLevel !== undefined) {
@@ -278,8 +305,8 @@ export function defaultNoiseLevel(steps: number): number {
 }
 
 /**
- * Fills a spec's model-dependent fields from the model that runs it: steps (capped at maxSteps)
- * and guidance from the manifest's defaults, the sketch noise level from the step count. The one
+ * Fills a spec's model-dependent fields from the model that runs it: steps (capped at maxSteps),
+ * guidance and the sampler from the manifest's defaults, the sketch noise level from the step count. The one
  * place model defaults are applied; the engine's worker and the CLI both call it. Idempotent.
  */
 export function resolveJobSpec(
@@ -293,10 +320,12 @@ export function resolveJobSpec(
     steps: spec.steps ?? Math.max(1, Math.min(defaults.steps, limits.maxSteps)),
     guidance: spec.guidance ?? defaults.guidance,
   };
+  if (fields.uses.includes('sampler')) out.sampler = spec.sampler ?? defaults.sampler ?? DEFAULT_SAMPLER;
   if (fields.uses.includes('noiseLevel')) {
     out.noiseLevel ??= defaultNoiseLevel(out.steps);
     if (out.noiseLevel > out.steps - 1) {
-      const given = spec.steps === undefined ? `this model's ${out.steps} steps` : `the step count (${out.steps})`;
+      const given =
+        spec.steps === undefined ? `this model's ${out.steps} steps` : `the step count (${out.steps})`;
       return { ok: false, message: `Noise level must be below ${given}.` };
     }
   }

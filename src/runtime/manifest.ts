@@ -1,5 +1,6 @@
 // The model manifest (`model.json`): what a model folder holds and how to drive it.
 import { z } from 'zod';
+import { SAMPLER_NAMES } from '../diffusion/samplers/registry.ts';
 import { ModelError } from './errors.ts';
 import { readJsonFile } from './json-file.ts';
 import { checkManifestPaths, manifestFile } from './model-files.ts';
@@ -82,7 +83,12 @@ export const ManifestSchema = z.looseObject({
   /** Latent family: the image layout (sample is the latent layout). */
   image: SampleSchema.optional(),
   defaults: z
-    .object({ steps: positiveInt.default(33), guidance: z.number().nonnegative().default(7) })
+    .object({
+      steps: positiveInt.default(33),
+      guidance: z.number().nonnegative().default(7),
+      /** The model's sampler (a SAMPLER_NAMES entry); absent = ddpm. */
+      sampler: z.enum(SAMPLER_NAMES).optional(),
+    })
     .default({
       steps: 33,
       guidance: 7,

@@ -161,7 +161,7 @@ describe('queue, cancel, help, model', () => {
     expect(all.reply.kind).toBe('help');
     const text = (all.reply as { text: string }).text;
     for (const name of COMMAND_NAMES) expect(text).toContain(`/${name}`);
-    expect(text).toContain('**/imagine prompt [negative] [seed] [steps] [cfg]**');
+    expect(text).toContain('**/imagine prompt [negative] [seed] [steps] [cfg] [sampler]**');
     const one = await run('help', { command: 'anagram' });
     expect((one.reply as { text: string }).text).toContain('• view (optional)');
   });

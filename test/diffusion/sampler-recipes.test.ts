@@ -68,7 +68,13 @@ describe.each(SAMPLER_NAMES)('sampler %s', (name) => {
     const mask = new Float32Array(SHAPE.height * SHAPE.width);
     for (let y = 2; y < 6; y++) for (let x = 2; x < 6; x++) mask[y * SHAPE.width + x] = 1;
     const xs: Float32Array[] = [];
-    const out = await inpaint({ ...o, image: img, mask, cond: cond(2), onStep: (i) => void xs.push(i.x.slice()) });
+    const out = await inpaint({
+      ...o,
+      image: img,
+      mask,
+      cond: cond(2),
+      onStep: (i) => void xs.push(i.x.slice()),
+    });
     const target = image(SHAPE, 2);
     for (let c = 0; c < SHAPE.channels; c++)
       for (let p = 0; p < mask.length; p++) {
@@ -86,10 +92,14 @@ describe.each(SAMPLER_NAMES)('sampler %s', (name) => {
   it('anagram and hybrid run, stay finite and are deterministic per seed', async () => {
     const a = await anagram({ ...opts(name).o, upright: cond(1), transformed: cond(2), view: 'flip' });
     expect(a.every(Number.isFinite)).toBe(true);
-    expect(await anagram({ ...opts(name).o, upright: cond(1), transformed: cond(2), view: 'flip' })).toEqual(a);
+    expect(await anagram({ ...opts(name).o, upright: cond(1), transformed: cond(2), view: 'flip' })).toEqual(
+      a,
+    );
     const h = await hybrid({ ...opts(name).o, far: cond(1), near: cond(2) });
     expect(h.every(Number.isFinite)).toBe(true);
     expect(await hybrid({ ...opts(name).o, far: cond(1), near: cond(2) })).toEqual(h);
-    expect(maxAbsDiff(await hybrid({ ...opts(name, 6).o, far: cond(1), near: cond(2) }), h)).toBeGreaterThan(0);
+    expect(maxAbsDiff(await hybrid({ ...opts(name, 6).o, far: cond(1), near: cond(2) }), h)).toBeGreaterThan(
+      0,
+    );
   });
 });

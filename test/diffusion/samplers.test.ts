@@ -66,8 +66,7 @@ function refDdim(x: number[], ts: readonly number[], eta: number, rng: Rng, sche
     const sigma = eta * Math.sqrt((1 - ap) / (1 - at)) * Math.sqrt(1 - at / ap);
     const z = sigma > 0 ? rng.normal(x.length) : undefined;
     x = x.map(
-      (_, j) =>
-        Math.sqrt(ap) * x0[j] + Math.sqrt(1 - ap - sigma ** 2) * eps[j] + (z ? sigma * z[j] : 0),
+      (_, j) => Math.sqrt(ap) * x0[j] + Math.sqrt(1 - ap - sigma ** 2) * eps[j] + (z ? sigma * z[j] : 0),
     );
     traj.push(x);
   }
@@ -146,7 +145,9 @@ function exactOde(x: ArrayLike<number>, t: number, tNext: number, schedule: Sche
 
 function maxRelErr(got: Float32Array[], want: number[][]): number {
   let m = 0;
-  got.forEach((g, i) => g.forEach((v, j) => (m = Math.max(m, Math.abs(v - want[i][j]) / (1 + Math.abs(want[i][j]))))));
+  got.forEach((g, i) =>
+    g.forEach((v, j) => (m = Math.max(m, Math.abs(v - want[i][j]) / (1 + Math.abs(want[i][j]))))),
+  );
   return m;
 }
 

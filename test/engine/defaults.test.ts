@@ -49,10 +49,17 @@ describe('resolveJobSpec', () => {
     const given = parsed({ technique: 'imagine', prompt: 'a cat', seed: 1 });
     expect(resolveJobSpec(given, { steps: 33, guidance: 3 })).toEqual({
       ok: true,
-      spec: { technique: 'imagine', prompt: 'a cat', seed: 1, steps: 33, guidance: 3 },
+      spec: { technique: 'imagine', prompt: 'a cat', seed: 1, steps: 33, guidance: 3, sampler: 'ddpm' },
     });
     const explicit = parsed({ technique: 'imagine', prompt: 'a cat', seed: 1, steps: 5, guidance: 9 });
     expect(resolveJobSpec(explicit, { steps: 4, guidance: 0 })).toMatchObject({ spec: { steps: 5, guidance: 9 } });
+    // The sampler: the user's, else the model's, else ddpm; noise has none.
+    const dpm = parsed({ technique: 'imagine', prompt: 'a cat', seed: 1, sampler: 'dpmpp-2m' });
+    expect(resolveJobSpec(dpm, { steps: 4, guidance: 0, sampler: 'euler-a' })).toMatchObject({ spec: { sampler: 'dpmpp-2m' } });
+    expect(resolveJobSpec(given, { steps: 4, guidance: 0, sampler: 'euler-a' })).toMatchObject({ spec: { sampler: 'euler-a' } });
+    const noise = parsed({ technique: 'noise', image: 'a'.repeat(64), seed: 1, sampler: 'ddim' });
+    const resolvedNoise = resolveJobSpec(noise, { steps: 4, guidance: 0 });
+    expect(resolvedNoise.ok && 'sampler' in resolvedNoise.spec).toBe(false);
   });
 
   it('caps the model default at MAX_STEPS and scales the sketch noise level with the steps', () => {

@@ -104,6 +104,9 @@ describe('job spec', () => {
     expect(message({ technique: 'anagram', prompt: 'a', prompt2: 'b', view: 'sideways' })).toMatch(
       /^Unknown view; use one of identity, flip/,
     );
+    expect(message({ technique: 'imagine', prompt: 'x', sampler: 'plms' })).toBe(
+      'Sampler must be one of ddpm, ddim, ddim-eta1, dpmpp-2m, dpmpp-2m-karras, euler-a.',
+    );
     expect(message({ technique: 'denoise', image: REF, method: 'magic' })).toBe(
       'Method must be one of blur, one-step, iterative, all.',
     );

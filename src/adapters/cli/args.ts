@@ -35,6 +35,7 @@ const SAMPLING: Record<string, OptionSpec> = {
   negative: { type: 'string' },
   steps: { type: 'string' },
   cfg: { type: 'string' },
+  sampler: { type: 'string' },
 };
 
 const OPTIONS: Record<Subcommand, Record<string, OptionSpec>> = {
@@ -251,6 +252,8 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
   if (cfg !== undefined) input.guidance = parseFloatArg('--cfg', cfg);
   const negative = str('negative');
   if (negative !== undefined) input.negative = negative;
+  const sampler = str('sampler');
+  if (sampler !== undefined) input.sampler = sampler;
   const noiseLevel = str('noise-level');
   if (noiseLevel !== undefined) input.noiseLevel = parseIntArg('--noise-level', noiseLevel);
   const view = str('view');
@@ -339,6 +342,7 @@ const FLAG_OF: readonly [RegExp, string][] = [
   [/^seed\b/i, '--seed'],
   [/^steps\b/i, '--steps'],
   [/^guidance\b/i, '--cfg'],
+  [/^sampler\b/i, '--sampler'],
   [/^noise level\b/i, '--noise-level'],
   [/^sigma\b/i, '--sigma'],
   [/^kernel\b/i, '--kernel'],

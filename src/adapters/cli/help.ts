@@ -1,5 +1,6 @@
 // Help texts of the `diffuse` CLI: the overview and one page per subcommand.
 import { DENOISE_METHODS, SPEC_DEFAULTS } from '../../engine/spec.ts';
+import { SAMPLER_NAMES } from '../../diffusion/samplers/registry.ts';
 import { VIEW_NAMES } from '../../diffusion/views/registry.ts';
 import type { Subcommand } from './args.ts';
 
@@ -14,7 +15,9 @@ const COMMON = `Common options:
 const SAMPLING = `  --seed N            seed of the noise generator, 0..4294967295 (default: random)
   --steps N           denoising steps (default: the model's; \`diffuse models\` lists them, 33 for emoji)
   --cfg F             classifier-free guidance scale, 1 or less = off (default: the model's, 3 for emoji)
-  --negative TEXT     negative prompt, used in place of the empty prompt for guidance`;
+  --negative TEXT     negative prompt, used in place of the empty prompt for guidance
+  --sampler S         ${SAMPLER_NAMES.join(', ')}
+                      (default: the model's, else ddpm, the study's; dpmpp-2m needs far fewer steps)`;
 
 const PAGES: Record<Subcommand, string> = {
   imagine: `diffuse imagine <prompt> [options]
@@ -69,7 +72,7 @@ export function overviewHelp(): string {
   return `diffuse: diffusion techniques on a local model
 
 Usage:
-  diffuse imagine <prompt> [--negative T] [--seed N] [--steps N] [--cfg F]
+  diffuse imagine <prompt> [--negative T] [--seed N] [--steps N] [--cfg F] [--sampler S]
   diffuse sketch <image> [prompt] [--noise-level I]
   diffuse inpaint <image> <prompt> [--mask M]
   diffuse anagram <prompt-upright> <prompt-transformed> [--view ${VIEW_NAMES.filter((v) => v !== 'identity').join('|')}]

@@ -59,6 +59,8 @@ export interface CliJson {
   seed: number;
   steps: number;
   guidance: number;
+  /** The sampler that ran (absent for noise). */
+  sampler?: string;
   model: string;
   modelDir: string;
   device: string;
@@ -83,6 +85,7 @@ export function jsonReport(
     seed: spec.seed,
     steps: spec.steps,
     guidance: spec.guidance,
+    ...(spec.sampler ? { sampler: spec.sampler } : {}),
     model: model.name,
     modelDir: model.dir,
     device: model.device ?? 'cpu',

@@ -166,7 +166,8 @@ export async function runTechnique(
       const line = understoodLine(result.understood, result.unknown, result.prompts.length > 0);
       if (line) io.stderr.write(line + '\n');
       const t = result.timings;
-      const steps = t.steps > 0 ? `, ${t.steps} steps at ${t.perStepMs.toFixed(1)} ms` : '';
+      const sampler = spec.sampler && spec.sampler !== 'ddpm' ? ` (${spec.sampler})` : '';
+      const steps = t.steps > 0 ? `, ${t.steps} steps${sampler} at ${t.perStepMs.toFixed(1)} ms` : '';
       io.stderr.write(
         `${spec.technique}: seed ${spec.seed}${steps}, ${(t.totalMs / 1000).toFixed(2)} s (session.run ${(t.modelMs / 1000).toFixed(2)} s) on ${model.name}\n`,
       );

@@ -27,7 +27,8 @@ export function karrasTimesteps(base: readonly number[], schedule: Schedule): nu
   for (const [i, sig] of sigmas.entries()) {
     const target = Math.log(sig);
     let best = last;
-    for (let t = last; t <= first; t++) if (Math.abs(logSig[t] - target) < Math.abs(logSig[best] - target)) best = t;
+    for (let t = last; t <= first; t++)
+      if (Math.abs(logSig[t] - target) < Math.abs(logSig[best] - target)) best = t;
     // Keep strictly descending and leave room for the steps still to come (each at least 1 apart, above 0).
     const cap = i === 0 ? first : out[i - 1] - 1;
     out.push(Math.max(Math.min(best, cap), steps - i));

@@ -39,6 +39,7 @@ export function isSamplerName(name: string): name is SamplerName {
 
 /** The sampler of a name; throws a RangeError naming the known ones. */
 export function getSampler(name: string): Sampler {
-  if (!isSamplerName(name)) throw new RangeError(`unknown sampler "${name}"; known: ${SAMPLER_NAMES.join(', ')}`);
+  if (!isSamplerName(name))
+    throw new RangeError(`unknown sampler "${name}"; known: ${SAMPLER_NAMES.join(', ')}`);
   return SAMPLERS[name];
 }
