@@ -21,13 +21,18 @@ describe('command definitions', () => {
       expect.objectContaining({ name: 'seed', type: 4, min_value: 0, max_value: 4294967295 }),
       expect.objectContaining({ name: 'steps', type: 4, min_value: 1, max_value: 100 }),
       expect.objectContaining({ name: 'cfg', type: 10, min_value: 0, max_value: 30 }),
+      expect.objectContaining({ name: 'sampler', type: 3, required: false }),
     ]);
+    const sampler = imagine.options!.find((o) => o.name === 'sampler') as { choices: { value: string }[] };
+    expect(sampler.choices.map((c) => c.value)).toEqual(expect.arrayContaining(['ddpm', 'ddim', 'dpmpp-2m', 'euler-a']));
     const inpaint = defs.find((d) => d.name === 'inpaint')!;
     expect(inpaint.options!.map((o) => [o.name, o.type, o.required])).toEqual([
       ['image', 11, true],
       ['prompt', 3, true],
       ['mask', 11, false],
       ['seed', 4, false],
+      ['steps', 4, false],
+      ['sampler', 3, false],
     ]);
     const view = defs.find((d) => d.name === 'anagram')!.options!.find((o) => o.name === 'view') as { choices: { value: string }[] };
     expect(view.choices.map((c) => c.value)).toContain('flip');
