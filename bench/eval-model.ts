@@ -2,6 +2,7 @@
 // prompt list and prints figures side by side for five samplers; nothing here is asserted by tests.
 //
 //   npm run eval:model -- [--model emoji] [--seeds 3] [--heldout 6] [--cfg <model default>]
+//                         [--sampler ddpm|ddim|dpmpp-2m|...] [--steps 33]   (the loop's update rule and step count)
 //                         [--sheet docs/samples.png]   (contact sheet of prior + UNet; none by default)
 //
 // Samplers, per prompt and seed (seeds 1000, 1001, ...):
@@ -24,7 +25,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { coarsePriorRefiner, createRng, makeSchedule, sample, type X0Refiner } from '../src/diffusion/index.ts';
+import { coarsePriorRefiner, createRng, getSampler, makeSchedule, sample, stridedTimesteps, type X0Refiner } from '../src/diffusion/index.ts';
 import { tensorToRgb } from '../src/imaging/index.ts';
 import { tileWeights } from '../src/runtime/coarse-prior.ts';
 import { loadModel } from '../src/runtime/index.ts';
@@ -87,6 +88,8 @@ async function main(argv: string[]) {
       seeds: { type: 'string', default: '3' },
       heldout: { type: 'string', default: '6' },
       cfg: { type: 'string' },
+      sampler: { type: 'string', default: 'ddpm' },
+      steps: { type: 'string', default: '33' },
       sheet: { type: 'string' },
     },
   });
@@ -97,6 +100,9 @@ async function main(argv: string[]) {
   if (!m.prior) throw new Error(`model ${model.name} has no coarse prior`);
   const schedule = makeSchedule(m.scheduler);
   const cfgScale = values.cfg === undefined ? m.defaults.guidance : Number(values.cfg);
+  const loopSampler = getSampler(values.sampler!);
+  const steps = Number(values.steps);
+  const timesteps = stridedTimesteps(steps, schedule.numTrainTimesteps);
   const heldOut = data.heldOutLabels.filter((_, i) => i % 7 === 0).slice(0, Number(values.heldout));
   const groups: [string, string[]][] = [
     ['the study\'s prompts', STUDY_PROMPTS],
@@ -128,7 +134,7 @@ async function main(argv: string[]) {
   const sheetRows: Uint8Array[][] = [];
   const started = performance.now();
   let unetSamples = 0;
-  console.log(`model ${model.name}, ${seeds} seeds per prompt (1000..${999 + seeds}), 33 steps, CFG ${cfgScale}`);
+  console.log(`model ${model.name}, ${seeds} seeds per prompt (1000..${999 + seeds}), ${steps} steps of ${loopSampler.name}, CFG ${cfgScale}`);
   const results: [string, number, Map<Sampler, Tally>][] = [];
   for (const [group, prompts] of groups) {
     const tallies = new Map<Sampler, Tally>(SAMPLERS.map((s) => [s, tally()]));
@@ -151,7 +157,7 @@ async function main(argv: string[]) {
         pictures.set('prior alone, style held out', pickFrom(without[measured]));
         const run = async (prior: X0Refiner | undefined) => {
           unetSamples++;
-          const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000 + s), cond: enc.cond, uncond, guidanceScale: cfgScale, prior });
+          const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000 + s), cond: enc.cond, uncond, guidanceScale: cfgScale, prior, sampler: loopSampler, timesteps });
           return tensorToRgb(await model.fromSample(x), size, size).rgb;
         };
         // Without tiles for the prompt's concepts the prior does nothing: those samples are the UNet's.
@@ -199,7 +205,8 @@ async function main(argv: string[]) {
     }
     results.push([group, prompts.length, tallies]);
   }
-  console.log(`\ntime ${((performance.now() - started) / 1000).toFixed(1)} s (${unetSamples} UNet samples)\n`);
+  const secs = (performance.now() - started) / 1000;
+  console.log(`\ntime ${secs.toFixed(1)} s (${unetSamples} UNet samples, ${(secs / Math.max(unetSamples, 1)).toFixed(2)} s per sample with the measuring)\n`);
   const pct = (k: number, n: number) => `${((100 * k) / n).toFixed(0)}%`;
   console.log('| prompts | sampler | 16x16 nearest, all styles: top-1 | top-5 | 64x64 nearest, held-out style: top-1 | top-5 | detail only, held-out style: top-1 | top-5 | diversity | distance to nearest training image |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
