@@ -44,6 +44,14 @@ describe('model manifest', () => {
     expect(m.defaults).toEqual({ steps: 33, guidance: 7 });
   });
 
+  it('reads a default sampler and refuses an unknown one by its path', () => {
+    const m = parseManifest({ ...base(), defaults: { steps: 12, guidance: 3, sampler: 'dpmpp-2m' } });
+    expect(m.defaults).toEqual({ steps: 12, guidance: 3, sampler: 'dpmpp-2m' });
+    const err = errorOf(() => parseManifest({ ...base(), defaults: { sampler: 'plms' } }, 'x/model.json'));
+    expect(err.code).toBe('bad-manifest');
+    expect(err.message).toContain('`defaults.sampler`');
+  });
+
   it('names a missing field with its path', () => {
     const json = base();
     delete (json.unet as Record<string, unknown>).file;
