@@ -84,6 +84,39 @@ export function stridedTimesteps(steps = 33, numTrain = 1000): number[] {
   return out;
 }
 
+/** diffusers' `timestep_spacing` values. */
+export const TIMESTEP_SPACINGS = ['leading', 'trailing', 'linspace'] as const;
+
+/**
+ * Timesteps for `steps` steps as diffusers' DDIM/DPM-Solver schedulers space them (descending,
+ * then 0 as the loop's final target): linspace = round(linspace(0, T - 1, steps)); leading =
+ * i * floor(T / steps) + steps_offset; trailing = round(T - i * T / steps) - 1. A list whose last
+ * evaluated timestep is already 0 (linspace, leading without offset) keeps it as the target, so it
+ * runs steps - 1 model calls. SD 1.5 (leading, offset 1) at 50 steps: 981, 961, ..., 1, 0.
+ */
+export function spacedTimesteps(steps: number, numTrain: number, spacing: string, offset = 0): number[] {
+  if (!Number.isInteger(steps) || steps < 1 || steps > numTrain - 1) {
+    throw new RangeError(`steps must be an integer in 1..${numTrain - 1}, got ${steps}`);
+  }
+  let ts: number[];
+  if (spacing === 'linspace') {
+    ts = Array.from({ length: steps }, (_, i) =>
+      Math.round(steps === 1 ? 0 : (i * (numTrain - 1)) / (steps - 1)),
+    );
+  } else if (spacing === 'leading') {
+    const ratio = Math.floor(numTrain / steps);
+    ts = Array.from({ length: steps }, (_, i) => i * ratio + offset);
+  } else if (spacing === 'trailing') {
+    const ratio = numTrain / steps;
+    ts = Array.from({ length: steps }, (_, i) => Math.round(numTrain - i * ratio) - 1).reverse();
+  } else {
+    throw new RangeError(`unknown timestep_spacing "${spacing}"; supported: ${TIMESTEP_SPACINGS.join(', ')}`);
+  }
+  const out = [...new Set(ts.map((t) => Math.min(Math.max(t, 0), numTrain - 1)))].sort((a, b) => b - a);
+  if (out[out.length - 1] !== 0) out.push(0);
+  return out;
+}
+
 /** The study's noise levels are start indices into the strided list: i_start 1,3,5,7,10,20 -> t 960,900,840,780,690,390. */
 export const STUDY_NOISE_LEVELS: readonly number[] = [1, 3, 5, 7, 10, 20];
 

@@ -13,6 +13,7 @@ import {
   noise,
   sample,
   sdedit,
+  spacedTimesteps,
   stridedTimesteps,
   type Guidance,
   type RecipeBase,
@@ -157,13 +158,23 @@ export async function executeJob(
   };
 
   const sampler = getSampler(spec.sampler ?? 'ddpm');
+  // ddpm keeps the study's strided list; other samplers follow the scheduler config's spacing when it names one (as diffusers does).
+  const config = model.manifest.scheduler as SchedulerConfig;
+  const spacing =
+    sampler.name !== 'ddpm' && typeof config.timestep_spacing === 'string'
+      ? config.timestep_spacing
+      : undefined;
+  const timestepsFor = (steps: number): number[] =>
+    spacing
+      ? spacedTimesteps(steps, schedule.numTrainTimesteps, spacing, Number(config.steps_offset ?? 0))
+      : stridedTimesteps(steps, schedule.numTrainTimesteps);
   const base = (): RecipeBase => ({
     shape,
     schedule,
     denoiser,
     rng,
     sampler,
-    timesteps: stridedTimesteps(spec.steps, schedule.numTrainTimesteps),
+    timesteps: timestepsFor(spec.steps),
     onStep,
     signal: hooks.signal,
     clipX0,
@@ -302,7 +313,7 @@ export async function executeJob(
       const c = needsModel ? await encode('prompt', spec.prompt) : undefined;
       const g = needsModel ? await guidanceFor([spec.prompt]) : {};
       const sampleImage = await model.toSample(image);
-      const all = stridedTimesteps(spec.steps, schedule.numTrainTimesteps);
+      const all = timestepsFor(spec.steps);
       const iterSteps = (sampler.timesteps?.(all, schedule) ?? all).filter((s) => s < t).length;
       grandTotal = methods.reduce(
         (n, m) => n + (m === 'iterative' ? iterSteps : m === 'one-step' ? 1 : 0),

@@ -3,6 +3,7 @@ import {
   STUDY_NOISE_LEVELS,
   makeSchedule,
   nearestTimestepIndex,
+  spacedTimesteps,
   stridedTimesteps,
   timestepAtIndex,
 } from '../../src/diffusion/schedule.ts';
@@ -81,5 +82,21 @@ describe('timesteps', () => {
     expect(nearestTimestepIndex(ts, 500)).toBe(16);
     expect(ts[nearestTimestepIndex(ts, 500)]).toBe(510);
     expect(ts[nearestTimestepIndex(ts, 14)]).toBe(0);
+  });
+});
+
+describe('spacedTimesteps (diffusers timestep_spacing)', () => {
+  it('leading with steps_offset 1 (SD 1.5): 981, 961, ..., 1, then 0', () => {
+    const ts = spacedTimesteps(50, 1000, 'leading', 1);
+    expect(ts.slice(0, 3)).toEqual([981, 961, 941]);
+    expect(ts.slice(-2)).toEqual([1, 0]);
+    expect(ts).toHaveLength(51);
+  });
+
+  it('trailing starts at T - 1; linspace spans 0..T-1 with 0 as the target', () => {
+    expect(spacedTimesteps(4, 1000, 'trailing')).toEqual([999, 749, 499, 249, 0]);
+    expect(spacedTimesteps(4, 1000, 'linspace')).toEqual([999, 666, 333, 0]);
+    expect(spacedTimesteps(4, 1000, 'leading')).toEqual([750, 500, 250, 0]);
+    expect(() => spacedTimesteps(4, 1000, 'karras')).toThrow(/leading, trailing, linspace/);
   });
 });

@@ -1,0 +1,69 @@
+// executeJob with a sampler on the tiny model: the sampler is resolved into the spec that ran,
+// ddpm keeps the study's strided timesteps, other samplers follow a scheduler config's
+// timestep_spacing when the manifest carries one.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executeJob, type ExecuteContext } from '../../src/engine/execute.ts';
+import { parseJobSpec, type JobSpec } from '../../src/engine/spec.ts';
+import { loadModel, type LoadedModel } from '../../src/runtime/index.ts';
+import { MODELS_DIR } from './helpers.ts';
+
+let model: LoadedModel;
+let seen: number[] = [];
+
+function spec(input: Record<string, unknown>): JobSpec {
+  const r = parseJobSpec({ seed: 5, technique: 'imagine', prompt: 'rocket', ...input });
+  if (!r.ok) throw new Error(r.message);
+  return r.spec;
+}
+
+function ctx(
+  scheduler: Record<string, unknown> = {},
+  defaults: Record<string, unknown> = {},
+): ExecuteContext {
+  const m = model.manifest;
+  return {
+    model: {
+      ...model,
+      manifest: {
+        ...m,
+        scheduler: { ...m.scheduler, ...scheduler },
+        defaults: { ...m.defaults, ...defaults },
+      },
+      denoiser: (t, batch, signal) => {
+        seen.push(t);
+        return model.denoiser(t, batch, signal);
+      },
+    },
+    loadImage: async () => ({ image: new Float32Array(3 * 64 * 64) }),
+    loadMask: async () => new Float32Array(64 * 64),
+  };
+}
+
+beforeAll(async () => {
+  model = await loadModel('test-tiny', { modelsDir: MODELS_DIR });
+});
+afterAll(async () => {
+  await model.dispose();
+});
+
+describe('executeJob with samplers', () => {
+  it("records the sampler that ran (the user's, else the model default, else ddpm)", async () => {
+    expect((await executeJob(spec({ steps: 2, sampler: 'euler-a' }), ctx())).spec.sampler).toBe('euler-a');
+    expect((await executeJob(spec({ steps: 2 }), ctx({}, { sampler: 'ddim' }))).spec.sampler).toBe('ddim');
+    expect((await executeJob(spec({ steps: 2 }), ctx())).spec.sampler).toBe('ddpm');
+  });
+
+  it('ddpm keeps the strided list; dpmpp-2m follows timestep_spacing "trailing"', async () => {
+    const trailing = ctx({ timestep_spacing: 'trailing' });
+    seen = [];
+    await executeJob(spec({ steps: 4, guidance: 1 }), trailing);
+    expect(seen).toEqual([996, 747, 498, 249]);
+    seen = [];
+    const r = await executeJob(spec({ steps: 4, guidance: 1, sampler: 'dpmpp-2m' }), trailing);
+    expect(seen).toEqual([999, 749, 499, 249]);
+    expect(r.timings.steps).toBe(4);
+    seen = [];
+    await executeJob(spec({ steps: 4, guidance: 1, sampler: 'dpmpp-2m' }), ctx());
+    expect(seen).toEqual([996, 747, 498, 249]);
+  });
+});
