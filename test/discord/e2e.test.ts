@@ -322,7 +322,7 @@ describe('Discord adapter against a fake Discord', () => {
   it('moves a job whose interaction token expired to the channel', async () => {
     const before = fake.requests.length;
     // The token of this interaction lives 0 ms: every webhook edit answers 401, as after 15 minutes.
-    const it2 = fake.sendCommand({ name: 'imagine', options: { prompt: 'a dog', steps: 4 }, userId: '200000000000000005', tokenLifetimeMs: 0 });
+    const it2 = fake.sendCommand({ name: 'imagine', options: { prompt: 'a dog', steps: 4, sampler: 'ddim' }, userId: '200000000000000005', tokenLifetimeMs: 0 });
     expect((await fake.waitForRequest(isCallback(it2.id))).status).toBe(204);
     const final = await fake.waitForRequest(
       (r) => fake.requests.indexOf(r) >= before && r.method === 'PATCH' && r.path.startsWith('/channels/') && hasFile(r, '.png') && content(r).includes('"a dog"'),
@@ -330,6 +330,7 @@ describe('Discord adapter against a fake Discord', () => {
       'result in the channel',
     );
     expect(content(final)).toContain('**imagine** "a dog"');
+    expect(content(final)).toContain('sampler ddim');
     await adapter.idle();
   });
 

@@ -56,13 +56,14 @@ describe('Slack adapter, Socket Mode', () => {
   });
 
   it('runs /imagine over the socket end to end', async () => {
-    slash('env-imagine-1', '/imagine', 'a lighthouse --steps 2 --seed 21', 'socket-imagine');
+    slash('env-imagine-1', '/imagine', 'a lighthouse --steps 2 --seed 21 --sampler dpmpp-2m', 'socket-imagine');
     await fake.waitFor(() => fake.socketMessages.find((m) => m.envelope_id === 'env-imagine-1'), 10_000, 'the ack envelope');
     const complete = await fake.waitFor(() => fake.callsOf('files.completeUploadExternal')[0], 60_000, 'the upload');
     const status = fake.messagesOf('C0000004').find((m) => m.metadata)!;
     expect(complete.args.thread_ts).toBe(status.ts);
     expect(String(complete.args.initial_comment)).toContain('*imagine* "a lighthouse"');
     expect(String(complete.args.initial_comment)).toContain('seed 21 · 2 steps');
+    expect(String(complete.args.initial_comment)).toContain('sampler dpmpp-2m');
     for (const s of SECRETS) expect(h.logs()).not.toContain(s);
   });
 
