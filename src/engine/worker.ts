@@ -91,9 +91,13 @@ export function watchWorker(
   metrics: EngineMetrics,
   model: string,
 ): void {
-  worker.on('ready', (info: { model: string | null; device: string | null; error?: string }) => {
+  worker.on('ready', (info: WorkerReadyInfo) => {
     if (info.error) log.error({ model, err: info.error }, 'default model failed to load');
-    else log.info({ model: info.model, device: info.device }, 'inference worker ready');
+    else {
+      // The device choice and its reason (auto's reasoning, or why the device asked for is not used).
+      const why = { ...(info.adapter ? { adapter: info.adapter } : {}), ...(info.deviceReason ? { reason: info.deviceReason } : {}) };
+      log.info({ model: info.model, device: info.device, ...why }, 'inference worker ready');
+    }
   });
   worker.on('restart', () => {
     metrics.workerRestarts.inc();
@@ -108,6 +112,15 @@ export interface ThreadEntry {
   data?: unknown;
 }
 
+/** What the worker says when it is ready: the default model, its device and why, or the load error. */
+export interface WorkerReadyInfo {
+  model: string | null;
+  device: string | null;
+  adapter?: string;
+  deviceReason?: string;
+  error?: string;
+}
+
 /** Owns one inference worker thread; emits 'ready' ({model, device, error?}), 'exit' (code), 'restart'. */
 export class InferenceWorker extends EventEmitter {
   private worker: Worker | null = null;
@@ -120,7 +133,7 @@ export class InferenceWorker extends EventEmitter {
   private crashes = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   /** Model and device reported by the thread once the default model loaded. */
-  info: { model: string | null; device: string | null; error?: string } = { model: null, device: null };
+  info: WorkerReadyInfo = { model: null, device: null };
   /** Facts of models the thread has reported (the default one at start, others when asked), by name. */
   private readonly modelFacts = new Map<string, ModelInfo>();
   private readonly infoRequests = new Map<
@@ -283,7 +296,13 @@ export class InferenceWorker extends EventEmitter {
     }
     if (m.type === 'ready') {
       if (m.info) this.remember(m.info, this.config.defaultModel);
-      this.info = { model: m.model, device: m.device, ...(m.error ? { error: m.error } : {}) };
+      this.info = {
+        model: m.model,
+        device: m.device,
+        ...(m.info?.adapter ? { adapter: m.info.adapter } : {}),
+        ...(m.info?.deviceReason ? { deviceReason: m.info.deviceReason } : {}),
+        ...(m.error ? { error: m.error } : {}),
+      };
       this.crashes = 0;
       this.emit('ready', this.info);
       return;

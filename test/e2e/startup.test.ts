@@ -104,3 +104,17 @@ describe('start-up errors of npm start', () => {
     expectOneLine(r, /QUEUE_MAX must be a number/, 2);
   });
 });
+
+describe('DEVICE=auto through npm start', () => {
+  it('runs on the CPU on a machine without CUDA or a hardware GPU adapter, and logs why', async () => {
+    const p = startEntry({ DEVICE: 'auto', PLAYGROUND_PORT: '0' });
+    try {
+      const line = await p.waitForLine(/inference worker ready/, 50_000);
+      const ready = JSON.parse(line) as { device?: string; reason?: string };
+      expect(ready.device).toBe('cpu');
+      expect(ready.reason).toMatch(/^auto: no CUDA \(.+\); no hardware WebGPU adapter/);
+    } finally {
+      await p.stop();
+    }
+  }, 60_000);
+});
