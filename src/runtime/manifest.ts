@@ -21,6 +21,9 @@ const SchedulerSchema = z.object({
   variance_type: z.enum(['fixed_small', 'learned_range']).default('fixed_small'),
   /** Clip the predicted x0 to [-1, 1]; default: on for pixel models, off for latent ones (diffusers' clip_sample). */
   clip_sample: z.boolean().optional(),
+  /** diffusers' timestep spacing for samplers other than the study's strided DDPM (with `steps_offset`). */
+  timestep_spacing: z.enum(['leading', 'trailing', 'linspace']).optional(),
+  steps_offset: z.number().int().min(0).optional(),
 });
 
 /** The denoising UNet: file, tensor names, dtypes and the largest batch it should be given. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { forward } from '../../src/diffusion/forward.ts';
-import { makeSchedule } from '../../src/diffusion/schedule.ts';
+import { makeSchedule, spacedTimesteps } from '../../src/diffusion/schedule.ts';
 import type { Denoiser } from '../../src/diffusion/types.ts';
 import { parseManifest } from '../../src/runtime/index.ts';
 import {
@@ -81,6 +81,19 @@ describe('manifest from a diffusers ONNX folder', () => {
       JSON.stringify({ ...JSON.parse(readFileSync(sched, 'utf8')), prediction_type: 'sample' }),
     );
     expect(() => manifestFromDiffusersFolder(dir3, { name: 'x' })).toThrow(/prediction_type "sample"/);
+  });
+
+  it("keeps the scheduler's timestep_spacing and steps_offset (SD 1.5: leading, 1) for the non-DDPM samplers", () => {
+    const dir = copyTiny();
+    const sched = join(dir, 'scheduler', 'scheduler_config.json');
+    writeFileSync(
+      sched,
+      JSON.stringify({ ...JSON.parse(readFileSync(sched, 'utf8')), timestep_spacing: 'leading', steps_offset: 1 }),
+    );
+    const json = manifestFromDiffusersFolder(dir, { name: 'x' }) as { scheduler: Record<string, unknown> };
+    expect(json.scheduler).toMatchObject({ timestep_spacing: 'leading', steps_offset: 1 });
+    expect(parseManifest(json).scheduler).toMatchObject({ timestep_spacing: 'leading', steps_offset: 1 });
+    expect(spacedTimesteps(50, 1000, 'leading', 1)[0]).toBe(981);
   });
 
   it('a latent manifest without its VAE section is rejected', () => {

@@ -151,6 +151,9 @@ export function manifestFromDiffusersFolder(
       prediction_type: prediction,
       variance_type: 'fixed_small',
       clip_sample: sched.clip_sample === true,
+      // diffusers' schedulers default to "leading" when the config predates the key (SD 1.5's does).
+      timestep_spacing: ['trailing', 'linspace'].includes(String(sched.timestep_spacing)) ? sched.timestep_spacing : 'leading',
+      ...(num(sched, 'steps_offset') !== undefined ? { steps_offset: num(sched, 'steps_offset') } : {}),
     },
     unet: {
       file: 'unet/model.onnx',
