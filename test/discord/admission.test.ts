@@ -1,36 +1,22 @@
 // The queue and per-user limits come before any attachment download: a user who already has
 // USER_MAX_PENDING jobs gets the refusal, and the fake Discord sees no download of the image.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiscordAdapter } from '../../src/adapters/discord/index.ts';
-import { createEngine, type LocalEngine } from '../../src/engine/index.ts';
-import { testConfig, testPng } from '../engine/helpers.ts';
-import { FakeDiscord, type RecordedRequest } from './fake-discord.ts';
+import type { LocalEngine } from '../../src/engine/index.ts';
+import { testPng } from '../engine/helpers.ts';
+import type { FakeDiscord, RecordedRequest } from './fake-discord.ts';
+import { startDiscordHarness, type DiscordHarness } from './harness.ts';
 
+let h: DiscordHarness;
 let fake: FakeDiscord;
 let engine: LocalEngine;
-let adapter: DiscordAdapter;
 
 beforeAll(async () => {
-  fake = new FakeDiscord({ heartbeatIntervalMs: 400 });
-  await fake.start();
-  const config = testConfig({
-    DISCORD_TOKEN: fake.token,
-    DISCORD_APP_ID: fake.appId,
-    DISCORD_API_BASE: fake.apiBase,
-    USER_MAX_PENDING: '2',
-    QUEUE_MAX: '10',
-  });
-  engine = createEngine(config, { defaultMetrics: false });
-  await engine.start();
-  adapter = new DiscordAdapter(engine, config, { attachments: { extraHosts: [fake.host] }, minEditIntervalMs: 50 });
-  await adapter.start();
-  await adapter.ready();
+  h = await startDiscordHarness({ USER_MAX_PENDING: '2', QUEUE_MAX: '10' }, (f) => ({ attachments: { extraHosts: [f.host] } }));
+  ({ fake, engine } = h);
 });
 
 afterAll(async () => {
-  await adapter?.stop();
-  await engine?.close();
-  await fake?.close();
+  await h?.close();
 });
 
 const answerOf = (token: string) => (r: RecordedRequest) =>
@@ -65,6 +51,6 @@ describe('Discord admission before downloads', () => {
       'sketch result',
     );
     expect(fake.attachmentFetches).toHaveLength(1);
-    await adapter.idle();
+    await h.adapter.idle();
   });
 });

@@ -2,35 +2,19 @@
 // /imagine without cfg on the emoji model runs at the model's guidance 3 and its caption says so;
 // /model and /help show the engine's effective defaults.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DiscordAdapter } from '../../src/adapters/discord/index.ts';
-import { createEngine, type LocalEngine } from '../../src/engine/index.ts';
-import { testConfig } from '../engine/helpers.ts';
-import { FakeDiscord, type RecordedRequest } from './fake-discord.ts';
+import type { FakeDiscord, RecordedRequest } from './fake-discord.ts';
+import { startDiscordHarness, type DiscordHarness } from './harness.ts';
 
+let h: DiscordHarness;
 let fake: FakeDiscord;
-let engine: LocalEngine;
-let adapter: DiscordAdapter;
 
 beforeAll(async () => {
-  fake = new FakeDiscord({ heartbeatIntervalMs: 400 });
-  await fake.start();
-  const config = testConfig({
-    MODEL: 'emoji',
-    DISCORD_TOKEN: fake.token,
-    DISCORD_APP_ID: fake.appId,
-    DISCORD_API_BASE: fake.apiBase,
-  });
-  engine = createEngine(config, { defaultMetrics: false });
-  await engine.start();
-  adapter = new DiscordAdapter(engine, config, { minEditIntervalMs: 50 });
-  await adapter.start();
-  await adapter.ready();
+  h = await startDiscordHarness({ MODEL: 'emoji' });
+  ({ fake } = h);
 });
 
 afterAll(async () => {
-  await adapter?.stop();
-  await engine?.close();
-  await fake?.close();
+  await h?.close();
 });
 
 const content = (r: RecordedRequest) => String(r.json?.content ?? '');
@@ -50,5 +34,5 @@ it('/model and /help name the model defaults the engine reports', async () => {
   const help = fake.sendCommand({ name: 'help', options: { command: 'imagine' }, userId: '200000000000000002' });
   const helpReply = await fake.waitForRequest(edit(help.token), 30_000, '/help reply');
   expect(content(helpReply)).toContain("(default: the model's, 3 for emoji)");
-  await adapter.idle();
+  await h.adapter.idle();
 });
