@@ -325,7 +325,7 @@ describe('Discord adapter against a fake Discord', () => {
     const it2 = fake.sendCommand({ name: 'imagine', options: { prompt: 'a dog', steps: 4, sampler: 'ddim' }, userId: '200000000000000005', tokenLifetimeMs: 0 });
     expect((await fake.waitForRequest(isCallback(it2.id))).status).toBe(204);
     const final = await fake.waitForRequest(
-      (r) => fake.requests.indexOf(r) >= before && r.method === 'PATCH' && r.path.startsWith('/channels/') && hasFile(r, '.png') && content(r).includes('"a dog"'),
+      (r) => fake.requests.indexOf(r) >= before && r.method === 'PATCH' && r.path.startsWith('/channels/') && hasFile(r, '.png') && !hasFile(r, 'preview.png') && content(r).includes('"a dog"'),
       60_000,
       'result in the channel',
     );
