@@ -81,7 +81,7 @@ describe('start-up errors of npm start', () => {
     expectOneLine(r, /DATA_DIR .*a-file\/data is not writable \(a part of the path is a file, not a folder\)/);
   });
 
-  it.skipIf(isRoot)('a read-only DATA_DIR', async () => {
+  it.skipIf(isRoot)('a read-only DATA_DIR (skipped when run as root, whom file permissions do not stop)', async () => {
     const dir = path.join(tempDir(), 'data');
     mkdirSync(dir);
     chmodSync(dir, 0o555);
