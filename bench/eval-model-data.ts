@@ -10,6 +10,21 @@ import { baseEmoji } from '../src/runtime/prompt/emoji.ts';
 
 export const FEATURE = 16;
 
+/** The study's prompts, then prompts for concepts the model never saw (held out), then other languages. */
+export const STUDY_PROMPTS = [
+  'a rocket ship',
+  'a man wearing a hat',
+  'an oil painting of a snowy mountain village',
+  'a skull',
+  'a waterfall',
+  'a dog',
+  'an old man',
+  'people around a campfire',
+  'a pencil',
+];
+export const OTHER_PROMPTS = ['un chien', 'ロケット', 'a red heart', 'a grinning face'];
+export const STYLES = ['noto', 'twemoji', 'fluent'];
+
 export interface Dataset {
   /** Side of the images (64). */
   size: number;

@@ -41,25 +41,14 @@ import {
   pixelDist,
   tilesOf,
   upscaleTile,
+  OTHER_PROMPTS,
+  STUDY_PROMPTS,
+  STYLES,
 } from './eval-model-data.ts';
 import { writeSheet } from './eval-model-sheet.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The study's prompts, then prompts for concepts the model never saw (held out), then other languages. */
-export const STUDY_PROMPTS = [
-  'a rocket ship',
-  'a man wearing a hat',
-  'an oil painting of a snowy mountain village',
-  'a skull',
-  'a waterfall',
-  'a dog',
-  'an old man',
-  'people around a campfire',
-  'a pencil',
-];
-const OTHER_PROMPTS = ['un chien', 'ロケット', 'a red heart', 'a grinning face'];
-const STYLES = ['noto', 'twemoji', 'fluent'];
 const SAMPLERS = [
   'prior alone',
   'prior alone, style held out',
