@@ -1,7 +1,8 @@
-// `npm run bench -- pipeline [--model NAME|PATH] [--device D] [--runs N]`: timings of a 33-step CFG generation.
+// `npm run bench -- pipeline [--model NAME|PATH] [--device D] [--runs N] [--count N]`: timings of a 33-step CFG generation.
 // Runs it through the shared executor and prints total time, the sum of session.run time, the
 // overhead share, and batched CFG (one batch-2 UNet call per step) against unbatched (two batch-1
 // calls per step).
+// With `--count N` (2-4): one N-candidate job against N 1-candidate jobs (bench/candidates-timing.ts).
 // With `--steps N` (SD-class models, bench/build-sd15.py): seconds per step and per 50-step image
 // (CFG as one batch-2 call, prompt encoding and VAE decode included) from N timed steps, and the
 // share of a step outside session.run (bench/image-timing.ts); `--json FILE` writes the figures.
@@ -17,6 +18,7 @@ import type { Denoiser } from '../src/diffusion/types.ts';
 import { executeJob, type ExecuteContext } from '../src/engine/execute.ts';
 import { parseJobSpec, type JobSpec } from '../src/engine/spec.ts';
 import { deviceText, runtimeOptionsFrom, loadModel, type LoadedModel } from '../src/runtime/index.ts';
+import { measureCandidates } from './candidates-timing.ts';
 import { measureImage } from './image-timing.ts';
 
 const DEVICES = ['cpu', 'cuda', 'webgpu', 'auto'] as const;
@@ -128,6 +130,7 @@ export async function main(args: string[] = []): Promise<void> {
       steps: { type: 'string' },
       cfg: { type: 'string' },
       json: { type: 'string' },
+      count: { type: 'string' },
     },
     strict: true,
   });
@@ -143,6 +146,9 @@ export async function main(args: string[] = []): Promise<void> {
   const runs = values.runs === undefined ? 5 : Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1)
     throw new Error(`--runs must be a whole number of at least 1 (got '${values.runs}')`);
+  const count = values.count === undefined ? undefined : Number(values.count);
+  if (count !== undefined && (!Number.isInteger(count) || count < 2 || count > 4))
+    throw new Error(`--count must be 2, 3 or 4 (got '${values.count}')`);
   const config = loadConfig(process.env);
   const modelsDir = modelsDirOf(config, process.env);
   const dir = resolveModel(values.model ?? config.model, modelsDir);
@@ -192,6 +198,11 @@ export async function main(args: string[] = []): Promise<void> {
       `  runs         ${runs} of each variant, alternating, after one warm-up of each; medians shown`,
     );
 
+    if (count !== undefined) {
+      console.log(`  candidates   ${count} (seeds 1..${count}), one batched UNet call per step`);
+      await measureCandidates(model, spec, count, runs, config.frameEvery);
+      return;
+    }
     await generate(model, warm, false, config.frameEvery);
     await generate(model, warm, true, config.frameEvery);
     const batched: Timing[] = [];

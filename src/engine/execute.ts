@@ -26,7 +26,8 @@ import { conceptsForPrior } from '../runtime/coarse-prior.ts';
 import type { EncodedPrompt, LoadedModel, UnderstoodConcept } from '../runtime/types.ts';
 import type { PromptReport } from './api.ts';
 import { pasteKnown, resizeMaskMax, resizeMaskNearest } from './masks.ts';
-import { resolveJobSpec, usesGuidance, type JobSpec, type ResolvedJobSpec, type SpecLimits } from './spec.ts';
+import { executeCandidates } from './candidates.ts';
+import { countOf, resolveJobSpec, usesGuidance, type JobSpec, type ResolvedJobSpec, type SpecLimits } from './spec.ts';
 
 /** An input image brought to the model's image resolution. */
 export interface InputImage {
@@ -84,8 +85,10 @@ export interface ExecuteTimings {
 
 /** What one execution produced. */
 export interface ExecuteResult {
-  /** The main result, float32 CHW in [-1, 1] at the model's image resolution (noise: the noisiest; denoise: the last method's output). */
+  /** The main result, float32 CHW in [-1, 1] at the model's image resolution (noise: the noisiest; denoise: the last method's output; several candidates: the first). */
   finalImage: Float32Array;
+  /** Every candidate's final image when the job drew more than one (then `image` is their grid). */
+  candidates?: Float32Array[];
   /** The picture to show: the final image, or a comparison strip (noise, denoise). */
   image: RgbImage;
   /** Trajectory frames for the GIF, in order. */
@@ -99,12 +102,18 @@ export interface ExecuteResult {
   spec: ResolvedJobSpec;
 }
 
-/** Turns a job spec into a diffusion run: resolves the model's defaults, encodes prompts (CFG uncond = negative or empty prompt), runs the technique's recipe, collects frames. */
+/** Turns a job spec into a diffusion run: resolves the model's defaults, encodes prompts (CFG uncond = negative or empty prompt), runs the technique's recipe, collects frames; several candidates run batched (executeCandidates). */
 export async function executeJob(
   given: JobSpec,
   ctx: ExecuteContext,
   hooks: ExecuteHooks = {},
 ): Promise<ExecuteResult> {
+  if (countOf(given) > 1) return executeCandidates(given, ctx, hooks, executeOne);
+  return executeOne({ ...given, count: undefined }, ctx, hooks);
+}
+
+/** One candidate: the technique's recipe on the spec's seed. */
+async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHooks): Promise<ExecuteResult> {
   const t0 = performance.now();
   const model0 = ctx.model.modelTimeMs();
   const { model } = ctx;

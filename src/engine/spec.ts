@@ -55,6 +55,10 @@ export interface JobSpec {
   mask?: ImageRef;
   /** Model name; absent = the configured default model. */
   model?: string;
+  /** Candidates drawn in one batched run (1-4), seeds seed, seed+1, ...; absent = SPEC_DEFAULTS.count. */
+  count?: number;
+  /** The job this one follows up and how (e.g. "U2", "V3 subtle", "zoom out 2x", "pan left", "reroll"). */
+  from?: { jobId: string; action: string };
 }
 
 /** The spec that ran: a JobSpec with the model's defaults resolved (steps, guidance, and the sketch noise level). */
@@ -106,14 +110,19 @@ export const SPEC_DEFAULTS = {
   noiseT: [250, 500, 750],
   denoiseT: 500,
   method: 'all' as DenoiseMethod,
+  /** Candidates of a job that leaves count out (per-user settings override it before submit). */
+  count: 1,
 } as const;
+
+/** Most candidates one job may draw. */
+export const MAX_COUNT = 4;
 
 /** Which optional fields apply to each technique, and which are required. */
 const FIELDS: Record<Technique, { uses: readonly (keyof JobSpec)[]; requires: readonly (keyof JobSpec)[] }> =
   {
-    imagine: { uses: ['negative', 'steps', 'sampler', 'guidance'], requires: ['prompt'] },
+    imagine: { uses: ['negative', 'steps', 'sampler', 'guidance', 'count'], requires: ['prompt'] },
     sketch: {
-      uses: ['negative', 'steps', 'sampler', 'guidance', 'noiseLevel', 'image'],
+      uses: ['negative', 'steps', 'sampler', 'guidance', 'noiseLevel', 'image', 'count'],
       requires: ['image'],
     },
     inpaint: {
@@ -121,11 +130,11 @@ const FIELDS: Record<Technique, { uses: readonly (keyof JobSpec)[]; requires: re
       requires: ['prompt', 'image'],
     },
     anagram: {
-      uses: ['prompt2', 'negative', 'steps', 'sampler', 'guidance', 'view'],
+      uses: ['prompt2', 'negative', 'steps', 'sampler', 'guidance', 'view', 'count'],
       requires: ['prompt', 'prompt2'],
     },
     hybrid: {
-      uses: ['prompt2', 'negative', 'steps', 'sampler', 'guidance', 'hybrid'],
+      uses: ['prompt2', 'negative', 'steps', 'sampler', 'guidance', 'hybrid', 'count'],
       requires: ['prompt', 'prompt2'],
     },
     noise: { uses: ['image', 't'], requires: ['image'] },
@@ -218,6 +227,13 @@ export function jobSpecInputSchema(limits: SpecLimits = DEFAULT_SPEC_LIMITS) {
         .string({ error: 'model must be a name' })
         .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'model must be a model name (letters, digits, . _ -)' })
         .optional(),
+      count: int('count', 1, MAX_COUNT).optional(),
+      from: z
+        .object({
+          jobId: z.string().regex(/^[a-z0-9]{1,64}$/, { error: 'from.jobId must be a job id' }),
+          action: z.string().min(1).max(40, { error: 'from.action is too long' }),
+        })
+        .optional(),
     })
     .strip();
 }
@@ -291,6 +307,8 @@ export function parseJobSpec(input: unknown, limits: SpecLimits = DEFAULT_SPEC_L
   if (uses('image') && v.image) spec.image = v.image;
   if (uses('mask') && v.mask) spec.mask = v.mask;
   if (v.model) spec.model = v.model;
+  if (uses('count') && v.count !== undefined) spec.count = v.count;
+  if (v.from) spec.from = { jobId: v.from.jobId, action: v.from.action };
 
   if (problems.length > 0) return { ok: false, message: capitalize(problems[0]) + '.', problems };
   return { ok: true, spec };
@@ -320,6 +338,7 @@ export function resolveJobSpec(
     steps: spec.steps ?? Math.max(1, Math.min(defaults.steps, limits.maxSteps)),
     guidance: spec.guidance ?? defaults.guidance,
   };
+  if (fields.uses.includes('count')) out.count = spec.count ?? SPEC_DEFAULTS.count;
   if (fields.uses.includes('sampler')) out.sampler = spec.sampler ?? defaults.sampler ?? DEFAULT_SAMPLER;
   if (fields.uses.includes('noiseLevel')) {
     out.noiseLevel ??= defaultNoiseLevel(out.steps);
@@ -337,11 +356,23 @@ export function usesGuidance(guidance: number): boolean {
   return guidance > 1;
 }
 
-/** The same spec with a new seed: the 🔁 regenerate of the design. */
+/** The same spec with a new seed: the 🔁 regenerate of the design (the lineage is the caller's to set). */
 export function regenerate(spec: JobSpec, newSeed: number = randomSeed()): JobSpec {
   if (!Number.isInteger(newSeed) || newSeed < 0 || newSeed > 0xffffffff)
     throw new RangeError('seed must be a uint32');
-  return { ...structuredClone(spec), seed: newSeed };
+  const out: JobSpec = { ...structuredClone(spec), seed: newSeed };
+  delete out.from;
+  return out;
+}
+
+/** How many candidates a spec draws: its count where its technique takes one, else 1. */
+export function countOf(spec: Pick<JobSpec, 'technique' | 'count'>): number {
+  return FIELDS[spec.technique]?.uses.includes('count') ? (spec.count ?? SPEC_DEFAULTS.count) : 1;
+}
+
+/** The seeds of a job's candidates: seed, seed+1, ... (wrapping at 2^32). */
+export function candidateSeeds(spec: Pick<JobSpec, 'technique' | 'seed' | 'count'>): number[] {
+  return Array.from({ length: countOf(spec) }, (_, i) => (spec.seed + i) % 0x100000000);
 }
 
 /** A short one-line description of a spec, for captions and logs (never includes secrets; prompts only). */

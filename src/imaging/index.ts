@@ -34,3 +34,4 @@ export { imageForModel, maskForModel } from './model-input.ts';
 export type { ModelInputImage } from './model-input.ts';
 export { makeStrip } from './strip.ts';
 export type { StripOptions } from './strip.ts';
+export { gridCell, gridLayout, makeGrid } from './grid.ts';
