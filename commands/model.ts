@@ -1,4 +1,5 @@
 // /model: the model in use, its license and attribution, and what its prompt encoder knows.
+import { isSamplerName, SAMPLER_DESCRIPTIONS, SAMPLER_NAMES } from '../src/diffusion/samplers/registry.ts';
 import type { ModelInfo } from '../src/engine/api.ts';
 import { usesGuidance } from '../src/engine/spec.ts';
 import { noPing } from './format.ts';
@@ -29,6 +30,7 @@ export function summaryOf(info: ModelInfo): ModelSummary {
     defaultSteps: info.defaults.steps,
     defaultGuidance: info.defaults.guidance,
     defaultNoiseLevel: info.defaults.noiseLevel,
+    defaultSampler: info.defaults.sampler,
   };
 }
 
@@ -46,6 +48,11 @@ export function modelText(s: ModelSummary): string {
     const g = s.defaultGuidance === undefined ? '' : usesGuidance(s.defaultGuidance) ? `, guidance ${s.defaultGuidance}` : `, no guidance (cfg ${s.defaultGuidance})`;
     const n = s.defaultNoiseLevel !== undefined ? `, sketch noise level ${s.defaultNoiseLevel}` : '';
     lines.push(`Defaults: ${s.defaultSteps} steps${g}${n}.`);
+  }
+  if (s.defaultSampler) {
+    const others = SAMPLER_NAMES.filter((x) => x !== s.defaultSampler);
+    const about = isSamplerName(s.defaultSampler) ? `: ${SAMPLER_DESCRIPTIONS[s.defaultSampler]}` : '';
+    lines.push(`Sampler: ${s.defaultSampler}${about}. Others: ${others.join(', ')}.`);
   }
   if (s.device) {
     const why = s.deviceReason ? ` (${s.deviceReason})` : '';

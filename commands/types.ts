@@ -91,6 +91,8 @@ export interface ModelSummary {
   defaultSteps?: number;
   defaultGuidance?: number;
   defaultNoiseLevel?: number;
+  /** The sampler a job that names none runs with (the manifest's, else the study's ddpm). */
+  defaultSampler?: string;
 }
 
 /** A reply: the job was queued. `text` is a ready-made one-line status. */
@@ -101,6 +103,8 @@ export interface JobReply {
   estimatedWaitMs: number;
   spec: JobSpec;
   text: string;
+  /** Show the job only to the caller (the command's `private` option, else the user's or server's setting). */
+  private?: boolean;
 }
 
 /** A plain text reply; ephemeral = only the caller should see it where the platform allows. */

@@ -222,7 +222,7 @@ export interface ModelInfo {
   width: number;
   height: number;
   /** What a job that leaves these out runs with: the manifest's defaults (steps capped at MAX_STEPS) and the sketch noise level they imply. */
-  defaults: { steps: number; guidance: number; noiseLevel: number };
+  defaults: { steps: number; guidance: number; noiseLevel: number; sampler: string };
   /** Diffusion train steps (t runs from 1 to this minus 1). */
   trainTimesteps: number;
   /** Tokens the prompt encoder knows (bag-of-words models). */

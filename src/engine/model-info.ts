@@ -3,6 +3,7 @@
 // leaves steps and guidance out (the same resolveJobSpec the jobs use).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_SAMPLER } from '../diffusion/samplers/registry.ts';
 import type { ModelManifest } from '../runtime/manifest.ts';
 import type { ModelInfo } from './api.ts';
 import { DEFAULT_SPEC_LIMITS, resolveJobSpec, type SpecLimits } from './spec.ts';
@@ -19,14 +20,14 @@ export interface ModelFacts {
   deviceInfo?: { adapter?: string; reason?: string };
 }
 
-/** The defaults a spec without steps, guidance or noise level gets on this model (resolveJobSpec on a bare sketch). */
+/** The defaults a spec without steps, guidance, sampler or noise level gets on this model (resolveJobSpec on a bare sketch). */
 export function effectiveDefaults(
   manifest: Pick<ModelManifest, 'defaults'>,
   limits: Pick<SpecLimits, 'maxSteps'> = DEFAULT_SPEC_LIMITS,
 ): ModelInfo['defaults'] {
   const r = resolveJobSpec({ technique: 'sketch', prompt: '', seed: 0 }, manifest.defaults, limits);
   if (!r.ok) throw new Error(r.message); // cannot happen: the default noise level is below the default steps
-  return { steps: r.spec.steps, guidance: r.spec.guidance, noiseLevel: r.spec.noiseLevel ?? 0 };
+  return { steps: r.spec.steps, guidance: r.spec.guidance, noiseLevel: r.spec.noiseLevel ?? 0, sampler: r.spec.sampler ?? DEFAULT_SAMPLER };
 }
 
 /** A ModelInfo from a loaded model's facts; vocabulary and concept counts are read from its prompt files when it has them. */

@@ -31,6 +31,7 @@ it('/model and /help name the model defaults the engine reports', async () => {
   const model = fake.sendCommand({ name: 'model', userId: '200000000000000002' });
   const modelReply = await fake.waitForRequest((r) => edit(model.token)(r) && content(r).includes('Defaults'), 30_000, '/model reply');
   expect(content(modelReply)).toContain('Defaults: 33 steps, guidance 3, sketch noise level 10.');
+  expect(content(modelReply)).toContain('Sampler: ddpm: strided DDPM');
   const help = fake.sendCommand({ name: 'help', options: { command: 'imagine' }, userId: '200000000000000002' });
   const helpReply = await fake.waitForRequest(edit(help.token), 30_000, '/help reply');
   expect(content(helpReply)).toContain("(default: the model's, 3 for emoji)");
