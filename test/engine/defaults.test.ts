@@ -113,6 +113,7 @@ describe('the engine on the emoji model (manifest: 33 steps, guidance 3)', () =>
     const model = (await getCommand('model')!.execute(ctxOf(engine))) as Extract<CommandReply, { kind: 'model' }>;
     expect(model.model).toMatchObject({ name: 'emoji', defaultSteps: 33, defaultGuidance: 3, device: 'cpu' });
     expect(model.text).toContain('Defaults: 33 steps, guidance 3, sketch noise level 10.');
+    expect(model.text).toContain('Sampler: ddpm: strided DDPM (the study; default). Others: ddim, ddim-eta1, dpmpp-2m,');
     const help = await getCommand('help')!.execute(ctxOf(engine, { command: 'imagine' }));
     expect((help as { text: string }).text).toContain("cfg (optional): Guidance scale: how closely to follow the prompt; 1 or less = off (default: the model's, 3 for emoji)");
     expect((help as { text: string }).text).toContain("steps (optional): Denoising steps (default: the model's, 33 for emoji)");
@@ -135,7 +136,8 @@ describe('the engine on a few-step model (manifest: 4 steps, guidance 0)', () =>
     expect(steps).toEqual([1, 2, 3, 4]);
     expect(result).toMatchObject({ steps: 4, guidance: 0, model: 'few-step' });
     expect(result.timings).toMatchObject({ unetCalls: 4, unetEvaluations: 4 });
-    expect(buildCaption(result, { style: 'plain' })).toContain('seed 1 · 4 steps · no guidance · few-step');
+    // The manifest names its sampler (euler-a); the caption shows it.
+    expect(buildCaption(result, { style: 'plain' })).toContain('seed 1 · 4 steps · no guidance · sampler euler-a · few-step');
   });
 
   it('a sketch without a noise level starts at the scaled default (1 of 4: three steps run)', async () => {
@@ -166,7 +168,7 @@ describe('the engine on a few-step model (manifest: 4 steps, guidance 0)', () =>
 
   it('/model reports the few-step defaults', async () => {
     const res = await engine.modelInfo();
-    expect(res).toMatchObject({ ok: true, info: { name: 'few-step', defaults: { steps: 4, guidance: 0, noiseLevel: 1 } } });
+    expect(res).toMatchObject({ ok: true, info: { name: 'few-step', defaults: { steps: 4, guidance: 0, noiseLevel: 1, sampler: 'euler-a' } } });
     const reply = await getCommand('model')!.execute(ctxOf(engine));
     expect((reply as { text: string }).text).toContain('Defaults: 4 steps, no guidance (cfg 0), sketch noise level 1.');
     expect(await engine.modelInfo('no-such-model')).toMatchObject({ ok: false, code: 'not_found' });
