@@ -6,24 +6,33 @@ import * as denoise from './denoise.ts';
 import { HELP, helpCommand } from './help.ts';
 import * as hybrid from './hybrid.ts';
 import * as imagine from './imagine.ts';
+import * as info from './info.ts';
 import * as inpaint from './inpaint.ts';
 import * as model from './model.ts';
 import * as noise from './noise.ts';
 import * as queue from './queue.ts';
+import * as settings from './settings.ts';
 import * as sketch from './sketch.ts';
+import { privateOption } from './options.ts';
 import { coerceOptions, parseTextArgs, splitCommandLine, type TextArgsResult } from './text-args.ts';
-import type { Command, CommandContext, CommandOptions, CommandReply } from './types.ts';
+import type { Command, CommandContext, CommandOptions, CommandReply, CommandSpec } from './types.ts';
 
 export type * from './types.ts';
 
 /** The commands in help order; HELP marks where /help goes. */
-const ORDER = [imagine, sketch, inpaint, anagram, hybrid, noise, denoise, queue, cancel, HELP, model] as const;
+const ORDER = [imagine, sketch, inpaint, anagram, hybrid, noise, denoise, queue, cancel, HELP, model, settings, info] as const;
 const NAMES = ORDER.map((m) => (m === HELP ? HELP : m.spec.name));
 
-/** Every command, in help order; /help offers and explains exactly these. */
+/** Every command, in help order; /help offers and explains exactly these. Generating commands all take `private`. */
 export const COMMANDS: readonly Command[] = ORDER.map((m) =>
-  m === HELP ? helpCommand(NAMES, () => COMMANDS) : { spec: m.spec, execute: m.execute },
+  m === HELP ? helpCommand(NAMES, () => COMMANDS) : { spec: withPrivate(m.spec), execute: m.execute },
 );
+
+/** A technique command's spec with the `private` option last (set once here, so every generating command has it). */
+function withPrivate(spec: CommandSpec): CommandSpec {
+  if (!spec.technique || spec.options.some((o) => o.name === privateOption.name)) return spec;
+  return { ...spec, options: [...spec.options, privateOption] };
+}
 
 /** The command called `name` (a leading '/' is ignored, case-insensitive), or undefined. */
 export function getCommand(name: string): Command | undefined {

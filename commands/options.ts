@@ -60,6 +60,13 @@ export const samplerOption: OptionSpec = {
   choices: SAMPLER_NAMES.map((n) => ({ name: n, value: n })),
 };
 
+/** private: show the job only to the person who asked (Discord ephemeral, Slack only-visible-to-you); left out = their /settings. */
+export const privateOption: OptionSpec = {
+  name: 'private',
+  description: 'Show the result only to you (default: your /settings)',
+  type: 'boolean',
+};
+
 /** An option's description with the model's value in place of MODEL_DEFAULT_TEXT (options without a model default unchanged). */
 export function describeWithModelDefault(o: OptionSpec, model: Pick<ModelInfo, 'name' | 'defaults'>): string {
   if (!o.modelDefault) return o.description;

@@ -2,11 +2,12 @@
 // answer into a CommandReply.
 import type { JobSpecInput } from '../src/engine/api.ts';
 import { queuedText } from './format.ts';
+import { applyDefaults, wantsPrivate } from './job-defaults.ts';
 import type { CommandContext, CommandOptions, CommandReply } from './types.ts';
 
-/** Submits a job spec input for ctx.owner; an engine refusal becomes a 'refusal' reply with its message. */
+/** Submits a job spec input for ctx.owner, with the owner's /settings filling what the command left out; an engine refusal becomes a 'refusal' reply with its message. */
 export async function submitJob(ctx: CommandContext, input: JobSpecInput): Promise<CommandReply> {
-  const res = await ctx.engine.submit(input, ctx.owner);
+  const res = await ctx.engine.submit(applyDefaults(input, ctx.engine, ctx.owner), ctx.owner);
   if (!res.ok) return { kind: 'refusal', message: res.message, code: res.code };
   return {
     kind: 'job',
@@ -15,6 +16,7 @@ export async function submitJob(ctx: CommandContext, input: JobSpecInput): Promi
     estimatedWaitMs: res.estimatedWaitMs,
     spec: res.spec,
     text: queuedText(res.jobId, res.position, res.estimatedWaitMs),
+    private: wantsPrivate(ctx.engine, ctx.owner, ctx.options),
   };
 }
 

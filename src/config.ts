@@ -83,6 +83,10 @@ export interface Config {
   metricsHost: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   adminUserIds: string[];
+  /** Banned words or /patterns/ checked on every prompt, everywhere (CONTENT_RULES, comma-separated). */
+  contentRules: string[];
+  /** A file of more rules, one per line (CONTENT_RULES_FILE). */
+  contentRulesFile?: string;
   discord: DiscordConfig;
   slack: SlackConfig;
   playground: PlaygroundConfig;
@@ -151,6 +155,8 @@ const ENV = z.object({
     })
     .default('info'),
   ADMIN_USER_IDS: list(),
+  CONTENT_RULES: list(),
+  CONTENT_RULES_FILE: z.string().optional(),
   DISCORD_TOKEN: secret(),
   DISCORD_APP_ID: secret(),
   DISCORD_GUILD_ID: secret(),
@@ -252,6 +258,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsHost: e.METRICS_HOST,
     logLevel: e.LOG_LEVEL,
     adminUserIds: e.ADMIN_USER_IDS,
+    contentRules: e.CONTENT_RULES,
+    ...(e.CONTENT_RULES_FILE ? { contentRulesFile: path.resolve(e.CONTENT_RULES_FILE) } : {}),
     discord,
     slack,
     playground,

@@ -4,9 +4,11 @@
 // without touching the adapters. Everything that crosses it is plain serializable data, except
 // Buffers of preview PNGs.
 import type { UnderstoodConcept } from '../runtime/types.ts';
+import type { SettingsApi } from './settings-store.ts';
 import type { JobSpec, ResolvedJobSpec, Technique } from './spec.ts';
 
 export type { JobSpec, JobSpecInput, ResolvedJobSpec, Technique, ImageRef } from './spec.ts';
+export type { JobDefaults, Settings, SettingsApi, SettingsPatch, SettingsScope } from './settings-store.ts';
 
 /** Who submitted a job, and where to answer. */
 export interface JobOwner {
@@ -18,6 +20,8 @@ export interface JobOwner {
   channelRef?: string;
   /** The message to edit or thread under (interaction token id, Slack ts, ...). Opaque to the engine. */
   messageRef?: string;
+  /** The server the request comes from (Discord guild, Slack team, 'playground'): its content rules apply. Not stored. */
+  serverId?: string;
 }
 
 /** Who asks for a cancel. Admins (ADMIN_USER_IDS) may cancel anyone's job. */
@@ -26,6 +30,8 @@ export interface Actor {
   isAdmin: boolean;
   /** Platform of the user; when given, ownership also requires the same platform. */
   platform?: string;
+  /** May change the settings and content rules of the server (Discord: Manage Server; elsewhere ADMIN_USER_IDS). */
+  serverAdmin?: boolean;
 }
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -41,7 +47,9 @@ export type RefusalCode =
   | 'not_cancellable'
   | 'no_result'
   | 'shutting_down'
-  | 'unavailable';
+  | 'unavailable'
+  /** A prompt matches a content rule (the message names no rule). */
+  | 'content_rule';
 
 /** A typed refusal. Plain data (not thrown): adapters reply with `message`. */
 export interface EngineRefusal {
@@ -289,6 +297,8 @@ export interface Engine {
   modelInfo(model?: string): Promise<ModelInfoResult>;
   /** Stops taking jobs, cancels the running one, stops the worker; queued jobs stay queued in the store for the next start. */
   close(): Promise<void>;
+  /** Per-user, per-server and per-channel settings (defaults of new jobs, content rules); absent on a backend without them. */
+  readonly settings?: SettingsApi;
 }
 
 /** The terminal event types of a job. */

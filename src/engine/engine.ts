@@ -25,6 +25,7 @@ import {
   type SubscribeOptions,
 } from './api.ts';
 import { StoreBackups } from './backup.ts';
+import { ContentRules, loadGlobalRules } from './content-rules.ts';
 import { EtaEstimator } from './eta.ts';
 import { EventHub, terminalEvent } from './events.ts';
 import { JobEnds } from './job-ends.ts';
@@ -38,6 +39,7 @@ import { QueuePositions } from './positions.ts';
 import { pruneOld, recoverJobs, resultFilesOf } from './recovery.ts';
 import { checkSpec, KnownModels } from './spec-checks.ts';
 import { DEFAULT_SPEC_LIMITS, regenerate as regenerateSpec, type SpecLimits } from './spec.ts';
+import { SettingsStore } from './settings-store.ts';
 import { orphanWarning } from './store-check.ts';
 import { JobStore, recordOf, type StoredJob } from './store.ts';
 import { describeWriteError } from './unsaved.ts';
@@ -72,6 +74,9 @@ export class LocalEngine implements Engine {
   readonly log: Logger;
   /** Online backups of the job store (STORE_BACKUPS, STORE_BACKUP_HOURS). */
   readonly backups: StoreBackups;
+  /** Per-user, per-server and per-channel settings, in the job store's database. */
+  readonly settings: SettingsStore;
+  private readonly contentRules: ContentRules;
   private readonly queue: DeviceQueue<LiveJob>;
   private readonly live = new LiveJobs();
   private readonly events: EventHub;
@@ -100,7 +105,10 @@ export class LocalEngine implements Engine {
     // A missing or empty store next to earlier results is reported, not silently reused.
     const orphans = orphanWarning(dbFile(config.dataDir));
     if (orphans) this.log.warn(orphans);
+    const globalRules = loadGlobalRules(config); // a bad rule or unreadable file stops start-up, naming it
     this.store = new JobStore(dbFile(config.dataDir));
+    this.settings = new SettingsStore(this.store.db);
+    this.contentRules = new ContentRules(globalRules, this.settings);
     this.backups = new StoreBackups(
       this.store,
       { keep: config.storeBackups, everyHours: config.storeBackupHours },
@@ -185,6 +193,9 @@ export class LocalEngine implements Engine {
     });
     if (!checked.ok) return checked;
     const spec = checked.spec;
+    // Every job passes here (new, regenerated, follow-up): its prompts meet the content rules in force now.
+    const banned = this.contentRules.check(spec, owner);
+    if (banned) return banned;
     const refused = this.checkAdmission(owner);
     if (refused) return refused;
     const jobId = newJobId();

@@ -17,7 +17,7 @@ export function backupsDir(storeFile: string): string {
 
 const MAGIC = 'SQLite format 3\0';
 
-/** Tables of schema version 1 and the jobs columns the store reads. */
+/** Tables of schema version 1 (version 2 adds settings) and the jobs columns the store reads. */
 const OWN_TABLES = ['jobs', 'uploads', 'migrations'];
 const JOB_COLUMNS = ['id', 'spec', 'technique', 'platform', 'user_id', 'status', 'created_at', 'result'];
 
@@ -70,7 +70,8 @@ export function checkStoreSchema(db: Database.Database, file: string, knownVersi
   }
   const cols = new Set((db.pragma('table_info(jobs)') as { name: string }[]).map((c) => c.name));
   const missing = JOB_COLUMNS.filter((c) => !cols.has(c));
-  if (version >= 1 && (missing.length > 0 || !OWN_TABLES.every((t) => tables.includes(t)))) {
+  const own = version >= 2 ? [...OWN_TABLES, 'settings'] : OWN_TABLES;
+  if (version >= 1 && (missing.length > 0 || !own.every((t) => tables.includes(t)))) {
     throw notAStore(
       file,
       `wrong schema: ${missing.length ? `jobs lacks ${missing.join(', ')}` : 'tables missing'}`,

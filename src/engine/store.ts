@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { JobOwner, JobRecord, JobResult, JobStatus } from './api.ts';
 import type { JobSpec } from './spec.ts';
+import { SETTINGS_MIGRATION } from './settings-store.ts';
 import { checkStoreHeader, checkStoreSchema, openFailure } from './store-check.ts';
 
 /** Schema migrations, applied in order; each runs once (recorded in the migrations table). */
@@ -40,6 +41,8 @@ const MIGRATIONS: readonly string[] = [
      bytes INTEGER NOT NULL,
      created_at INTEGER NOT NULL
    );`,
+  // 2: per-user, per-server and per-channel settings (settings-store.ts).
+  SETTINGS_MIGRATION,
 ];
 
 interface JobRow {

@@ -5,7 +5,7 @@ import { VIEW_NAMES } from '../../src/diffusion/views/registry.ts';
 import { fakeEngine, who } from './fake-engine.ts';
 
 /** Every command, in help order. */
-const COMMAND_NAMES = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid', 'noise', 'denoise', 'queue', 'cancel', 'help', 'model'];
+const COMMAND_NAMES = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid', 'noise', 'denoise', 'queue', 'cancel', 'help', 'model', 'settings', 'info'];
 
 const IMG = 'a'.repeat(64);
 const MASK = 'b'.repeat(64);
@@ -161,7 +161,7 @@ describe('queue, cancel, help, model', () => {
     expect(all.reply.kind).toBe('help');
     const text = (all.reply as { text: string }).text;
     for (const name of COMMAND_NAMES) expect(text).toContain(`/${name}`);
-    expect(text).toContain('**/imagine prompt [negative] [seed] [steps] [cfg] [sampler]**');
+    expect(text).toContain('**/imagine prompt [negative] [seed] [steps] [cfg] [sampler] [count] [private]**');
     const one = await run('help', { command: 'anagram' });
     expect((one.reply as { text: string }).text).toContain('• view (optional)');
   });

@@ -11,7 +11,7 @@ describe('job store', () => {
   it('migrates once, keeps jobs across reopen, and lists them FIFO by status', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'diffuse-store-')), 'db', 'jobs.sqlite');
     const s = new JobStore(file);
-    expect(s.version()).toBe(1);
+    expect(s.version()).toBe(2);
     expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
     s.insert({
       jobId: 'job1',
@@ -33,7 +33,7 @@ describe('job store', () => {
     s.close();
 
     const t = new JobStore(file);
-    expect(t.version()).toBe(1);
+    expect(t.version()).toBe(2);
     expect(t.get('job1')).toMatchObject({
       status: 'done',
       startedAt: 10,

@@ -27,6 +27,7 @@ export function statusOfRefusal(code: string | undefined): number {
     case 'no_result':
       return 404;
     case 'forbidden':
+    case 'content_rule':
       return 403;
     case 'not_cancellable':
       return 409;
