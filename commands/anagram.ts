@@ -2,7 +2,7 @@
 // prompts under a view (eps = (eps_1(x) + V^-1(eps_2(V x))) / 2).
 import { VIEW_NAMES } from '../src/diffusion/views/registry.ts';
 import { SPEC_DEFAULTS } from '../src/engine/spec.ts';
-import { promptOption, seedOption, stepsOption, samplerOption } from './options.ts';
+import { promptOption, seedOption, stepsOption, samplerOption, countOption } from './options.ts';
 import { defined, optNumber, optString, submitJob } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
 
@@ -23,6 +23,7 @@ export const spec: CommandSpec = {
     seedOption,
     stepsOption,
     samplerOption,
+    countOption,
   ],
 };
 
@@ -38,6 +39,7 @@ export async function execute(ctx: CommandContext): Promise<CommandReply> {
       seed: optNumber(o, 'seed'),
       steps: optNumber(o, 'steps'),
       sampler: optString(o, 'sampler'),
+      count: optNumber(o, 'count'),
     }),
   });
 }

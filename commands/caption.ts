@@ -2,7 +2,7 @@
 // guidance, sampler (when not ddpm), model, time, what the model understood and the words it did not know. User text
 // is made mention-proof (adapters also disable mentions).
 import type { JobResult } from '../src/engine/api.ts';
-import { usesGuidance } from '../src/engine/spec.ts';
+import { candidateSeeds, usesGuidance } from '../src/engine/spec.ts';
 import { formatDuration, noPing, quoteUserText } from './format.ts';
 
 /** How to mark bold text: Discord markdown (**x**), Slack mrkdwn (*x*), or plain. */
@@ -24,6 +24,8 @@ export interface CaptionParts {
   understood?: string;
   unknown?: string;
   job: string;
+  /** The job this one follows up, e.g. "U2 of job abc" (follow-ups and rerolls only). */
+  from?: string;
 }
 
 const q = (s: string) => `"${quoteUserText(s)}"`;
@@ -55,13 +57,16 @@ export function captionParts(r: JobResult): CaptionParts {
       break;
   }
   if (r.negative) prompts.push(`negative: ${q(r.negative)}`);
-  const settings = [`seed ${r.seed}`];
+  // Candidates: seed, seed+1, ... left to right, top to bottom in the grid.
+  const seeds = candidateSeeds(s);
+  const settings = [seeds.length > 1 ? `${seeds.length} candidates, seeds ${seeds.join(', ')}` : `seed ${r.seed}`];
   // Effective values: what the job ran with (the user's, or the model's defaults the engine resolved).
   if (r.technique !== 'noise') settings.push(`${r.steps} steps`, usesGuidance(r.guidance) ? `guidance ${r.guidance}` : 'no guidance');
   // The sampler only when it is not the study's ddpm (older results have none recorded).
   if (s.sampler && s.sampler !== 'ddpm') settings.push(`sampler ${s.sampler}`);
   settings.push(noPing(r.model), formatDuration(r.timings.totalMs));
   const parts: CaptionParts = { title: r.technique, prompts, settings: settings.join(' · '), job: `job ${r.jobId}` };
+  if (s.from) parts.from = `${noPing(quoteUserText(s.from.action, 40))} of job ${s.from.jobId}`;
   if (r.understood.length > 0) parts.understood = `understood: ${noPing(r.understood.map((c) => c.label).join(', '))}`;
   if (r.unknown.length > 0) parts.unknown = `unknown words: ${r.unknown.map((w) => quoteUserText(w, 40)).join(', ')}`;
   return parts;
@@ -76,7 +81,8 @@ export function buildCaption(r: JobResult, options: CaptionOptions = {}): string
   const lines = [`${bold(p.title)} ${p.prompts.join(' · ')}`, p.settings];
   if (p.understood) lines.push(p.understood);
   if (p.unknown) lines.push(p.unknown);
-  lines.push(`job ${code(r.jobId)}`);
+  const from = r.spec.from;
+  lines.push(`job ${code(r.jobId)}` + (from ? ` · ${noPing(quoteUserText(from.action, 40))} of job ${code(from.jobId)}` : ''));
   if (options.note) lines.push(noPing(options.note));
   let text = lines.join('\n');
   const max = options.maxLength ?? 1900;

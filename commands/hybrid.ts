@@ -1,5 +1,5 @@
 // /hybrid prompt_far prompt_near: a hybrid image (eps = lowpass(eps_far) + highpass(eps_near)).
-import { promptOption, seedOption, stepsOption, samplerOption } from './options.ts';
+import { promptOption, seedOption, stepsOption, samplerOption, countOption } from './options.ts';
 import { defined, optNumber, optString, submitJob } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
 
@@ -13,6 +13,7 @@ export const spec: CommandSpec = {
     seedOption,
     stepsOption,
     samplerOption,
+    countOption,
   ],
 };
 
@@ -27,6 +28,7 @@ export async function execute(ctx: CommandContext): Promise<CommandReply> {
       seed: optNumber(o, 'seed'),
       steps: optNumber(o, 'steps'),
       sampler: optString(o, 'sampler'),
+      count: optNumber(o, 'count'),
     }),
   });
 }

@@ -1,5 +1,5 @@
 // /imagine prompt [negative] [seed] [steps] [cfg] [sampler]: text-to-image with classifier-free guidance.
-import { promptOption, negativeOption, seedOption, stepsOption, cfgOption, samplerOption } from './options.ts';
+import { promptOption, negativeOption, seedOption, stepsOption, cfgOption, samplerOption, countOption } from './options.ts';
 import { defined, optNumber, optString, submitJob } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
 
@@ -14,6 +14,7 @@ export const spec: CommandSpec = {
     stepsOption,
     cfgOption,
     samplerOption,
+    countOption,
   ],
 };
 
@@ -29,6 +30,7 @@ export async function execute(ctx: CommandContext): Promise<CommandReply> {
       sampler: optString(o, 'sampler'),
       steps: optNumber(o, 'steps'),
       guidance: optNumber(o, 'cfg'),
+      count: optNumber(o, 'count'),
     }),
   });
 }

@@ -1,6 +1,6 @@
 // Option specs shared by several commands, with the engine's limits and defaults.
 import { SAMPLER_NAMES } from '../src/diffusion/samplers/registry.ts';
-import { DEFAULT_SPEC_LIMITS } from '../src/engine/spec.ts';
+import { DEFAULT_SPEC_LIMITS, MAX_COUNT, SPEC_DEFAULTS } from '../src/engine/spec.ts';
 import type { ModelInfo } from '../src/engine/api.ts';
 import type { CommandSpec, OptionSpec } from './types.ts';
 
@@ -65,6 +65,15 @@ export const privateOption: OptionSpec = {
   name: 'private',
   description: 'Show the result only to you (default: your /settings)',
   type: 'boolean',
+};
+
+/** count: candidates drawn in one job (seeds seed, seed+1, ...), shown as a grid; left out = SPEC_DEFAULTS.count. */
+export const countOption: OptionSpec = {
+  name: 'count',
+  description: `Candidates to draw at once, shown as a grid (1-${MAX_COUNT}; default ${SPEC_DEFAULTS.count})`,
+  type: 'integer',
+  min: 1,
+  max: MAX_COUNT,
 };
 
 /** An option's description with the model's value in place of MODEL_DEFAULT_TEXT (options without a model default unchanged). */

@@ -1,5 +1,5 @@
 // /sketch image [prompt] [noise_level]: image-to-image from an attached sketch or photo (SDEdit).
-import { imageOption, MODEL_DEFAULT_TEXT, promptOption, seedOption, stepsOption, samplerOption } from './options.ts';
+import { imageOption, MODEL_DEFAULT_TEXT, promptOption, seedOption, stepsOption, samplerOption, countOption } from './options.ts';
 import { defined, optNumber, optString, submitJob } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
 
@@ -21,6 +21,7 @@ export const spec: CommandSpec = {
     seedOption,
     stepsOption,
     samplerOption,
+    countOption,
   ],
 };
 
@@ -36,6 +37,7 @@ export async function execute(ctx: CommandContext): Promise<CommandReply> {
       seed: optNumber(o, 'seed'),
       steps: optNumber(o, 'steps'),
       sampler: optString(o, 'sampler'),
+      count: optNumber(o, 'count'),
     }),
   });
 }

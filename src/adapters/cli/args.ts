@@ -38,12 +38,15 @@ const SAMPLING: Record<string, OptionSpec> = {
   sampler: { type: 'string' },
 };
 
+/** Candidates drawn at once (the techniques whose spec takes a count). */
+const COUNT: Record<string, OptionSpec> = { count: { type: 'string' } };
+
 const OPTIONS: Record<Subcommand, Record<string, OptionSpec>> = {
-  imagine: { ...COMMON, ...SAMPLING },
-  sketch: { ...COMMON, ...SAMPLING, 'noise-level': { type: 'string' } },
+  imagine: { ...COMMON, ...SAMPLING, ...COUNT },
+  sketch: { ...COMMON, ...SAMPLING, ...COUNT, 'noise-level': { type: 'string' } },
   inpaint: { ...COMMON, ...SAMPLING, mask: { type: 'string' } },
-  anagram: { ...COMMON, ...SAMPLING, view: { type: 'string' } },
-  hybrid: { ...COMMON, ...SAMPLING, sigma: { type: 'string' }, kernel: { type: 'string' } },
+  anagram: { ...COMMON, ...SAMPLING, ...COUNT, view: { type: 'string' } },
+  hybrid: { ...COMMON, ...SAMPLING, ...COUNT, sigma: { type: 'string' }, kernel: { type: 'string' } },
   noise: { ...COMMON, seed: { type: 'string' }, t: { type: 'string' } },
   denoise: { ...COMMON, ...SAMPLING, t: { type: 'string' }, method: { type: 'string' } },
   models: {
@@ -254,6 +257,8 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
   if (negative !== undefined) input.negative = negative;
   const sampler = str('sampler');
   if (sampler !== undefined) input.sampler = sampler;
+  const count = str('count');
+  if (count !== undefined) input.count = parseIntArg('--count', count);
   const noiseLevel = str('noise-level');
   if (noiseLevel !== undefined) input.noiseLevel = parseIntArg('--noise-level', noiseLevel);
   const view = str('view');

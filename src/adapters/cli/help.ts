@@ -1,5 +1,5 @@
 // Help texts of the `diffuse` CLI: the overview and one page per subcommand.
-import { DENOISE_METHODS, SPEC_DEFAULTS } from '../../engine/spec.ts';
+import { DENOISE_METHODS, MAX_COUNT, SPEC_DEFAULTS } from '../../engine/spec.ts';
 import { SAMPLER_NAMES } from '../../diffusion/samplers/registry.ts';
 import { VIEW_NAMES } from '../../diffusion/views/registry.ts';
 import type { Subcommand } from './args.ts';
@@ -19,18 +19,23 @@ const SAMPLING = `  --seed N            seed of the noise generator, 0..42949672
   --sampler S         ${SAMPLER_NAMES.join(', ')}
                       (default: the model's, else ddpm, the study's; dpmpp-2m needs far fewer steps)`;
 
+const COUNT = `  --count N           candidates to draw at once, 1-${MAX_COUNT} (default ${SPEC_DEFAULTS.count}): one batched run, seeds N, N+1, ...;
+                      the PNG and GIF are a grid (2 side by side, 4 as 2x2)`;
+
 const PAGES: Record<Subcommand, string> = {
   imagine: `diffuse imagine <prompt> [options]
 Text to image with classifier-free guidance.
 
-${SAMPLING}`,
+${SAMPLING}
+${COUNT}`,
   sketch: `diffuse sketch <image> [prompt] [options]
 Image to image (SDEdit): noise the image to a start step, then denoise it, optionally guided by a prompt.
 
   --noise-level I     start index into the timesteps (default ${SPEC_DEFAULTS.noiseLevel} at 33 steps, the same share of other
                       step counts; the study used 1, 3, 5, 7, 10, 20;
                       lower = more noise = less of the original kept)
-${SAMPLING}`,
+${SAMPLING}
+${COUNT}`,
   inpaint: `diffuse inpaint <image> <prompt> [options]
 Repaint part of an image; the rest stays as it is.
 
@@ -40,13 +45,15 @@ ${SAMPLING}`,
 Visual anagram: one image that shows the first prompt as is and the second one under a view.
 
   --view NAME         ${VIEW_NAMES.join(', ')} (default ${SPEC_DEFAULTS.view})
-${SAMPLING}`,
+${SAMPLING}
+${COUNT}`,
   hybrid: `diffuse hybrid <prompt-far> <prompt-near> [options]
 Hybrid image: the far prompt in the low frequencies, the near prompt in the high ones.
 
   --sigma S           Gaussian low-pass sigma at 64 px (default ${SPEC_DEFAULTS.hybrid.sigma}; scaled with the resolution)
   --kernel K          odd Gaussian kernel size at 64 px (default ${SPEC_DEFAULTS.hybrid.kernel})
-${SAMPLING}`,
+${SAMPLING}
+${COUNT}`,
   noise: `diffuse noise <image> [options]
 Forward process: the image noised to each timestep, side by side.
 

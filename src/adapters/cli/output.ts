@@ -3,6 +3,7 @@
 import type { ExecuteResult } from '../../engine/execute.ts';
 import { writeResultFiles } from '../../engine/result-files.ts';
 import type { JobSpec, ResolvedJobSpec } from '../../engine/spec.ts';
+import { candidateSeeds, countOf } from '../../engine/spec.ts';
 import type { UnderstoodConcept } from '../../runtime/index.ts';
 
 /** Sizes of written images. */
@@ -53,10 +54,18 @@ export interface CliTimings {
   wallMs: number;
 }
 
+/** "seed 5", or "4 candidates, seeds 5, 6, 7, 8" for the summary line. */
+export function seedsText(spec: ResolvedJobSpec): string {
+  const seeds = candidateSeeds(spec);
+  return seeds.length > 1 ? `${seeds.length} candidates, seeds ${seeds.join(', ')}` : `seed ${spec.seed}`;
+}
+
 /** The one object --json prints. */
 export interface CliJson {
   technique: string;
   seed: number;
+  /** Seeds of the candidates (seed, seed+1, ...) when there are several; the PNG and GIF are their grid. */
+  seeds?: number[];
   steps: number;
   guidance: number;
   /** The sampler that ran (absent for noise). */
@@ -83,6 +92,7 @@ export function jsonReport(
   return {
     technique: spec.technique,
     seed: spec.seed,
+    ...(countOf(spec) > 1 ? { seeds: candidateSeeds(spec) } : {}),
     steps: spec.steps,
     guidance: spec.guidance,
     ...(spec.sampler ? { sampler: spec.sampler } : {}),

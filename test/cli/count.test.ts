@@ -1,0 +1,43 @@
+// --count through the `diffuse` CLI: a 2-candidate job writes one 1x2 grid (PNG and GIF) whose
+// halves are the 1-candidate jobs of seed and seed + 1; a count out of range is a usage error.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeImage } from '../../src/imaging/index.ts';
+import { runCli, tempDir } from './helpers.ts';
+
+let dir: string;
+let cleanup: () => void;
+
+beforeAll(() => {
+  ({ dir, cleanup } = tempDir());
+});
+afterAll(() => cleanup());
+
+describe('diffuse --count', () => {
+  it('imagine --count 2 writes a side-by-side grid of the seed and seed+1 pictures', async () => {
+    const args = ['imagine', 'rocket', '--model', 'test-tiny', '--steps', '3'];
+    const grid = await runCli([...args, '--seed', '20', '--count', '2', '--json', '-o', 'grid.png', '--gif', 'grid.gif'], dir);
+    expect(grid.code).toBe(0);
+    expect(JSON.parse(grid.stdout)).toMatchObject({ seed: 20, seeds: [20, 21] });
+    const one = await runCli([...args, '--seed', '21', '-o', 'one.png'], dir);
+    expect(one.code).toBe(0);
+    expect(one.stderr).toContain('imagine: seed 21');
+    const [g, o] = await Promise.all(['grid.png', 'one.png'].map((f) => decodeImage(readFileSync(join(dir, f)))));
+    expect(g.width).toBe(2 * g.height);
+    // The right half of the display grid is seed 21's picture at the same scale.
+    expect(o.height).toBe(g.height);
+    let worst = 0;
+    for (let y = 0; y < g.height; y++)
+      for (let x = 0; x < o.width * 3; x++)
+        worst = Math.max(worst, Math.abs(g.rgb[(y * g.width + o.width) * 3 + x] - o.rgb[y * o.width * 3 + x]));
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(readFileSync(join(dir, 'grid.gif')).subarray(0, 3).toString()).toBe('GIF');
+  });
+
+  it('refuses --count 5 with the limit', async () => {
+    const r = await runCli(['imagine', 'rocket', '--model', 'test-tiny', '--count', '5'], dir);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/count must be at most 4/i);
+  });
+});
