@@ -1,5 +1,6 @@
 // Small text helpers shared by every platform: mention-proof user text, durations, the progress
 // bar and the queue status line.
+import { formatDuration } from '../src/engine/duration.ts';
 
 const ZWSP = '\u200b';
 
@@ -19,16 +20,8 @@ export function quoteUserText(text: string, max = 300): string {
   return noPing(s);
 }
 
-/** Milliseconds as a short human duration: "850 ms", "4.2 s", "3 min 5 s". */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '?';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-  const total = Math.round(ms / 1000);
-  const m = Math.floor(total / 60);
-  const s = total % 60;
-  return s === 0 ? `${m} min` : `${m} min ${s} s`;
-}
+/** Milliseconds as a short human duration: "850 ms", "4.2 s", "3 min 5 s" (the engine's one formatter). */
+export { formatDuration };
 
 /** A text progress bar, e.g. "▰▰▰▰▱▱▱▱▱▱ 12/33". */
 export function progressBar(step: number, total: number, width = 16): string {

@@ -38,6 +38,20 @@ export interface PlaygroundConfig {
   token?: string;
 }
 
+/** Settings of scale-out mode (BullMQ on Redis); see docs/scaling.md. */
+export interface ClusterConfig {
+  /** REDIS_URL: set = jobs go through BullMQ on this Redis; unset = the embedded queue (secret: may hold a password). */
+  redisUrl?: string;
+  /** WORKER: whether `npm start` also runs a local worker when REDIS_URL is set. */
+  worker: boolean;
+  /** WORKER_MODELS: the models a worker serves (default: MODEL). */
+  workerModels: string[];
+  /** CLUSTER_LOCK_MS: a worker's job lock; a worker silent this long is taken as dead and its job retried (once). */
+  lockMs: number;
+  /** BLOB_TTL_HOURS: how long uploads, results and previews stay in Redis. */
+  blobTtlSeconds: number;
+}
+
 /** The whole configuration. */
 export interface Config {
   dataDir: string;
@@ -90,6 +104,7 @@ export interface Config {
   discord: DiscordConfig;
   slack: SlackConfig;
   playground: PlaygroundConfig;
+  cluster: ClusterConfig;
 }
 
 /** Thrown by loadConfig with one line per bad setting. */
@@ -174,6 +189,11 @@ const ENV = z.object({
   PLAYGROUND_HOST: str('127.0.0.1'),
   PLAYGROUND_PORT: int(8080, 0, 65535),
   PLAYGROUND_TOKEN: secret(),
+  REDIS_URL: secret(),
+  WORKER: bool(true),
+  WORKER_MODELS: list(),
+  CLUSTER_LOCK_MS: int(30_000, 500, 3_600_000),
+  BLOB_TTL_HOURS: int(24, 1, 24 * 365),
 });
 
 /** Every setting name loadConfig reads. */
@@ -186,6 +206,7 @@ export const SECRET_SETTINGS = [
   'SLACK_APP_TOKEN',
   'SLACK_SIGNING_SECRET',
   'PLAYGROUND_TOKEN',
+  'REDIS_URL',
 ] as const;
 
 /** Parses the environment into a typed Config (empty values count as unset); throws ConfigError naming each bad setting. */
@@ -229,6 +250,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     { host: e.PLAYGROUND_HOST, port: e.PLAYGROUND_PORT, token: e.PLAYGROUND_TOKEN },
     ['token'],
   );
+  const cluster = redactable<ClusterConfig>(
+    {
+      redisUrl: e.REDIS_URL,
+      worker: e.WORKER,
+      workerModels: e.WORKER_MODELS.length > 0 ? e.WORKER_MODELS : [e.MODEL],
+      lockMs: e.CLUSTER_LOCK_MS,
+      blobTtlSeconds: e.BLOB_TTL_HOURS * 3600,
+    },
+    ['redisUrl'],
+  );
   const config: Config = {
     dataDir: path.resolve(e.DATA_DIR),
     model: e.MODEL,
@@ -263,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     discord,
     slack,
     playground,
+    cluster,
   };
   return redactable(config, []);
 }
@@ -280,6 +312,7 @@ export function redactConfig(config: Config): Config {
       signingSecret: hide(config.slack.signingSecret),
     },
     playground: { ...config.playground, token: hide(config.playground.token) },
+    cluster: { ...config.cluster, redisUrl: hide(config.cluster.redisUrl) },
   };
 }
 

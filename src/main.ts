@@ -9,7 +9,7 @@ import path from 'node:path';
 import { enabledAdapters, type AdapterName } from './adapters/enabled.ts';
 import { formatWait, oneLine, startWithRetry, type RetryingStart } from './adapters/retry.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createEngine, type LocalEngine } from './engine/engine.ts';
+import { createBackend, type RunningEngine } from './cluster/backend.ts';
 import { startHealthServer } from './engine/http-health.ts';
 import { createLogger, type Logger } from './engine/logger.ts';
 
@@ -24,7 +24,7 @@ interface Running {
 /** Every secret of the config, cut out of any error text that reaches a log line or stderr. */
 function secretsOf(config: Config): string[] {
   const s = config.slack;
-  return [config.discord.token, s.botToken, s.appToken, s.signingSecret, config.playground.token].filter(
+  return [config.discord.token, s.botToken, s.appToken, s.signingSecret, config.playground.token, config.cluster.redisUrl].filter(
     (x): x is string => !!x,
   );
 }
@@ -116,9 +116,9 @@ async function main(): Promise<void> {
 
   const dataDirProblem = checkDataDir(config.dataDir);
   if (dataDirProblem) fail(dataDirProblem);
-  let engine: LocalEngine;
+  let engine: RunningEngine;
   try {
-    engine = createEngine(config, { logger });
+    engine = await createBackend(config, logger);
   } catch (err) {
     fail(oneLine(err, secrets));
   }

@@ -8,6 +8,7 @@ import type { JobEnds } from './job-ends.ts';
 import type { LiveJob, LiveJobs } from './live-jobs.ts';
 import type { Logger } from './logger.ts';
 import type { EngineMetrics } from './metrics.ts';
+import { formatDuration } from './duration.ts';
 import { resultDir } from './paths.ts';
 import type { JobStore } from './store.ts';
 import { retryWrite } from './unsaved.ts';
@@ -32,14 +33,8 @@ export interface RunContext {
   closing(): boolean;
 }
 
-/** "1 second", "90 seconds", "10 minutes", "1.5 minutes". */
-function formatDuration(ms: number): string {
-  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
-  if (ms < 120_000) return plural(Math.round(ms / 1000), 'second');
-  return plural(+(ms / 60_000).toFixed(1), 'minute');
-}
-
-function runOptions(config: Config, jobId: string): RunOptions {
+/** The run settings of a job from the config (frames, previews, GIF, its result folder). */
+export function runOptions(config: Config, jobId: string): RunOptions {
   return {
     frameEvery: config.frameEvery,
     frameSource: config.frameSource,
@@ -52,7 +47,7 @@ function runOptions(config: Config, jobId: string): RunOptions {
 }
 
 /** The result of a finished run as the job records it. */
-function resultOf(job: LiveJob, out: RunOutput, startedAt: number): JobResult {
+export function resultOf(job: Pick<LiveJob, 'jobId' | 'spec' | 'createdAt'>, out: RunOutput, startedAt: number): JobResult {
   return {
     jobId: job.jobId,
     technique: job.spec.technique,
@@ -97,7 +92,7 @@ export async function runJob(ctx: RunContext, job: LiveJob): Promise<void> {
   const startTimer = () => {
     timer ??= setTimeout(() => {
       job.stop ??= { kind: 'timeout', by: null };
-      const limit = formatDuration(config.jobTimeoutMs);
+      const limit = formatDuration(config.jobTimeoutMs, 'words');
       job.handle?.abort(`This job took longer than the limit of ${limit} and was stopped.`, ctx.abortGraceMs);
     }, config.jobTimeoutMs);
     timer.unref();

@@ -39,7 +39,12 @@ export class KnownModels {
 /** The parsed spec of a submitted job, or why it is refused. */
 export function checkSpec(
   input: unknown,
-  ctx: { limits: SpecLimits; worker: InferenceWorker; models: KnownModels; store: JobStore },
+  ctx: {
+    limits: SpecLimits;
+    worker: Pick<InferenceWorker, 'knownDefaults'>;
+    models: Pick<KnownModels, 'has' | 'list'>;
+    store: JobStore;
+  },
 ): { ok: true; spec: JobSpec } | EngineRefusal {
   const parsed = parseJobSpec(input, ctx.limits);
   if (!parsed.ok) return refusal('invalid_spec', parsed.message);

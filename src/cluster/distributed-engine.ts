@@ -1,0 +1,362 @@
+// The front-end engine of scale-out mode (REDIS_URL set): validates jobs, applies the queue and
+// per-user limits at submit (with the same messages as embedded mode), keeps its jobs in its own
+// SQLite store (for 🔁 and restarts), and sends them through BullMQ to the workers that serve
+// their model. It implements the same Engine interface as the embedded LocalEngine, so the chat
+// adapters do not know which one they talk to. BullMQ's events become job events (frontend-sync.ts).
+import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import {
+  refusal,
+  type Actor,
+  type Engine,
+  type EngineHealth,
+  type EngineRefusal,
+  type JobEvent,
+  type JobEventListener,
+  type JobOwner,
+  type JobRecord,
+  type JobStatus,
+  type ModelInfo,
+  type ModelInfoResult,
+  type QueueEntry,
+  type ResultFiles,
+  type StoredUpload,
+  type SubmitOptions,
+  type SubmitResult,
+  type SubscribeOptions,
+} from '../engine/api.ts';
+import { EtaEstimator } from '../engine/eta.ts';
+import { EventHub, terminalEvent } from '../engine/events.ts';
+import { JobEnds } from '../engine/job-ends.ts';
+import { cleanOwner, LiveJobs, newJobId, type LiveJob } from '../engine/live-jobs.ts';
+import { createLogger, type Logger } from '../engine/logger.ts';
+import { createEngineMetrics, type EngineMetrics } from '../engine/metrics.ts';
+import { dbFile, uploadFile } from '../engine/paths.ts';
+import { pruneOld, resultFilesOf } from '../engine/recovery.ts';
+import { checkSpec } from '../engine/spec-checks.ts';
+import { DEFAULT_SPEC_LIMITS, regenerate as regenerateSpec, type SpecLimits } from '../engine/spec.ts';
+import { JobStore, recordOf, type StoredJob } from '../engine/store.ts';
+import { describeWriteError } from '../engine/unsaved.ts';
+import { storeUpload } from '../engine/uploads.ts';
+import { BlobStore, blobNames } from './blobs.ts';
+import { ClusterSync } from './frontend-sync.ts';
+import { createClient, isReady, keys } from './redis.ts';
+import { RegistryView } from './registry.ts';
+
+const UNREACHABLE = "The job queue can't be reached right now (its Redis server is down); try again in a minute.";
+
+/** Rejects after `ms` (Redis commands that would wait for a reconnection). */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+}
+
+/** Options of the distributed engine. */
+export interface DistributedOptions {
+  logger?: Logger;
+  defaultMetrics?: boolean;
+  /** Ms between two reconciles of held jobs with BullMQ (default 10 s). */
+  reconcileMs?: number;
+}
+
+/** The front-end engine of scale-out mode. Call start() after subscribing adapters. */
+export class DistributedEngine implements Engine {
+  readonly store: JobStore;
+  readonly metrics: EngineMetrics;
+  readonly log: Logger;
+  private readonly live = new LiveJobs();
+  private readonly events: EventHub;
+  private readonly ends: JobEnds;
+  private readonly eta: EtaEstimator;
+  private readonly limits: SpecLimits;
+  private readonly redis: Redis;
+  private readonly blobs: BlobStore;
+  private readonly registry: RegistryView;
+  private readonly sync: ClusterSync;
+  /** What the registry said last: workers and facts per model. */
+  private served = new Map<string, { workers: number; info: ModelInfo | null }>();
+  private timers: NodeJS.Timeout[] = [];
+  private closing = false;
+
+  constructor(
+    readonly config: Config,
+    private readonly options: DistributedOptions = {},
+  ) {
+    if (!config.cluster.redisUrl) throw new Error('the distributed engine needs REDIS_URL');
+    this.log = options.logger ?? createLogger(config.logLevel);
+    this.limits = { ...DEFAULT_SPEC_LIMITS, maxSteps: config.maxSteps };
+    this.store = new JobStore(dbFile(config.dataDir));
+    this.events = new EventHub(this.log);
+    this.metrics = createEngineMetrics(
+      { queueLength: () => this.liveJobs().filter((j) => j.startedAt === null).length, running: () => this.liveJobs().filter((j) => j.startedAt !== null).length },
+      options.defaultMetrics ?? true,
+    );
+    this.ends = new JobEnds(this.store, this.live, this.events, this.metrics, this.log, [50, 250, 1000]);
+    this.eta = new EtaEstimator((model) => this.served.get(model ?? config.model)?.info?.defaults.steps);
+    this.redis = createClient(config.cluster.redisUrl, this.log, 'front-end');
+    this.blobs = new BlobStore(this.redis, config.cluster.blobTtlSeconds);
+    this.registry = new RegistryView(this.redis);
+    this.sync = new ClusterSync({ config, store: this.store, live: this.live, events: this.events, ends: this.ends, eta: this.eta, metrics: this.metrics, blobs: this.blobs, log: this.log });
+  }
+
+  /** Takes up the jobs this front-end left queued or running (they went on in Redis meanwhile) and starts listening. */
+  async start(): Promise<void> {
+    await mkdir(this.config.dataDir, { recursive: true });
+    this.ends.applySaved(this.config.dataDir);
+    const left = this.store.byStatus(['queued', 'running']);
+    for (const j of left) {
+      if (this.live.has(j.jobId)) continue;
+      const job = this.live.add(j.jobId, j.spec, j.owner, j.createdAt);
+      if (j.status === 'running') job.startedAt = j.startedAt;
+      this.sync.track(j.jobId, j.spec.model ?? this.config.model);
+    }
+    await this.refreshRegistry();
+    await within(this.sync.queue(this.config.model), 5000).catch(() => undefined);
+    await this.reconcile();
+    if (left.length) this.log.info({ jobs: left.length }, 'took up the jobs of the previous run from the job queue');
+    this.timers.push(setInterval(() => void this.refreshRegistry(), 2000));
+    this.timers.push(setInterval(() => void this.reconcile(), this.options.reconcileMs ?? 10_000));
+    if (this.config.retentionDays > 0) this.timers.push(setInterval(() => void this.prune().catch(() => undefined), 3_600_000));
+    for (const t of this.timers) t.unref();
+    await this.prune().catch((err: unknown) => this.log.error({ err: String(err) }, 'pruning old results failed'));
+  }
+
+  // ---- Engine interface ------------------------------------------------------------------
+
+  async submit(input: unknown, owner: JobOwner, options: SubmitOptions = {}): Promise<SubmitResult> {
+    if (this.closing) return refusal('shutting_down', 'The bot is restarting; try again in a minute.');
+    const checked = checkSpec(input, {
+      limits: this.limits,
+      worker: { knownDefaults: (m) => this.served.get(m ?? this.config.model)?.info?.defaults },
+      models: { has: (m) => m === this.config.model || this.served.has(m), list: () => new Set(this.served.keys()) },
+      store: this.store,
+    });
+    if (!checked.ok) return checked;
+    const spec = checked.spec;
+    const early = this.checkAdmission(owner);
+    if (early) return early;
+    if (!isReady(this.redis)) return refusal('unavailable', UNREACHABLE);
+    const model = spec.model ?? this.config.model;
+    let workers: number;
+    try {
+      workers = await within(this.registry.workers(model), 3000);
+      for (const ref of [spec.image, spec.mask]) {
+        if (ref && !(await this.blobs.touch(blobNames.upload(ref)))) {
+          const file = uploadFile(this.config.dataDir, ref);
+          if (!existsSync(file)) return refusal('bad_image', 'I no longer have the image of that request; attach it again.');
+          await this.blobs.putFile(blobNames.upload(ref), file);
+        }
+      }
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'job refused: Redis did not answer');
+      return refusal('unavailable', UNREACHABLE);
+    }
+    if (workers === 0)
+      return refusal('unavailable', `No worker serves the model "${model}" right now, so this job can't run; try again later or ask an admin to start a worker for it.`);
+    const refused = this.checkAdmission(owner); // again: other jobs may have been accepted meanwhile
+    if (refused) return refused;
+    const jobId = newJobId();
+    const createdAt = Date.now();
+    try {
+      this.store.insert({ jobId, spec, owner: cleanOwner(owner), parentId: options.parentId ?? null, createdAt });
+    } catch (err) {
+      this.log.error({ err: describeWriteError(err) }, 'could not store a new job');
+      return refusal('unavailable', "The bot can't save new jobs right now (its storage is failing); try again later.");
+    }
+    const a = this.live.add(jobId, spec, cleanOwner(owner), createdAt);
+    let position = 0;
+    try {
+      const c = await within(this.sync.counts(model), 3000);
+      position = Math.max(0, c.waiting + c.active - workers + 1);
+      await within(this.sync.add(a, model), 5000);
+    } catch (err) {
+      this.log.warn({ jobId, err: String(err) }, 'job refused: it could not be queued in Redis');
+      await this.ends.finish(a, 'failed', { message: UNREACHABLE, reason: 'unavailable' });
+      return refusal('unavailable', UNREACHABLE);
+    }
+    const estimatedWaitMs = Math.round((position * this.eta.estimate(spec)) / Math.max(1, workers));
+    if (this.live.holds(a) && a.startedAt === null) this.events.emit({ type: 'queued', jobId, owner: a.owner, position, estimatedWaitMs });
+    this.log.info({ jobId, model, technique: spec.technique, platform: owner.platform, parentId: options.parentId }, 'job queued');
+    return { ok: true, jobId, position, estimatedWaitMs, spec };
+  }
+
+  checkAdmission(owner: JobOwner): EngineRefusal | null {
+    if (this.closing) return refusal('shutting_down', 'The bot is restarting; try again in a minute.');
+    return this.live.admission(owner, { queueMax: this.config.queueMax, userMaxPending: this.config.userMaxPending });
+  }
+
+  async regenerate(jobId: string, owner: JobOwner, seed?: number): Promise<SubmitResult> {
+    const job = this.store.get(jobId);
+    if (!job) return refusal('not_found', `I can't find job ${jobId}.`);
+    return this.submit(regenerateSpec(job.spec, seed), owner, { parentId: jobId });
+  }
+
+  async cancel(jobId: string, by: Actor): Promise<{ ok: true; status: JobStatus } | EngineRefusal> {
+    const a = this.live.get(jobId);
+    const job = a ? null : this.storedJob(jobId);
+    if (!a && !job) return refusal('not_found', `I can't find job ${jobId}.`);
+    const owner = a ? a.owner : job!.owner;
+    const isAdmin = by.isAdmin || this.config.adminUserIds.includes(by.userId);
+    const isOwner = owner.userId === by.userId && (by.platform === undefined || by.platform === owner.platform);
+    if (!isOwner && !isAdmin) return refusal('forbidden', 'Only the person who asked for that job (or an admin) can cancel it.');
+    if (!a) return refusal('not_cancellable', `Job ${jobId} already ${job!.status === 'done' ? 'finished' : job!.status}.`);
+    try {
+      if (await within(this.sync.removeWaiting(jobId), 3000)) {
+        await this.ends.finish(a, 'cancelled', { by: by.userId });
+        return { ok: true, status: 'cancelled' };
+      }
+      // Running on a worker: the request reaches it over pub/sub (and the key covers a job just being taken).
+      a.stop ??= { kind: 'cancel', by: by.userId };
+      await within(this.redis.set(keys.cancel(jobId), by.userId, 'EX', 86_400), 3000);
+      await within(this.redis.publish(keys.cancelChannel, jobId), 3000);
+    } catch (err) {
+      this.log.warn({ jobId, err: String(err) }, 'cancel failed: Redis did not answer');
+      return refusal('unavailable', UNREACHABLE);
+    }
+    await Promise.race([a.finished, new Promise((r) => setTimeout(r, 20_000).unref())]);
+    const after = this.storedJob(jobId);
+    return { ok: true, status: after?.status ?? 'cancelled' };
+  }
+
+  async get(jobId: string): Promise<JobRecord | null> {
+    const job = this.storedJob(jobId);
+    return job ? this.toRecord(job) : null;
+  }
+
+  async setMessageRef(jobId: string, messageRef: string): Promise<void> {
+    try {
+      this.store.setMessageRef(jobId, messageRef);
+    } catch (err) {
+      this.log.error({ jobId, err: describeWriteError(err) }, 'could not store the message of a job');
+    }
+    const a = this.live.get(jobId);
+    if (a) a.owner.messageRef = messageRef;
+  }
+
+  async resultFiles(jobId: string): Promise<ResultFiles | EngineRefusal> {
+    return resultFilesOf(jobId, this.storedJob(jobId), this.config.retentionDays);
+  }
+
+  subscribe(jobId: string, listener: JobEventListener, options: SubscribeOptions = {}): () => void {
+    return this.events.subscribe(jobId, listener, options.replay ?? true, () => {
+      if (this.live.has(jobId)) return null;
+      const job = this.storedJob(jobId);
+      return job ? terminalEvent(job) : null;
+    });
+  }
+
+  subscribeAll(listener: JobEventListener): () => void {
+    return this.events.subscribeAll(listener);
+  }
+
+  snapshot(jobId: string): JobEvent[] {
+    const past = this.events.snapshot(jobId);
+    if (past.length > 0) return past;
+    const job = this.storedJob(jobId);
+    if (!job) return [];
+    const end = terminalEvent(job);
+    if (end) return [end];
+    const rec = this.toRecord(job);
+    if (rec.status === 'running') return [{ type: 'started', jobId, owner: job.owner, startedAt: rec.startedAt ?? Date.now() }];
+    return [{ type: 'queued', jobId, owner: job.owner, position: rec.position ?? 0, estimatedWaitMs: 0 }];
+  }
+
+  async listQueue(): Promise<QueueEntry[]> {
+    const jobs = this.liveJobs().sort((x, y) => Number(y.startedAt !== null) - Number(x.startedAt !== null) || x.createdAt - y.createdAt);
+    let waited = 0;
+    return jobs.map((j, position) => {
+      const entry: QueueEntry = { jobId: j.jobId, owner: j.owner, technique: j.spec.technique, status: j.startedAt !== null ? 'running' : 'queued', position, createdAt: j.createdAt, estimatedWaitMs: j.startedAt !== null ? 0 : waited };
+      if (j.startedAt === null) waited += this.eta.estimate(j.spec);
+      return entry;
+    });
+  }
+
+  async storeUpload(bytes: Uint8Array): Promise<StoredUpload | EngineRefusal> {
+    const limits = { maxBytes: this.config.uploadMaxBytes, maxPixels: this.config.uploadMaxPixels };
+    const r = await storeUpload(bytes, { dataDir: this.config.dataDir, store: this.store, limits });
+    // Workers read it from Redis; when Redis is away now, submit puts it there later.
+    if (r.ok) await this.blobs.put(blobNames.upload(r.ref), bytes).catch(() => undefined);
+    return r;
+  }
+
+  health(): EngineHealth {
+    const mine = this.served.get(this.config.model);
+    const jobs = this.liveJobs();
+    return {
+      ok: !this.closing && isReady(this.redis) && (mine?.workers ?? 0) > 0 && this.ends.unsaved.size === 0,
+      workerAlive: (mine?.workers ?? 0) > 0,
+      queued: jobs.filter((j) => j.startedAt === null).length,
+      running: jobs.filter((j) => j.startedAt !== null).length,
+      model: this.config.model,
+      device: mine?.info?.device ?? `cluster (${mine?.workers ?? 0} workers)`,
+    };
+  }
+
+  async modelInfo(model?: string): Promise<ModelInfoResult> {
+    const name = model ?? this.config.model;
+    await this.refreshRegistry();
+    const s = this.served.get(name);
+    if (s?.info && s.workers > 0) return { ok: true, info: s.info };
+    if (!isReady(this.redis)) return refusal('unavailable', UNREACHABLE);
+    return refusal(model === undefined ? 'unavailable' : 'not_found', `No worker serves the model "${name}" right now.`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const t of this.timers) clearInterval(t);
+    // Queued and running jobs go on in Redis; the next start takes them up again.
+    for (const j of this.liveJobs()) this.live.remove(j);
+    await this.sync.close();
+    this.ends.close(this.config.dataDir);
+    this.store.close();
+    this.redis.disconnect();
+    this.log.info('engine closed');
+  }
+
+  /** Deletes result files older than RETENTION_DAYS and uploads no waiting job needs. */
+  prune(now = Date.now()): Promise<{ results: number; uploads: number }> {
+    return pruneOld(this.store, this.config.dataDir, this.config.retentionDays, now, this.log);
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private liveJobs(): LiveJob[] {
+    const out: LiveJob[] = [];
+    for (const j of this.store.byStatus(['queued', 'running'])) {
+      const a = this.live.get(j.jobId);
+      if (a) out.push(a);
+    }
+    return out;
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.closing || !isReady(this.redis)) return;
+    await this.sync.reconcile().catch((err: unknown) => this.log.warn({ err: String(err) }, 'reconciling jobs with Redis failed; retrying later'));
+  }
+
+  private async refreshRegistry(): Promise<void> {
+    if (!isReady(this.redis)) return;
+    try {
+      const models = new Set([this.config.model, ...(await this.registry.servedModels())]);
+      const next = new Map<string, { workers: number; info: ModelInfo | null }>();
+      for (const m of models) next.set(m, { workers: await this.registry.workers(m), info: await this.registry.info(m) });
+      this.served = next;
+    } catch (err) {
+      this.log.debug({ err: String(err) }, 'could not read the worker registry');
+    }
+  }
+
+  private storedJob(jobId: string): StoredJob | null {
+    return this.ends.withUnsaved(this.store.get(jobId));
+  }
+
+  private toRecord(job: StoredJob): JobRecord {
+    const live = this.live.get(job.jobId);
+    const status: JobStatus = live ? (live.startedAt !== null ? 'running' : 'queued') : job.status;
+    const position = status === 'queued' ? this.liveJobs().filter((j) => j.startedAt === null).findIndex((j) => j.jobId === job.jobId) : null;
+    return recordOf(job, status, position);
+  }
+}
