@@ -5,6 +5,8 @@
 //
 //   npm run eval:sweep -- [--model emoji] [--seeds 3] [--cfg <model default>]
 //                         [--samplers ddpm,ddim,dpmpp-2m,dpmpp-2m-karras,euler-a] [--steps 8,12,20,33]
+//                         [--time-only]   (seconds per image only: 3 rounds over the study's prompts, seed 1000;
+//                                          for a quiet machine, since the measuring run is long)
 //
 // Prompts: the study's 9 and 4 in other languages or of frequent emoji, seeds 1000, 1001, ...
 // Per cell, every prompt and seed is sampled twice from the same noise: by the trained network alone
@@ -17,9 +19,9 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createRng, getSampler, makeSchedule, sample, stridedTimesteps, type X0Refiner } from '../src/diffusion/index.ts';
+import { createRng, getSampler, makeSchedule, sample, stridedTimesteps, type Sampler, type X0Refiner } from '../src/diffusion/index.ts';
 import { tensorToRgb } from '../src/imaging/index.ts';
-import { loadModel } from '../src/runtime/index.ts';
+import { loadModel, type LoadedModel } from '../src/runtime/index.ts';
 import { baseEmoji, dist, feature, loadDataset, nearestEmoji, OTHER_PROMPTS, STUDY_PROMPTS } from './eval-model-data.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,13 +44,15 @@ async function main(argv: string[]) {
       cfg: { type: 'string' },
       samplers: { type: 'string', default: 'ddpm,ddim,dpmpp-2m,dpmpp-2m-karras,euler-a' },
       steps: { type: 'string', default: '8,12,20,33' },
+      'time-only': { type: 'boolean', default: false },
     },
   });
   const seeds = Number(values.seeds);
   const samplers = values.samplers!.split(',').map((s) => getSampler(s.trim()));
   const stepCounts = values.steps!.split(',').map(Number);
-  const data = await loadDataset(root);
   const model = await loadModel(values.model!);
+  if (values['time-only']) return timeOnly(model, samplers, stepCounts, values.cfg);
+  const data = await loadDataset(root);
   const m = model.manifest;
   if (!m.prior) throw new Error(`model ${model.name} has no coarse prior`);
   const schedule = makeSchedule(m.scheduler);
@@ -116,6 +120,29 @@ async function main(argv: string[]) {
         `${(c.div.prior / c.prompts).toFixed(2)} | ${(c.div.unet / c.prompts).toFixed(2)} | ${secs.toFixed(3)} | ${baseSecs ? `${(secs / baseSecs).toFixed(2)}x` : ''} |`,
     );
   }
+  await model.dispose();
+}
+
+/** Seconds per image of each sampler and step count (prior + network, CFG): cells interleaved over 3 rounds, medians. */
+async function timeOnly(model: LoadedModel, samplers: Sampler[], stepCounts: number[], cfg: string | undefined): Promise<void> {
+  const m = model.manifest;
+  const schedule = makeSchedule(m.scheduler);
+  const cfgScale = cfg === undefined ? m.defaults.guidance : Number(cfg);
+  const uncond = (await model.encodePrompt('')).cond;
+  const prompts = await Promise.all(STUDY_PROMPTS.map(async (text) => { const enc = await model.encodePrompt(text); return { enc, prior: model.coarsePrior?.(enc.understood) }; }));
+  const cells = samplers.flatMap((s) => stepCounts.map((steps) => ({ s, steps, secs: [] as number[] })));
+  for (let round = 0; round < 3; round++) {
+    for (const c of cells) {
+      for (const p of prompts) {
+        const t0 = performance.now();
+        await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000), cond: p.enc.cond, uncond, guidanceScale: cfgScale, prior: p.prior, sampler: c.s, timesteps: stridedTimesteps(c.steps, schedule.numTrainTimesteps) });
+        c.secs.push((performance.now() - t0) / 1000);
+      }
+    }
+  }
+  const base = cells.find((c) => c.s.name === 'ddpm' && c.steps === 33);
+  console.log(`model ${model.name}, CFG ${cfgScale}, ${STUDY_PROMPTS.length} prompts x 3 rounds per cell\n\n| sampler | steps | s per image | vs ddpm 33 |\n| --- | --- | --- | --- |`);
+  for (const c of cells) console.log(`| ${c.s.name} | ${c.steps} | ${median(c.secs).toFixed(3)} | ${base ? `${(median(c.secs) / median(base.secs)).toFixed(2)}x` : ''} |`);
   await model.dispose();
 }
 
