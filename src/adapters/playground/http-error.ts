@@ -32,6 +32,7 @@ export function statusOfRefusal(code: string | undefined): number {
     case 'not_cancellable':
       return 409;
     case 'shutting_down':
+    case 'unavailable':
       return 503;
     default:
       return 400;

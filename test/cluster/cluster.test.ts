@@ -1,0 +1,157 @@
+// Scale-out end to end: a real redis-server on 127.0.0.1, one front-end (`src/main.ts` with
+// REDIS_URL and WORKER=off, driven through its playground API) and three worker processes (the
+// worker entry) on the tiny test model. The tests run in order on the same processes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterEnv, HAVE_REDIS, PlaygroundUser, playgroundUrl, startEntryProc, TestRedis, workDir, type Proc } from './procs.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How many "job done" lines each job id has in the given processes' logs. */
+function doneCounts(procs: Proc[]): Map<string, number> {
+  const n = new Map<string, number>();
+  for (const p of procs) for (const l of p.logs('job done')) n.set(String(l.jobId), (n.get(String(l.jobId)) ?? 0) + 1);
+  return n;
+}
+
+describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /usr/bin/redis-server)', () => {
+  const redis = new TestRedis();
+  const fe = workDir('frontend');
+  const workerDirs = [workDir('worker1'), workDir('worker2'), workDir('worker3')];
+  const workers: Proc[] = [];
+  let frontend: Proc;
+  let base = '';
+  const feEnv = () => clusterEnv(redis.url, fe.dataDir, { WORKER: 'off', PLAYGROUND_PORT: '0', USER_MAX_PENDING: '10', QUEUE_MAX: '50' });
+
+  beforeAll(async () => {
+    await redis.start();
+    workerDirs.forEach((d, i) => workers.push(startEntryProc('worker', clusterEnv(redis.url, d.dataDir), d.cwd, `worker${i + 1}`)));
+    frontend = startEntryProc('main', feEnv(), fe.cwd, 'front-end');
+    base = await playgroundUrl(frontend);
+    await Promise.all(workers.map((w) => w.waitForLine(/worker serving model/)));
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all([frontend?.stop(), ...workers.map((w) => w.stop())]);
+    await redis.close();
+    for (const d of [fe, ...workerDirs]) d.remove();
+  }, 30_000);
+
+  it('30 jobs from three users all finish, each run to completion exactly once, spread over the workers', async () => {
+    const users = [0, 1, 2].map(() => new PlaygroundUser(base));
+    const ids: { user: PlaygroundUser; jobId: string }[] = [];
+    for (let i = 0; i < 10; i++) {
+      for (const [u, user] of users.entries()) {
+        const r = await user.submit(`/imagine a rocket --seed ${u * 100 + i} --steps 3`);
+        expect(r.status, JSON.stringify(r.json)).toBe(202);
+        ids.push({ user, jobId: String(r.json.jobId) });
+      }
+    }
+    for (const { user, jobId } of ids) expect((await user.waitStatus(jobId, ['done', 'failed', 'cancelled'])).status).toBe('done');
+    const byWorker = doneCounts(workers);
+    const byFrontend = doneCounts([frontend]);
+    for (const { jobId } of ids) {
+      expect(byWorker.get(jobId), jobId).toBe(1);
+      expect(byFrontend.get(jobId), jobId).toBe(1);
+    }
+    expect(workers.filter((w) => w.logs('job done').length > 0).length).toBeGreaterThanOrEqual(2);
+    const img = await fetch(`${base}/api/jobs/${ids[0].jobId}/image.png`);
+    expect(img.status).toBe(200);
+    expect(Buffer.from(await img.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+  }, 120_000);
+
+  it('a worker killed with SIGKILL mid-job: its job runs again on another worker and every job finishes once', async () => {
+    const user = new PlaygroundUser(base);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await user.submit(`/imagine a ghost --seed ${500 + i} --steps 40`);
+      expect(r.status).toBe(202);
+      ids.push(String(r.json.jobId));
+    }
+    // The first worker seen starting one of these jobs is killed in the middle of it.
+    const started = () => workers.find((w) => w.logs('job started').some((l) => ids.includes(String(l.jobId))));
+    const until = Date.now() + 30_000;
+    while (!started() && Date.now() < until) await sleep(20);
+    const victim = started()!;
+    const killedJob = String(victim.logs('job started').find((l) => ids.includes(String(l.jobId)))!.jobId);
+    await sleep(100);
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    workers.splice(workers.indexOf(victim), 1);
+    expect(doneCounts([victim]).get(killedJob)).toBeUndefined();
+    for (const jobId of ids) expect((await user.waitStatus(jobId, ['done', 'failed', 'cancelled'], 90_000)).status).toBe('done');
+    const counts = doneCounts(workers);
+    for (const jobId of ids) expect(counts.get(jobId), jobId).toBe(1);
+    // It was taken again after the stalled-job check found its worker gone.
+    const takes = workers.flatMap((w) => w.logs('job started')).filter((l) => l.jobId === killedJob);
+    expect(takes.length).toBe(1);
+    expect(takes[0].attempt).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
+  it('cancels a queued job and a running job from the front-end', async () => {
+    const user = new PlaygroundUser(base);
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await user.submit(`/imagine a moon --seed ${700 + i} --steps 60`);
+      expect(r.status).toBe(202);
+      ids.push(String(r.json.jobId));
+    }
+    // Two workers are left: the first two jobs run, the last waits.
+    const running = await user.waitStatus(ids[0], ['running']);
+    expect(running.status).toBe('running');
+    const queued = await user.request('GET', `/api/jobs/${ids[3]}`);
+    expect(queued.json.status).toBe('queued');
+    const c1 = await user.request('DELETE', `/api/jobs/${ids[3]}`);
+    expect(c1.status, JSON.stringify(c1.json)).toBe(200);
+    expect(c1.json.status).toBe('cancelled');
+    const c2 = await user.request('DELETE', `/api/jobs/${ids[0]}`);
+    expect(c2.status, JSON.stringify(c2.json)).toBe(200);
+    expect(c2.json.status).toBe('cancelled');
+    for (const i of [1, 2]) expect((await user.waitStatus(ids[i], ['done', 'failed', 'cancelled'])).status).toBe('done');
+    expect((await user.request('GET', `/api/jobs/${ids[0]}`)).json.status).toBe('cancelled');
+    const counts = doneCounts(workers);
+    expect(counts.get(ids[0])).toBeUndefined();
+    expect(counts.get(ids[3])).toBeUndefined();
+    expect(workers.flatMap((w) => w.logs('job started')).some((l) => l.jobId === ids[3])).toBe(false);
+    expect(workers.flatMap((w) => w.logs('cancel request received')).some((l) => l.jobId === ids[0])).toBe(true);
+  }, 120_000);
+
+  it('a front-end restarted mid-run still delivers every result', async () => {
+    const user = new PlaygroundUser(base);
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await user.submit(`/imagine a star --seed ${900 + i} --steps 20`);
+      expect(r.status).toBe(202);
+      ids.push(String(r.json.jobId));
+    }
+    await frontend.stop();
+    frontend = startEntryProc('main', feEnv(), fe.cwd, 'front-end (restarted)');
+    base = await playgroundUrl(frontend);
+    const again = new PlaygroundUser(base);
+    for (const jobId of ids) expect((await again.waitStatus(jobId, ['done', 'failed', 'cancelled'])).status).toBe('done');
+    for (const jobId of ids) expect((await fetch(`${base}/api/jobs/${jobId}/image.png`)).status).toBe(200);
+    const counts = doneCounts(workers);
+    for (const jobId of ids) expect(counts.get(jobId), jobId).toBe(1);
+  }, 120_000);
+
+  it('Redis stopped for a few seconds: jobs are refused with a clear message, nothing crashes, then it recovers', async () => {
+    const user = new PlaygroundUser(base);
+    await redis.stop();
+    const refused = await user.submit('/imagine a cloud --seed 1 --steps 3');
+    expect(refused.status, JSON.stringify(refused.json)).toBe(503);
+    expect(JSON.stringify(refused.json)).toMatch(/Redis server is down/);
+    await frontend.waitForLine(/Redis is unreachable/, 10_000);
+    await sleep(2000);
+    expect(frontend.alive() && workers.every((w) => w.alive())).toBe(true);
+    await redis.start();
+    let jobId = '';
+    const until = Date.now() + 30_000;
+    while (!jobId && Date.now() < until) {
+      const r = await user.submit('/imagine a cloud --seed 2 --steps 3');
+      if (r.status === 202) jobId = String(r.json.jobId);
+      else await sleep(250);
+    }
+    expect(jobId).not.toBe('');
+    expect((await user.waitStatus(jobId, ['done', 'failed', 'cancelled'])).status).toBe('done');
+    await frontend.waitForLine(/Redis connection is back/, 10_000);
+  }, 120_000);
+});
