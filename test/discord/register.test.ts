@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import { main, parseDeployArgs } from '../../deploy/discord-register.ts';
 import { commandDefinitions } from '../../src/adapters/discord/index.ts';
 import { FakeDiscord } from './fake-discord.ts';
@@ -12,8 +13,11 @@ afterAll(() => fake.close());
 
 describe('command definitions', () => {
   it('derive Discord option types, limits and choices from the command specs', () => {
-    const defs = commandDefinitions();
-    expect(defs.map((d) => d.name)).toEqual(['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid', 'noise', 'denoise', 'queue', 'cancel', 'help', 'model']);
+    const all = commandDefinitions();
+    expect(all.map((d) => d.name)).toEqual(['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid', 'noise', 'denoise', 'queue', 'cancel', 'help', 'model', 'settings', 'info', 'Job info']);
+    // The last one is the message action (type 3) that shows /info of a result message.
+    expect(all.at(-1)).toMatchObject({ name: 'Job info', type: 3, contexts: [0] });
+    const defs = all.filter((d): d is RESTPostAPIChatInputApplicationCommandsJSONBody => d.type === 1);
     const imagine = defs.find((d) => d.name === 'imagine')!;
     expect(imagine.options).toEqual([
       expect.objectContaining({ name: 'prompt', type: 3, required: true, max_length: 500 }),
@@ -22,6 +26,8 @@ describe('command definitions', () => {
       expect.objectContaining({ name: 'steps', type: 4, min_value: 1, max_value: 100 }),
       expect.objectContaining({ name: 'cfg', type: 10, min_value: 0, max_value: 30 }),
       expect.objectContaining({ name: 'sampler', type: 3, required: false }),
+      expect.objectContaining({ name: 'count', type: 4, min_value: 1, max_value: 4 }),
+      expect.objectContaining({ name: 'private', type: 5, required: false }),
     ]);
     const sampler = imagine.options!.find((o) => o.name === 'sampler') as { choices: { value: string }[] };
     expect(sampler.choices.map((c) => c.value)).toEqual(expect.arrayContaining(['ddpm', 'ddim', 'dpmpp-2m', 'euler-a']));
@@ -33,6 +39,7 @@ describe('command definitions', () => {
       ['seed', 4, false],
       ['steps', 4, false],
       ['sampler', 3, false],
+      ['private', 5, false],
     ]);
     const view = defs.find((d) => d.name === 'anagram')!.options!.find((o) => o.name === 'view') as { choices: { value: string }[] };
     expect(view.choices.map((c) => c.value)).toContain('flip');
@@ -65,8 +72,8 @@ describe('deploy/discord-register', () => {
     const put = fake.requests.find((r) => r.method === 'PUT')!;
     expect(put.path).toBe(`/applications/${fake.appId}/guilds/${fake.guildId}/commands`);
     expect(put.authorization).toBe(`Bot ${fake.token}`);
-    expect((put.json as unknown as unknown[]).length).toBe(11);
-    expect(lines).toEqual([`Registered 11 commands (guild ${fake.guildId}): imagine, sketch, inpaint, anagram, hybrid, noise, denoise, queue, cancel, help, model`]);
+    expect((put.json as unknown as unknown[]).length).toBe(14);
+    expect(lines).toEqual([`Registered 14 commands (guild ${fake.guildId}): imagine, sketch, inpaint, anagram, hybrid, noise, denoise, queue, cancel, help, model, settings, info, Job info`]);
 
     expect(await main(['--global'], env, (l) => lines.push(l))).toBe(0);
     expect(fake.requests.at(-1)!.path).toBe(`/applications/${fake.appId}/commands`);

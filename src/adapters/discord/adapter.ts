@@ -7,6 +7,7 @@ import {
   MessageFlags,
   PermissionFlagsBits,
   type ButtonInteraction,
+  type MessageContextMenuCommandInteraction,
   type ChatInputCommandInteraction,
   type Client,
   type Interaction,
@@ -18,12 +19,15 @@ import {
   type User,
 } from 'discord.js';
 import { COMMANDS, getCommand, runCommand } from '../../../commands/index.ts';
+import { wantsPrivate } from '../../../commands/job-defaults.ts';
 import type { Command, CommandOptions } from '../../../commands/types.ts';
 import type { Config } from '../../config.ts';
 import type { Actor, Engine, JobEvent, JobOwner, JobSpec, SubmitResult } from '../../engine/api.ts';
 import { createLogger, type Logger } from '../../engine/logger.ts';
 import { checkAccess, inAllowedChannel, isModerator, type AccessPolicy, type Caller } from './access.ts';
 import { AttachmentError, checkAttachment, DEFAULT_ATTACHMENT_POLICY, downloadAttachment, type AttachmentPolicy } from './attachments.ts';
+import { JOB_INFO_ACTION } from './builders.ts';
+import { jobInfoText } from './job-info.ts';
 import { createDiscordClient } from './client.ts';
 import { JobView } from './job-view.ts';
 import { jobIdOfMessage, parseCustomId, textPayload } from './messages.ts';
@@ -158,6 +162,7 @@ export class DiscordAdapter {
   private async onInteraction(i: Interaction): Promise<void> {
     try {
       if (i.isChatInputCommand()) await this.onCommand(i);
+      else if (i.isMessageContextMenuCommand()) await this.onMessageAction(i);
       else if (i.isButton()) await this.onButton(i);
     } catch (err) {
       this.log.error({ err: safeError(err), interaction: i.id }, 'discord interaction failed');
@@ -181,12 +186,14 @@ export class DiscordAdapter {
   }
 
   private ownerOf(i: Interaction): JobOwner {
-    return { platform: 'discord', userId: i.user.id, ...(i.channelId ? { channelRef: i.channelId } : {}) };
+    return { platform: 'discord', userId: i.user.id, ...(i.channelId ? { channelRef: i.channelId } : {}), ...(i.guildId ? { serverId: i.guildId } : {}) };
   }
 
   private actorOf(i: Interaction): Actor {
     const mod = isModerator(this.policy, i.user.id, i.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false);
-    return { userId: i.user.id, isAdmin: mod, platform: 'discord' };
+    // Server settings and content rules: members who may manage the server (Manage Server), or ADMIN_USER_IDS.
+    const serverAdmin = (i.guildId !== null && (i.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false)) || this.policy.adminUserIds.includes(i.user.id);
+    return { userId: i.user.id, isAdmin: mod, platform: 'discord', serverAdmin };
   }
 
   private async onCommand(i: ChatInputCommandInteraction): Promise<void> {
@@ -195,8 +202,10 @@ export class DiscordAdapter {
     const access = checkAccess(this.policy, this.callerOf(i));
     if (!access.ok) return this.answer(i, access.message);
 
-    // Acknowledge first: Discord allows 3 s; everything after may take longer.
-    const ephemeral = !command.spec.technique;
+    // Acknowledge first: Discord allows 3 s; everything after may take longer. A private job's reply is ephemeral throughout.
+    const givenPrivate = command.spec.technique ? i.options.getBoolean('private') : null;
+    const privateJob = !!command.spec.technique && wantsPrivate(this.engine, this.ownerOf(i), givenPrivate === null ? {} : { private: givenPrivate });
+    const ephemeral = !command.spec.technique || privateJob;
     await i.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
 
     const options: CommandOptions = {};
@@ -241,13 +250,23 @@ export class DiscordAdapter {
     });
     switch (reply.kind) {
       case 'job':
-        this.follow(reply.jobId, reply.spec, this.interactionTarget(i), { position: reply.position, estimatedWaitMs: reply.estimatedWaitMs });
+        this.follow(reply.jobId, reply.spec, this.interactionTarget(i, privateJob), { position: reply.position, estimatedWaitMs: reply.estimatedWaitMs });
         return;
       case 'refusal':
         return this.answer(i, `⚠️ ${reply.message}`);
       default:
         return this.answer(i, reply.text);
     }
+  }
+
+  /** The "Job info" message action: /info of the job a result message of this bot shows, to the caller only. */
+  private async onMessageAction(i: MessageContextMenuCommandInteraction): Promise<void> {
+    if (i.commandName !== JOB_INFO_ACTION) return this.answer(i, `I don't know the action ${i.commandName}.`);
+    const access = checkAccess(this.policy, this.callerOf(i));
+    if (!access.ok) return this.answer(i, access.message);
+    await i.deferReply({ flags: MessageFlags.Ephemeral });
+    const ctx = { engine: this.engine, owner: this.ownerOf(i), actor: this.actorOf(i), defaultModel: this.config.model, logger: this.log };
+    return this.answer(i, await jobInfoText(i, ctx, this.client.user?.id));
   }
 
   private async onButton(i: ButtonInteraction): Promise<void> {
@@ -306,7 +325,7 @@ export class DiscordAdapter {
       }
       const target = new ChannelTarget(async () => (channel.isSendable() ? channel : null), message.id);
       if (!access.ok) return void (await target.show(textPayload(`⚠️ ${access.message}`)));
-      const owner: JobOwner = { platform: 'discord', userId: user.id, channelRef: message.channelId };
+      const owner: JobOwner = { platform: 'discord', userId: user.id, channelRef: message.channelId, ...(message.guildId ? { serverId: message.guildId } : {}) };
       const res = await this.engine.regenerate(jobId, owner);
       await this.startOrRefuse(res, target, `🔁 new seed of job \`${jobId}\`, for <@${user.id}>`);
     } catch (err) {
@@ -324,9 +343,13 @@ export class DiscordAdapter {
     this.follow(res.jobId, res.spec, target, { position: res.position, estimatedWaitMs: res.estimatedWaitMs }, note);
   }
 
-  private interactionTarget(i: RepliableInteraction): InteractionTarget {
+  /** The interaction's reply; once its token expires, the channel (a private job: a direct message to the user). */
+  private interactionTarget(i: RepliableInteraction, privateJob = false): InteractionTarget {
     const channelId = i.channelId;
-    return new InteractionTarget(i, this.options.tokenLifetimeMs ?? 14 * 60_000, () => new ChannelTarget(() => this.sendableChannel(channelId)));
+    const fallback = privateJob
+      ? () => new ChannelTarget(async () => i.user.createDM().catch(() => null))
+      : () => new ChannelTarget(() => this.sendableChannel(channelId));
+    return new InteractionTarget(i, this.options.tokenLifetimeMs ?? 14 * 60_000, fallback);
   }
 
   private async sendableChannel(channelId: string | null | undefined): Promise<SendableChannels | null> {

@@ -1,10 +1,13 @@
 // Discord slash command definitions derived from the platform-neutral command specs: one
 // SlashCommandBuilder per CommandSpec, an attachment option for each 'image' option.
 import {
+  ApplicationCommandType,
   ApplicationIntegrationType,
+  ContextMenuCommandBuilder,
   InteractionContextType,
   SlashCommandBuilder,
-  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  type RESTPostAPIApplicationCommandsJSONBody,
+  type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from 'discord.js';
 import { COMMANDS } from '../../../commands/index.ts';
 import type { CommandSpec, OptionChoice, OptionSpec } from '../../../commands/types.ts';
@@ -77,7 +80,20 @@ export function slashCommand(spec: CommandSpec, options: BuildOptions = {}): Sla
   return b;
 }
 
-/** The JSON bodies Discord's "bulk overwrite application commands" endpoint takes, for every command. */
-export function commandDefinitions(options: BuildOptions = {}, specs: readonly CommandSpec[] = COMMANDS.map((c) => c.spec)): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
-  return specs.map((s) => slashCommand(s, options).toJSON());
+/** Name of the message action (right-click a message, Apps) that shows /info of the job a result message shows. */
+export const JOB_INFO_ACTION = 'Job info';
+
+/** The "Job info" message context-menu command. */
+export function jobInfoAction(options: BuildOptions = {}): RESTPostAPIContextMenuApplicationCommandsJSONBody {
+  return new ContextMenuCommandBuilder()
+    .setName(JOB_INFO_ACTION)
+    .setType(ApplicationCommandType.Message)
+    .setIntegrationTypes(ApplicationIntegrationType.GuildInstall)
+    .setContexts(options.allowDms ? [InteractionContextType.Guild, InteractionContextType.BotDM] : [InteractionContextType.Guild])
+    .toJSON();
+}
+
+/** The JSON bodies Discord's "bulk overwrite application commands" endpoint takes: every slash command, then the Job info message action. */
+export function commandDefinitions(options: BuildOptions = {}, specs: readonly CommandSpec[] = COMMANDS.map((c) => c.spec)): RESTPostAPIApplicationCommandsJSONBody[] {
+  return [...specs.map((s) => slashCommand(s, options).toJSON()), jobInfoAction(options)];
 }

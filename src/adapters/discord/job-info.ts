@@ -1,0 +1,15 @@
+// The "Job info" message action: /info of the job a result message of this bot shows, rendered
+// for an ephemeral reply.
+import type { MessageContextMenuCommandInteraction } from 'discord.js';
+import { getCommand, runCommand } from '../../../commands/index.ts';
+import type { CommandContext } from '../../../commands/types.ts';
+import { jobIdOfMessage } from './messages.ts';
+
+/** The text of the Job info action on `i.targetMessage`; `ctx` is the caller's command context without options. */
+export async function jobInfoText(i: MessageContextMenuCommandInteraction, ctx: Omit<CommandContext, 'options'>, botUserId: string | undefined): Promise<string> {
+  const m = i.targetMessage;
+  const jobId = botUserId && m.author?.id === botUserId ? jobIdOfMessage({ content: m.content, components: m.components.map((c) => c.toJSON()) }) : null;
+  if (!jobId) return 'That message shows no job of mine: use Job info on one of my results.';
+  const reply = await runCommand(getCommand('info')!, { ...ctx, options: { job: jobId } });
+  return reply.kind === 'refusal' ? `⚠️ ${reply.message}` : reply.text;
+}
