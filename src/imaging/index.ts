@@ -35,3 +35,5 @@ export type { ModelInputImage } from './model-input.ts';
 export { makeStrip } from './strip.ts';
 export type { StripOptions } from './strip.ts';
 export { gridCell, gridLayout, makeGrid } from './grid.ts';
+export { extendCanvas } from './canvas.ts';
+export type { CanvasMove, ExtendedCanvas } from './canvas.ts';

@@ -347,8 +347,10 @@ describe('engine on the tiny model', () => {
     const other = accepted(await engine.regenerate(first.jobId, dave));
     const [e2, e3] = await Promise.all([waitForJob(engine, same.jobId), waitForJob(engine, other.jobId)]);
     if (e1.type !== 'done' || e2.type !== 'done' || e3.type !== 'done') throw new Error('a job failed');
-    expect(same.spec).toEqual(first.spec);
-    expect(other.spec).toEqual({ ...first.spec, seed: other.spec.seed });
+    // The new spec names its parent (shown in the caption): the same job otherwise.
+    const from = { jobId: first.jobId, action: 'reroll' };
+    expect(same.spec).toEqual({ ...first.spec, from });
+    expect(other.spec).toEqual({ ...first.spec, seed: other.spec.seed, from });
     expect((await engine.get(same.jobId))?.parentId).toBe(first.jobId);
     expect((await engine.get(other.jobId))?.owner).toEqual(dave);
     expect(engine.store.children(first.jobId).map((j) => j.jobId)).toEqual([same.jobId, other.jobId]);

@@ -13,6 +13,7 @@ import {
 } from '../../../commands/index.ts';
 import type { Config } from '../../config.ts';
 import type { Engine, JobOwner, SubmitResult } from '../../engine/api.ts';
+import { actionLabel, followUp, parseActionId } from '../../engine/follow-ups.ts';
 import type { Logger } from '../../engine/logger.ts';
 import type { DecodeLimits } from '../../imaging/index.ts';
 import { clientAddressKey, type AddressLimit, type AddressSlot } from './address-limit.ts';
@@ -57,6 +58,7 @@ const ROUTES: { method: string; re: RegExp; name: string }[] = [
   { method: 'GET', re: new RegExp(`^/api/jobs/${JOB_ID}/raw\\.png$`), name: 'raw' },
   { method: 'GET', re: new RegExp(`^/api/jobs/${JOB_ID}/trajectory\\.gif$`), name: 'gif' },
   { method: 'POST', re: new RegExp(`^/api/jobs/${JOB_ID}/regenerate$`), name: 'regenerate' },
+  { method: 'POST', re: new RegExp(`^/api/jobs/${JOB_ID}/actions/([a-z0-9]{1,8})/([1-4])$`), name: 'action' },
   { method: 'GET', re: /^\/api\/commands$/, name: 'commands' },
   { method: 'GET', re: /^\/api\/history$/, name: 'history' },
   { method: 'GET', re: /^\/api\/health$/, name: 'health' },
@@ -158,6 +160,8 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
       return sendResultFile(ctx, id, 'gif');
     case 'regenerate':
       return regenerate(ctx, id);
+    case 'action':
+      return action(ctx, id, hit.m![2], Number(hit.m![3]));
     case 'commands':
       return sendJson(res, 200, { prefix: '/', commands: COMMANDS.map((c) => c.spec) }, 'no-cache');
     case 'history':
@@ -288,6 +292,23 @@ async function regenerate(ctx: Ctx, id: string): Promise<void> {
     spec: r.spec,
     text: `${queuedText(r.jobId, r.position, r.estimatedWaitMs)} New seed: ${r.spec.seed}.`,
   });
+}
+
+/** POST /api/jobs/:id/actions/:action/:n: a follow-up of a result (U n, V n, reroll, zoom out, pan; engine/follow-ups.ts). */
+async function action(ctx: Ctx, id: string, name: string, n: number): Promise<void> {
+  const a = parseActionId(`act:${id}:${name}:${n}`);
+  if (!a) throw new HttpError(404, `There is no action ${name}; see docs/api.md.`, 'no_route');
+  const slot = await addressSlot(ctx);
+  let r: SubmitResult;
+  try {
+    r = await followUp(ctx.deps.engine, a.jobId, a.action, a.n, ownerOf(ctx.session));
+    if (r.ok) slot?.keep(r.jobId);
+  } finally {
+    slot?.release();
+  }
+  if (!r.ok) throw new HttpError(statusOfRefusal(r.code), r.message, r.code);
+  const text = `${queuedText(r.jobId, r.position, r.estimatedWaitMs)} ${actionLabel(a.action, a.n)} of job ${id}.`;
+  sendReply(ctx, { kind: 'job', jobId: r.jobId, position: r.position, estimatedWaitMs: r.estimatedWaitMs, spec: r.spec, text });
 }
 
 /** GET /api/history?limit=n: the session's jobs, oldest first. */

@@ -2,6 +2,7 @@
 // never a file path on the server and never another browser's session id.
 import { buildCaption, captionParts, type CaptionParts, type CommandReply } from '../../../commands/index.ts';
 import type { JobEvent, JobRecord, JobSpec, JobStatus, JobTimings, PromptReport } from '../../engine/api.ts';
+import { actionRows } from '../../engine/follow-ups.ts';
 import type { UnderstoodConcept } from '../../runtime/types.ts';
 
 /** Links of one job, relative to the server root. */
@@ -55,6 +56,23 @@ export interface JobView {
   caption: string | null;
   captionParts: CaptionParts | null;
   links: JobLinks;
+  /** Follow-up buttons of a finished job in rows (U n, V n, 🔁, zoom out, pan): POST each `url`. */
+  actions: ActionView[][];
+}
+
+/** One follow-up button: the stateless id ("act:<jobId>:<action>:<n>"), its label and the API path that runs it. */
+export interface ActionView {
+  id: string;
+  label: string;
+  url: string;
+}
+
+/** The follow-up buttons of a finished job with its files kept (none otherwise). */
+export function actionViews(rec: JobRecord, filesKept: boolean): ActionView[][] {
+  if (rec.status !== 'done' || !rec.result || !filesKept) return [];
+  return actionRows(rec.jobId, rec.result.spec).map((row) =>
+    row.map((b) => ({ id: b.id, label: b.words, url: `/api/jobs/${rec.jobId}/actions/${b.action}/${b.n}` })),
+  );
 }
 
 /** The API paths of a job. */
@@ -104,6 +122,7 @@ export function jobView(rec: JobRecord, session: string, filesKept = true): JobV
     caption: r ? buildCaption(r, { style: 'plain' }) : null,
     captionParts: r ? captionParts(r) : null,
     links: jobLinks(rec.jobId, r !== null && filesKept, r !== null && r.files.gif !== null),
+    actions: actionViews(rec, filesKept),
   };
 }
 

@@ -76,6 +76,11 @@ export function regenerateJob(jobId: string): Promise<Accepted> {
   return call(`/api/jobs/${encodeURIComponent(jobId)}/regenerate`, { method: 'POST' });
 }
 
+/** POST a follow-up action's url (JobView.actions): U n, V n, reroll, zoom out, pan. */
+export function runAction(url: string): Promise<Accepted> {
+  return call(url, { method: 'POST' });
+}
+
 /** DELETE /api/jobs/:id */
 export function cancelJob(jobId: string): Promise<{ jobId: string; status: string }> {
   return call(`/api/jobs/${encodeURIComponent(jobId)}`, { method: 'DELETE' });

@@ -8,6 +8,7 @@ import {
   fetchHealth,
   fetchHistory,
   regenerateJob,
+  runAction,
   submitCommand,
   type CommandSpec,
 } from './api.ts';
@@ -42,6 +43,7 @@ function main(): void {
   const convo = new Conversation(byId('messages'), byId('announcer'), {
     regenerate: (jobId) => void regenerate(jobId),
     cancel: (jobId) => void cancel(jobId),
+    followUp: (jobId, url, label) => void followUp(jobId, url, label),
   });
 
   /** Starts the message with `/name ` when it is empty, a bare command or plain words; a command with text stays. */
@@ -194,6 +196,16 @@ function main(): void {
       convo.addUser(`🔁 again with a new seed (job ${jobId})`);
       const m = convo.addJob(a.jobId, a.text);
       m.follow();
+    } catch (err) {
+      handleError(err);
+    }
+  }
+
+  async function followUp(jobId: string, url: string, label: string): Promise<void> {
+    try {
+      const a = await runAction(url);
+      convo.addUser(`${label} of job ${jobId}`);
+      convo.addJob(a.jobId, a.text).follow();
     } catch (err) {
       handleError(err);
     }

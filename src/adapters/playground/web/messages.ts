@@ -9,6 +9,8 @@ import { clock, h, richText } from './dom.ts';
 export interface JobActions {
   regenerate(jobId: string): void;
   cancel(jobId: string): void;
+  /** Runs a follow-up button of a result (POST its url). */
+  followUp(jobId: string, url: string, label: string): void;
 }
 
 /** Least time between two spoken progress announcements. */
@@ -283,10 +285,31 @@ export class JobMessage {
       figures.push(
         h('p', { class: 'status' }, 'The image files of this job were deleted; 🔁 draws it again.'),
       );
+    // Follow-ups (U n, V n, 🔁, zoom out, pan), one row each, as the chat platforms show them.
+    const rows = (view.actions ?? []).map((row) =>
+      h(
+        'div',
+        { class: 'follow-ups', role: 'group', 'aria-label': `Follow-ups of job ${view.jobId}` },
+        ...row.map((b) =>
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'follow-up',
+              'data-action': b.id,
+              title: `${b.label} (job ${view.jobId})`,
+              onclick: () => this.convo.actions.followUp(view.jobId, b.url, b.label),
+            },
+            b.label,
+          ),
+        ),
+      ),
+    );
     this.convo.stick(() => {
       this.result.replaceChildren(
         h('div', { class: 'figures' }, ...figures),
         h('p', { class: 'caption' }, view.caption ?? ''),
+        ...rows,
       );
       this.setActions('done');
     });

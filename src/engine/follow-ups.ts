@@ -1,0 +1,198 @@
+// Follow-ups of a finished job, the actions under every result: U n (that candidate alone, with a
+// low-noise SDEdit pass that adds detail), V n (a variation: SDEdit of that candidate, subtle or
+// strong, with a new seed), reroll (the same job with a new seed), zoom out 1.5x / 2x and pan a
+// quarter left, right, up or down (the candidate moved on its canvas, the new border inpainted
+// with the job's prompt). Each is a new job whose spec names its parent (spec.from) and is
+// recorded as the parent's child. Action ids are stateless ("act:<jobId>:<action>:<n>"): the
+// parent is looked up in the store when the button is pressed, so old messages keep working.
+import { readFile } from 'node:fs/promises';
+import {
+  decodeImage,
+  encodePng,
+  extendCanvas,
+  gridCell,
+  type CanvasMove,
+  type RgbImage,
+} from '../imaging/index.ts';
+import { refusal, type Engine, type JobOwner, type JobRecord, type SubmitResult } from './api.ts';
+import {
+  candidateSeeds,
+  countOf,
+  randomSeed,
+  regenerate,
+  type JobSpec,
+  type Technique,
+} from './spec.ts';
+
+/** The actions: u = upscale, vs / vt = subtle / strong variation, re = reroll, zo15 / zo2 = zoom out, pl pr pu pd = pan. */
+export const FOLLOW_UP_ACTIONS = ['u', 'vs', 'vt', 're', 'zo15', 'zo2', 'pl', 'pr', 'pu', 'pd'] as const;
+export type FollowUpAction = (typeof FOLLOW_UP_ACTIONS)[number];
+
+/** Techniques whose result is one picture per candidate (noise and denoise show strips: reroll only). */
+const PICTURE_TECHNIQUES: readonly Technique[] = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid'];
+
+const MOVES: Partial<Record<FollowUpAction, CanvasMove>> = {
+  zo15: { zoom: 1.5 },
+  zo2: { zoom: 2 },
+  pl: { pan: 'left' },
+  pr: { pan: 'right' },
+  pu: { pan: 'up' },
+  pd: { pan: 'down' },
+};
+
+/** Share of the steps the U pass denoises (t about 150 of 1000 at 33 steps): detail, not a new picture. */
+const UPSCALE_SHARE = 0.15;
+/** Start index of a variation at 33 steps: subtle = the study's noise level 20 (t = 390), strong = 10 (t = 690). */
+const VARIATION_LEVEL = { vs: 20, vt: 10 } as const;
+
+/** The stateless id of an action button: "act:<jobId>:<action>:<n>" (n = 1-based candidate). */
+export function actionId(jobId: string, action: FollowUpAction, n = 1): string {
+  return `act:${jobId}:${action}:${n}`;
+}
+
+/** Parses an id made by actionId; null for anything else. */
+export function parseActionId(id: string): { jobId: string; action: FollowUpAction; n: number } | null {
+  const m = /^act:([a-z0-9]{1,64}):([a-z0-9]{1,8}):([1-4])$/.exec(id);
+  if (!m || !(FOLLOW_UP_ACTIONS as readonly string[]).includes(m[2])) return null;
+  return { jobId: m[1], action: m[2] as FollowUpAction, n: Number(m[3]) };
+}
+
+/** How a follow-up is named in captions and logs: "U2", "V3 subtle", "reroll", "zoom out 2x", "pan left". */
+export function actionLabel(action: FollowUpAction, n = 1): string {
+  switch (action) {
+    case 'u':
+      return `U${n}`;
+    case 'vs':
+      return `V${n} subtle`;
+    case 'vt':
+      return `V${n} strong`;
+    case 're':
+      return 'reroll';
+    case 'zo15':
+      return 'zoom out 1.5x';
+    case 'zo2':
+      return 'zoom out 2x';
+    default:
+      return `pan ${(MOVES[action] as { pan: string }).pan}`;
+  }
+}
+
+/** One button of a result: its stateless id, its label, and the action it runs. */
+export interface ActionButton {
+  id: string;
+  /** Short label for chat buttons (may be an emoji: 🔁, ⬅). */
+  label: string;
+  /** The same in words, for places without an emoji font (the playground) and screen readers. */
+  words: string;
+  action: FollowUpAction;
+  n: number;
+}
+
+/**
+ * The buttons under a finished job, in rows of at most 5: with several candidates U1..Un, V1..Vn
+ * (strong) and reroll; with one, U, V subtle, V strong and reroll, zoom out 1.5x and 2x, and the
+ * four pans. Strips (noise, denoise) get reroll only.
+ */
+export function actionRows(jobId: string, spec: Pick<JobSpec, 'technique' | 'count'>): ActionButton[][] {
+  const b = (action: FollowUpAction, n: number, label: string): ActionButton => ({
+    id: actionId(jobId, action, n),
+    label,
+    words: /^[\w ().]+$/.test(label) ? label : actionLabel(action, n).replace(/^\w/, (c) => c.toUpperCase()),
+    action,
+    n,
+  });
+  const reroll = b('re', 1, '🔁');
+  if (!PICTURE_TECHNIQUES.includes(spec.technique)) return [[reroll]];
+  const count = countOf(spec);
+  if (count > 1) {
+    const ns = Array.from({ length: count }, (_, i) => i + 1);
+    return [ns.map((n) => b('u', n, `U${n}`)), ns.map((n) => b('vt', n, `V${n}`)), [reroll]];
+  }
+  return [
+    [b('u', 1, 'Upscale'), b('vs', 1, 'Vary (subtle)'), b('vt', 1, 'Vary (strong)'), reroll],
+    [b('zo15', 1, 'Zoom out 1.5x'), b('zo2', 1, 'Zoom out 2x')],
+    [b('pl', 1, '⬅'), b('pr', 1, '➡'), b('pu', 1, '⬆'), b('pd', 1, '⬇')],
+  ];
+}
+
+/** What followUp needs of an engine (any backend). */
+export type FollowUpEngine = Pick<Engine, 'get' | 'submit' | 'storeUpload' | 'resultFiles'>;
+
+/** Runs a follow-up of job `jobId` for `owner`: builds the new spec from the stored parent and submits it as its child. */
+export async function followUp(
+  engine: FollowUpEngine,
+  jobId: string,
+  action: FollowUpAction,
+  n: number,
+  owner: JobOwner,
+): Promise<SubmitResult> {
+  const parent = await engine.get(jobId);
+  if (!parent) return refusal('not_found', `I can't find job ${jobId}.`);
+  const from = { jobId, action: actionLabel(action, n) };
+  if (action === 're') return engine.submit({ ...regenerate(parent.spec), from }, owner, { parentId: jobId });
+  if (!PICTURE_TECHNIQUES.includes(parent.spec.technique))
+    return refusal('invalid_spec', `A ${parent.spec.technique} result can only be rerolled.`);
+  const result = parent.result;
+  if (parent.status !== 'done' || !result)
+    return refusal('no_result', `Job ${jobId} has no result yet; try again when it has finished.`);
+  const count = countOf(result.spec);
+  if (n < 1 || n > count) return refusal('invalid_spec', `Job ${jobId} has no image ${n}.`);
+  const picture = await candidatePicture(engine, parent, count, n);
+  if (!picture.ok) return picture;
+  const steps = result.spec.steps;
+  // What carries over: the prompt and how the parent ran (model, steps, guidance, sampler, negative).
+  const carried: Record<string, unknown> = {
+    prompt: parent.spec.prompt,
+    negative: parent.spec.negative,
+    steps: parent.spec.steps,
+    guidance: parent.spec.guidance,
+    sampler: parent.spec.sampler,
+    model: parent.spec.model,
+    from,
+  };
+  const move = MOVES[action];
+  if (move) {
+    if (!parent.spec.prompt)
+      return refusal('invalid_spec', 'This job has no prompt to paint the new border with; use /inpaint with one.');
+    const canvas = await extendCanvas(picture.image, move);
+    const image = await store(engine, canvas.image);
+    if (!image.ok) return image;
+    const mask = await store(engine, canvas.mask);
+    if (!mask.ok) return mask;
+    const spec = { ...carried, technique: 'inpaint', image: image.ref, mask: mask.ref, seed: randomSeed() };
+    return engine.submit(spec, owner, { parentId: jobId });
+  }
+  const image = await store(engine, picture.image);
+  if (!image.ok) return image;
+  const noiseLevel =
+    action === 'u'
+      ? Math.max(0, steps - Math.max(1, Math.round(steps * UPSCALE_SHARE)))
+      : Math.min(steps - 1, Math.round((VARIATION_LEVEL[action as 'vs' | 'vt'] * steps) / 33));
+  // U keeps the candidate's own seed (the same picture, refined); V draws a new one.
+  const seed = action === 'u' ? candidateSeeds(result.spec)[n - 1] : randomSeed();
+  const spec = { ...carried, technique: 'sketch', image: image.ref, noiseLevel, seed };
+  return engine.submit(spec, owner, { parentId: jobId });
+}
+
+/** Candidate n of a finished job, cut exactly out of its result at the model's resolution. */
+async function candidatePicture(
+  engine: FollowUpEngine,
+  parent: JobRecord,
+  count: number,
+  n: number,
+): Promise<{ ok: true; image: RgbImage } | ReturnType<typeof refusal>> {
+  const files = await engine.resultFiles(parent.jobId);
+  if ('ok' in files) return files;
+  let grid: RgbImage;
+  try {
+    grid = await decodeImage(await readFile(files.rawPng));
+  } catch {
+    return refusal('no_result', `The picture of job ${parent.jobId} is no longer stored; reroll it instead.`);
+  }
+  return { ok: true, image: count > 1 ? gridCell(grid, count, n - 1) : grid };
+}
+
+async function store(engine: FollowUpEngine, img: RgbImage) {
+  return engine.storeUpload(await encodePng(img.rgb, img.width, img.height));
+}
+
