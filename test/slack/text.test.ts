@@ -74,7 +74,7 @@ describe('Slack app manifest', () => {
   it('declares every command, the message shortcut, the events and the scopes the adapter uses', () => {
     const m = buildSlackManifest();
     expect(m.features.slash_commands.map((c) => c.command)).toEqual(COMMANDS.map((c) => `/${c.spec.name}`));
-    expect(m.features.slash_commands).toHaveLength(11);
+    expect(m.features.slash_commands).toHaveLength(13);
     for (const c of m.features.slash_commands) {
       expect(c.description.length).toBeLessThanOrEqual(100);
       expect((c.usage_hint ?? '').length).toBeLessThanOrEqual(100);

@@ -26,8 +26,10 @@ export interface SlackContext {
   following: Set<string>;
   /** Runs `task` in the background; errors are logged, never thrown; stop() aborts `signal` and waits for it. */
   background(name: string, task: (signal: AbortSignal) => Promise<unknown>): void;
-  /** Whether `userId` is an admin (ADMIN_USER_IDS). */
+  /** Whether `userId` is an admin (ADMIN_USER_IDS): cancels anyone's job, changes the workspace's /settings and content rules. */
   isAdmin(userId: string): boolean;
+  /** The workspace (auth.test team_id): the "server" of settings and content rules. */
+  teamId?: string;
 }
 
 /** Where the bot answers: a channel, and the thread in it (absent = top level). */

@@ -110,6 +110,7 @@ export async function startSlackBot(config: Config, engine: Engine, options: Sla
     log,
     botUserId,
     ...(auth.bot_id ? { botId: String(auth.bot_id) } : {}),
+    ...(auth.team_id ? { teamId: String(auth.team_id) } : {}),
     botToken: s.botToken,
     download: {
       maxBytes: options.maxDownloadBytes ?? config.uploadMaxBytes,

@@ -11,7 +11,7 @@ export const BOT_SCOPES = [
   'app_mentions:read', // app_mention events
   'chat:write', // status messages (chat.postMessage, chat.update, chat.delete, chat.postEphemeral) where the bot is a member
   'files:read', // files.info and url_private downloads of posted images
-  'files:write', // files.uploadV2 of results, files.delete of deleted results
+  'files:write', // files.uploadV2 of results (unshared for private jobs), files.delete of deleted results
   'reactions:read', // reaction_added events
   'channels:history', // conversations.replies in public channels (image threads, results)
   'groups:history', // ... in private channels

@@ -49,7 +49,7 @@ async function tell(ctx: SlackContext, channel: string, user: string, threadTs: 
 }
 
 async function regenerate(ctx: SlackContext, found: FoundJobMessage, channel: string, user: string): Promise<void> {
-  const res = await ctx.engine.regenerate(found.jobId, { platform: 'slack', userId: user, channelRef: channel });
+  const res = await ctx.engine.regenerate(found.jobId, { platform: 'slack', userId: user, channelRef: channel, ...(ctx.teamId ? { serverId: ctx.teamId } : {}) });
   if (!res.ok) {
     await tell(ctx, channel, user, found.threadRoot, `:warning: ${escapeMrkdwn(res.message)}`);
     return;

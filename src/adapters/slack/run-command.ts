@@ -7,6 +7,7 @@ import { DownloadError, downloadSlackFile } from './download.ts';
 import { describeFile, isImageFile, resolveFile, type SlackFile } from './files.ts';
 import { errorText } from './log.ts';
 import { startJobFlow } from './job-flow.ts';
+import { startPrivateJobFlow } from './private-flow.ts';
 import { escapeMrkdwn, mention, toMrkdwn } from './text.ts';
 
 /** Sends a reply; `ephemeral` = only the caller should see it where the entry point allows. */
@@ -41,8 +42,8 @@ export async function runSlackCommand(
 ): Promise<void> {
   const cctx: CommandContext = {
     engine: ctx.engine,
-    owner: { platform: 'slack', userId, channelRef: place.channel },
-    actor: { userId, isAdmin: ctx.isAdmin(userId), platform: 'slack' },
+    owner: { platform: 'slack', userId, channelRef: place.channel, ...(ctx.teamId ? { serverId: ctx.teamId } : {}) },
+    actor: { userId, isAdmin: ctx.isAdmin(userId), platform: 'slack', serverAdmin: ctx.isAdmin(userId) },
     options,
     modelsDir: ctx.config.modelsDir,
     defaultModel: ctx.config.model,
@@ -52,6 +53,11 @@ export async function runSlackCommand(
   const r = await runCommand(command, cctx);
   switch (r.kind) {
     case 'job': {
+      if (r.private) {
+        const shown = await startPrivateJobFlow(ctx, r, place, userId);
+        if (!shown.ok) await reply(`:warning: I could not show you job \`${r.jobId}\` (${escapeMrkdwn(shown.error)}), so I cancelled it.`, true);
+        return;
+      }
       const started = await startJobFlow(ctx, r, place, userId);
       if (!started.ok) {
         const why =
