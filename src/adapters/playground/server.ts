@@ -174,7 +174,8 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
 // ---- jobs ---------------------------------------------------------------------------------
 
 function ownerOf(session: string): JobOwner {
-  return { platform: 'playground', userId: session, channelRef: session };
+  // The whole playground is one "server": its settings and content rules come from the configuration.
+  return { platform: 'playground', userId: session, channelRef: session, serverId: 'playground' };
 }
 
 /** POST /api/jobs: a command by name with options, or a text command line; images as files or data URLs. */
