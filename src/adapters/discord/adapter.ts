@@ -23,6 +23,7 @@ import { wantsPrivate } from '../../../commands/job-defaults.ts';
 import type { Command, CommandOptions } from '../../../commands/types.ts';
 import type { Config } from '../../config.ts';
 import type { Actor, Engine, JobEvent, JobOwner, JobSpec, SubmitResult } from '../../engine/api.ts';
+import { actionLabel, followUp, parseActionId, type FollowUpAction } from '../../engine/follow-ups.ts';
 import { createLogger, type Logger } from '../../engine/logger.ts';
 import { checkAccess, inAllowedChannel, isModerator, type AccessPolicy, type Caller } from './access.ts';
 import { AttachmentError, checkAttachment, DEFAULT_ATTACHMENT_POLICY, downloadAttachment, type AttachmentPolicy } from './attachments.ts';
@@ -270,6 +271,8 @@ export class DiscordAdapter {
   }
 
   private async onButton(i: ButtonInteraction): Promise<void> {
+    const act = parseActionId(i.customId);
+    if (act) return this.onFollowUp(i, act);
     const parsed = parseCustomId(i.customId);
     if (!parsed) return;
     const access = checkAccess(this.policy, this.callerOf(i));
@@ -294,6 +297,15 @@ export class DiscordAdapter {
     }
     await i.deferUpdate();
     await i.message.delete();
+  }
+
+  /** A follow-up button (U n, V n, zoom out, pan): a new job from the stored parent, answered under the button's message. */
+  private async onFollowUp(i: ButtonInteraction, act: { jobId: string; action: FollowUpAction; n: number }): Promise<void> {
+    const access = checkAccess(this.policy, this.callerOf(i));
+    if (!access.ok) return this.answer(i, access.message);
+    await i.deferReply();
+    const res = await followUp(this.engine, act.jobId, act.action, act.n, this.ownerOf(i));
+    return this.startOrRefuse(res, this.interactionTarget(i), `${actionLabel(act.action, act.n)} of job \`${act.jobId}\``);
   }
 
   // ---- reactions -------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, type M
 import { buildCaption } from '../../../commands/caption.ts';
 import { progressBar, queuedText, quoteUserText } from '../../../commands/format.ts';
 import type { JobResult, JobSpec } from '../../engine/api.ts';
+import { actionRows } from '../../engine/follow-ups.ts';
 
 /** Mentions parsed from nothing: no @everyone, role or user ping can come out of user text. */
 export const NO_MENTIONS = { parse: [] as never[], repliedUser: false };
@@ -68,6 +69,14 @@ export function resultButtons(jobId: string): ActionRowBuilder<MessageActionRowC
   );
 }
 
+/** The follow-up buttons of a result (U n, V n, zoom out, pan; custom ids "act:<jobId>:<action>:<n>"), without reroll: resultButtons has 🔁. */
+export function followUpButtons(jobId: string, spec: JobSpec): ActionRowBuilder<MessageActionRowComponentBuilder>[] {
+  return actionRows(jobId, spec)
+    .map((r) => r.filter((b) => b.action !== 're'))
+    .filter((r) => r.length > 0)
+    .map((r) => row(...r.map((b) => new ButtonBuilder().setCustomId(b.id).setLabel(b.label).setStyle(ButtonStyle.Secondary))));
+}
+
 /** The button under a waiting or running job: cancel. */
 export function cancelButton(jobId: string): ActionRowBuilder<MessageActionRowComponentBuilder> {
   return row(new ButtonBuilder().setCustomId(customId('cancel', jobId)).setLabel('Cancel').setStyle(ButtonStyle.Secondary));
@@ -120,7 +129,7 @@ export function resultPayload(result: JobResult, png: Buffer, gif: Buffer | null
     content: note ? `${buildCaption(result, { style: 'discord', maxLength: 1990 - note.length })}\n${note}` : buildCaption(result, { style: 'discord' }),
     files,
     attachments: [],
-    components: [resultButtons(result.jobId)],
+    components: [...followUpButtons(result.jobId, result.spec), resultButtons(result.jobId)],
     allowedMentions: NO_MENTIONS,
   };
 }
