@@ -34,6 +34,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 /** Entry point: runs the CLI on process.argv with Ctrl-C cancelling the job, and sets the exit code. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  // `diffuse worker`: a worker process of scale-out mode (REDIS_URL), as `npm run worker`.
+  if (argv[0] === 'worker') return (await import('../cluster/worker-main.ts')).runWorkerProcess();
   // Settings from ./.env when present, as `npm start` does (variables already set win).
   if (existsSync('.env')) process.loadEnvFile('.env');
   const controller = new AbortController();

@@ -27,6 +27,7 @@ import {
   type SubmitResult,
   type SubscribeOptions,
 } from '../engine/api.ts';
+import { ContentRules, loadGlobalRules } from '../engine/content-rules.ts';
 import { EtaEstimator } from '../engine/eta.ts';
 import { EventHub, terminalEvent } from '../engine/events.ts';
 import { JobEnds } from '../engine/job-ends.ts';
@@ -37,6 +38,7 @@ import { dbFile, uploadFile } from '../engine/paths.ts';
 import { pruneOld, resultFilesOf } from '../engine/recovery.ts';
 import { checkSpec } from '../engine/spec-checks.ts';
 import { DEFAULT_SPEC_LIMITS, regenerate as regenerateSpec, type SpecLimits } from '../engine/spec.ts';
+import { SettingsStore } from '../engine/settings-store.ts';
 import { JobStore, recordOf, type StoredJob } from '../engine/store.ts';
 import { describeWriteError } from '../engine/unsaved.ts';
 import { storeUpload } from '../engine/uploads.ts';
@@ -66,6 +68,9 @@ export class DistributedEngine implements Engine {
   readonly store: JobStore;
   readonly metrics: EngineMetrics;
   readonly log: Logger;
+  /** Per-user, per-server and per-channel settings, in this front-end's job store. */
+  readonly settings: SettingsStore;
+  private readonly contentRules: ContentRules;
   private readonly live = new LiveJobs();
   private readonly events: EventHub;
   private readonly ends: JobEnds;
@@ -87,7 +92,10 @@ export class DistributedEngine implements Engine {
     if (!config.cluster.redisUrl) throw new Error('the distributed engine needs REDIS_URL');
     this.log = options.logger ?? createLogger(config.logLevel);
     this.limits = { ...DEFAULT_SPEC_LIMITS, maxSteps: config.maxSteps };
+    const globalRules = loadGlobalRules(config); // a bad rule or unreadable file stops start-up, naming it
     this.store = new JobStore(dbFile(config.dataDir));
+    this.settings = new SettingsStore(this.store.db);
+    this.contentRules = new ContentRules(globalRules, this.settings);
     this.events = new EventHub(this.log);
     this.metrics = createEngineMetrics(
       { queueLength: () => this.liveJobs().filter((j) => j.startedAt === null).length, running: () => this.liveJobs().filter((j) => j.startedAt !== null).length },
@@ -130,11 +138,15 @@ export class DistributedEngine implements Engine {
     const checked = checkSpec(input, {
       limits: this.limits,
       worker: { knownDefaults: (m) => this.served.get(m ?? this.config.model)?.info?.defaults },
-      models: { has: (m) => m === this.config.model || this.served.has(m), list: () => new Set(this.served.keys()) },
+      // Any model name passes here: the registry check below says whether a worker serves it.
+      models: { has: () => true, list: () => new Set(this.served.keys()) },
       store: this.store,
     });
     if (!checked.ok) return checked;
     const spec = checked.spec;
+    // The same content rules as embedded mode, checked by the front-end that took the request.
+    const banned = this.contentRules.check(spec, owner);
+    if (banned) return banned;
     const early = this.checkAdmission(owner);
     if (early) return early;
     if (!isReady(this.redis)) return refusal('unavailable', UNREACHABLE);

@@ -88,6 +88,7 @@ Usage:
   diffuse denoise <image> [--t T] [--method ${DENOISE_METHODS.join('|')}]
   diffuse models
   diffuse models pull <repo-id> [--revision R] [--subfolder S]
+  diffuse worker       (a scale-out worker: takes jobs from $REDIS_URL; see docs/scaling.md)
 
 ${COMMON}
 
