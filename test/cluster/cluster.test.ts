@@ -133,6 +133,33 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
     for (const jobId of ids) expect(counts.get(jobId), jobId).toBe(1);
   }, 120_000);
 
+  it('a job whose worker is killed twice fails with a clear message instead of running a third time', async () => {
+    const d = workDir('worker4');
+    workerDirs.push(d);
+    const fresh = startEntryProc('worker', clusterEnv(redis.url, d.dataDir), d.cwd, 'worker4');
+    workers.push(fresh);
+    await fresh.waitForLine(/worker serving model/);
+    const user = new PlaygroundUser(base);
+    const r = await user.submit('/imagine a comet --seed 4 --steps 100');
+    expect(r.status).toBe(202);
+    const jobId = String(r.json.jobId);
+    for (let kill = 0; kill < 2; kill++) {
+      const until = Date.now() + 30_000;
+      const taker = () => workers.find((w) => w.alive() && w.logs('job started').some((l) => l.jobId === jobId));
+      while (!taker() && Date.now() < until) await sleep(20);
+      const victim = taker()!;
+      expect(victim).toBeDefined();
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      workers.splice(workers.indexOf(victim), 1);
+    }
+    const end = await user.waitStatus(jobId, ['done', 'failed', 'cancelled']);
+    expect(end.status).toBe('failed');
+    expect(String(end.error)).toMatch(/stopped twice in the middle of it/);
+    expect(doneCounts(workers).get(jobId)).toBeUndefined();
+    expect(workers.length).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
   it('Redis stopped for a few seconds: jobs are refused with a clear message, nothing crashes, then it recovers', async () => {
     const user = new PlaygroundUser(base);
     await redis.stop();
