@@ -15,12 +15,14 @@ import {
 import { Attachments, type Slot } from './attachments.ts';
 import { Completion } from './completion.ts';
 import { byId } from './dom.ts';
+import { fillIcons } from './icons.ts';
 import { Conversation } from './messages.ts';
 import { setupMaskDialog, setupSketchDialog } from './paint-dialogs.ts';
 
 const ACCEPTED = 'PNG, JPEG, WebP, GIF, AVIF, TIFF';
 
 function main(): void {
+  fillIcons();
   const form = byId<HTMLFormElement>('composer');
   const input = byId<HTMLTextAreaElement>('message');
   const send = byId<HTMLButtonElement>('send');
@@ -193,7 +195,7 @@ function main(): void {
   async function regenerate(jobId: string): Promise<void> {
     try {
       const a = await regenerateJob(jobId);
-      convo.addUser(`🔁 again with a new seed (job ${jobId})`);
+      convo.addUser(`Again with a new seed (job ${jobId})`);
       const m = convo.addJob(a.jobId, a.text);
       m.follow();
     } catch (err) {
@@ -249,7 +251,7 @@ function main(): void {
       const { jobs } = await fetchHistory();
       for (const job of jobs) {
         convo.addUser(
-          job.parentId ? `🔁 again with a new seed (job ${job.parentId})` : job.command,
+          job.parentId ? `Again with a new seed (job ${job.parentId})` : job.command,
           [],
           job.createdAt,
         );

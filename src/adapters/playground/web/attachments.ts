@@ -1,6 +1,7 @@
 // The composer's attachments: the image (picked, dropped, pasted or sketched) and the mask
 // (painted over it), shown as removable thumbnails.
 import { h } from './dom.ts';
+import { icon } from './icons.ts';
 
 /** Which image option an attachment fills. */
 export type Slot = 'image' | 'mask';
@@ -74,7 +75,7 @@ export class Attachments {
               'aria-label': `Remove ${label[slot].toLowerCase()} ${a.name}`,
               onclick: () => this.remove(slot),
             },
-            '✕',
+            icon('close'),
           ),
         ),
       ),

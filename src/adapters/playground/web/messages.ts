@@ -4,6 +4,7 @@
 import type { JobView } from './api.ts';
 import { queuedText } from '../../../../commands/format.ts';
 import { clock, h, richText } from './dom.ts';
+import { icon } from './icons.ts';
 
 /** What the buttons of a job message do. */
 export interface JobActions {
@@ -46,7 +47,7 @@ export class Conversation {
 
   /** Adds a message from the user: the command line and thumbnails of its attachments. */
   addUser(text: string, images: { url: string; alt: string }[] = [], at = Date.now()): HTMLLIElement {
-    const li = message('user', 'You', '🙂', at, h('div', { class: 'text' }, text));
+    const li = message('user', 'You', icon('user'), at, h('div', { class: 'text' }, text));
     if (images.length > 0) {
       li.querySelector('.body')!.append(
         h(
@@ -65,7 +66,7 @@ export class Conversation {
   /** Adds a bot message with text (the bot's light markdown); `error` marks a refusal. */
   addBot(text: string, kind: 'info' | 'error' = 'info', at = Date.now()): HTMLLIElement {
     const body = h('div', { class: 'text' }, richText(text));
-    const li = message(kind === 'error' ? 'bot error' : 'bot', 'diffuse-bot', '🤖', at, body);
+    const li = message(kind === 'error' ? 'bot error' : 'bot', 'diffuse-bot', icon('bot'), at, body);
     if (kind === 'error') {
       body.prepend(h('span', { class: 'visually-hidden' }, 'Error: '));
       li.querySelector('.meta')!.append(h('span', { class: 'only-you' }, 'only you can see this'));
@@ -93,7 +94,7 @@ export class Conversation {
 function message(
   kind: string,
   author: string,
-  avatar: string,
+  avatar: Node,
   at: number,
   ...content: Node[]
 ): HTMLLIElement {
@@ -151,7 +152,7 @@ export class JobMessage {
     this.el = message(
       'bot',
       'diffuse-bot',
-      '🤖',
+      icon('bot'),
       at,
       this.status,
       this.progressRow,
@@ -283,7 +284,7 @@ export class JobMessage {
     }
     if (!view.links.image)
       figures.push(
-        h('p', { class: 'status' }, 'The image files of this job were deleted; 🔁 draws it again.'),
+        h('p', { class: 'status' }, 'The image files of this job were deleted; the new-seed button draws it again.'),
       );
     // Follow-ups (U n, V n, 🔁, zoom out, pan), one row each, as the chat platforms show them.
     const rows = (view.actions ?? []).map((row) =>
@@ -372,7 +373,7 @@ export class JobMessage {
             title: 'Again with a new seed',
             onclick: () => this.convo.actions.regenerate(this.jobId),
           },
-          h('span', { 'aria-hidden': 'true' }, '🔁'),
+          icon('regen'),
         ),
       );
     }
