@@ -357,6 +357,14 @@ export class FakeDiscord extends EventEmitter {
     return this.sendInteraction(3, { custom_id: input.customId, component_type: 2 }, { ...input, channelId: input.channelId ?? msg?.channel_id }, msg);
   }
 
+  /** Dispatches a message context-menu command (APPLICATION_COMMAND, data.type 3) named `name` on `messageId`. */
+  sendMessageAction(input: { name: string; messageId: string; userId?: string; roles?: string[]; permissions?: string }): FakeInteraction {
+    const msg = this.messages.get(input.messageId);
+    if (!msg) throw new Error(`no message ${input.messageId}`);
+    const data = { id: snowflake(), name: input.name, type: 3, target_id: msg.id, resolved: { messages: { [msg.id]: msg } } };
+    return this.sendInteraction(2, data, { ...input, channelId: msg.channel_id });
+  }
+
   private sendInteraction(
     type: number,
     data: Record<string, unknown>,

@@ -117,6 +117,14 @@ describe('/info', () => {
     const line = /```\n(diffuse .+)\n```/.exec(text)?.[1];
     expect(line).toBe(`diffuse imagine --seed 11 --steps 2 --cfg 2 --sampler ddpm --model test-tiny 'a rocket'\\''s ship'`);
 
+    // The same text from the Job info action on the result message (right-click, Apps), to the caller only.
+    const action = fake.sendMessageAction({ name: 'Job info', messageId: cmd.originalId!, userId: '300000000000000008' });
+    const deferred = await fake.waitForRequest(deferOf(action.id), 10_000, 'Job info defer');
+    expect(flagsOf(deferred) & EPHEMERAL).toBe(EPHEMERAL);
+    const shown = content(await fake.waitForRequest(edit(action.token), 30_000, 'Job info reply'));
+    expect(shown).toContain(`Job \`${id}\`: imagine, done`);
+    expect(shown).toContain(line!);
+
     const rec = await h.engine.get(id);
     const { dir, cleanup } = tempDir();
     try {
