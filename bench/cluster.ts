@@ -39,7 +39,12 @@ function freePort(): Promise<number> {
 }
 
 /** Starts a process and resolves once a line of its output matches `ready`. */
-function startUntil(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<ChildProcess> {
+function startUntil(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+): Promise<ChildProcess> {
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -49,7 +54,9 @@ function startUntil(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: 
     };
     child.stdout.on('data', on);
     child.stderr.on('data', on);
-    child.once('exit', (code) => reject(new Error(`${path.basename(args.at(-1) ?? cmd)} exited (${code}):\n${out.slice(-2000)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${path.basename(args.at(-1) ?? cmd)} exited (${code}):\n${out.slice(-2000)}`)),
+    );
   });
 }
 
@@ -86,7 +93,11 @@ async function measure(engine: Engine, spec: object, jobs: number, warmups: numb
   const t0 = performance.now();
   await Promise.all(Array.from({ length: jobs }, (_, i) => run(3000 + i)));
   const wall = performance.now() - t0;
-  return { jobsPerMin: (jobs * 60_000) / wall, firstProgressMs: median(seq.map((s) => s.first)), doneMs: mean(seq.map((s) => s.done)) };
+  return {
+    jobsPerMin: (jobs * 60_000) / wall,
+    firstProgressMs: median(seq.map((s) => s.first)),
+    doneMs: mean(seq.map((s) => s.done)),
+  };
 }
 
 /** Runs the cluster benchmark and prints its figures. */
@@ -94,7 +105,8 @@ export async function main(args: string[] = []): Promise<void> {
   const maxWorkers = arg(args, 'workers', 2);
   const jobs = arg(args, 'jobs', 12);
   const steps = arg(args, 'steps', 33);
-  if (!existsSync('/usr/bin/redis-server')) throw new Error('needs /usr/bin/redis-server (Debian: apt-get install redis-server)');
+  if (!existsSync('/usr/bin/redis-server'))
+    throw new Error('needs /usr/bin/redis-server (Debian: apt-get install redis-server)');
   const base = loadConfig(process.env);
   const model = arg(args, 'model', base.model);
   const spec = { technique: 'imagine', prompt: 'a rocket', steps, model };
@@ -115,15 +127,25 @@ export async function main(args: string[] = []): Promise<void> {
     ...extra,
   });
   const config = (dir: string, extra: Record<string, string> = {}): Config => loadConfig(env(dir, extra));
-  const redis = await startUntil('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp], {}, /Ready to accept/);
+  const redis = await startUntil(
+    '/usr/bin/redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp],
+    {},
+    /Ready to accept/,
+  );
   const rows: { mode: string; f: Figures }[] = [];
   try {
-    console.log(`model ${model}, ${steps} steps, ${jobs} jobs at once; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), one intra-op thread per inference thread`);
+    console.log(
+      `model ${model}, ${steps} steps, ${jobs} jobs at once; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), one intra-op thread per inference thread`,
+    );
     const local = createEngine(config('embedded'), { logger: log, defaultMetrics: false });
     await local.start();
     rows.push({ mode: 'embedded', f: await measure(local, spec, jobs, 1) });
     await local.close();
-    const front = new DistributedEngine(config('frontend', { REDIS_URL: redisUrl, WORKER: 'off' }), { logger: log, defaultMetrics: false });
+    const front = new DistributedEngine(config('frontend', { REDIS_URL: redisUrl, WORKER: 'off' }), {
+      logger: log,
+      defaultMetrics: false,
+    });
     await front.start();
     const workers: ChildProcess[] = [];
     try {
@@ -131,9 +153,12 @@ export async function main(args: string[] = []): Promise<void> {
         const tsx = import.meta.resolve('tsx');
         const entry = path.join(ROOT, 'src', 'cluster', 'worker-main.ts');
         const wenv = { PATH: process.env.PATH ?? '', ...env(`worker${n}`, { REDIS_URL: redisUrl }) };
-        workers.push(await startUntil(process.execPath, ['--import', tsx, entry], wenv, /worker serving model/));
+        workers.push(
+          await startUntil(process.execPath, ['--import', tsx, entry], wenv, /worker serving model/),
+        );
         await new Promise((r) => setTimeout(r, 2500)); // the front-end reads the registry every 2 s
-        if (n === 1 || n === maxWorkers) rows.push({ mode: `${n} worker${n > 1 ? 's' : ''}`, f: await measure(front, spec, jobs, n) });
+        if (n === 1 || n === maxWorkers)
+          rows.push({ mode: `${n} worker${n > 1 ? 's' : ''}`, f: await measure(front, spec, jobs, n) });
       }
     } finally {
       await Promise.all(workers.map(stopProc));
@@ -145,10 +170,17 @@ export async function main(args: string[] = []): Promise<void> {
   }
   const emb = rows[0].f;
   const one = rows.find((r) => r.mode === '1 worker')?.f;
-  console.log('\nmode        jobs/min  submit->first progress  submit->done (1 job, idle)  overhead vs embedded');
+  console.log(
+    '\nmode        jobs/min  submit->first progress  submit->done (1 job, idle)  overhead vs embedded',
+  );
   for (const { mode, f } of rows) {
-    const over = mode === 'embedded' ? '' : `${(((f.doneMs - emb.doneMs) / emb.doneMs) * 100).toFixed(1)}% (${(f.doneMs - emb.doneMs).toFixed(0)} ms)`;
-    console.log(`${mode.padEnd(11)} ${f.jobsPerMin.toFixed(1).padStart(8)}  ${f.firstProgressMs.toFixed(0).padStart(19)} ms  ${f.doneMs.toFixed(0).padStart(23)} ms  ${over}`);
+    const over =
+      mode === 'embedded'
+        ? ''
+        : `${(((f.doneMs - emb.doneMs) / emb.doneMs) * 100).toFixed(1)}% (${(f.doneMs - emb.doneMs).toFixed(0)} ms)`;
+    console.log(
+      `${mode.padEnd(11)} ${f.jobsPerMin.toFixed(1).padStart(8)}  ${f.firstProgressMs.toFixed(0).padStart(19)} ms  ${f.doneMs.toFixed(0).padStart(23)} ms  ${over}`,
+    );
   }
   const last = rows.at(-1)!;
   if (one && last.mode !== '1 worker')

@@ -8,7 +8,11 @@ import type { Logger } from '../engine/logger.ts';
 import type { EngineMetrics } from '../engine/metrics.ts';
 
 /** An engine as `npm start` drives it. */
-export type RunningEngine = Engine & { start(): Promise<void>; close(): Promise<void>; readonly metrics: EngineMetrics };
+export type RunningEngine = Engine & {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  readonly metrics: EngineMetrics;
+};
 
 /** The engine of the config: embedded, or a scale-out front-end (with a local worker unless WORKER=off); BullMQ loads only then. */
 export async function createBackend(config: Config, logger: Logger): Promise<RunningEngine> {
@@ -24,9 +28,14 @@ export async function createBackend(config: Config, logger: Logger): Promise<Run
     override async start(): Promise<void> {
       await super.start();
       // The models load in the background: chat adapters answer meanwhile (a job waits in Redis).
-      void this.worker.start().catch((err: unknown) =>
-        this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'the local worker could not start'),
-      );
+      void this.worker
+        .start()
+        .catch((err: unknown) =>
+          this.log.error(
+            { err: err instanceof Error ? err.message : String(err) },
+            'the local worker could not start',
+          ),
+        );
     }
 
     override async close(): Promise<void> {

@@ -17,7 +17,12 @@ export class BlobStore {
 
   /** Stores bytes under `name` with a time-to-live; returns the name. */
   async put(name: string, bytes: Uint8Array, ttlSeconds = this.ttlSeconds): Promise<string> {
-    await this.redis.set(keys.blob(name), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', ttlSeconds);
+    await this.redis.set(
+      keys.blob(name),
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      'EX',
+      ttlSeconds,
+    );
     return name;
   }
 

@@ -17,8 +17,22 @@ import type { Logger } from '../engine/logger.ts';
 import { resultDir, uploadFile } from '../engine/paths.ts';
 import { InferenceWorker, RunFailure, workerConfigFrom, type RunHandle } from '../engine/worker.ts';
 import { BlobStore, blobNames } from './blobs.ts';
-import { encodeFailure, type ClusterJobData, type ClusterProgress, type ClusterReturn, type FailureKind } from './protocol.ts';
-import { connectionOptions, createClient, isReady, keys, PREFIX, queueName, watchConnection } from './redis.ts';
+import {
+  encodeFailure,
+  type ClusterJobData,
+  type ClusterProgress,
+  type ClusterReturn,
+  type FailureKind,
+} from './protocol.ts';
+import {
+  connectionOptions,
+  createClient,
+  isReady,
+  keys,
+  PREFIX,
+  queueName,
+  watchConnection,
+} from './redis.ts';
 import { Registration } from './registry.ts';
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.ts';
 
@@ -26,12 +40,6 @@ import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.ts';
 const PROGRESS_EVERY_MS = 250;
 /** Grace time of a stopped run before its thread is terminated. */
 const ABORT_GRACE_MS = 15_000;
-
-/** "90 seconds", "10 minutes": a time limit in words. */
-function limitText(ms: number): string {
-  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
-  return ms < 120_000 ? plural(Math.round(ms / 1000), 'second') : plural(+(ms / 60_000).toFixed(1), 'minute');
-}
 
 /** Why a run was asked to stop. */
 type Stop = { kind: 'cancelled' | 'timeout' | 'shutdown'; message: string };
@@ -62,26 +70,42 @@ export class ClusterWorker {
     this.redis = createClient(url, log, 'worker');
     this.subscriber = createClient(url, log, 'worker cancel channel');
     this.blobs = new BlobStore(this.redis, config.cluster.blobTtlSeconds);
-    this.registration = new Registration(this.redis, this.workerId, Math.max(1000, Math.round(config.cluster.lockMs / 3)), (err) =>
-      this.log.warn({ err: String(err) }, 'could not renew the worker registration'),
+    this.registration = new Registration(
+      this.redis,
+      this.workerId,
+      Math.max(1000, Math.round(config.cluster.lockMs / 3)),
+      (err) => this.log.warn({ err: String(err) }, 'could not renew the worker registration'),
     );
     this.inference = new InferenceWorker(workerConfigFrom(config));
     for (const model of config.cluster.workerModels)
-      this.queues.set(model, new Queue(queueName(model), { connection: connectionOptions(url), prefix: PREFIX }));
+      this.queues.set(
+        model,
+        new Queue(queueName(model), { connection: connectionOptions(url), prefix: PREFIX }),
+      );
     for (const q of this.queues.values()) q.on('error', () => undefined); // logged by watchConnection of the worker's clients
-    this.metrics = createWorkerMetrics(this.queues, () => (this.running ? Date.now() - this.running.since : 0), options.defaultMetrics ?? true);
+    this.metrics = createWorkerMetrics(
+      this.queues,
+      () => (this.running ? Date.now() - this.running.since : 0),
+      options.defaultMetrics ?? true,
+    );
   }
 
   /** Starts the inference thread, loads each served model, registers it and starts taking its jobs. */
   async start(): Promise<void> {
     const url = this.config.cluster.redisUrl!;
     this.inference.start();
-    this.inference.on('thread-error', (err: Error) => this.log.error({ err: err.message }, 'inference worker error'));
+    this.inference.on('thread-error', (err: Error) =>
+      this.log.error({ err: err.message }, 'inference worker error'),
+    );
     this.inference.on('restart', () => this.log.warn('inference worker restarted'));
     this.subscriber.on('message', (_channel: string, jobId: string) => {
-      for (const w of this.bullWorkers) if (w.cancelJob(jobId, 'Cancelled.')) this.log.info({ jobId }, 'cancel request received');
+      for (const w of this.bullWorkers)
+        if (w.cancelJob(jobId, 'Cancelled.')) this.log.info({ jobId }, 'cancel request received');
     });
-    this.subscriber.on('ready', () => void this.subscriber.subscribe(keys.cancelChannel).catch(() => undefined));
+    this.subscriber.on(
+      'ready',
+      () => void this.subscriber.subscribe(keys.cancelChannel).catch(() => undefined),
+    );
     for (const model of this.config.cluster.workerModels) {
       const r = await this.inference.modelInfo(model === this.config.model ? undefined : model, 600_000);
       if ('error' in r) {
@@ -89,16 +113,22 @@ export class ClusterWorker {
         continue;
       }
       await this.registration.add(model, r.info);
-      const w = new Worker<ClusterJobData, ClusterReturn>(queueName(model), (job, token, signal) => this.process(model, job, token, signal), {
-        connection: { ...connectionOptions(url), maxRetriesPerRequest: null },
-        prefix: PREFIX,
-        concurrency: 1,
-        lockDuration: this.config.cluster.lockMs,
-        stalledInterval: this.config.cluster.lockMs,
-        maxStalledCount: 1,
-      });
+      const w = new Worker<ClusterJobData, ClusterReturn>(
+        queueName(model),
+        (job, token, signal) => this.process(model, job, token, signal),
+        {
+          connection: { ...connectionOptions(url), maxRetriesPerRequest: null },
+          prefix: PREFIX,
+          concurrency: 1,
+          lockDuration: this.config.cluster.lockMs,
+          stalledInterval: this.config.cluster.lockMs,
+          maxStalledCount: 1,
+        },
+      );
       watchConnection(w, `worker queue ${model}`, this.log);
-      w.on('stalled', (jobId: string) => this.log.warn({ jobId, model }, 'job of a stopped worker put back in the queue'));
+      w.on('stalled', (jobId: string) =>
+        this.log.warn({ jobId, model }, 'job of a stopped worker put back in the queue'),
+      );
       this.bullWorkers.push(w);
       this.log.info({ model, device: r.info.device, workerId: this.workerId }, 'worker serving model');
     }
@@ -137,13 +167,23 @@ export class ClusterWorker {
 
   // ---- one job ---------------------------------------------------------------------------
 
-  private process(model: string, job: Job<ClusterJobData>, token?: string, signal?: AbortSignal): Promise<ClusterReturn> {
+  private process(
+    model: string,
+    job: Job<ClusterJobData>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<ClusterReturn> {
     const next = this.chain.then(() => this.runOne(model, job, token, signal));
     this.chain = next.catch(() => undefined);
     return next;
   }
 
-  private async runOne(model: string, job: Job<ClusterJobData>, token?: string, signal?: AbortSignal): Promise<ClusterReturn> {
+  private async runOne(
+    model: string,
+    job: Job<ClusterJobData>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<ClusterReturn> {
     const jobId = job.id!;
     const log = this.log.child({ jobId, model });
     const fail = (kind: FailureKind, message: string): never => {
@@ -152,17 +192,25 @@ export class ClusterWorker {
     };
     if (signal?.aborted || (await this.redis.exists(keys.cancel(jobId)))) fail('cancelled', 'Cancelled.');
     const { spec, timeoutMs } = job.data;
-    for (const [field, ref] of [['image', spec.image], ['mask', spec.mask]] as const) {
+    for (const [field, ref] of [
+      ['image', spec.image],
+      ['mask', spec.mask],
+    ] as const) {
       if (!ref || existsSync(uploadFile(this.config.dataDir, ref))) continue;
       if (!(await this.blobs.toFile(blobNames.upload(ref), uploadFile(this.config.dataDir, ref))))
         fail('input', `I no longer have the ${field} of that request; attach it again.`);
     }
     const since = Date.now();
-    const run: { handle: RunHandle | null; stop: Stop | null; since: number } = { handle: null, stop: null, since };
+    const run: { handle: RunHandle | null; stop: Stop | null; since: number } = {
+      handle: null,
+      stop: null,
+      since,
+    };
     this.running = run;
     let timer: NodeJS.Timeout | undefined;
     let lastProgress = 0;
-    const report = (p: ClusterProgress) => void job.updateProgress(p as unknown as object).catch(() => undefined);
+    const report = (p: ClusterProgress) =>
+      void job.updateProgress(p as unknown as object).catch(() => undefined);
     const onAbort = () => {
       run.stop ??= { kind: 'cancelled', message: 'Cancelled.' };
       run.handle?.abort('Cancelled.', ABORT_GRACE_MS);
@@ -173,7 +221,10 @@ export class ClusterWorker {
       run.handle = this.inference.run(jobId, spec, runOptions(this.config, jobId), {
         onStarted: () => {
           timer ??= setTimeout(() => {
-            run.stop ??= { kind: 'timeout', message: `This job took longer than the limit of ${formatDuration(timeoutMs, 'words')} and was stopped.` };
+            run.stop ??= {
+              kind: 'timeout',
+              message: `This job took longer than the limit of ${formatDuration(timeoutMs, 'words')} and was stopped.`,
+            };
             run.handle?.abort(run.stop.message, ABORT_GRACE_MS);
           }, timeoutMs);
           timer.unref();
@@ -186,7 +237,10 @@ export class ClusterWorker {
         },
         onPreview: (png, step, total) => {
           const name = `${blobNames.preview(jobId)}:${step}`;
-          void this.blobs.put(name, png, 600).then(() => report({ step, total, preview: name }), () => undefined);
+          void this.blobs.put(name, png, 600).then(
+            () => report({ step, total, preview: name }),
+            () => undefined,
+          );
         },
       });
       if (run.stop) run.handle.abort(run.stop.message, ABORT_GRACE_MS);
@@ -196,17 +250,22 @@ export class ClusterWorker {
       const blobs = {
         png: await this.blobs.putFile(blobNames.result(jobId, 'png'), output.files.png),
         raw: await this.blobs.putFile(blobNames.result(jobId, 'raw'), output.files.rawPng),
-        gif: output.files.gif ? await this.blobs.putFile(blobNames.result(jobId, 'gif'), output.files.gif) : null,
+        gif: output.files.gif
+          ? await this.blobs.putFile(blobNames.result(jobId, 'gif'), output.files.gif)
+          : null,
       };
       await rm(dir, { recursive: true, force: true });
       this.metrics.jobs.inc({ model, status: 'done' });
       this.metrics.jobDuration.observe({ model }, (finishedAt - since) / 1000);
-      if (output.timings.perStepMs > 0) this.metrics.stepLatency.observe({ model }, output.timings.perStepMs / 1000);
+      if (output.timings.perStepMs > 0)
+        this.metrics.stepLatency.observe({ model }, output.timings.perStepMs / 1000);
       log.info({ ms: finishedAt - since, workerId: this.workerId }, 'job done');
       return { output, blobs, workerId: this.workerId, startedAt: since, finishedAt };
     } catch (err) {
       if (err instanceof UnrecoverableError) throw err;
-      await rm(resultDir(this.config.dataDir, jobId), { recursive: true, force: true }).catch(() => undefined);
+      await rm(resultDir(this.config.dataDir, jobId), { recursive: true, force: true }).catch(
+        () => undefined,
+      );
       if (run.stop?.kind === 'shutdown' && token) {
         // Back to the queue for another worker (or this one after its restart): not a failure.
         await job.moveToWait(token);
@@ -215,7 +274,10 @@ export class ClusterWorker {
         throw new WaitingError();
       }
       if (run.stop) fail(run.stop.kind === 'shutdown' ? 'error' : run.stop.kind, run.stop.message);
-      const f = err instanceof RunFailure ? err : new RunFailure(err instanceof Error ? err.message : String(err), 'error');
+      const f =
+        err instanceof RunFailure
+          ? err
+          : new RunFailure(err instanceof Error ? err.message : String(err), 'error');
       log.warn({ kind: f.kind, err: f.message }, 'job failed');
       return fail(f.kind === 'stopped' ? 'error' : f.kind, f.message);
     } finally {

@@ -47,12 +47,18 @@ import { ClusterSync } from './frontend-sync.ts';
 import { createClient, isReady, keys } from './redis.ts';
 import { RegistryView } from './registry.ts';
 
-const UNREACHABLE = "The job queue can't be reached right now (its Redis server is down); try again in a minute.";
+const UNREACHABLE =
+  "The job queue can't be reached right now (its Redis server is down); try again in a minute.";
 
 /** Rejects after `ms` (Redis commands that would wait for a reconnection). */
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<never>(
+      (_, reject) => (t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
+    ),
+  ]).finally(() => clearTimeout(t));
 }
 
 /** Options of the distributed engine. */
@@ -98,7 +104,10 @@ export class DistributedEngine implements Engine {
     this.contentRules = new ContentRules(globalRules, this.settings);
     this.events = new EventHub(this.log);
     this.metrics = createEngineMetrics(
-      { queueLength: () => this.liveJobs().filter((j) => j.startedAt === null).length, running: () => this.liveJobs().filter((j) => j.startedAt !== null).length },
+      {
+        queueLength: () => this.liveJobs().filter((j) => j.startedAt === null).length,
+        running: () => this.liveJobs().filter((j) => j.startedAt !== null).length,
+      },
       options.defaultMetrics ?? true,
     );
     this.ends = new JobEnds(this.store, this.live, this.events, this.metrics, this.log, [50, 250, 1000]);
@@ -106,7 +115,17 @@ export class DistributedEngine implements Engine {
     this.redis = createClient(config.cluster.redisUrl, this.log, 'front-end');
     this.blobs = new BlobStore(this.redis, config.cluster.blobTtlSeconds);
     this.registry = new RegistryView(this.redis);
-    this.sync = new ClusterSync({ config, store: this.store, live: this.live, events: this.events, ends: this.ends, eta: this.eta, metrics: this.metrics, blobs: this.blobs, log: this.log });
+    this.sync = new ClusterSync({
+      config,
+      store: this.store,
+      live: this.live,
+      events: this.events,
+      ends: this.ends,
+      eta: this.eta,
+      metrics: this.metrics,
+      blobs: this.blobs,
+      log: this.log,
+    });
   }
 
   /** Takes up the jobs this front-end left queued or running (they went on in Redis meanwhile) and starts listening. */
@@ -123,12 +142,16 @@ export class DistributedEngine implements Engine {
     await this.refreshRegistry();
     await within(this.sync.queue(this.config.model), 5000).catch(() => undefined);
     await this.reconcile();
-    if (left.length) this.log.info({ jobs: left.length }, 'took up the jobs of the previous run from the job queue');
+    if (left.length)
+      this.log.info({ jobs: left.length }, 'took up the jobs of the previous run from the job queue');
     this.timers.push(setInterval(() => void this.refreshRegistry(), 2000));
     this.timers.push(setInterval(() => void this.reconcile(), this.options.reconcileMs ?? 10_000));
-    if (this.config.retentionDays > 0) this.timers.push(setInterval(() => void this.prune().catch(() => undefined), 3_600_000));
+    if (this.config.retentionDays > 0)
+      this.timers.push(setInterval(() => void this.prune().catch(() => undefined), 3_600_000));
     for (const t of this.timers) t.unref();
-    await this.prune().catch((err: unknown) => this.log.error({ err: String(err) }, 'pruning old results failed'));
+    await this.prune().catch((err: unknown) =>
+      this.log.error({ err: String(err) }, 'pruning old results failed'),
+    );
   }
 
   // ---- Engine interface ------------------------------------------------------------------
@@ -157,7 +180,8 @@ export class DistributedEngine implements Engine {
       for (const ref of [spec.image, spec.mask]) {
         if (ref && !(await this.blobs.touch(blobNames.upload(ref)))) {
           const file = uploadFile(this.config.dataDir, ref);
-          if (!existsSync(file)) return refusal('bad_image', 'I no longer have the image of that request; attach it again.');
+          if (!existsSync(file))
+            return refusal('bad_image', 'I no longer have the image of that request; attach it again.');
           await this.blobs.putFile(blobNames.upload(ref), file);
         }
       }
@@ -166,16 +190,28 @@ export class DistributedEngine implements Engine {
       return refusal('unavailable', UNREACHABLE);
     }
     if (workers === 0)
-      return refusal('unavailable', `No worker serves the model "${model}" right now, so this job can't run; try again later or ask an admin to start a worker for it.`);
+      return refusal(
+        'unavailable',
+        `No worker serves the model "${model}" right now, so this job can't run; try again later or ask an admin to start a worker for it.`,
+      );
     const refused = this.checkAdmission(owner); // again: other jobs may have been accepted meanwhile
     if (refused) return refused;
     const jobId = newJobId();
     const createdAt = Date.now();
     try {
-      this.store.insert({ jobId, spec, owner: cleanOwner(owner), parentId: options.parentId ?? null, createdAt });
+      this.store.insert({
+        jobId,
+        spec,
+        owner: cleanOwner(owner),
+        parentId: options.parentId ?? null,
+        createdAt,
+      });
     } catch (err) {
       this.log.error({ err: describeWriteError(err) }, 'could not store a new job');
-      return refusal('unavailable', "The bot can't save new jobs right now (its storage is failing); try again later.");
+      return refusal(
+        'unavailable',
+        "The bot can't save new jobs right now (its storage is failing); try again later.",
+      );
     }
     const a = this.live.add(jobId, spec, cleanOwner(owner), createdAt);
     let position = 0;
@@ -189,14 +225,21 @@ export class DistributedEngine implements Engine {
       return refusal('unavailable', UNREACHABLE);
     }
     const estimatedWaitMs = Math.round((position * this.eta.estimate(spec)) / Math.max(1, workers));
-    if (this.live.holds(a) && a.startedAt === null) this.events.emit({ type: 'queued', jobId, owner: a.owner, position, estimatedWaitMs });
-    this.log.info({ jobId, model, technique: spec.technique, platform: owner.platform, parentId: options.parentId }, 'job queued');
+    if (this.live.holds(a) && a.startedAt === null)
+      this.events.emit({ type: 'queued', jobId, owner: a.owner, position, estimatedWaitMs });
+    this.log.info(
+      { jobId, model, technique: spec.technique, platform: owner.platform, parentId: options.parentId },
+      'job queued',
+    );
     return { ok: true, jobId, position, estimatedWaitMs, spec };
   }
 
   checkAdmission(owner: JobOwner): EngineRefusal | null {
     if (this.closing) return refusal('shutting_down', 'The bot is restarting; try again in a minute.');
-    return this.live.admission(owner, { queueMax: this.config.queueMax, userMaxPending: this.config.userMaxPending });
+    return this.live.admission(owner, {
+      queueMax: this.config.queueMax,
+      userMaxPending: this.config.userMaxPending,
+    });
   }
 
   async regenerate(jobId: string, owner: JobOwner, seed?: number): Promise<SubmitResult> {
@@ -211,9 +254,15 @@ export class DistributedEngine implements Engine {
     if (!a && !job) return refusal('not_found', `I can't find job ${jobId}.`);
     const owner = a ? a.owner : job!.owner;
     const isAdmin = by.isAdmin || this.config.adminUserIds.includes(by.userId);
-    const isOwner = owner.userId === by.userId && (by.platform === undefined || by.platform === owner.platform);
-    if (!isOwner && !isAdmin) return refusal('forbidden', 'Only the person who asked for that job (or an admin) can cancel it.');
-    if (!a) return refusal('not_cancellable', `Job ${jobId} already ${job!.status === 'done' ? 'finished' : job!.status}.`);
+    const isOwner =
+      owner.userId === by.userId && (by.platform === undefined || by.platform === owner.platform);
+    if (!isOwner && !isAdmin)
+      return refusal('forbidden', 'Only the person who asked for that job (or an admin) can cancel it.');
+    if (!a)
+      return refusal(
+        'not_cancellable',
+        `Job ${jobId} already ${job!.status === 'done' ? 'finished' : job!.status}.`,
+      );
     try {
       if (await within(this.sync.removeWaiting(jobId), 3000)) {
         await this.ends.finish(a, 'cancelled', { by: by.userId });
@@ -271,15 +320,26 @@ export class DistributedEngine implements Engine {
     const end = terminalEvent(job);
     if (end) return [end];
     const rec = this.toRecord(job);
-    if (rec.status === 'running') return [{ type: 'started', jobId, owner: job.owner, startedAt: rec.startedAt ?? Date.now() }];
+    if (rec.status === 'running')
+      return [{ type: 'started', jobId, owner: job.owner, startedAt: rec.startedAt ?? Date.now() }];
     return [{ type: 'queued', jobId, owner: job.owner, position: rec.position ?? 0, estimatedWaitMs: 0 }];
   }
 
   async listQueue(): Promise<QueueEntry[]> {
-    const jobs = this.liveJobs().sort((x, y) => Number(y.startedAt !== null) - Number(x.startedAt !== null) || x.createdAt - y.createdAt);
+    const jobs = this.liveJobs().sort(
+      (x, y) => Number(y.startedAt !== null) - Number(x.startedAt !== null) || x.createdAt - y.createdAt,
+    );
     let waited = 0;
     return jobs.map((j, position) => {
-      const entry: QueueEntry = { jobId: j.jobId, owner: j.owner, technique: j.spec.technique, status: j.startedAt !== null ? 'running' : 'queued', position, createdAt: j.createdAt, estimatedWaitMs: j.startedAt !== null ? 0 : waited };
+      const entry: QueueEntry = {
+        jobId: j.jobId,
+        owner: j.owner,
+        technique: j.spec.technique,
+        status: j.startedAt !== null ? 'running' : 'queued',
+        position,
+        createdAt: j.createdAt,
+        estimatedWaitMs: j.startedAt !== null ? 0 : waited,
+      };
       if (j.startedAt === null) waited += this.eta.estimate(j.spec);
       return entry;
     });
@@ -312,7 +372,10 @@ export class DistributedEngine implements Engine {
     const s = this.served.get(name);
     if (s?.info && s.workers > 0) return { ok: true, info: s.info };
     if (!isReady(this.redis)) return refusal('unavailable', UNREACHABLE);
-    return refusal(model === undefined ? 'unavailable' : 'not_found', `No worker serves the model "${name}" right now.`);
+    return refusal(
+      model === undefined ? 'unavailable' : 'not_found',
+      `No worker serves the model "${name}" right now.`,
+    );
   }
 
   async close(): Promise<void> {
@@ -346,7 +409,11 @@ export class DistributedEngine implements Engine {
 
   private async reconcile(): Promise<void> {
     if (this.closing || !isReady(this.redis)) return;
-    await this.sync.reconcile().catch((err: unknown) => this.log.warn({ err: String(err) }, 'reconciling jobs with Redis failed; retrying later'));
+    await this.sync
+      .reconcile()
+      .catch((err: unknown) =>
+        this.log.warn({ err: String(err) }, 'reconciling jobs with Redis failed; retrying later'),
+      );
   }
 
   private async refreshRegistry(): Promise<void> {
@@ -354,7 +421,8 @@ export class DistributedEngine implements Engine {
     try {
       const models = new Set([this.config.model, ...(await this.registry.servedModels())]);
       const next = new Map<string, { workers: number; info: ModelInfo | null }>();
-      for (const m of models) next.set(m, { workers: await this.registry.workers(m), info: await this.registry.info(m) });
+      for (const m of models)
+        next.set(m, { workers: await this.registry.workers(m), info: await this.registry.info(m) });
       this.served = next;
     } catch (err) {
       this.log.debug({ err: String(err) }, 'could not read the worker registry');
@@ -368,7 +436,12 @@ export class DistributedEngine implements Engine {
   private toRecord(job: StoredJob): JobRecord {
     const live = this.live.get(job.jobId);
     const status: JobStatus = live ? (live.startedAt !== null ? 'running' : 'queued') : job.status;
-    const position = status === 'queued' ? this.liveJobs().filter((j) => j.startedAt === null).findIndex((j) => j.jobId === job.jobId) : null;
+    const position =
+      status === 'queued'
+        ? this.liveJobs()
+            .filter((j) => j.startedAt === null)
+            .findIndex((j) => j.jobId === job.jobId)
+        : null;
     return recordOf(job, status, position);
   }
 }

@@ -15,8 +15,14 @@ import type { Logger } from '../engine/logger.ts';
 import type { EngineMetrics } from '../engine/metrics.ts';
 import { resultDir } from '../engine/paths.ts';
 import type { JobStore } from '../engine/store.ts';
-import { blobNames, type BlobStore } from './blobs.ts';
-import { decodeFailure, parseReturn, type ClusterJobData, type ClusterProgress, type ClusterReturn } from './protocol.ts';
+import type { BlobStore } from './blobs.ts';
+import {
+  decodeFailure,
+  parseReturn,
+  type ClusterJobData,
+  type ClusterProgress,
+  type ClusterReturn,
+} from './protocol.ts';
 import { connectionOptions, PREFIX, queueName, watchConnection } from './redis.ts';
 import path from 'node:path';
 
@@ -68,7 +74,11 @@ export class ClusterSync {
     ev.on('completed', ({ jobId, returnvalue }) => void this.onCompleted(jobId, returnvalue));
     ev.on('failed', ({ jobId, failedReason }) => void this.onFailed(jobId, failedReason));
     ev.on('stalled', ({ jobId }) => {
-      if (this.ctx.live.has(jobId)) this.ctx.log.warn({ jobId }, 'the worker of a job stopped; the job is queued again for another worker');
+      if (this.ctx.live.has(jobId))
+        this.ctx.log.warn(
+          { jobId },
+          'the worker of a job stopped; the job is queued again for another worker',
+        );
     });
     this.listeners.set(model, ev);
     await ev.waitUntilReady().catch(() => undefined);
@@ -84,7 +94,11 @@ export class ClusterSync {
   async add(job: LiveJob, model: string): Promise<void> {
     const q = await this.queue(model);
     this.track(job.jobId, model);
-    await q.add(job.spec.technique, { spec: job.spec, createdAt: job.createdAt, timeoutMs: this.ctx.config.jobTimeoutMs }, { jobId: job.jobId });
+    await q.add(
+      job.spec.technique,
+      { spec: job.spec, createdAt: job.createdAt, timeoutMs: this.ctx.config.jobTimeoutMs },
+      { jobId: job.jobId },
+    );
   }
 
   /** Removes a job that no worker has taken; false when a worker runs it (or it is gone). */
@@ -169,22 +183,41 @@ export class ClusterSync {
       const r = parseReturn(value);
       if (!r) throw new Error('the worker returned no result');
       const dir = resultDir(this.ctx.config.dataDir, jobId);
-      const files = { ...r.output.files, png: path.join(dir, 'image.png'), rawPng: path.join(dir, 'raw.png'), gif: r.blobs.gif ? path.join(dir, 'trajectory.gif') : null };
-      for (const [name, file] of [[r.blobs.png, files.png], [r.blobs.raw, files.rawPng], [r.blobs.gif, files.gif]] as const) {
-        if (name && file && !(await this.ctx.blobs.toFile(name, file))) throw new Error(`result blob ${name} expired`);
+      const files = {
+        ...r.output.files,
+        png: path.join(dir, 'image.png'),
+        rawPng: path.join(dir, 'raw.png'),
+        gif: r.blobs.gif ? path.join(dir, 'trajectory.gif') : null,
+      };
+      for (const [name, file] of [
+        [r.blobs.png, files.png],
+        [r.blobs.raw, files.rawPng],
+        [r.blobs.gif, files.gif],
+      ] as const) {
+        if (name && file && !(await this.ctx.blobs.toFile(name, file)))
+          throw new Error(`result blob ${name} expired`);
       }
-      await this.ctx.blobs.remove(...[r.blobs.png, r.blobs.raw, r.blobs.gif].filter((n): n is string => !!n)).catch(() => undefined);
+      await this.ctx.blobs
+        .remove(...[r.blobs.png, r.blobs.raw, r.blobs.gif].filter((n): n is string => !!n))
+        .catch(() => undefined);
       const startedAt = job.startedAt ?? r.startedAt;
       const result = resultOf(job, { ...r.output, files }, startedAt);
       this.ctx.eta.learn(r.output.spec, r.finishedAt - r.startedAt);
-      this.ctx.metrics.jobDuration.observe({ technique: job.spec.technique }, (r.finishedAt - r.startedAt) / 1000);
-      if (r.output.timings.perStepMs > 0) this.ctx.metrics.stepLatency.observe(r.output.timings.perStepMs / 1000);
+      this.ctx.metrics.jobDuration.observe(
+        { technique: job.spec.technique },
+        (r.finishedAt - r.startedAt) / 1000,
+      );
+      if (r.output.timings.perStepMs > 0)
+        this.ctx.metrics.stepLatency.observe(r.output.timings.perStepMs / 1000);
       await this.ctx.ends.finish(job, 'done', { result });
       this.ctx.log.info({ jobId, workerId: r.workerId, ms: r.finishedAt - r.startedAt }, 'job done');
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       this.ctx.log.error({ jobId, err: why }, 'could not collect the result of a job');
-      await this.ctx.ends.finish(job, 'failed', { message: `The job ran but its result could not be collected (${why}); please try again.`, reason: 'error' });
+      await this.ctx.ends.finish(job, 'failed', {
+        message: `The job ran but its result could not be collected (${why}); please try again.`,
+        reason: 'error',
+      });
     } finally {
       this.ending.delete(jobId);
       this.modelOf.delete(jobId);
@@ -200,7 +233,10 @@ export class ClusterSync {
       await this.ctx.ends.finish(job, 'cancelled', { by: job.stop?.by ?? null });
       return;
     }
-    const message = f.kind === 'error' && !f.message.startsWith('Something went wrong') ? `Something went wrong while running this job: ${f.message}` : f.message;
+    const message =
+      f.kind === 'error' && !f.message.startsWith('Something went wrong')
+        ? `Something went wrong while running this job: ${f.message}`
+        : f.message;
     await this.ctx.ends.finish(job, 'failed', { message, reason: f.kind === 'lost' ? 'crash' : f.kind });
     this.ctx.log.warn({ jobId, kind: f.kind, err: f.message }, 'job failed');
   }

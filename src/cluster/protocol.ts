@@ -54,7 +54,10 @@ export function decodeFailure(reason: string | undefined): { kind: FailureKind |
       message:
         'The workers running this job stopped twice in the middle of it (crashed or lost their connection); it was not tried again.',
     };
-  return { kind: 'error', message: `Something went wrong while running this job: ${reason ?? 'unknown error'}` };
+  return {
+    kind: 'error',
+    message: `Something went wrong while running this job: ${reason ?? 'unknown error'}`,
+  };
 }
 
 /** Parses a return value (QueueEvents may hand it over as JSON text). */

@@ -68,7 +68,9 @@ export async function runWorkerProcess(): Promise<void> {
       stopHealth = h.close;
       logger.info(`worker health and metrics on ${h.url}`);
     } catch (err) {
-      fail(`The worker's health and metrics server cannot listen on ${config.metricsHost}:${config.metricsPort}: ${text(err)}. Check METRICS_HOST and METRICS_PORT.`);
+      fail(
+        `The worker's health and metrics server cannot listen on ${config.metricsHost}:${config.metricsPort}: ${text(err)}. Check METRICS_HOST and METRICS_PORT.`,
+      );
     }
   }
   logger.info({ redis: safeUrl(url), models: config.cluster.workerModels }, 'worker starting');

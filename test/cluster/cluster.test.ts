@@ -2,14 +2,24 @@
 // REDIS_URL and WORKER=off, driven through its playground API) and three worker processes (the
 // worker entry) on the tiny test model. The tests run in order on the same processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterEnv, HAVE_REDIS, PlaygroundUser, playgroundUrl, startEntryProc, TestRedis, workDir, type Proc } from './procs.ts';
+import {
+  clusterEnv,
+  HAVE_REDIS,
+  PlaygroundUser,
+  playgroundUrl,
+  startEntryProc,
+  TestRedis,
+  workDir,
+  type Proc,
+} from './procs.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How many "job done" lines each job id has in the given processes' logs. */
 function doneCounts(procs: Proc[]): Map<string, number> {
   const n = new Map<string, number>();
-  for (const p of procs) for (const l of p.logs('job done')) n.set(String(l.jobId), (n.get(String(l.jobId)) ?? 0) + 1);
+  for (const p of procs)
+    for (const l of p.logs('job done')) n.set(String(l.jobId), (n.get(String(l.jobId)) ?? 0) + 1);
   return n;
 }
 
@@ -20,11 +30,19 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
   const workers: Proc[] = [];
   let frontend: Proc;
   let base = '';
-  const feEnv = () => clusterEnv(redis.url, fe.dataDir, { WORKER: 'off', PLAYGROUND_PORT: '0', USER_MAX_PENDING: '10', QUEUE_MAX: '50' });
+  const feEnv = () =>
+    clusterEnv(redis.url, fe.dataDir, {
+      WORKER: 'off',
+      PLAYGROUND_PORT: '0',
+      USER_MAX_PENDING: '10',
+      QUEUE_MAX: '50',
+    });
 
   beforeAll(async () => {
     await redis.start();
-    workerDirs.forEach((d, i) => workers.push(startEntryProc('worker', clusterEnv(redis.url, d.dataDir), d.cwd, `worker${i + 1}`)));
+    workerDirs.forEach((d, i) =>
+      workers.push(startEntryProc('worker', clusterEnv(redis.url, d.dataDir), d.cwd, `worker${i + 1}`)),
+    );
     frontend = startEntryProc('main', feEnv(), fe.cwd, 'front-end');
     base = await playgroundUrl(frontend);
     await Promise.all(workers.map((w) => w.waitForLine(/worker serving model/)));
@@ -46,7 +64,8 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
         ids.push({ user, jobId: String(r.json.jobId) });
       }
     }
-    for (const { user, jobId } of ids) expect((await user.waitStatus(jobId, ['done', 'failed', 'cancelled'])).status).toBe('done');
+    for (const { user, jobId } of ids)
+      expect((await user.waitStatus(jobId, ['done', 'failed', 'cancelled'])).status).toBe('done');
     const byWorker = doneCounts(workers);
     const byFrontend = doneCounts([frontend]);
     for (const { jobId } of ids) {
@@ -56,7 +75,11 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
     expect(workers.filter((w) => w.logs('job done').length > 0).length).toBeGreaterThanOrEqual(2);
     const img = await fetch(`${base}/api/jobs/${ids[0].jobId}/image.png`);
     expect(img.status).toBe(200);
-    expect(Buffer.from(await img.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    expect(
+      Buffer.from(await img.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
   }, 120_000);
 
   it('a worker killed with SIGKILL mid-job: its job runs again on another worker and every job finishes once', async () => {
@@ -68,7 +91,8 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
       ids.push(String(r.json.jobId));
     }
     // The first worker seen starting one of these jobs is killed in the middle of it.
-    const started = () => workers.find((w) => w.logs('job started').some((l) => ids.includes(String(l.jobId))));
+    const started = () =>
+      workers.find((w) => w.logs('job started').some((l) => ids.includes(String(l.jobId))));
     const until = Date.now() + 30_000;
     while (!started() && Date.now() < until) await sleep(20);
     const victim = started()!;
@@ -78,7 +102,8 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
     await victim.exited;
     workers.splice(workers.indexOf(victim), 1);
     expect(doneCounts([victim]).get(killedJob)).toBeUndefined();
-    for (const jobId of ids) expect((await user.waitStatus(jobId, ['done', 'failed', 'cancelled'], 90_000)).status).toBe('done');
+    for (const jobId of ids)
+      expect((await user.waitStatus(jobId, ['done', 'failed', 'cancelled'], 90_000)).status).toBe('done');
     const counts = doneCounts(workers);
     for (const jobId of ids) expect(counts.get(jobId), jobId).toBe(1);
     // It was taken again after the stalled-job check found its worker gone.
@@ -106,13 +131,16 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
     const c2 = await user.request('DELETE', `/api/jobs/${ids[0]}`);
     expect(c2.status, JSON.stringify(c2.json)).toBe(200);
     expect(c2.json.status).toBe('cancelled');
-    for (const i of [1, 2]) expect((await user.waitStatus(ids[i], ['done', 'failed', 'cancelled'])).status).toBe('done');
+    for (const i of [1, 2])
+      expect((await user.waitStatus(ids[i], ['done', 'failed', 'cancelled'])).status).toBe('done');
     expect((await user.request('GET', `/api/jobs/${ids[0]}`)).json.status).toBe('cancelled');
     const counts = doneCounts(workers);
     expect(counts.get(ids[0])).toBeUndefined();
     expect(counts.get(ids[3])).toBeUndefined();
     expect(workers.flatMap((w) => w.logs('job started')).some((l) => l.jobId === ids[3])).toBe(false);
-    expect(workers.flatMap((w) => w.logs('cancel request received')).some((l) => l.jobId === ids[0])).toBe(true);
+    expect(workers.flatMap((w) => w.logs('cancel request received')).some((l) => l.jobId === ids[0])).toBe(
+      true,
+    );
   }, 120_000);
 
   it('a front-end restarted mid-run still delivers every result', async () => {
@@ -127,7 +155,8 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
     frontend = startEntryProc('main', feEnv(), fe.cwd, 'front-end (restarted)');
     base = await playgroundUrl(frontend);
     const again = new PlaygroundUser(base);
-    for (const jobId of ids) expect((await again.waitStatus(jobId, ['done', 'failed', 'cancelled'])).status).toBe('done');
+    for (const jobId of ids)
+      expect((await again.waitStatus(jobId, ['done', 'failed', 'cancelled'])).status).toBe('done');
     for (const jobId of ids) expect((await fetch(`${base}/api/jobs/${jobId}/image.png`)).status).toBe(200);
     const counts = doneCounts(workers);
     for (const jobId of ids) expect(counts.get(jobId), jobId).toBe(1);
@@ -145,7 +174,8 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
     const jobId = String(r.json.jobId);
     for (let kill = 0; kill < 2; kill++) {
       const until = Date.now() + 30_000;
-      const taker = () => workers.find((w) => w.alive() && w.logs('job started').some((l) => l.jobId === jobId));
+      const taker = () =>
+        workers.find((w) => w.alive() && w.logs('job started').some((l) => l.jobId === jobId));
       while (!taker() && Date.now() < until) await sleep(20);
       const victim = taker()!;
       expect(victim).toBeDefined();

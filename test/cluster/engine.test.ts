@@ -46,7 +46,10 @@ describe.skipIf(!HAVE_REDIS)('distributed engine in-process (skipped without /us
       if (!a.ok || !b.ok) throw new Error(`refused: ${JSON.stringify([a, b])}`);
       const [ea, eb] = await Promise.all([waitForJob(local, a.jobId), waitForJob(engine, b.jobId)]);
       if (ea.type !== 'done' || eb.type !== 'done') throw new Error(`not done: ${JSON.stringify([ea, eb])}`);
-      const [ra, rb] = await Promise.all([readFile(ea.result.files.rawPng), readFile(eb.result.files.rawPng)]);
+      const [ra, rb] = await Promise.all([
+        readFile(ea.result.files.rawPng),
+        readFile(eb.result.files.rawPng),
+      ]);
       expect(rb.equals(ra)).toBe(true);
       expect(eb.result.seed).toBe(7);
       expect(eb.result.model).toBe('test-tiny');
@@ -73,7 +76,10 @@ describe.skipIf(!HAVE_REDIS)('distributed engine in-process (skipped without /us
   it('an upload reaches a worker with another DATA_DIR through Redis', async () => {
     const up = await engine.storeUpload(await testPng(48, 40));
     if (!up.ok) throw new Error(up.message);
-    const r = await engine.submit({ technique: 'sketch', prompt: 'a house', image: up.ref, seed: 3, steps: 4, noiseLevel: 1 }, owner);
+    const r = await engine.submit(
+      { technique: 'sketch', prompt: 'a house', image: up.ref, seed: 3, steps: 4, noiseLevel: 1 },
+      owner,
+    );
     if (!r.ok) throw new Error(r.message);
     const end = await waitForJob(engine, r.jobId);
     expect(end.type, JSON.stringify(end)).toBe('done');
@@ -88,7 +94,12 @@ describe.skipIf(!HAVE_REDIS)('distributed engine in-process (skipped without /us
   });
 
   it('the worker answers /healthz and /metrics with queue depth, jobs by state, step time and busy ratio', async () => {
-    const h = await startHealthServer({ host: '127.0.0.1', port: 0, health: () => worker.health(), registry: worker.metrics.registry });
+    const h = await startHealthServer({
+      host: '127.0.0.1',
+      port: 0,
+      health: () => worker.health(),
+      registry: worker.metrics.registry,
+    });
     try {
       const health = await fetch(`${h.url}/healthz`);
       expect(health.status).toBe(200);

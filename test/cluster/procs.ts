@@ -41,7 +41,13 @@ export interface Proc {
 }
 
 /** Spawns `node --import tsx <script>` (or a plain command) with `env` on a minimal base environment. */
-export function startProc(cmd: string, args: string[], env: Record<string, string>, cwd: string, name: string): Proc {
+export function startProc(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  name: string,
+): Proc {
   const base: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
@@ -79,9 +85,22 @@ export function startProc(cmd: string, args: string[], env: Record<string, strin
         const check = () => {
           const hit = lines.find((l) => re.test(l));
           if (hit !== undefined) return done(() => resolve(hit));
-          if (exitCode !== undefined) done(() => reject(new Error(`${name} exited (${exitCode}) before ${re}:\n${lines.slice(-30).join('\n')}`)));
+          if (exitCode !== undefined)
+            done(() =>
+              reject(new Error(`${name} exited (${exitCode}) before ${re}:\n${lines.slice(-30).join('\n')}`)),
+            );
         };
-        const timer = setTimeout(() => done(() => reject(new Error(`${name}: no line matched ${re} in ${timeoutMs} ms:\n${lines.slice(-30).join('\n')}`))), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            done(() =>
+              reject(
+                new Error(
+                  `${name}: no line matched ${re} in ${timeoutMs} ms:\n${lines.slice(-30).join('\n')}`,
+                ),
+              ),
+            ),
+          timeoutMs,
+        );
         const done = (f: () => void) => {
           waiters.delete(check);
           clearTimeout(timer);
@@ -128,7 +147,20 @@ export class TestRedis {
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', this.dir, '--protected-mode', 'yes'];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--dir',
+      this.dir,
+      '--protected-mode',
+      'yes',
+    ];
     this.proc = startProc(REDIS_SERVER, args, {}, this.dir, 'redis-server');
     await this.proc.waitForLine(/Ready to accept connections/, 15_000);
   }
@@ -153,7 +185,11 @@ export function workDir(prefix: string): { cwd: string; dataDir: string; remove(
 }
 
 /** Settings every cluster process of the tests shares: the tiny model, one thread, quiet previews. */
-export function clusterEnv(redisUrl: string, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+export function clusterEnv(
+  redisUrl: string,
+  dataDir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     REDIS_URL: redisUrl,
     DATA_DIR: dataDir,
@@ -170,8 +206,16 @@ export function clusterEnv(redisUrl: string, dataDir: string, extra: Record<stri
 }
 
 /** Spawns an entry point (`src/main.ts` or `src/cluster/worker-main.ts`) with Node and the tsx loader. */
-export function startEntryProc(script: 'main' | 'worker', env: Record<string, string>, cwd: string, name: string): Proc {
-  const file = script === 'main' ? path.join(REPO_ROOT, 'src', 'main.ts') : path.join(REPO_ROOT, 'src', 'cluster', 'worker-main.ts');
+export function startEntryProc(
+  script: 'main' | 'worker',
+  env: Record<string, string>,
+  cwd: string,
+  name: string,
+): Proc {
+  const file =
+    script === 'main'
+      ? path.join(REPO_ROOT, 'src', 'main.ts')
+      : path.join(REPO_ROOT, 'src', 'cluster', 'worker-main.ts');
   return startProc(process.execPath, ['--import', import.meta.resolve('tsx'), file], env, cwd, name);
 }
 
@@ -180,17 +224,27 @@ export class PlaygroundUser {
   private cookie = '';
   constructor(private readonly base: string) {}
 
-  async request(method: string, p: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  async request(
+    method: string,
+    p: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
     const res = await fetch(`${this.base}${p}`, {
       method,
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(this.cookie ? { cookie: this.cookie } : {}) },
+      headers: {
+        ...(body ? { 'content-type': 'application/json' } : {}),
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+      },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
     const set = res.headers.get('set-cookie');
     const m = set ? /diffuse_session=[^;]+/.exec(set) : null;
     if (m) this.cookie = m[0];
     const text = await res.text();
-    return { status: res.status, json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text } };
+    return {
+      status: res.status,
+      json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text },
+    };
   }
 
   /** Submits a text command; the 202 answer or the refusal. */
@@ -204,7 +258,10 @@ export class PlaygroundUser {
     for (;;) {
       const r = await this.request('GET', `/api/jobs/${jobId}`).catch(() => null);
       if (r && statuses.includes(String(r.json.status))) return r.json;
-      if (Date.now() > until) throw new Error(`job ${jobId} is ${String(r?.json.status)}, not ${statuses.join('/')}, after ${timeoutMs} ms`);
+      if (Date.now() > until)
+        throw new Error(
+          `job ${jobId} is ${String(r?.json.status)}, not ${statuses.join('/')}, after ${timeoutMs} ms`,
+        );
       await sleep(100);
     }
   }
