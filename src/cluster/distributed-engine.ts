@@ -4,7 +4,6 @@
 // their model. It implements the same Engine interface as the embedded LocalEngine, so the chat
 // adapters do not know which one they talk to. BullMQ's events become job events (frontend-sync.ts).
 import { mkdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import {
@@ -18,7 +17,6 @@ import {
   type JobOwner,
   type JobRecord,
   type JobStatus,
-  type ModelInfo,
   type ModelInfoResult,
   type QueueEntry,
   type ResultFiles,
@@ -34,7 +32,7 @@ import { JobEnds } from '../engine/job-ends.ts';
 import { cleanOwner, LiveJobs, newJobId, type LiveJob } from '../engine/live-jobs.ts';
 import { createLogger, type Logger } from '../engine/logger.ts';
 import { createEngineMetrics, type EngineMetrics } from '../engine/metrics.ts';
-import { dbFile, uploadFile } from '../engine/paths.ts';
+import { dbFile } from '../engine/paths.ts';
 import { pruneOld, resultFilesOf } from '../engine/recovery.ts';
 import { checkSpec } from '../engine/spec-checks.ts';
 import { DEFAULT_SPEC_LIMITS, regenerate as regenerateSpec, type SpecLimits } from '../engine/spec.ts';
@@ -44,22 +42,11 @@ import { describeWriteError } from '../engine/unsaved.ts';
 import { storeUpload } from '../engine/uploads.ts';
 import { BlobStore, blobNames } from './blobs.ts';
 import { ClusterSync } from './frontend-sync.ts';
-import { createClient, isReady, keys } from './redis.ts';
-import { RegistryView } from './registry.ts';
+import { createClient, isReady, keys, within } from './redis.ts';
+import { RegistryView, type RegistrySnapshot } from './registry.ts';
 
 const UNREACHABLE =
   "The job queue can't be reached right now (its Redis server is down); try again in a minute.";
-
-/** Rejects after `ms` (Redis commands that would wait for a reconnection). */
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([
-    p,
-    new Promise<never>(
-      (_, reject) => (t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
-    ),
-  ]).finally(() => clearTimeout(t));
-}
 
 /** Options of the distributed engine. */
 export interface DistributedOptions {
@@ -87,7 +74,7 @@ export class DistributedEngine implements Engine {
   private readonly registry: RegistryView;
   private readonly sync: ClusterSync;
   /** What the registry said last: workers and facts per model. */
-  private served = new Map<string, { workers: number; info: ModelInfo | null }>();
+  private served: RegistrySnapshot = new Map();
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
 
@@ -177,14 +164,8 @@ export class DistributedEngine implements Engine {
     let workers: number;
     try {
       workers = await within(this.registry.workers(model), 3000);
-      for (const ref of [spec.image, spec.mask]) {
-        if (ref && !(await this.blobs.touch(blobNames.upload(ref)))) {
-          const file = uploadFile(this.config.dataDir, ref);
-          if (!existsSync(file))
-            return refusal('bad_image', 'I no longer have the image of that request; attach it again.');
-          await this.blobs.putFile(blobNames.upload(ref), file);
-        }
-      }
+      if (!(await within(this.sync.shareUploads(spec), 10_000)))
+        return refusal('bad_image', 'I no longer have the image of that request; attach it again.');
     } catch (err) {
       this.log.warn({ err: String(err) }, 'job refused: Redis did not answer');
       return refusal('unavailable', UNREACHABLE);
@@ -419,11 +400,7 @@ export class DistributedEngine implements Engine {
   private async refreshRegistry(): Promise<void> {
     if (!isReady(this.redis)) return;
     try {
-      const models = new Set([this.config.model, ...(await this.registry.servedModels())]);
-      const next = new Map<string, { workers: number; info: ModelInfo | null }>();
-      for (const m of models)
-        next.set(m, { workers: await this.registry.workers(m), info: await this.registry.info(m) });
-      this.served = next;
+      this.served = await this.registry.snapshot(this.config.model);
     } catch (err) {
       this.log.debug({ err: String(err) }, 'could not read the worker registry');
     }

@@ -13,9 +13,11 @@ import { resultOf } from '../engine/job-runner.ts';
 import type { LiveJob, LiveJobs } from '../engine/live-jobs.ts';
 import type { Logger } from '../engine/logger.ts';
 import type { EngineMetrics } from '../engine/metrics.ts';
-import { resultDir } from '../engine/paths.ts';
+import { resultDir, uploadFile } from '../engine/paths.ts';
+import type { JobSpec } from '../engine/spec.ts';
+import { existsSync } from 'node:fs';
 import type { JobStore } from '../engine/store.ts';
-import type { BlobStore } from './blobs.ts';
+import { blobNames, type BlobStore } from './blobs.ts';
 import {
   decodeFailure,
   parseReturn,
@@ -99,6 +101,17 @@ export class ClusterSync {
       { spec: job.spec, createdAt: job.createdAt, timeoutMs: this.ctx.config.jobTimeoutMs },
       { jobId: job.jobId },
     );
+  }
+
+  /** Makes sure the uploads a spec refers to are in Redis for the workers; false when one is gone here too. */
+  async shareUploads(spec: JobSpec): Promise<boolean> {
+    for (const ref of [spec.image, spec.mask]) {
+      if (!ref || (await this.ctx.blobs.touch(blobNames.upload(ref)))) continue;
+      const file = uploadFile(this.ctx.config.dataDir, ref);
+      if (!existsSync(file)) return false;
+      await this.ctx.blobs.putFile(blobNames.upload(ref), file);
+    }
+    return true;
   }
 
   /** Removes a job that no worker has taken; false when a worker runs it (or it is gone). */

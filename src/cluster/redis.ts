@@ -101,3 +101,14 @@ export function createClient(url: string, log: Logger, what: string): Redis {
 export function isReady(client: Redis): boolean {
   return client.status === 'ready';
 }
+
+/** Rejects after `ms` (a Redis command that would wait for a reconnection gets a clear answer instead). */
+export function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<never>(
+      (_, reject) => (t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
+    ),
+  ]).finally(() => clearTimeout(t));
+}

@@ -51,6 +51,9 @@ export class Registration {
   }
 }
 
+/** Workers alive and facts per model, as read at one moment. */
+export type RegistrySnapshot = Map<string, { workers: number; info: ModelInfo | null }>;
+
 /** What front-ends read: the workers alive per model and each model's facts. */
 export class RegistryView {
   constructor(private readonly redis: Redis) {}
@@ -66,6 +69,14 @@ export class RegistryView {
     const out: string[] = [];
     for (const m of all.sort()) if ((await this.workers(m)) > 0) out.push(m);
     return out;
+  }
+
+  /** Workers and facts of every served model (and of `always`, served or not). */
+  async snapshot(always: string): Promise<RegistrySnapshot> {
+    const next: RegistrySnapshot = new Map();
+    for (const m of new Set([always, ...(await this.servedModels())]))
+      next.set(m, { workers: await this.workers(m), info: await this.info(m) });
+    return next;
   }
 
   /** Facts of a model as a worker reported them, or null. */
