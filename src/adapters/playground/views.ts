@@ -67,12 +67,16 @@ export interface ActionView {
   url: string;
 }
 
-/** The follow-up buttons of a finished job with its files kept (none otherwise). */
+/** The follow-up buttons of a finished job with its files kept (none otherwise); reroll is the page's own new-seed button. */
 export function actionViews(rec: JobRecord, filesKept: boolean): ActionView[][] {
   if (rec.status !== 'done' || !rec.result || !filesKept) return [];
-  return actionRows(rec.jobId, rec.result.spec).map((row) =>
-    row.map((b) => ({ id: b.id, label: b.words, url: `/api/jobs/${rec.jobId}/actions/${b.action}/${b.n}` })),
-  );
+  return actionRows(rec.jobId, rec.result.spec)
+    .map((row) =>
+      row
+        .filter((b) => b.action !== 're')
+        .map((b) => ({ id: b.id, label: b.words, url: `/api/jobs/${rec.jobId}/actions/${b.action}/${b.n}` })),
+    )
+    .filter((row) => row.length > 0);
 }
 
 /** The API paths of a job. */

@@ -14,6 +14,7 @@ import { followJob, statusHead } from './job-flow.ts';
 import { DEFAULT_MAX_BODY_BYTES, guardRequestListener } from './http-guard.ts';
 import { boltLogger, errorText } from './log.ts';
 import { registerMentions } from './mentions.ts';
+import { registerActions } from './actions.ts';
 import { registerReactions } from './reactions.ts';
 import { parseMessageRef } from './result-ref.ts';
 import { registerShortcut } from './shortcut.ts';
@@ -146,6 +147,7 @@ export async function startSlackBot(config: Config, engine: Engine, options: Sla
   registerMentions(app, ctx, seen);
   registerReactions(app, ctx, seen);
   registerShortcut(app, ctx);
+  registerActions(app, ctx);
 
   // Jobs of this platform that another process started (before a restart) keep their status message up to date.
   const resume = (jobId: string, ownerRef: string | undefined, userId: string) => {

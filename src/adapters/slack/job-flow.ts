@@ -7,6 +7,7 @@ import { buildCaption, formatDuration, noPing, progressBar, queuedText } from '.
 import type { Engine, JobEvent, JobResult, JobSpec, TerminalEvent } from '../../engine/api.ts';
 import { describeSpec } from '../../engine/spec.ts';
 import type { Place, SlackContext } from './context.ts';
+import { resultBlocks } from './follow-up-blocks.ts';
 import { errorText, slackErrorCode } from './log.ts';
 import { formatMessageRef, jobMetadata, resultFileName } from './result-ref.ts';
 import { escapeMrkdwn, mention } from './text.ts';
@@ -129,9 +130,11 @@ export async function followJob(ctx: SlackContext, jobId: string, status: Status
     await editor.close();
     if (!end) return;
     let finalText = `${head}\n${statusLine(end)}`;
+    let uploaded = false;
     if (end.type === 'done') {
       try {
         await uploadResult(ctx, end.result, status);
+        uploaded = true;
       } catch (err) {
         ctx.log.warn({ jobId, err: errorText(err, ctx.secrets) }, 'result upload failed');
         finalText = `${head}\n:x: The job finished but I could not upload the result (${escapeMrkdwn(errorText(err, ctx.secrets))}). Job \`${jobId}\`.`;
@@ -139,7 +142,10 @@ export async function followJob(ctx: SlackContext, jobId: string, status: Status
     }
     const wait = editor.waitBeforeNext();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    await update(finalText).catch((err: unknown) => ctx.log.warn({ jobId, err: errorText(err, ctx.secrets) }, 'final status edit failed'));
+    // A result gets its follow-up buttons (U n, V n, 🔁, zoom out, pan) under the status text.
+    const blocks = end.type === 'done' && uploaded ? resultBlocks(finalText, jobId, end.result.spec) : undefined;
+    const last = blocks ? ctx.client.chat.update({ channel: status.channel, ts: status.ts, text: finalText, blocks }) : update(finalText);
+    await last.catch((err: unknown) => ctx.log.warn({ jobId, err: errorText(err, ctx.secrets) }, 'final status edit failed'));
   } finally {
     await editor.close();
     ctx.following.delete(jobId);
@@ -149,7 +155,9 @@ export async function followJob(ctx: SlackContext, jobId: string, status: Status
 /** Uploads a finished job's PNG and GIF into the status message's thread with the shared caption. */
 export async function uploadResult(ctx: SlackContext, result: JobResult, status: StatusMessage): Promise<void> {
   const record = await ctx.engine.get(result.jobId);
-  const note = record?.parentId ? `again with a new seed, from job ${record.parentId}` : undefined;
+  // Rerolls get the note; other follow-ups (U n, V n, zoom, pan) are named by the caption itself (spec.from).
+  const rerolled = record?.parentId && (!record.spec.from || record.spec.from.action === 'reroll');
+  const note = rerolled ? `again with a new seed, from job ${record.parentId}` : undefined;
   const caption = escapeMrkdwn(buildCaption(result, { style: 'slack', maxLength: 3500, ...(note ? { note } : {}) }));
   const title = `${result.technique} · seed ${result.seed}`;
   const uploads: { file: Buffer; filename: string; title: string }[] = [

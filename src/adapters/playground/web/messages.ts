@@ -286,7 +286,7 @@ export class JobMessage {
       figures.push(
         h('p', { class: 'status' }, 'The image files of this job were deleted; the new-seed button draws it again.'),
       );
-    // Follow-ups (U n, V n, 🔁, zoom out, pan), one row each, as the chat platforms show them.
+    // Follow-ups (U n, V n, reroll, zoom out, pan), one row each, as the chat platforms show them.
     const rows = (view.actions ?? []).map((row) =>
       h(
         'div',
