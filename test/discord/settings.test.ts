@@ -81,6 +81,12 @@ describe('settings', () => {
     expect(flagsOf(await fake.waitForRequest(deferOf(bySetting.id), 10_000, 'defer')) & EPHEMERAL).toBe(EPHEMERAL);
     const final = await fake.waitForRequest(finalEdit(bySetting.token), 60_000, 'private result');
     expect(final.files.some((f) => f.filename.endsWith('.png'))).toBe(true);
+    // A new seed pressed on a private result stays private, even for a user without the setting.
+    const privJob = /diffuse:regen:([a-z0-9]+)/.exec(JSON.stringify(fake.messages.get(priv.originalId!)))![1];
+    expect((await h.engine.get(privJob))?.owner.userId).toBe(OTHER);
+    const again = fake.sendButton({ customId: `diffuse:regen:${privJob}`, messageId: priv.originalId!, userId: '300000000000000007' });
+    expect(flagsOf(await fake.waitForRequest(deferOf(again.id), 10_000, 'button defer')) & EPHEMERAL).toBe(EPHEMERAL);
+    await fake.waitForRequest(finalEdit(again.token), 60_000, 'private regeneration');
     await h.adapter.idle();
   });
 

@@ -19,7 +19,6 @@ import {
   type User,
 } from 'discord.js';
 import { COMMANDS, getCommand, runCommand } from '../../../commands/index.ts';
-import { wantsPrivate } from '../../../commands/job-defaults.ts';
 import type { Command, CommandOptions } from '../../../commands/types.ts';
 import type { Config } from '../../config.ts';
 import type { Actor, Engine, JobEvent, JobOwner, JobSpec, SubmitResult } from '../../engine/api.ts';
@@ -29,6 +28,7 @@ import { checkAccess, inAllowedChannel, isModerator, type AccessPolicy, type Cal
 import { AttachmentError, checkAttachment, DEFAULT_ATTACHMENT_POLICY, downloadAttachment, type AttachmentPolicy } from './attachments.ts';
 import { JOB_INFO_ACTION } from './builders.ts';
 import { jobInfoText } from './job-info.ts';
+import { buttonIsPrivate, commandIsPrivate, deferFlags } from './privacy.ts';
 import { createDiscordClient } from './client.ts';
 import { JobView } from './job-view.ts';
 import { jobIdOfMessage, parseCustomId, textPayload } from './messages.ts';
@@ -204,10 +204,8 @@ export class DiscordAdapter {
     if (!access.ok) return this.answer(i, access.message);
 
     // Acknowledge first: Discord allows 3 s; everything after may take longer. A private job's reply is ephemeral throughout.
-    const givenPrivate = command.spec.technique ? i.options.getBoolean('private') : null;
-    const privateJob = !!command.spec.technique && wantsPrivate(this.engine, this.ownerOf(i), givenPrivate === null ? {} : { private: givenPrivate });
-    const ephemeral = !command.spec.technique || privateJob;
-    await i.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+    const privateJob = !!command.spec.technique && commandIsPrivate(this.engine, this.ownerOf(i), i);
+    await i.deferReply(deferFlags(!command.spec.technique || privateJob));
 
     const options: CommandOptions = {};
     const images = i.options.data.filter((o) => o.type === ApplicationCommandOptionType.Attachment);
@@ -280,9 +278,10 @@ export class DiscordAdapter {
     const { action, jobId } = parsed;
 
     if (action === 'regen') {
-      await i.deferReply();
+      const priv = buttonIsPrivate(this.engine, this.ownerOf(i), i);
+      await i.deferReply(deferFlags(priv));
       const res = await this.engine.regenerate(jobId, this.ownerOf(i));
-      return this.startOrRefuse(res, this.interactionTarget(i), `🔁 new seed of job \`${jobId}\``);
+      return this.startOrRefuse(res, this.interactionTarget(i, priv), `🔁 new seed of job \`${jobId}\``);
     }
     if (action === 'cancel') {
       await i.deferReply({ flags: MessageFlags.Ephemeral });
@@ -303,9 +302,10 @@ export class DiscordAdapter {
   private async onFollowUp(i: ButtonInteraction, act: { jobId: string; action: FollowUpAction; n: number }): Promise<void> {
     const access = checkAccess(this.policy, this.callerOf(i));
     if (!access.ok) return this.answer(i, access.message);
-    await i.deferReply();
+    const priv = buttonIsPrivate(this.engine, this.ownerOf(i), i);
+    await i.deferReply(deferFlags(priv));
     const res = await followUp(this.engine, act.jobId, act.action, act.n, this.ownerOf(i));
-    return this.startOrRefuse(res, this.interactionTarget(i), `${actionLabel(act.action, act.n)} of job \`${act.jobId}\``);
+    return this.startOrRefuse(res, this.interactionTarget(i, priv), `${actionLabel(act.action, act.n)} of job \`${act.jobId}\``);
   }
 
   // ---- reactions -------------------------------------------------------------------------
