@@ -9,7 +9,7 @@ import { ROOT } from './helpers.ts';
 
 const WEB = path.join(ROOT, 'src', 'adapters', 'playground', 'web');
 /** Pictographs, dingbats, arrows and symbols that need an emoji or symbol font. */
-const EMOJI = /[\u{2190}-\u{2BFF}\u{1F000}-\u{1FFFF}\u{FE0F}]/u;
+const EMOJI = /[\u{2190}-\u{2BFF}\u{1F000}-\u{1FFFF}]|\u{FE0F}/u;
 
 /** A source without its comments (comments may name the glyphs they replace). */
 function code(file: string): string {
