@@ -41,7 +41,7 @@ export function captionParts(r: JobResult): CaptionParts {
       break;
     case 'sketch':
       if (r.prompt) prompts.push(q(r.prompt));
-      prompts.push(`noise level ${s.noiseLevel}`);
+      prompts.push(`${s.upscale ? 'upscale, ' : ''}noise level ${s.noiseLevel}`);
       break;
     case 'anagram':
       prompts.push(`${q(r.prompt)} ↔ ${q(r.prompt2 ?? '')} (view: ${s.view})`);

@@ -13,6 +13,7 @@ export * from './views/view.ts';
 export * from './views/registry.ts';
 export * from './views/patch-shuffle.ts';
 export * from './recipes/index.ts';
+export * from './tiles.ts';
 export * from './views/identity.ts';
 export * from './views/flip.ts';
 export * from './views/rotate180.ts';

@@ -14,6 +14,7 @@ import {
   sample,
   sdedit,
   spacedTimesteps,
+  tiledSdedit,
   stridedTimesteps,
   type Guidance,
   type RecipeBase,
@@ -27,6 +28,7 @@ import type { EncodedPrompt, LoadedModel, UnderstoodConcept } from '../runtime/t
 import type { PromptReport } from './api.ts';
 import { pasteKnown, resizeMaskMax, resizeMaskNearest } from './masks.ts';
 import { executeCandidates } from './candidates.ts';
+import { upscaleInput } from './upscale.ts';
 import { countOf, resolveJobSpec, usesGuidance, type JobSpec, type ResolvedJobSpec, type SpecLimits } from './spec.ts';
 
 /** An input image brought to the model's image resolution. */
@@ -150,8 +152,10 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
     return e;
   };
 
+  // The picture's size: the model's, or twice it for an upscaling sketch (upscaleInput).
+  const out = { width: img.width, height: img.height };
   const toRgb = async (sampleX: Float32Array): Promise<RgbImage> =>
-    tensorToRgb(await model.fromSample(sampleX), img.width, img.height);
+    tensorToRgb(await model.fromSample(sampleX), out.width, out.height);
 
   const onStep = async (info: StepInfo): Promise<void> => {
     const now = performance.now();
@@ -225,6 +229,13 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
       const g = await guidanceFor([spec.prompt]);
       const iStart = spec.noiseLevel ?? 0;
       loopSteps = spec.steps - iStart;
+      const up = spec.upscale && !latent ? await upscaleInput(image, img) : null;
+      if (up) {
+        Object.assign(out, { width: up.shape.width, height: up.shape.height });
+        const stride = Math.max(1, Math.floor(shape.width / 2));
+        finalSample = await tiledSdedit({ ...base(), ...g, shape: up.shape, tile: shape, stride, cond: c.cond, image: up.image, iStart });
+        break;
+      }
       finalSample = await sdedit({
         ...base(),
         ...g,
@@ -365,7 +376,7 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
     throw new ExecuteError(`unknown technique ${String((spec as { technique: unknown }).technique)}`);
   const finalImage = await model.fromSample(finalSample);
   if (restoreKnown) pasteKnown(finalImage, restoreKnown.image, restoreKnown.mask, img.channels);
-  const image = picture ?? tensorToRgb(finalImage, img.width, img.height);
+  const image = picture ?? tensorToRgb(finalImage, out.width, out.height);
   const totalMs = performance.now() - t0;
   const understood = prompts.filter((p) => p.role !== 'negative').flatMap((p) => p.understood);
   const unknown = [...new Set(prompts.flatMap((p) => p.unknown))];

@@ -1,5 +1,5 @@
 // Follow-ups of a finished job, the actions under every result: U n (that candidate alone, with a
-// low-noise SDEdit pass that adds detail), V n (a variation: SDEdit of that candidate, subtle or
+// low-noise SDEdit pass that adds detail; small pixel models upscale 2x, engine/upscale.ts), V n (a variation: SDEdit of that candidate, subtle or
 // strong, with a new seed), reroll (the same job with a new seed), zoom out 1.5x / 2x and pan a
 // quarter left, right, up or down (the candidate moved on its canvas, the new border inpainted
 // with the job's prompt). Each is a new job whose spec names its parent (spec.from) and is
@@ -11,6 +11,7 @@ import {
   encodePng,
   extendCanvas,
   gridCell,
+  resizeImage,
   type CanvasMove,
   type RgbImage,
 } from '../imaging/index.ts';
@@ -116,7 +117,7 @@ export function actionRows(jobId: string, spec: Pick<JobSpec, 'technique' | 'cou
 }
 
 /** What followUp needs of an engine (any backend). */
-export type FollowUpEngine = Pick<Engine, 'get' | 'submit' | 'storeUpload' | 'resultFiles'>;
+export type FollowUpEngine = Pick<Engine, 'get' | 'submit' | 'storeUpload' | 'resultFiles' | 'modelInfo'>;
 
 /** Runs a follow-up of job `jobId` for `owner`: builds the new spec from the stored parent and submits it as its child. */
 export async function followUp(
@@ -154,7 +155,12 @@ export async function followUp(
   if (move) {
     if (!parent.spec.prompt)
       return refusal('invalid_spec', 'This job has no prompt to paint the new border with; use /inpaint with one.');
-    const canvas = await extendCanvas(picture.image, move);
+    // An upscaled picture (U n) is brought back to the model's size first: the canvas is what the model paints.
+    const info = await engine.modelInfo(parent.spec.model);
+    let source = picture.image;
+    if (info.ok && (source.width !== info.info.width || source.height !== info.info.height))
+      source = await resizeImage(source, info.info.width, info.info.height);
+    const canvas = await extendCanvas(source, move);
     const image = await store(engine, canvas.image);
     if (!image.ok) return image;
     const mask = await store(engine, canvas.mask);
@@ -170,7 +176,7 @@ export async function followUp(
       : Math.min(steps - 1, Math.round((VARIATION_LEVEL[action as 'vs' | 'vt'] * steps) / 33));
   // U keeps the candidate's own seed (the same picture, refined); V draws a new one.
   const seed = action === 'u' ? candidateSeeds(result.spec)[n - 1] : randomSeed();
-  const spec = { ...carried, technique: 'sketch', image: image.ref, noiseLevel, seed };
+  const spec = { ...carried, technique: 'sketch', image: image.ref, noiseLevel, seed, ...(action === 'u' ? { upscale: true } : {}) };
   return engine.submit(spec, owner, { parentId: jobId });
 }
 

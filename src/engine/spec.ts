@@ -55,6 +55,8 @@ export interface JobSpec {
   mask?: ImageRef;
   /** Model name; absent = the configured default model. */
   model?: string;
+  /** Sketch: upscale the image 2x first and run the pass over windows of the model's size (small pixel models; see execute). */
+  upscale?: boolean;
   /** Candidates drawn in one batched run (1-4), seeds seed, seed+1, ...; absent = SPEC_DEFAULTS.count. */
   count?: number;
   /** The job this one follows up and how (e.g. "U2", "V3 subtle", "zoom out 2x", "pan left", "reroll"). */
@@ -122,7 +124,7 @@ const FIELDS: Record<Technique, { uses: readonly (keyof JobSpec)[]; requires: re
   {
     imagine: { uses: ['negative', 'steps', 'sampler', 'guidance', 'count'], requires: ['prompt'] },
     sketch: {
-      uses: ['negative', 'steps', 'sampler', 'guidance', 'noiseLevel', 'image', 'count'],
+      uses: ['negative', 'steps', 'sampler', 'guidance', 'noiseLevel', 'image', 'count', 'upscale'],
       requires: ['image'],
     },
     inpaint: {
@@ -228,6 +230,7 @@ export function jobSpecInputSchema(limits: SpecLimits = DEFAULT_SPEC_LIMITS) {
         .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'model must be a model name (letters, digits, . _ -)' })
         .optional(),
       count: int('count', 1, MAX_COUNT).optional(),
+      upscale: z.boolean({ error: 'upscale must be true or false' }).optional(),
       from: z
         .object({
           jobId: z.string().regex(/^[a-z0-9]{1,64}$/, { error: 'from.jobId must be a job id' }),
@@ -308,6 +311,7 @@ export function parseJobSpec(input: unknown, limits: SpecLimits = DEFAULT_SPEC_L
   if (uses('mask') && v.mask) spec.mask = v.mask;
   if (v.model) spec.model = v.model;
   if (uses('count') && v.count !== undefined) spec.count = v.count;
+  if (uses('upscale') && v.upscale) spec.upscale = true;
   if (v.from) spec.from = { jobId: v.from.jobId, action: v.from.action };
 
   if (problems.length > 0) return { ok: false, message: capitalize(problems[0]) + '.', problems };

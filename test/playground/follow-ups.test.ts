@@ -87,9 +87,12 @@ describe('candidates and follow-ups in the playground', () => {
     const single = await imagine({ seed: 51 });
     const [input, alone] = await Promise.all([upload(u2.spec.image), raw(single.jobId)]);
     expect(Buffer.compare(input.rgb, alone.rgb)).toBe(0);
-    // The low-noise pass: only the last of the 3 steps runs (SDEdit from noise level 2).
-    expect(u2.spec.noiseLevel).toBe(2);
-    expect(u2.timings.unetCalls).toBe(1);
+    // The upscale: 2x, then a low-noise pass (only the last of the 3 steps, from noise level 2) over
+    // 3x3 windows of 64 px with CFG: 18 UNet rows in one call.
+    expect(u2.spec).toMatchObject({ noiseLevel: 2, upscale: true });
+    expect(u2.timings).toMatchObject({ unetCalls: 1, unetEvaluations: 18 });
+    const big = await raw(u2.jobId);
+    expect([big.width, big.height]).toEqual([128, 128]);
   });
 
   it('V3 starts from candidate 3 with a new seed', async () => {
@@ -114,9 +117,11 @@ describe('candidates and follow-ups in the playground', () => {
     };
     expect(region(out, 16, 16, 32, 32)).toEqual(region(canvas, 16, 16, 32, 32));
     expect(region(out, 0, 0, 64, 16)).not.toEqual(region(canvas, 0, 0, 64, 16)); // the border is new
+    // Pan left: the (upscaled, so first brought back to 64 px) picture shifted right by 16 px, kept exactly.
     const pan = await press(u2, 'Pan left');
-    const [before, panned] = await Promise.all([raw(u2.jobId), raw(pan.jobId)]);
-    expect(region(panned, 16, 0, 48, 64)).toEqual(region(before, 0, 0, 48, 64));
+    const [shifted, panned] = await Promise.all([upload(pan.spec.image), raw(pan.jobId)]);
+    expect(region(panned, 16, 0, 48, 64)).toEqual(region(shifted, 16, 0, 48, 64));
+    expect(region(panned, 0, 0, 16, 64)).not.toEqual(region(shifted, 0, 0, 16, 64));
   });
 
   it('the buttons of a job made before a restart still work', async () => {

@@ -6,3 +6,4 @@ export * from './anagram.ts';
 export * from './hybrid.ts';
 export * from './noise.ts';
 export * from './denoise.ts';
+export * from './upscale.ts';
