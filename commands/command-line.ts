@@ -18,8 +18,8 @@ export function uploadPathWord(ref: string): string {
 /**
  * The command line of a spec: `diffuse <technique> <positionals> --flags`. Give the spec that ran
  * (ResolvedJobSpec) so the model's defaults of the day are written out; `model` is the model that
- * ran it. Prompts that start with '-' go after `--`. A job of several candidates is written
- * without a count: candidate k is the same line with seed + k - 1.
+ * ran it. Prompts that start with '-' go after `--`. A job of several candidates keeps its
+ * --count (the CLI writes the same grid); candidate k alone is the line with seed + k - 1 and no count.
  */
 export function commandLineOf(spec: JobSpec, model?: string): string {
   const pos: string[] = [];
@@ -62,6 +62,7 @@ export function commandLineOf(spec: JobSpec, model?: string): string {
   if (spec.t) flags.push('--t', spec.t.join(','));
   flag('method', spec.method);
   if (spec.mask) flags.push('--mask', uploadPathWord(spec.mask));
+  if (spec.count !== undefined && spec.count > 1) flag('count', spec.count);
   flag('model', model ?? spec.model);
   const words = pos.map((p) => (p === image ? p : shellQuote(p)));
   const dashed = pos.some((p) => p !== image && p.startsWith('-'));

@@ -80,7 +80,7 @@ async function infoText(ctx: CommandContext, rec: JobRecord): Promise<string> {
   }
   lines.push(chain.length ? `Lineage: ${chain.join(' ← ')}${p ? ' ← …' : ''}` : 'Lineage: an original job (no parent)');
   const line = commandLineOf(ran, model);
-  const note = candidateSeeds(ran).length > 1 ? ' (candidate 1; candidate k: seed + k - 1)' : '';
+  const note = candidateSeeds(ran).length > 1 ? ' (the grid; candidate k alone: --seed seed + k - 1 without --count)' : '';
   const uploads = ran.image ? ' (uploads are read from the DATA_DIR of this bot)' : '';
   lines.push(`Draw it again${note}${uploads}:\n\`\`\`\n${line}\n\`\`\``);
   return lines.join('\n');

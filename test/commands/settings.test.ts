@@ -73,6 +73,8 @@ describe('command lines', () => {
     // The CLI's own parser reads the same spec back.
     const req = parseCommandLine(words.slice(1));
     expect(req).toMatchObject({ kind: 'run', model: 'emoji', input: { technique: 'anagram', prompt: "-a it's", prompt2: 'x "y" $z', seed: 1, steps: 3, guidance: 2, view: 'flip' } });
+    const grid = commandLineOf({ technique: 'imagine', prompt: 'a cat', seed: 4, count: 3 });
+    expect(parseCommandLine(splitShellWords(grid).slice(1))).toMatchObject({ input: { prompt: 'a cat', seed: 4, count: 3 } });
     const ref = 'ab'.repeat(32);
     const sketch = commandLineOf({ technique: 'sketch', prompt: '', image: ref, seed: 2, noiseLevel: 5 });
     expect(splitShellWords(sketch, { DATA_DIR: '/d' })).toEqual(['diffuse', 'sketch', '--seed', '2', '--noise-level', '5', `/d/uploads/ab/${ref}`]);
