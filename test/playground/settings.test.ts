@@ -55,6 +55,14 @@ it('a banned word is refused on /imagine and on a regeneration of a job whose pr
   const info = await command(c, 'info', { job: id });
   expect(JSON.stringify(info.body)).toContain(`diffuse imagine --seed 7 --steps 1 --cfg 7 --sampler ddpm --model test-tiny 'a red moon'`);
 
+  // A follow-up (U1 of that result) names its parent in /info's lineage.
+  const up = await c.fetch(`/api/jobs/${id}/actions/u/1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  expect(up.status).toBe(202);
+  const child = String(((await up.json()) as { jobId: string }).jobId);
+  await readEvents(await c.fetch(`/api/jobs/${child}/events`));
+  const childInfo = JSON.stringify((await command(c, 'info', { job: child })).body);
+  expect(childInfo).toContain(`Lineage: U1 of \`${id}\``);
+
   // The playground's server-wide list (kept in the settings store) now bans "moon": the 🔁 of that job is refused.
   engine.settings.update('server', 'playground', 'playground', { banned: ['moon'] });
   const again = await c.fetch(`/api/jobs/${id}/regenerate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
