@@ -8,9 +8,13 @@ import { buildCaption } from '../../../commands/index.ts';
 import type { JobResult } from '../../engine/api.ts';
 import type { Place, SlackContext } from './context.ts';
 import { statusHead, statusLine, waitForEnd, type JobStart } from './job-flow.ts';
-import { errorText } from './log.ts';
+import { errorText, slackErrorCode } from './log.ts';
 import { resultFileName } from './result-ref.ts';
 import { escapeMrkdwn } from './text.ts';
+
+/** Tries, and the first wait between them, to show a file Slack is still processing. */
+const FILE_READY_TRIES = 4;
+const FILE_READY_WAIT_MS = 1000;
 
 /** Posts a message only `user` sees in `place`. */
 async function postPrivate(ctx: SlackContext, place: Place, user: string, text: string, blocks?: unknown[]): Promise<void> {
@@ -68,5 +72,13 @@ async function showPrivateResult(ctx: SlackContext, result: JobResult, place: Pl
     { type: 'section', text: { type: 'mrkdwn', text: caption } },
     ...ids.map((id, i) => ({ type: 'image', slack_file: { id }, alt_text: i === 0 ? title : `${title} · denoising` })),
   ];
-  await postPrivate(ctx, place, user, caption, blocks);
+  // A just-uploaded file may not be ready to show yet (Slack answers invalid_blocks): try again a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await postPrivate(ctx, place, user, caption, blocks);
+    } catch (err) {
+      if (slackErrorCode(err) !== 'invalid_blocks' || attempt >= FILE_READY_TRIES) throw err;
+      await new Promise((r) => setTimeout(r, FILE_READY_WAIT_MS * attempt));
+    }
+  }
 }
