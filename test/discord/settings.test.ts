@@ -120,6 +120,7 @@ describe('/info', () => {
     expect(text).toContain('Model: test-tiny');
     expect(text).toContain('seed 11; steps 2; cfg 2; sampler ddpm');
     expect(text).toContain('Lineage: an original job');
+    expect(text).toMatch(/Timings: asked \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC; waited .+, ran .+ \(model .+, \d+ ms per step, 2 UNet calls\)/);
     const line = /```\n(diffuse .+)\n```/.exec(text)?.[1];
     expect(line).toBe(`diffuse imagine --seed 11 --steps 2 --cfg 2 --sampler ddpm --model test-tiny 'a rocket'\\''s ship'`);
 
