@@ -1,6 +1,6 @@
 // Wait estimates: how long until a queued job starts, from a moving average of ms per step per
 // technique (learnt from finished jobs) and the running job's progress.
-import type { JobSpec } from './spec.ts';
+import { countOf, type JobSpec } from './spec.ts';
 
 const DEFAULT_MS_PER_STEP = 500;
 /** Weight of the newest job in the moving average. */
@@ -54,10 +54,10 @@ export class EtaEstimator {
     }
   }
 
-  /** Denoising steps a spec runs: its own (else the model's default, else 33), less a sketch's skipped ones; 1 for noise. */
+  /** Denoising steps a spec runs: its own (else the model's default, else 33), less a sketch's skipped ones, once per candidate (a batched step costs about one step per candidate where the UNet is compute-bound); 1 for noise. */
   private stepsRun(spec: JobSpec): number {
     if (spec.technique === 'noise') return 1;
     const steps = spec.steps ?? this.defaultSteps(spec.model) ?? 33;
-    return Math.max(1, steps - (spec.technique === 'sketch' ? (spec.noiseLevel ?? 0) : 0));
+    return Math.max(1, steps - (spec.technique === 'sketch' ? (spec.noiseLevel ?? 0) : 0)) * countOf(spec);
   }
 }
