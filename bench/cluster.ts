@@ -71,6 +71,8 @@ interface Figures {
   jobsPerMin: number;
   firstProgressMs: number;
   doneMs: number;
+  /** Submit -> done less the run itself (the inference thread's totalMs): queueing, transport, result files. */
+  outsideMs: number;
 }
 
 /** One job at a time (latency), then `jobs` at once (throughput). */
@@ -85,7 +87,8 @@ async function measure(engine: Engine, spec: object, jobs: number, warmups: numb
       if (e.type === 'progress' && Number.isNaN(first)) first = performance.now() - t0;
     });
     if (end.type !== 'done') throw new Error(`job ${end.type}: ${JSON.stringify(end)}`);
-    return { first, done: performance.now() - t0 };
+    const done = performance.now() - t0;
+    return { first, done, outside: done - end.result.timings.totalMs };
   };
   await Promise.all(Array.from({ length: warmups }, (_, i) => run(1000 + i)));
   const seq = [];
@@ -97,6 +100,7 @@ async function measure(engine: Engine, spec: object, jobs: number, warmups: numb
     jobsPerMin: (jobs * 60_000) / wall,
     firstProgressMs: median(seq.map((s) => s.first)),
     doneMs: mean(seq.map((s) => s.done)),
+    outsideMs: median(seq.map((s) => s.outside)),
   };
 }
 
@@ -134,13 +138,32 @@ export async function main(args: string[] = []): Promise<void> {
     /Ready to accept/,
   );
   const rows: { mode: string; f: Figures }[] = [];
+  const header =
+    'mode        jobs/min  submit->first progress  submit->done (1 job, idle)  outside the run  overhead vs embedded';
+  const show = (mode: string, f: Figures) => {
+    const emb = rows[0]?.f ?? f;
+    const over =
+      mode === 'embedded'
+        ? ''
+        : `${(((f.outsideMs - emb.outsideMs) / emb.doneMs) * 100).toFixed(1)}% (${(f.outsideMs - emb.outsideMs).toFixed(0)} ms)`;
+    rows.push({ mode, f });
+    console.log(
+      `${mode.padEnd(11)} ${f.jobsPerMin.toFixed(1).padStart(8)}  ${f.firstProgressMs.toFixed(0).padStart(19)} ms  ${f.doneMs.toFixed(0).padStart(23)} ms  ${f.outsideMs.toFixed(0).padStart(12)} ms  ${over}`,
+    );
+  };
   try {
     console.log(
       `model ${model}, ${steps} steps, ${jobs} jobs at once; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), one intra-op thread per inference thread`,
     );
     const local = createEngine(config('embedded'), { logger: log, defaultMetrics: false });
     await local.start();
-    rows.push({ mode: 'embedded', f: await measure(local, spec, jobs, 1) });
+    console.log(
+      `load average at start: ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}\n\n${header}`,
+    );
+    show('embedded', await measure(local, spec, jobs, 1));
     await local.close();
     const front = new DistributedEngine(config('frontend', { REDIS_URL: redisUrl, WORKER: 'off' }), {
       logger: log,
@@ -158,7 +181,7 @@ export async function main(args: string[] = []): Promise<void> {
         );
         await new Promise((r) => setTimeout(r, 2500)); // the front-end reads the registry every 2 s
         if (n === 1 || n === maxWorkers)
-          rows.push({ mode: `${n} worker${n > 1 ? 's' : ''}`, f: await measure(front, spec, jobs, n) });
+          show(`${n} worker${n > 1 ? 's' : ''}`, await measure(front, spec, jobs, n));
       }
     } finally {
       await Promise.all(workers.map(stopProc));
@@ -168,20 +191,16 @@ export async function main(args: string[] = []): Promise<void> {
     await stopProc(redis);
     rmSync(tmp, { recursive: true, force: true });
   }
-  const emb = rows[0].f;
-  const one = rows.find((r) => r.mode === '1 worker')?.f;
   console.log(
-    '\nmode        jobs/min  submit->first progress  submit->done (1 job, idle)  overhead vs embedded',
+    `load average at end: ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
   );
-  for (const { mode, f } of rows) {
-    const over =
-      mode === 'embedded'
-        ? ''
-        : `${(((f.doneMs - emb.doneMs) / emb.doneMs) * 100).toFixed(1)}% (${(f.doneMs - emb.doneMs).toFixed(0)} ms)`;
-    console.log(
-      `${mode.padEnd(11)} ${f.jobsPerMin.toFixed(1).padStart(8)}  ${f.firstProgressMs.toFixed(0).padStart(19)} ms  ${f.doneMs.toFixed(0).padStart(23)} ms  ${over}`,
-    );
-  }
+  console.log(
+    'overhead = (submit->done less the run) of the mode minus that of embedded, as a share of the embedded submit->done',
+  );
+  const one = rows.find((r) => r.mode === '1 worker')?.f;
   const last = rows.at(-1)!;
   if (one && last.mode !== '1 worker')
     console.log(`\n${last.mode} vs 1 worker: ${(last.f.jobsPerMin / one.jobsPerMin).toFixed(2)}x jobs/min`);

@@ -102,10 +102,10 @@ export class ClusterWorker {
       for (const w of this.bullWorkers)
         if (w.cancelJob(jobId, 'Cancelled.')) this.log.info({ jobId }, 'cancel request received');
     });
-    this.subscriber.on(
-      'ready',
-      () => void this.subscriber.subscribe(keys.cancelChannel).catch(() => undefined),
-    );
+    // Subscribed once connected (ioredis subscribes again by itself after a reconnection).
+    const subscribe = () => void this.subscriber.subscribe(keys.cancelChannel).catch(() => undefined);
+    if (isReady(this.subscriber)) subscribe();
+    else this.subscriber.once('ready', subscribe);
     for (const model of this.config.cluster.workerModels) {
       const r = await this.inference.modelInfo(model === this.config.model ? undefined : model, 600_000);
       if ('error' in r) {

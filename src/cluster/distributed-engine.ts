@@ -126,6 +126,9 @@ export class DistributedEngine implements Engine {
       if (j.status === 'running') job.startedAt = j.startedAt;
       this.sync.track(j.jobId, j.spec.model ?? this.config.model);
     }
+    // A first connection (up to 5 s); without Redis the front-end starts anyway and refuses jobs until it is back.
+    if (!isReady(this.redis))
+      await within(new Promise((r) => this.redis.once('ready', r)), 5000).catch(() => undefined);
     await this.refreshRegistry();
     await within(this.sync.queue(this.config.model), 5000).catch(() => undefined);
     await this.reconcile();

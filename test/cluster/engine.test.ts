@@ -85,6 +85,38 @@ describe.skipIf(!HAVE_REDIS)('distributed engine in-process (skipped without /us
     expect(end.type, JSON.stringify(end)).toBe('done');
   }, 60_000);
 
+  it('applies the per-user limit at submit with the embedded message, and cancels queued and running jobs', async () => {
+    const me = { platform: 'test', userId: 'limited' };
+    const a = await engine.submit({ ...spec, seed: 21, steps: 100 }, me);
+    const b = await engine.submit({ ...spec, seed: 22, steps: 100 }, me);
+    if (!a.ok || !b.ok) throw new Error(`refused: ${JSON.stringify([a, b])}`);
+    const c = await engine.submit({ ...spec, seed: 23 }, me);
+    expect(c.ok).toBe(false);
+    if (c.ok) return;
+    expect(c.code).toBe('user_limit');
+    expect(c.message).toBe(
+      'You already have 2 jobs waiting or running; wait for one to finish or cancel one.',
+    );
+    // b waits behind a (one worker): removed from the queue.
+    expect(await engine.cancel(b.jobId, { userId: 'limited', isAdmin: false })).toEqual({
+      ok: true,
+      status: 'cancelled',
+    });
+    // a is cancelled at its first progress report, mid-run on the worker.
+    const midRun = new Promise<void>((resolve) => {
+      engine.subscribe(a.jobId, (e) => {
+        if (e.type === 'progress') resolve();
+      });
+    });
+    await midRun;
+    expect(await engine.cancel(a.jobId, { userId: 'limited', isAdmin: false })).toEqual({
+      ok: true,
+      status: 'cancelled',
+    });
+    expect((await engine.get(a.jobId))?.status).toBe('cancelled');
+    expect((await engine.submit({ ...spec, seed: 24 }, me)).ok).toBe(true);
+  }, 60_000);
+
   it('refuses at submit a job for a model no worker serves, naming the model', async () => {
     const r = await engine.submit({ ...spec, model: 'test-tiny-learned' }, owner);
     expect(r.ok).toBe(false);
