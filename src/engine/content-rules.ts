@@ -113,7 +113,13 @@ export class ContentRules {
   check(spec: Pick<JobSpec, 'prompt' | 'prompt2' | 'negative'>, owner: JobOwner): EngineRefusal | null {
     const prompts = promptsOf(spec);
     if (prompts.length === 0) return null;
-    const rules = [...this.global, ...this.listOf('server', owner.platform, owner.serverId), ...this.listOf('channel', owner.platform, owner.channelRef)];
+    let rules: Rule[];
+    try {
+      rules = [...this.global, ...this.listOf('server', owner.platform, owner.serverId), ...this.listOf('channel', owner.platform, owner.channelRef)];
+    } catch {
+      // The settings store cannot be read: refuse rather than let a prompt past rules it cannot see.
+      return refusal('unavailable', "I can't check this server's content rules right now; try again later.");
+    }
     if (rules.length === 0) return null;
     return prompts.some((p) => matchesAny(rules, p)) ? refusal('content_rule', CONTENT_REFUSAL) : null;
   }

@@ -66,6 +66,14 @@ describe('content rules', () => {
     expect(() => createEngine(testConfig({ CONTENT_RULES_FILE: missing }), { defaultMetrics: false })).toThrow(/CONTENT_RULES_FILE .*no-such-rules-file\.txt cannot be read/);
   });
 
+  it('a settings store that cannot be read refuses the job (the rules fail closed) and the engine stays up', async () => {
+    engine = createEngine(testConfig(), { defaultMetrics: false });
+    engine.store.db.exec('DROP TABLE settings');
+    expect(await engine.submit({ technique: 'imagine', prompt: 'a ship' }, owner)).toMatchObject({ ok: false, code: 'unavailable' });
+    // A job from no server and no channel needs no stored list.
+    expect((await engine.submit({ technique: 'imagine', prompt: 'a ship' }, { platform: 'cli', userId: 'u' })).ok).toBe(true);
+  });
+
   it('a rules file adds one rule per line', async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'diffuse-rules-')), 'rules.txt');
     writeFileSync(file, '# banned here\nquux\n');
