@@ -16,6 +16,9 @@ export const MAX_RULE_CHARS = 200;
 export const CONTENT_REFUSAL =
   "That request isn't allowed here: a prompt matches this server's content rules. Change the wording and try again.";
 
+/** A group with a quantifier inside that is itself quantified, e.g. (a+)+ or (\w*x)*: catastrophic backtracking. */
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
+
 /** A compiled rule. */
 type Rule = RegExp;
 
@@ -33,6 +36,9 @@ export function compileRule(rule: string): Rule {
   const r = rule.trim();
   const m = /^\/(.+)\/([a-z]*)$/s.exec(r);
   if (m) {
+    if (NESTED_QUANTIFIER.test(m[1]) || /\\[1-9]|\\k</.test(m[1])) {
+      throw new Error(`${r} repeats a group that itself repeats, or refers back to a group: such patterns can take very long on some prompts; write it more simply`);
+    }
     const flags = [...new Set(`${m[2]}iu`.replace(/[gy]/g, ''))].join('');
     try {
       return new RegExp(m[1], flags);

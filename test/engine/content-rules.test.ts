@@ -31,6 +31,10 @@ describe('content rules', () => {
     expect(pattern.test('a ROOOCKET')).toBe(true);
     expect(parseRuleList('# comment\nzorb, blip\n/a,b/\n')).toEqual(['zorb', 'blip', '/a,b/']);
     expect(validateRules(['/(/'])).toMatchObject({ ok: false });
+    // Nested repetition and back-references can backtrack for a very long time: refused.
+    expect(validateRules(['/(a+)+$/'])).toMatchObject({ ok: false, message: expect.stringContaining('repeats a group that itself repeats') });
+    expect(validateRules(['/(\\w*x){2,}/'])).toMatchObject({ ok: false });
+    expect(validateRules(['/(ab)+c/', '/ro+cket/'])).toMatchObject({ ok: true });
   });
 
   it('are checked on every prompt at submit: global, server and channel lists, and a regeneration', async () => {
