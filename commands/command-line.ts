@@ -63,6 +63,7 @@ export function commandLineOf(spec: JobSpec, model?: string): string {
   flag('method', spec.method);
   if (spec.mask) flags.push('--mask', uploadPathWord(spec.mask));
   if (spec.count !== undefined && spec.count > 1) flag('count', spec.count);
+  if (spec.upscale) flags.push('--upscale');
   flag('model', model ?? spec.model);
   const words = pos.map((p) => (p === image ? p : shellQuote(p)));
   const dashed = pos.some((p) => p !== image && p.startsWith('-'));

@@ -1,5 +1,6 @@
 // --count through the `diffuse` CLI: a 2-candidate job writes one 1x2 grid (PNG and GIF) whose
-// halves are the 1-candidate jobs of seed and seed + 1; a count out of range is a usage error.
+// halves are the 1-candidate jobs of seed and seed + 1; a count out of range is a usage error;
+// sketch --upscale runs at twice the model's size.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +34,14 @@ describe('diffuse --count', () => {
         worst = Math.max(worst, Math.abs(g.rgb[(y * g.width + o.width) * 3 + x] - o.rgb[y * o.width * 3 + x]));
     expect(worst).toBeLessThanOrEqual(1);
     expect(readFileSync(join(dir, 'grid.gif')).subarray(0, 3).toString()).toBe('GIF');
+  });
+
+  it('sketch --upscale (the U button) runs the pass at twice the size of the 64 px model', async () => {
+    const made = await runCli(['imagine', 'rocket', '--model', 'test-tiny', '--steps', '2', '--seed', '4', '-o', 'in.png'], dir);
+    expect(made.code).toBe(0);
+    const r = await runCli(['sketch', 'in.png', 'rocket', '--model', 'test-tiny', '--steps', '3', '--noise-level', '2', '--upscale', '-o', 'up.png'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('upscaled to 128x128');
   });
 
   it('refuses --count 5 with the limit', async () => {

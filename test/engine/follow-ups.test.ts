@@ -1,6 +1,7 @@
 // Follow-ups on the engine (tiny model): stateless action ids, the buttons each kind of result
 // gets, and the clear refusals (unknown job, missing candidate, strips, no prompt to paint with).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandLineOf } from '../../commands/command-line.ts';
 import { waitForJob, type JobOwner } from '../../src/engine/api.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
 import { actionId, actionRows, followUp, parseActionId } from '../../src/engine/follow-ups.ts';
@@ -58,6 +59,13 @@ describe('follow-up refusals', () => {
     if (re.ok) await waitForJob(engine, re.jobId);
     const sketch = await finished({ technique: 'sketch', image: up.ref, steps: 2, noiseLevel: 1, seed: 1 });
     expect(await followUp(engine, sketch, 'zo15', 1, owner)).toMatchObject({ ok: false, message: expect.stringMatching(/no prompt/) });
+    // U asks for the upscale; the reproducing command line (/info) keeps it.
+    const u = await followUp(engine, sketch, 'u', 1, owner);
+    expect(u).toMatchObject({ ok: true, spec: { technique: 'sketch', upscale: true, seed: 1 } });
+    if (u.ok) {
+      expect(commandLineOf(u.spec)).toContain(' --upscale');
+      await waitForJob(engine, u.jobId);
+    }
     const v = await followUp(engine, sketch, 'vs', 1, owner);
     expect(v).toMatchObject({ ok: true, spec: { technique: 'sketch', from: { jobId: sketch, action: 'V1 subtle' } } });
     if (v.ok) await waitForJob(engine, v.jobId);

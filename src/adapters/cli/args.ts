@@ -43,7 +43,7 @@ const COUNT: Record<string, OptionSpec> = { count: { type: 'string' } };
 
 const OPTIONS: Record<Subcommand, Record<string, OptionSpec>> = {
   imagine: { ...COMMON, ...SAMPLING, ...COUNT },
-  sketch: { ...COMMON, ...SAMPLING, ...COUNT, 'noise-level': { type: 'string' } },
+  sketch: { ...COMMON, ...SAMPLING, ...COUNT, 'noise-level': { type: 'string' }, upscale: { type: 'boolean' } },
   inpaint: { ...COMMON, ...SAMPLING, mask: { type: 'string' } },
   anagram: { ...COMMON, ...SAMPLING, ...COUNT, view: { type: 'string' } },
   hybrid: { ...COMMON, ...SAMPLING, ...COUNT, sigma: { type: 'string' }, kernel: { type: 'string' } },
@@ -259,6 +259,7 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
   if (sampler !== undefined) input.sampler = sampler;
   const count = str('count');
   if (count !== undefined) input.count = parseIntArg('--count', count);
+  if (values.upscale === true) input.upscale = true;
   const noiseLevel = str('noise-level');
   if (noiseLevel !== undefined) input.noiseLevel = parseIntArg('--noise-level', noiseLevel);
   const view = str('view');

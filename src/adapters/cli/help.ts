@@ -34,6 +34,8 @@ Image to image (SDEdit): noise the image to a start step, then denoise it, optio
   --noise-level I     start index into the timesteps (default ${SPEC_DEFAULTS.noiseLevel} at 33 steps, the same share of other
                       step counts; the study used 1, 3, 5, 7, 10, 20;
                       lower = more noise = less of the original kept)
+  --upscale           resize the image 2x first and run the pass over windows of the model's size
+                      (models with images under 256 px; the U button of a result)
 ${SAMPLING}
 ${COUNT}`,
   inpaint: `diffuse inpaint <image> <prompt> [options]

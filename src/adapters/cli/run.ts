@@ -169,7 +169,7 @@ export async function runTechnique(
       const sampler = spec.sampler && spec.sampler !== 'ddpm' ? ` (${spec.sampler})` : '';
       const steps = t.steps > 0 ? `, ${t.steps} steps${sampler} at ${t.perStepMs.toFixed(1)} ms` : '';
       io.stderr.write(
-        `${spec.technique}: ${seedsText(result.spec)}${steps}, ${(t.totalMs / 1000).toFixed(2)} s (session.run ${(t.modelMs / 1000).toFixed(2)} s) on ${model.name}\n`,
+        `${spec.technique}: ${seedsText(result.spec)}${steps}${result.spec.upscale ? `, upscaled to ${result.image.width}x${result.image.height}` : ''}, ${(t.totalMs / 1000).toFixed(2)} s (session.run ${(t.modelMs / 1000).toFixed(2)} s) on ${model.name}\n`,
       );
       if (req.gif !== undefined && !written.gif)
         io.stderr.write('note: this run has no trajectory frames; no GIF written\n');
