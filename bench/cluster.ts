@@ -1,4 +1,4 @@
-// `npm run bench -- cluster [--workers N] [--jobs J] [--steps S] [--model NAME]`
+// `npm run bench -- cluster [--workers N] [--jobs J] [--steps S] [--rounds R] [--model NAME]`
 // Scale-out against embedded mode in the same run, on the same model: jobs per minute with J jobs
 // queued at once, and (one job at a time on an idle system) submit -> first progress latency and
 // submit -> done time, for embedded mode and for 1..N worker processes (one intra-op thread each)
@@ -109,6 +109,7 @@ export async function main(args: string[] = []): Promise<void> {
   const maxWorkers = arg(args, 'workers', 2);
   const jobs = arg(args, 'jobs', 12);
   const steps = arg(args, 'steps', 33);
+  const rounds = arg(args, 'rounds', 1);
   if (!existsSync('/usr/bin/redis-server'))
     throw new Error('needs /usr/bin/redis-server (Debian: apt-get install redis-server)');
   const base = loadConfig(process.env);
@@ -151,40 +152,53 @@ export async function main(args: string[] = []): Promise<void> {
       `${mode.padEnd(11)} ${f.jobsPerMin.toFixed(1).padStart(8)}  ${f.firstProgressMs.toFixed(0).padStart(19)} ms  ${f.doneMs.toFixed(0).padStart(23)} ms  ${f.outsideMs.toFixed(0).padStart(12)} ms  ${over}`,
     );
   };
+  const tsx = import.meta.resolve('tsx');
+  const entry = path.join(ROOT, 'src', 'cluster', 'worker-main.ts');
   try {
     console.log(
-      `model ${model}, ${steps} steps, ${jobs} jobs at once; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), one intra-op thread per inference thread`,
+      `model ${model}, ${steps} steps, ${jobs} jobs at once, ${rounds} round(s); ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), one intra-op thread per inference thread`,
     );
     const local = createEngine(config('embedded'), { logger: log, defaultMetrics: false });
     await local.start();
-    console.log(
-      `load average at start: ${os
-        .loadavg()
-        .map((x) => x.toFixed(1))
-        .join(' ')}\n\n${header}`,
-    );
-    show('embedded', await measure(local, spec, jobs, 1));
-    await local.close();
     const front = new DistributedEngine(config('frontend', { REDIS_URL: redisUrl, WORKER: 'off' }), {
       logger: log,
       defaultMetrics: false,
     });
     await front.start();
-    const workers: ChildProcess[] = [];
     try {
-      for (let n = 1; n <= maxWorkers; n++) {
-        const tsx = import.meta.resolve('tsx');
-        const entry = path.join(ROOT, 'src', 'cluster', 'worker-main.ts');
-        const wenv = { PATH: process.env.PATH ?? '', ...env(`worker${n}`, { REDIS_URL: redisUrl }) };
-        workers.push(
-          await startUntil(process.execPath, ['--import', tsx, entry], wenv, /worker serving model/),
-        );
-        await new Promise((r) => setTimeout(r, 2500)); // the front-end reads the registry every 2 s
-        if (n === 1 || n === maxWorkers)
-          show(`${n} worker${n > 1 ? 's' : ''}`, await measure(front, spec, jobs, n));
+      // Rounds of embedded, 1 worker, N workers one after the other, so a change of the machine's
+      // load shows as a difference between rounds rather than between modes.
+      for (let round = 1; round <= rounds; round++) {
+        const load = os
+          .loadavg()
+          .map((x) => x.toFixed(1))
+          .join(' ');
+        console.log(`\nround ${round}, load average ${load}\n${header}`);
+        rows.length = 0;
+        show('embedded', await measure(local, spec, jobs, 1));
+        const workers: ChildProcess[] = [];
+        try {
+          for (let n = 1; n <= maxWorkers; n++) {
+            const wenv = { PATH: process.env.PATH ?? '', ...env(`worker${n}`, { REDIS_URL: redisUrl }) };
+            workers.push(
+              await startUntil(process.execPath, ['--import', tsx, entry], wenv, /worker serving model/),
+            );
+            await new Promise((r) => setTimeout(r, 2500)); // the front-end reads the registry every 2 s
+            if (n === 1 || n === maxWorkers)
+              show(`${n} worker${n > 1 ? 's' : ''}`, await measure(front, spec, jobs, n));
+          }
+        } finally {
+          await Promise.all(workers.map(stopProc));
+        }
+        const one = rows.find((r) => r.mode === '1 worker')?.f;
+        const last = rows.at(-1)!;
+        if (one && last.mode !== '1 worker')
+          console.log(
+            `${last.mode} vs 1 worker: ${(last.f.jobsPerMin / one.jobsPerMin).toFixed(2)}x jobs/min`,
+          );
       }
     } finally {
-      await Promise.all(workers.map(stopProc));
+      await local.close();
       await front.close();
     }
   } finally {
@@ -192,16 +206,6 @@ export async function main(args: string[] = []): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
   }
   console.log(
-    `load average at end: ${os
-      .loadavg()
-      .map((x) => x.toFixed(1))
-      .join(' ')}`,
+    '\noverhead = (submit->done less the run) of the mode minus that of embedded, as a share of the embedded submit->done',
   );
-  console.log(
-    'overhead = (submit->done less the run) of the mode minus that of embedded, as a share of the embedded submit->done',
-  );
-  const one = rows.find((r) => r.mode === '1 worker')?.f;
-  const last = rows.at(-1)!;
-  if (one && last.mode !== '1 worker')
-    console.log(`\n${last.mode} vs 1 worker: ${(last.f.jobsPerMin / one.jobsPerMin).toFixed(2)}x jobs/min`);
 }
