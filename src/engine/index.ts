@@ -10,11 +10,11 @@ export {
   parseJobSpec,
   regenerate,
   randomSeed,
-  describeSpec,
   type DenoiseMethod,
   type SpecLimits,
   type SpecParseResult,
 } from './spec.ts';
+export { describeSpec } from './spec-describe.ts';
 export { createEngine, LocalEngine, newJobId, type EngineOptions } from './engine.ts';
 export type { WorkerFactory } from './worker.ts';
 export {

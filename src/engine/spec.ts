@@ -379,27 +379,6 @@ export function candidateSeeds(spec: Pick<JobSpec, 'technique' | 'seed' | 'count
   return Array.from({ length: countOf(spec) }, (_, i) => (spec.seed + i) % 0x100000000);
 }
 
-/** A short one-line description of a spec, for captions and logs (never includes secrets; prompts only). */
-export function describeSpec(spec: JobSpec): string {
-  const q = (s: string) => JSON.stringify(s);
-  switch (spec.technique) {
-    case 'imagine':
-      return `imagine ${q(spec.prompt)}`;
-    case 'sketch':
-      return `sketch${spec.prompt ? ' ' + q(spec.prompt) : ''} (noise level ${spec.noiseLevel})`;
-    case 'inpaint':
-      return `inpaint ${q(spec.prompt)}`;
-    case 'anagram':
-      return `anagram ${q(spec.prompt)} / ${q(spec.prompt2 ?? '')} (${spec.view})`;
-    case 'hybrid':
-      return `hybrid far ${q(spec.prompt)}, near ${q(spec.prompt2 ?? '')}`;
-    case 'noise':
-      return `noise t=${(spec.t ?? []).join(',')}`;
-    case 'denoise':
-      return `denoise t=${spec.t?.[0]} (${spec.method})`;
-  }
-}
-
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -49,7 +49,7 @@ describe('resolveJobSpec', () => {
     const given = parsed({ technique: 'imagine', prompt: 'a cat', seed: 1 });
     expect(resolveJobSpec(given, { steps: 33, guidance: 3 })).toEqual({
       ok: true,
-      spec: { technique: 'imagine', prompt: 'a cat', seed: 1, steps: 33, guidance: 3, sampler: 'ddpm' },
+      spec: { technique: 'imagine', prompt: 'a cat', seed: 1, steps: 33, guidance: 3, sampler: 'ddpm', count: 1 },
     });
     const explicit = parsed({ technique: 'imagine', prompt: 'a cat', seed: 1, steps: 5, guidance: 9 });
     expect(resolveJobSpec(explicit, { steps: 4, guidance: 0 })).toMatchObject({ spec: { steps: 5, guidance: 9 } });

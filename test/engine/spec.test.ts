@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_SPEC_LIMITS,
-  describeSpec,
   parseJobSpec,
   regenerate,
   type JobSpec,
 } from '../../src/engine/spec.ts';
+import { describeSpec } from '../../src/engine/spec-describe.ts';
 
 const REF = 'a'.repeat(64);
 
