@@ -1,4 +1,4 @@
-// `npm run bench -- cluster [--workers N] [--jobs J] [--steps S] [--rounds R] [--model NAME]`
+// `npm run bench -- cluster [--workers N] [--jobs J] [--steps S] [--rounds R] [--pairs P] [--model NAME]`
 // Scale-out against embedded mode in the same run, on the same model: jobs per minute with J jobs
 // queued at once, and (one job at a time on an idle system) submit -> first progress latency and
 // submit -> done time, for embedded mode and for 1..N worker processes (one intra-op thread each)
@@ -75,21 +75,40 @@ interface Figures {
   outsideMs: number;
 }
 
+const owner = { platform: 'bench', userId: 'bench' };
+
+/** One job: ms to its first progress event, to done, and to done less the run itself. */
+async function runOne(engine: Engine, spec: object, seed: number) {
+  const t0 = performance.now();
+  let first = NaN;
+  const r = await engine.submit({ ...spec, seed }, owner);
+  if (!r.ok) throw new Error(`submit refused: ${r.message}`);
+  const end = await waitForJob(engine, r.jobId, (e) => {
+    if (e.type === 'progress' && Number.isNaN(first)) first = performance.now() - t0;
+  });
+  if (end.type !== 'done') throw new Error(`job ${end.type}: ${JSON.stringify(end)}`);
+  const done = performance.now() - t0;
+  return { first, done, outside: done - end.result.timings.totalMs };
+}
+
+/** Pairs of one embedded then one distributed job with the same seed: medians of their differences. */
+async function paired(local: Engine, front: Engine, spec: object, pairs: number) {
+  const d: { done: number; outside: number; emb: number }[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const a = await runOne(local, spec, 4000 + i);
+    const b = await runOne(front, spec, 4000 + i);
+    d.push({ done: b.done - a.done, outside: b.outside - a.outside, emb: a.done });
+  }
+  return {
+    done: median(d.map((x) => x.done)),
+    outside: median(d.map((x) => x.outside)),
+    emb: median(d.map((x) => x.emb)),
+  };
+}
+
 /** One job at a time (latency), then `jobs` at once (throughput). */
 async function measure(engine: Engine, spec: object, jobs: number, warmups: number): Promise<Figures> {
-  const owner = { platform: 'bench', userId: 'bench' };
-  const run = async (seed: number) => {
-    const t0 = performance.now();
-    let first = NaN;
-    const r = await engine.submit({ ...spec, seed }, owner);
-    if (!r.ok) throw new Error(`submit refused: ${r.message}`);
-    const end = await waitForJob(engine, r.jobId, (e) => {
-      if (e.type === 'progress' && Number.isNaN(first)) first = performance.now() - t0;
-    });
-    if (end.type !== 'done') throw new Error(`job ${end.type}: ${JSON.stringify(end)}`);
-    const done = performance.now() - t0;
-    return { first, done, outside: done - end.result.timings.totalMs };
-  };
+  const run = (seed: number) => runOne(engine, spec, seed);
   await Promise.all(Array.from({ length: warmups }, (_, i) => run(1000 + i)));
   const seq = [];
   for (let i = 0; i < 5; i++) seq.push(await run(2000 + i));
@@ -110,6 +129,7 @@ export async function main(args: string[] = []): Promise<void> {
   const jobs = arg(args, 'jobs', 12);
   const steps = arg(args, 'steps', 33);
   const rounds = arg(args, 'rounds', 1);
+  const pairs = arg(args, 'pairs', 6);
   if (!existsSync('/usr/bin/redis-server'))
     throw new Error('needs /usr/bin/redis-server (Debian: apt-get install redis-server)');
   const base = loadConfig(process.env);
@@ -186,6 +206,13 @@ export async function main(args: string[] = []): Promise<void> {
             await new Promise((r) => setTimeout(r, 2500)); // the front-end reads the registry every 2 s
             if (n === 1 || n === maxWorkers)
               show(`${n} worker${n > 1 ? 's' : ''}`, await measure(front, spec, jobs, n));
+            if (n === 1) {
+              const p = await paired(local, front, spec, pairs);
+              const pct = (ms: number) => `${ms.toFixed(0)} ms (${((ms / p.emb) * 100).toFixed(1)}%)`;
+              console.log(
+                `  paired, ${pairs} x (embedded job, then 1-worker job, same seed), medians of the differences: submit->done ${pct(p.done)}, outside the run ${pct(p.outside)} of the embedded job's ${p.emb.toFixed(0)} ms`,
+              );
+            }
           }
         } finally {
           await Promise.all(workers.map(stopProc));
