@@ -1,12 +1,11 @@
-// The Discord adapter: slash commands and buttons (interactions), 🔁 reactions, and results of
-// jobs recovered after a restart. Every interaction is acknowledged first (deferred), then the
-// work happens; replies are edited as the job moves; nothing echoes a mention that pings.
+// The Discord adapter: slash commands and buttons (interactions; the buttons in buttons.ts), 🔁
+// reactions, and results of jobs recovered after a restart. Every interaction is acknowledged
+// first (deferred), then the work happens; replies are edited as the job moves; nothing echoes a
+// mention that pings.
 import {
   ApplicationCommandOptionType,
   Events,
   MessageFlags,
-  PermissionFlagsBits,
-  type ButtonInteraction,
   type MessageContextMenuCommandInteraction,
   type ChatInputCommandInteraction,
   type Client,
@@ -21,17 +20,18 @@ import {
 import { COMMANDS, getCommand, runCommand } from '../../../commands/index.ts';
 import type { Command, CommandOptions } from '../../../commands/types.ts';
 import type { Config } from '../../config.ts';
-import type { Actor, Engine, JobEvent, JobOwner, JobSpec, SubmitResult } from '../../engine/api.ts';
-import { actionLabel, followUp, parseActionId, type FollowUpAction } from '../../engine/follow-ups.ts';
+import type { Engine, JobEvent, JobOwner, JobSpec, SubmitResult } from '../../engine/api.ts';
 import { createLogger, type Logger } from '../../engine/logger.ts';
-import { checkAccess, inAllowedChannel, isModerator, type AccessPolicy, type Caller } from './access.ts';
+import { checkAccess, inAllowedChannel, type AccessPolicy, type Caller } from './access.ts';
 import { AttachmentError, checkAttachment, DEFAULT_ATTACHMENT_POLICY, downloadAttachment, type AttachmentPolicy } from './attachments.ts';
 import { JOB_INFO_ACTION } from './builders.ts';
+import { onButton, type ButtonHost } from './buttons.ts';
+import { actorOf, answer, callerOf, ownerOf } from './interactions.ts';
 import { jobInfoText } from './job-info.ts';
-import { buttonIsPrivate, commandIsPrivate, deferFlags } from './privacy.ts';
+import { commandIsPrivate, deferFlags } from './privacy.ts';
 import { createDiscordClient } from './client.ts';
 import { JobView } from './job-view.ts';
-import { jobIdOfMessage, parseCustomId, textPayload } from './messages.ts';
+import { jobIdOfMessage, textPayload } from './messages.ts';
 import { safeError } from './safe-log.ts';
 import { ChannelTarget, InteractionTarget, type MessageLocation, type ReplyTarget } from './targets.ts';
 
@@ -71,6 +71,8 @@ export class DiscordAdapter {
   private loginFailed = false;
   private markReady: () => void = () => {};
   private readonly readyOnce = new Promise<void>((resolve) => (this.markReady = resolve));
+  /** What the result buttons (buttons.ts) use of this adapter. */
+  private readonly buttonHost: ButtonHost;
 
   constructor(
     private readonly engine: Engine,
@@ -86,6 +88,12 @@ export class DiscordAdapter {
       adminUserIds: config.adminUserIds,
     };
     this.attachmentPolicy = { ...DEFAULT_ATTACHMENT_POLICY, maxBytes: config.uploadMaxBytes, ...options.attachments };
+    this.buttonHost = {
+      engine,
+      policy: this.policy,
+      startOrRefuse: (res, target, note) => this.startOrRefuse(res, target, note),
+      interactionTarget: (i, privateJob) => this.interactionTarget(i, privateJob),
+    };
     this.client = this.newClient();
   }
 
@@ -164,60 +172,34 @@ export class DiscordAdapter {
     try {
       if (i.isChatInputCommand()) await this.onCommand(i);
       else if (i.isMessageContextMenuCommand()) await this.onMessageAction(i);
-      else if (i.isButton()) await this.onButton(i);
+      else if (i.isButton()) await onButton(this.buttonHost, i);
     } catch (err) {
       this.log.error({ err: safeError(err), interaction: i.id }, 'discord interaction failed');
-      if (i.isRepliable()) await this.answer(i, '⚠️ Something went wrong; please try again.').catch(() => {});
+      if (i.isRepliable()) await answer(i, '⚠️ Something went wrong; please try again.').catch(() => {});
     }
-  }
-
-  /** Answers an interaction with text whatever its state (not yet acknowledged, deferred or replied). */
-  private async answer(i: RepliableInteraction, text: string, ephemeral = true): Promise<void> {
-    const p = textPayload(text);
-    if (i.deferred || i.replied) await i.editReply(p);
-    else await i.reply({ ...p, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
-  }
-
-  private callerOf(i: Interaction): Caller {
-    const m = i.member;
-    const roleIds = !m ? [] : Array.isArray(m.roles) ? m.roles : [...m.roles.cache.keys()];
-    const ch = i.channel;
-    const parent = ch && 'isThread' in ch && ch.isThread() ? ch.parentId : null;
-    return { userId: i.user.id, guildId: i.guildId ?? null, channelId: i.channelId ?? null, parentChannelId: parent, roleIds };
-  }
-
-  private ownerOf(i: Interaction): JobOwner {
-    return { platform: 'discord', userId: i.user.id, ...(i.channelId ? { channelRef: i.channelId } : {}), ...(i.guildId ? { serverId: i.guildId } : {}) };
-  }
-
-  private actorOf(i: Interaction): Actor {
-    const mod = isModerator(this.policy, i.user.id, i.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false);
-    // Server settings and content rules: members who may manage the server (Manage Server), or ADMIN_USER_IDS.
-    const serverAdmin = (i.guildId !== null && (i.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false)) || this.policy.adminUserIds.includes(i.user.id);
-    return { userId: i.user.id, isAdmin: mod, platform: 'discord', serverAdmin };
   }
 
   private async onCommand(i: ChatInputCommandInteraction): Promise<void> {
     const command = this.commands.find((c) => c.spec.name === i.commandName) ?? getCommand(i.commandName);
-    if (!command) return this.answer(i, `I don't know /${i.commandName}; try /help.`);
-    const access = checkAccess(this.policy, this.callerOf(i));
-    if (!access.ok) return this.answer(i, access.message);
+    if (!command) return answer(i, `I don't know /${i.commandName}; try /help.`);
+    const access = checkAccess(this.policy, callerOf(i));
+    if (!access.ok) return answer(i, access.message);
 
     // Acknowledge first: Discord allows 3 s; everything after may take longer. A private job's reply is ephemeral throughout.
-    const privateJob = !!command.spec.technique && commandIsPrivate(this.engine, this.ownerOf(i), i);
+    const privateJob = !!command.spec.technique && commandIsPrivate(this.engine, ownerOf(i), i);
     await i.deferReply(deferFlags(!command.spec.technique || privateJob));
 
     const options: CommandOptions = {};
     const images = i.options.data.filter((o) => o.type === ApplicationCommandOptionType.Attachment);
     if (images.length > 0) {
       // Queue and per-user limits first: a refused request downloads and decodes nothing.
-      const refused = this.engine.checkAdmission(this.ownerOf(i));
-      if (refused) return this.answer(i, `⚠️ ${refused.message}`);
+      const refused = this.engine.checkAdmission(ownerOf(i));
+      if (refused) return answer(i, `⚠️ ${refused.message}`);
     }
     try {
       for (const o of images) if (o.attachment) checkAttachment(o.attachment, this.attachmentPolicy, o.name);
     } catch (err) {
-      if (err instanceof AttachmentError) return this.answer(i, `⚠️ ${err.message}`);
+      if (err instanceof AttachmentError) return answer(i, `⚠️ ${err.message}`);
       throw err;
     }
     for (const o of i.options.data) {
@@ -227,11 +209,11 @@ export class DiscordAdapter {
         try {
           bytes = await downloadAttachment(o.attachment, this.attachmentPolicy, fetch, o.name);
         } catch (err) {
-          if (err instanceof AttachmentError) return this.answer(i, `⚠️ ${err.message}`);
+          if (err instanceof AttachmentError) return answer(i, `⚠️ ${err.message}`);
           throw err;
         }
         const stored = await this.engine.storeUpload(bytes);
-        if (!stored.ok) return this.answer(i, `⚠️ ${stored.message}`);
+        if (!stored.ok) return answer(i, `⚠️ ${stored.message}`);
         options[o.name] = stored.ref;
       } else if (o.value !== undefined && o.value !== null) {
         options[o.name] = o.value;
@@ -240,8 +222,8 @@ export class DiscordAdapter {
 
     const reply = await runCommand(command, {
       engine: this.engine,
-      owner: this.ownerOf(i),
-      actor: this.actorOf(i),
+      owner: ownerOf(i),
+      actor: actorOf(this.policy, i),
       options,
       modelsDir: this.options.modelsDir ?? this.config.modelsDir,
       defaultModel: this.config.model,
@@ -252,60 +234,20 @@ export class DiscordAdapter {
         this.follow(reply.jobId, reply.spec, this.interactionTarget(i, privateJob), { position: reply.position, estimatedWaitMs: reply.estimatedWaitMs });
         return;
       case 'refusal':
-        return this.answer(i, `⚠️ ${reply.message}`);
+        return answer(i, `⚠️ ${reply.message}`);
       default:
-        return this.answer(i, reply.text);
+        return answer(i, reply.text);
     }
   }
 
   /** The "Job info" message action: /info of the job a result message of this bot shows, to the caller only. */
   private async onMessageAction(i: MessageContextMenuCommandInteraction): Promise<void> {
-    if (i.commandName !== JOB_INFO_ACTION) return this.answer(i, `I don't know the action ${i.commandName}.`);
-    const access = checkAccess(this.policy, this.callerOf(i));
-    if (!access.ok) return this.answer(i, access.message);
+    if (i.commandName !== JOB_INFO_ACTION) return answer(i, `I don't know the action ${i.commandName}.`);
+    const access = checkAccess(this.policy, callerOf(i));
+    if (!access.ok) return answer(i, access.message);
     await i.deferReply({ flags: MessageFlags.Ephemeral });
-    const ctx = { engine: this.engine, owner: this.ownerOf(i), actor: this.actorOf(i), defaultModel: this.config.model, logger: this.log };
-    return this.answer(i, await jobInfoText(i, ctx, this.client.user?.id));
-  }
-
-  private async onButton(i: ButtonInteraction): Promise<void> {
-    const act = parseActionId(i.customId);
-    if (act) return this.onFollowUp(i, act);
-    const parsed = parseCustomId(i.customId);
-    if (!parsed) return;
-    const access = checkAccess(this.policy, this.callerOf(i));
-    if (!access.ok) return this.answer(i, access.message);
-    const { action, jobId } = parsed;
-
-    if (action === 'regen') {
-      const priv = buttonIsPrivate(this.engine, this.ownerOf(i), i);
-      await i.deferReply(deferFlags(priv));
-      const res = await this.engine.regenerate(jobId, this.ownerOf(i));
-      return this.startOrRefuse(res, this.interactionTarget(i, priv), `🔁 new seed of job \`${jobId}\``);
-    }
-    if (action === 'cancel') {
-      await i.deferReply({ flags: MessageFlags.Ephemeral });
-      const res = await this.engine.cancel(jobId, this.actorOf(i));
-      return this.answer(i, res.ok ? `Cancelled job \`${jobId}\`.` : res.message);
-    }
-    // delete: the requester or a moderator.
-    const job = await this.engine.get(jobId);
-    const requester = job?.owner.platform === 'discord' && job.owner.userId === i.user.id;
-    if (!requester && !this.actorOf(i).isAdmin) {
-      return this.answer(i, 'Only the person who asked for this image, or a moderator, can delete it.');
-    }
-    await i.deferUpdate();
-    await i.message.delete();
-  }
-
-  /** A follow-up button (U n, V n, zoom out, pan): a new job from the stored parent, answered under the button's message. */
-  private async onFollowUp(i: ButtonInteraction, act: { jobId: string; action: FollowUpAction; n: number }): Promise<void> {
-    const access = checkAccess(this.policy, this.callerOf(i));
-    if (!access.ok) return this.answer(i, access.message);
-    const priv = buttonIsPrivate(this.engine, this.ownerOf(i), i);
-    await i.deferReply(deferFlags(priv));
-    const res = await followUp(this.engine, act.jobId, act.action, act.n, this.ownerOf(i));
-    return this.startOrRefuse(res, this.interactionTarget(i, priv), `${actionLabel(act.action, act.n)} of job \`${act.jobId}\``);
+    const ctx = { engine: this.engine, owner: ownerOf(i), actor: actorOf(this.policy, i), defaultModel: this.config.model, logger: this.log };
+    return answer(i, await jobInfoText(i, ctx, this.client.user?.id));
   }
 
   // ---- reactions -------------------------------------------------------------------------
