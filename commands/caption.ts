@@ -34,20 +34,20 @@ const q = (s: string) => `"${quoteUserText(s)}"`;
 export function captionParts(r: JobResult): CaptionParts {
   const s = r.spec;
   const prompts: string[] = [];
-  switch (r.technique) {
+  switch (s.technique) {
     case 'imagine':
     case 'inpaint':
-      prompts.push(q(r.prompt));
+      prompts.push(q(s.prompt));
       break;
     case 'sketch':
-      if (r.prompt) prompts.push(q(r.prompt));
+      if (s.prompt) prompts.push(q(s.prompt));
       prompts.push(`${s.upscale ? 'upscale, ' : ''}noise level ${s.noiseLevel}`);
       break;
     case 'anagram':
-      prompts.push(`${q(r.prompt)} ↔ ${q(r.prompt2 ?? '')} (view: ${s.view})`);
+      prompts.push(`${q(s.prompt)} ↔ ${q(s.prompt2 ?? '')} (view: ${s.view})`);
       break;
     case 'hybrid':
-      prompts.push(`far: ${q(r.prompt)} · near: ${q(r.prompt2 ?? '')}`);
+      prompts.push(`far: ${q(s.prompt)} · near: ${q(s.prompt2 ?? '')}`);
       break;
     case 'noise':
       prompts.push(`t = ${(s.t ?? []).join(', ')}`);
@@ -56,16 +56,16 @@ export function captionParts(r: JobResult): CaptionParts {
       prompts.push(`t = ${s.t?.[0]} · method: ${s.method}`);
       break;
   }
-  if (r.negative) prompts.push(`negative: ${q(r.negative)}`);
+  if (s.negative) prompts.push(`negative: ${q(s.negative)}`);
   // Candidates: seed, seed+1, ... left to right, top to bottom in the grid.
   const seeds = candidateSeeds(s);
-  const settings = [seeds.length > 1 ? `${seeds.length} candidates, seeds ${seeds.join(', ')}` : `seed ${r.seed}`];
+  const settings = [seeds.length > 1 ? `${seeds.length} candidates, seeds ${seeds.join(', ')}` : `seed ${s.seed}`];
   // Effective values: what the job ran with (the user's, or the model's defaults the engine resolved).
-  if (r.technique !== 'noise') settings.push(`${r.steps} steps`, usesGuidance(r.guidance) ? `guidance ${r.guidance}` : 'no guidance');
+  if (s.technique !== 'noise') settings.push(`${s.steps} steps`, usesGuidance(s.guidance) ? `guidance ${s.guidance}` : 'no guidance');
   // The sampler only when it is not the study's ddpm (older results have none recorded).
   if (s.sampler && s.sampler !== 'ddpm') settings.push(`sampler ${s.sampler}`);
   settings.push(noPing(r.model), formatDuration(r.timings.totalMs));
-  const parts: CaptionParts = { title: r.technique, prompts, settings: settings.join(' · '), job: `job ${r.jobId}` };
+  const parts: CaptionParts = { title: s.technique, prompts, settings: settings.join(' · '), job: `job ${r.jobId}` };
   if (s.from) parts.from = `${noPing(quoteUserText(s.from.action, 40))} of job ${s.from.jobId}`;
   if (r.understood.length > 0) parts.understood = `understood: ${noPing(r.understood.map((c) => c.label).join(', '))}`;
   if (r.unknown.length > 0) parts.unknown = `unknown words: ${r.unknown.map((w) => quoteUserText(w, 40)).join(', ')}`;

@@ -108,17 +108,12 @@ export interface JobTimings {
 /** Everything a caption needs, plus where the files are. */
 export interface JobResult {
   jobId: string;
-  technique: Technique;
-  prompt: string;
-  prompt2?: string;
-  negative?: string;
-  seed: number;
-  /** Effective steps and guidance: the user's, or the model's defaults. */
-  steps: number;
-  guidance: number;
   /** Name of the model that ran the job. */
   model: string;
-  /** The spec that ran: normalized, with the model's defaults resolved (the stored job spec keeps what the user gave). */
+  /**
+   * The spec that ran: normalized, with the model's defaults resolved (effective steps, guidance,
+   * sampler); the technique, prompts and seed are its own. The stored job spec keeps what the user gave.
+   */
   spec: ResolvedJobSpec;
   timings: JobTimings;
   /** Each non-empty prompt with what the model understood of it. */

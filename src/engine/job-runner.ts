@@ -50,13 +50,6 @@ export function runOptions(config: Config, jobId: string): RunOptions {
 export function resultOf(job: Pick<LiveJob, 'jobId' | 'spec' | 'createdAt'>, out: RunOutput, startedAt: number): JobResult {
   return {
     jobId: job.jobId,
-    technique: job.spec.technique,
-    prompt: job.spec.prompt,
-    ...(job.spec.prompt2 !== undefined ? { prompt2: job.spec.prompt2 } : {}),
-    ...(job.spec.negative !== undefined ? { negative: job.spec.negative } : {}),
-    seed: job.spec.seed,
-    steps: out.spec.steps,
-    guidance: out.spec.guidance,
     model: out.model,
     spec: out.spec,
     timings: {

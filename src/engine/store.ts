@@ -290,11 +290,20 @@ export class JobStore {
   }
 }
 
+/** Older rows' results carry no spec of their own: it is the job's spec with their top-level steps and guidance. */
+function resultOfRow(text: string, spec: JobSpec): JobResult {
+  const raw = JSON.parse(text) as JobResult & { steps?: number; guidance?: number };
+  if (raw.spec) return raw;
+  const { steps, guidance, ...rest } = raw;
+  return { ...rest, spec: { ...spec, steps: steps ?? spec.steps ?? 0, guidance: guidance ?? spec.guidance ?? 0 } };
+}
+
 function decode(r: JobRow): StoredJob {
+  const spec = JSON.parse(r.spec) as JobSpec;
   return {
     seq: r.seq,
     jobId: r.id,
-    spec: JSON.parse(r.spec) as JobSpec,
+    spec,
     owner: {
       platform: r.platform,
       userId: r.user_id,
@@ -307,7 +316,7 @@ function decode(r: JobRow): StoredJob {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     error: r.error,
-    result: r.result ? (JSON.parse(r.result) as JobResult) : null,
+    result: r.result ? resultOfRow(r.result, spec) : null,
     attempts: r.attempts,
     cancelledBy: r.cancelled_by,
     pruned: r.pruned === 1,

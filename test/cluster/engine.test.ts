@@ -51,7 +51,7 @@ describe.skipIf(!HAVE_REDIS)('distributed engine in-process (skipped without /us
         readFile(eb.result.files.rawPng),
       ]);
       expect(rb.equals(ra)).toBe(true);
-      expect(eb.result.seed).toBe(7);
+      expect(eb.result.spec.seed).toBe(7);
       expect(eb.result.model).toBe('test-tiny');
     } finally {
       await local.close();

@@ -13,13 +13,6 @@ function result(input: Record<string, unknown>, extra: Partial<JobResult> = {}):
   const s = r.spec;
   return {
     jobId: 'abc123',
-    technique: s.technique,
-    prompt: s.prompt,
-    prompt2: s.prompt2,
-    negative: s.negative,
-    seed: s.seed,
-    steps: s.steps,
-    guidance: s.guidance,
     model: 'test-tiny',
     spec: s,
     timings: { queuedMs: 0, totalMs: 4200, modelMs: 4000, perStepMs: 120 },

@@ -99,7 +99,7 @@ describe('the engine on the emoji model (manifest: 33 steps, guidance 3)', () =>
     const end = await waitForJob(engine, reply.jobId);
     expect(end.type).toBe('done');
     if (end.type !== 'done') return;
-    expect(end.result.guidance).toBe(3);
+    expect(end.result.spec.guidance).toBe(3);
     expect(end.result.spec).toMatchObject({ steps: 2, guidance: 3 });
     // With guidance on, each step is one batched call of two evaluations (conditional and unconditional).
     expect(end.result.timings).toMatchObject({ unetCalls: 2, unetEvaluations: 4 });
@@ -134,7 +134,7 @@ describe('the engine on a few-step model (manifest: 4 steps, guidance 0)', () =>
     const { spec, result, steps } = await run(engine, { technique: 'imagine', prompt: 'a rocket', seed: 1 });
     expect(spec).not.toHaveProperty('steps');
     expect(steps).toEqual([1, 2, 3, 4]);
-    expect(result).toMatchObject({ steps: 4, guidance: 0, model: 'few-step' });
+    expect(result).toMatchObject({ model: 'few-step', spec: { steps: 4, guidance: 0 } });
     expect(result.timings).toMatchObject({ unetCalls: 4, unetEvaluations: 4 });
     // The manifest names its sampler (euler-a); the caption shows it.
     expect(buildCaption(result, { style: 'plain' })).toContain('seed 1 · 4 steps · no guidance · sampler euler-a · few-step');
@@ -162,7 +162,7 @@ describe('the engine on a few-step model (manifest: 4 steps, guidance 0)', () =>
 
   it('a given guidance still turns CFG on (two evaluations per step)', async () => {
     const { result } = await run(engine, { technique: 'imagine', prompt: 'a rocket', seed: 1, guidance: 5 });
-    expect(result).toMatchObject({ steps: 4, guidance: 5 });
+    expect(result.spec).toMatchObject({ steps: 4, guidance: 5 });
     expect(result.timings).toMatchObject({ unetCalls: 4, unetEvaluations: 8 });
   });
 

@@ -58,6 +58,25 @@ describe('job store', () => {
     rmSync(path.dirname(path.dirname(file)), { recursive: true, force: true });
   });
 
+  it('reads a result stored before results carried their spec: the job spec with its steps and guidance', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'diffuse-store-')), 'jobs.sqlite');
+    const s = new JobStore(file);
+    const given = { technique: 'imagine' as const, prompt: 'cat', seed: 5 };
+    s.insert({ jobId: 'old', spec: given, owner: { platform: 'discord', userId: 'u' }, createdAt: 1 });
+    s.markStarted('old', 2);
+    const legacy = { jobId: 'old', technique: 'imagine', prompt: 'cat', seed: 5, steps: 33, guidance: 3, model: 'emoji' };
+    s.markDone('old', legacy as unknown as JobResult, 3);
+    const current = { jobId: 'new', model: 'emoji', spec: { ...given, steps: 12, guidance: 2 } };
+    s.insert({ jobId: 'new', spec: given, owner: { platform: 'discord', userId: 'u' }, createdAt: 4 });
+    s.markStarted('new', 5);
+    s.markDone('new', current as unknown as JobResult, 6);
+    expect(s.get('old')?.result?.spec).toEqual({ technique: 'imagine', prompt: 'cat', seed: 5, steps: 33, guidance: 3 });
+    expect(s.get('old')?.result).not.toHaveProperty('steps');
+    expect(s.get('new')?.result?.spec).toEqual(current.spec);
+    s.close();
+    rmSync(path.dirname(file), { recursive: true, force: true });
+  });
+
   it('keeps uploads that a waiting job still needs', () => {
     const s = new JobStore(':memory:');
     const a = 'a'.repeat(64);

@@ -25,5 +25,5 @@ it('an /imagine without --cfg on the emoji model runs at guidance 3 and the capt
   const jobId = /job `([a-z0-9]+)`/.exec(String(complete.args.initial_comment))![1];
   const job = await h.engine.get(jobId);
   expect(job?.spec).not.toHaveProperty('guidance');
-  expect(job?.result).toMatchObject({ guidance: 3, steps: 2 });
+  expect(job?.result?.spec).toMatchObject({ guidance: 3, steps: 2 });
 });

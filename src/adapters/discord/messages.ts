@@ -121,8 +121,8 @@ export function progressPayload(jobId: string, spec: JobSpec, step: number, tota
 
 /** The final result: PNG and GIF attachments, the caption, and the 🔁 / ❌ buttons. */
 export function resultPayload(result: JobResult, png: Buffer, gif: Buffer | null, note?: string): Payload {
-  const base = `${result.technique}-${result.jobId}`;
-  const files = [new AttachmentBuilder(png, { name: `${base}.png`, description: `final image, seed ${result.seed}` })];
+  const base = `${result.spec.technique}-${result.jobId}`;
+  const files = [new AttachmentBuilder(png, { name: `${base}.png`, description: `final image, seed ${result.spec.seed}` })];
   if (gif) files.push(new AttachmentBuilder(gif, { name: `${base}.gif`, description: 'denoising trajectory' }));
   return {
     // The note is the adapter's own text (a mention of the requester renders, but pings nobody: mentions are off).

@@ -110,9 +110,9 @@ export function jobView(rec: JobRecord, session: string, filesKept = true): JobV
     timings: r ? r.timings : null,
     result: r
       ? {
-          seed: r.seed,
-          steps: r.steps,
-          guidance: r.guidance,
+          seed: r.spec.seed,
+          steps: r.spec.steps,
+          guidance: r.spec.guidance,
           model: r.model,
           width: r.files.width,
           height: r.files.height,

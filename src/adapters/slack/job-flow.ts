@@ -159,7 +159,7 @@ export async function uploadResult(ctx: SlackContext, result: JobResult, status:
   const rerolled = record?.parentId && (!record.spec.from || record.spec.from.action === 'reroll');
   const note = rerolled ? `again with a new seed, from job ${record.parentId}` : undefined;
   const caption = escapeMrkdwn(buildCaption(result, { style: 'slack', maxLength: 3500, ...(note ? { note } : {}) }));
-  const title = `${result.technique} · seed ${result.seed}`;
+  const title = `${result.spec.technique} · seed ${result.spec.seed}`;
   const uploads: { file: Buffer; filename: string; title: string }[] = [
     { file: await readFile(result.files.png), filename: resultFileName(result.jobId, 'png'), title },
   ];

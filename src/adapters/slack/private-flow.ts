@@ -60,7 +60,7 @@ export async function startPrivateJobFlow(ctx: SlackContext, job: JobStart, plac
 /** Uploads the PNG and GIF unshared and shows them to `user` only, with the shared caption. */
 async function showPrivateResult(ctx: SlackContext, result: JobResult, place: Place, user: string): Promise<void> {
   const caption = escapeMrkdwn(buildCaption(result, { style: 'slack', maxLength: 2900 }));
-  const title = `${result.technique} · seed ${result.seed}`;
+  const title = `${result.spec.technique} · seed ${result.spec.seed}`;
   const uploads: { file: Buffer; filename: string; title: string }[] = [
     { file: await readFile(result.files.png), filename: resultFileName(result.jobId, 'png'), title },
   ];
