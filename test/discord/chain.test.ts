@@ -51,6 +51,9 @@ async function press(r: Result, label: string): Promise<Result> {
   return resultOf(h.fake.sendButton({ customId: customId!, messageId: r.messageId, userId: USER }), label);
 }
 
+/** Four jobs one after another (and a CLI run): room beyond the 60 s default on a loaded 2-core machine. */
+const CHAIN_TIMEOUT_MS = 180_000;
+
 it('/imagine (4) → U2 → V (subtle) → zoom out 2x → /info names the chain and the last job\'s command line', async () => {
   const grid = await resultOf(h.fake.sendCommand({ name: 'imagine', options: { prompt: 'a lighthouse', steps: 3, seed: 5, count: 4 }, userId: USER }), 'grid');
   expect(grid.caption).toContain('4 candidates, seeds 5, 6, 7, 8');
@@ -86,4 +89,4 @@ it('/imagine (4) → U2 → V (subtle) → zoom out 2x → /info names the chain
   } finally {
     cleanup();
   }
-});
+}, CHAIN_TIMEOUT_MS);

@@ -54,6 +54,9 @@ async function press(job: Done, label: string): Promise<Done> {
   return finish(await alice.fetch(b!.url, { method: 'POST' }));
 }
 
+/** Four jobs one after another (and a CLI run): room beyond the 60 s default on a loaded 2-core machine. */
+const CHAIN_TIMEOUT_MS = 180_000;
+
 it('/imagine (4) → U2 → V (subtle) → zoom out 2x → /info gives the line that redraws the last result', async () => {
   const grid = await finish(await alice.postJson('/api/jobs', { text: '/imagine a lighthouse --count 4 --seed 5 --steps 3' }));
   expect(grid.spec).toMatchObject({ count: 4, seed: 5 });
@@ -95,4 +98,4 @@ it('/imagine (4) → U2 → V (subtle) → zoom out 2x → /info gives the line 
   } finally {
     cleanup();
   }
-});
+}, CHAIN_TIMEOUT_MS);

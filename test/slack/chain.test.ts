@@ -69,6 +69,9 @@ async function press(r: Result, label: string): Promise<void> {
   expect(res.status).toBe(200);
 }
 
+/** Four jobs one after another: room beyond the 60 s default on a loaded 2-core machine. */
+const CHAIN_TIMEOUT_MS = 180_000;
+
 it('/imagine (4) → U2 → V (subtle) → zoom out 2x → /info names the chain and the last job\'s command line', async () => {
   const known = new Set<string>();
   const slash = await postSigned(h.eventsUrl, slashCommandForm(fake, { command: '/imagine', text: 'a lighthouse --seed 5 --steps 3 --count 4', channel: C, user: USER }), FORM);
@@ -100,4 +103,4 @@ it('/imagine (4) → U2 → V (subtle) → zoom out 2x → /info names the chain
   expect(line).toContain(`--seed ${last!.spec.seed} `);
   expect(line).toContain(`--mask ${uploadPathWord(last!.spec.mask!)}`);
   expect(line!.endsWith(` ${uploadPathWord(last!.spec.image!)} 'a lighthouse'`)).toBe(true);
-});
+}, CHAIN_TIMEOUT_MS);
