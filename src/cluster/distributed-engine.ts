@@ -229,7 +229,8 @@ export class DistributedEngine implements Engine {
   async regenerate(jobId: string, owner: JobOwner, seed?: number): Promise<SubmitResult> {
     const job = this.store.get(jobId);
     if (!job) return refusal('not_found', `I can't find job ${jobId}.`);
-    return this.submit(regenerateSpec(job.spec, seed), owner, { parentId: jobId });
+    const from = { jobId, action: 'reroll' };
+    return this.submit({ ...regenerateSpec(job.spec, seed), from }, owner, { parentId: jobId });
   }
 
   async cancel(jobId: string, by: Actor): Promise<{ ok: true; status: JobStatus } | EngineRefusal> {
