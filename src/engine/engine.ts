@@ -200,14 +200,9 @@ export class LocalEngine implements Engine {
     if (refused) return refused;
     const jobId = newJobId();
     const createdAt = Date.now();
+    const cleaned = cleanOwner(owner);
     try {
-      this.store.insert({
-        jobId,
-        spec,
-        owner: cleanOwner(owner),
-        parentId: options.parentId ?? null,
-        createdAt,
-      });
+      this.store.insert({ jobId, spec, owner: cleaned, parentId: options.parentId ?? null, createdAt });
     } catch (err) {
       this.log.error({ err: describeWriteError(err) }, 'could not store a new job');
       return refusal(
@@ -215,7 +210,7 @@ export class LocalEngine implements Engine {
         "The bot can't save new jobs right now (its storage is failing); try again later.",
       );
     }
-    const a = this.live.add(jobId, spec, cleanOwner(owner), createdAt);
+    const a = this.live.add(jobId, spec, cleaned, createdAt);
     const position = this.positions.positionOf(jobId, true);
     const estimatedWaitMs = this.positions.waitFor(position);
     this.events.emit({ type: 'queued', jobId, owner: a.owner, position, estimatedWaitMs });
