@@ -86,7 +86,7 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
     const user = new PlaygroundUser(base);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = await user.submit(`/imagine a ghost --seed ${500 + i} --steps 40`);
+      const r = await user.submit(`/imagine a ghost --seed ${500 + i} --steps 100`);
       expect(r.status).toBe(202);
       ids.push(String(r.json.jobId));
     }
@@ -115,32 +115,38 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
   it('cancels a queued job and a running job from the front-end', async () => {
     const user = new PlaygroundUser(base);
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      const r = await user.submit(`/imagine a moon --seed ${700 + i} --steps 60`);
+    for (let i = 0; i < 8; i++) {
+      const r = await user.submit(`/imagine a moon --seed ${700 + i} --steps 100`);
       expect(r.status).toBe(202);
       ids.push(String(r.json.jobId));
     }
-    // Two workers are left: the first two jobs run, the last waits.
-    const running = await user.waitStatus(ids[0], ['running']);
-    expect(running.status).toBe('running');
-    const queued = await user.request('GET', `/api/jobs/${ids[3]}`);
-    expect(queued.json.status).toBe('queued');
-    const c1 = await user.request('DELETE', `/api/jobs/${ids[3]}`);
+    // Two workers are left: the first two jobs run, the last one waits behind five others.
+    const last = ids[7];
+    const c1 = await user.request('DELETE', `/api/jobs/${last}`);
     expect(c1.status, JSON.stringify(c1.json)).toBe(200);
     expect(c1.json.status).toBe('cancelled');
-    const c2 = await user.request('DELETE', `/api/jobs/${ids[0]}`);
+    // The first job seen running is cancelled mid-run.
+    let runningId = '';
+    const until = Date.now() + 30_000;
+    while (!runningId && Date.now() < until) {
+      for (const id of ids.slice(0, 2))
+        if ((await user.request('GET', `/api/jobs/${id}`)).json.status === 'running') runningId ||= id;
+    }
+    expect(runningId).not.toBe('');
+    const c2 = await user.request('DELETE', `/api/jobs/${runningId}`);
     expect(c2.status, JSON.stringify(c2.json)).toBe(200);
     expect(c2.json.status).toBe('cancelled');
-    for (const i of [1, 2])
-      expect((await user.waitStatus(ids[i], ['done', 'failed', 'cancelled'])).status).toBe('done');
-    expect((await user.request('GET', `/api/jobs/${ids[0]}`)).json.status).toBe('cancelled');
+    const others = ids.slice(0, 7).filter((id) => id !== runningId);
+    for (const id of others)
+      expect((await user.waitStatus(id, ['done', 'failed', 'cancelled'])).status).toBe('done');
+    expect((await user.request('GET', `/api/jobs/${runningId}`)).json.status).toBe('cancelled');
+    expect((await user.request('GET', `/api/jobs/${last}`)).json.status).toBe('cancelled');
     const counts = doneCounts(workers);
-    expect(counts.get(ids[0])).toBeUndefined();
-    expect(counts.get(ids[3])).toBeUndefined();
-    expect(workers.flatMap((w) => w.logs('job started')).some((l) => l.jobId === ids[3])).toBe(false);
-    expect(workers.flatMap((w) => w.logs('cancel request received')).some((l) => l.jobId === ids[0])).toBe(
-      true,
-    );
+    expect(counts.get(runningId)).toBeUndefined();
+    expect(counts.get(last)).toBeUndefined();
+    expect(workers.flatMap((w) => w.logs('job started')).some((l) => l.jobId === last)).toBe(false);
+    const asked = workers.flatMap((w) => w.logs('cancel request received'));
+    expect(asked.some((l) => l.jobId === runningId)).toBe(true);
   }, 120_000);
 
   it('a front-end restarted mid-run still delivers every result', async () => {

@@ -24,7 +24,7 @@ describe.skipIf(!HAVE_REDIS)('distributed engine in-process (skipped without /us
 
   beforeAll(async () => {
     await redis.start();
-    const env = { REDIS_URL: redis.url, INTRA_OP_THREADS: '1', CLUSTER_LOCK_MS: '2000' };
+    const env = { REDIS_URL: redis.url, INTRA_OP_THREADS: '1', CLUSTER_LOCK_MS: '2000', MAX_STEPS: '999' };
     worker = new ClusterWorker(testConfig(env), log, { defaultMetrics: false });
     engine = new DistributedEngine(testConfig(env), { logger: log, defaultMetrics: false });
     await engine.start();
@@ -87,8 +87,8 @@ describe.skipIf(!HAVE_REDIS)('distributed engine in-process (skipped without /us
 
   it('applies the per-user limit at submit with the embedded message, and cancels queued and running jobs', async () => {
     const me = { platform: 'test', userId: 'limited' };
-    const a = await engine.submit({ ...spec, seed: 21, steps: 100 }, me);
-    const b = await engine.submit({ ...spec, seed: 22, steps: 100 }, me);
+    const a = await engine.submit({ ...spec, seed: 21, steps: 400 }, me);
+    const b = await engine.submit({ ...spec, seed: 22, steps: 400 }, me);
     if (!a.ok || !b.ok) throw new Error(`refused: ${JSON.stringify([a, b])}`);
     const c = await engine.submit({ ...spec, seed: 23 }, me);
     expect(c.ok).toBe(false);
