@@ -126,6 +126,15 @@ export class ClusterWorker {
         },
       );
       watchConnection(w, `worker queue ${model}`, this.log);
+      // Logged once BullMQ has recorded the completion: a run whose lock was lost meanwhile (its
+      // job already taken again elsewhere) is refused there and never counts as done.
+      w.on('completed', (job: Job<ClusterJobData, ClusterReturn>, rv: ClusterReturn) => {
+        this.metrics.jobs.inc({ model, status: 'done' });
+        this.log.info(
+          { jobId: job.id, model, ms: rv.finishedAt - rv.startedAt, workerId: this.workerId },
+          'job done',
+        );
+      });
       w.on('stalled', (jobId: string) =>
         this.log.warn({ jobId, model }, 'job of a stopped worker put back in the queue'),
       );
@@ -255,11 +264,10 @@ export class ClusterWorker {
           : null,
       };
       await rm(dir, { recursive: true, force: true });
-      this.metrics.jobs.inc({ model, status: 'done' });
       this.metrics.jobDuration.observe({ model }, (finishedAt - since) / 1000);
       if (output.timings.perStepMs > 0)
         this.metrics.stepLatency.observe({ model }, output.timings.perStepMs / 1000);
-      log.info({ ms: finishedAt - since, workerId: this.workerId }, 'job done');
+      log.debug({ ms: finishedAt - since }, 'job run finished');
       return { output, blobs, workerId: this.workerId, startedAt: since, finishedAt };
     } catch (err) {
       if (err instanceof UnrecoverableError) throw err;

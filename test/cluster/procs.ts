@@ -200,7 +200,7 @@ export function clusterEnv(
     LOG_LEVEL: 'info',
     GIF_SIZE: '64',
     DISPLAY_SIZE: '128',
-    CLUSTER_LOCK_MS: '1500',
+    CLUSTER_LOCK_MS: '3000',
     ...extra,
   };
 }
