@@ -77,12 +77,8 @@ describe('engine on the tiny model', () => {
     expect(seen.filter((t) => t === 'progress').length).toBeGreaterThanOrEqual(12);
     const res = end.result;
     expect(res).toMatchObject({
-      technique: 'imagine',
-      prompt: 'a rocket zorb',
-      seed: 7,
-      steps: 12,
-      guidance: 7,
       model: 'test-tiny',
+      spec: { technique: 'imagine', prompt: 'a rocket zorb', seed: 7, steps: 12, guidance: 7 },
     });
     expect(res.unknown).toEqual(['zorb']);
     expect(res.understood.map((u) => u.label).join(' ')).toContain('rocket');

@@ -63,7 +63,7 @@ describe('restart recovery', () => {
     try {
       expect(await waitForJob(later, ids[0])).toMatchObject({
         type: 'done',
-        result: { jobId: ids[0], seed: 0 },
+        result: { jobId: ids[0], spec: { seed: 0 } },
       });
       const files = await later.resultFiles(ids[0]);
       expect('png' in files && files.png.endsWith(`${ids[0]}/image.png`)).toBe(true);
