@@ -85,8 +85,11 @@ describe.skipIf(!probe.available)(title, () => {
     for (const [technique, args] of TECHNIQUES) {
       it(`${m.name} ${technique}: max |diff| <= ${m.maxDiff}, mean < ${m.meanDiff} (8-bit levels)`, async () => {
         const base = `${m.name}-${technique}`;
-        const cpu = await run(m.name, args, 'cpu', `${base}-cpu.png`);
-        const gpu = await run(m.name, args, 'webgpu', `${base}-webgpu.png`);
+        // Both processes at once: each spends much of its time starting up and loading.
+        const [cpu, gpu] = await Promise.all([
+          run(m.name, args, 'cpu', `${base}-cpu.png`),
+          run(m.name, args, 'webgpu', `${base}-webgpu.png`),
+        ]);
         expect(cpu.device).toBe('cpu');
         expect(gpu.device).toBe('webgpu');
         const a = await rgb(`${base}-cpu.png`);
