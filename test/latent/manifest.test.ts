@@ -61,6 +61,23 @@ describe('manifest from a diffusers ONNX folder', () => {
     expect(defaultsFor('stable-diffusion-v1-5')).toEqual({ steps: 50, guidance: 7.5 });
   });
 
+  it("names the sampler of the scheduler's class in the defaults (PNDM, LMS and plain Euler have none)", () => {
+    const withScheduler = (extra: Record<string, unknown>) => {
+      const dir = copyTiny();
+      const sched = join(dir, 'scheduler', 'scheduler_config.json');
+      writeFileSync(sched, JSON.stringify({ ...JSON.parse(readFileSync(sched, 'utf8')), ...extra }));
+      const json = manifestFromDiffusersFolder(dir, { name: 'x' });
+      return parseManifest(json).defaults.sampler;
+    };
+    expect(withScheduler({ _class_name: 'EulerAncestralDiscreteScheduler' })).toBe('euler-a');
+    expect(withScheduler({ _class_name: 'DPMSolverMultistepScheduler', use_karras_sigmas: true })).toBe('dpmpp-2m-karras');
+    expect(withScheduler({ _class_name: 'DPMSolverMultistepScheduler', algorithm_type: 'dpmsolver++' })).toBe('dpmpp-2m');
+    expect(withScheduler({ _class_name: 'DPMSolverMultistepScheduler', solver_order: 3 })).toBeUndefined();
+    expect(withScheduler({ _class_name: 'DDIMScheduler' })).toBe('ddim');
+    expect(withScheduler({ _class_name: 'PNDMScheduler' })).toBeUndefined();
+    expect(withScheduler({ _class_name: 'EulerDiscreteScheduler' })).toBeUndefined();
+  });
+
   it('names a missing file, and refuses SDXL-style folders and unsupported prediction types', () => {
     const dir = copyTiny();
     unlinkSync(join(dir, 'vae_decoder', 'model.onnx'));

@@ -79,6 +79,32 @@ export function defaultsFor(name: string): { steps: number; guidance: number } {
 }
 
 /**
+ * The sampler that runs the same update as a diffusers scheduler class, so a pulled model keeps the
+ * sampler it was published with (few-step models name theirs this way): EulerAncestralDiscrete ->
+ * euler-a, DDIM -> ddim (eta 0, the pipelines' default), DPMSolverMultistep (2nd-order dpmsolver++) ->
+ * dpmpp-2m, with Karras sigmas -> dpmpp-2m-karras, DDPM -> ddpm. Others (PNDM, LMS, plain Euler) have
+ * no same-update sampler here: undefined, and jobs run ddpm.
+ */
+export function samplerOfScheduler(sched: Record<string, unknown>): string | undefined {
+  switch (sched._class_name) {
+    case 'EulerAncestralDiscreteScheduler':
+      return 'euler-a';
+    case 'DDIMScheduler':
+      return 'ddim';
+    case 'DDPMScheduler':
+      return 'ddpm';
+    case 'DPMSolverMultistepScheduler': {
+      const plusPlus = sched.algorithm_type === undefined || sched.algorithm_type === 'dpmsolver++';
+      const order2 = sched.solver_order === undefined || sched.solver_order === 2;
+      if (!plusPlus || !order2) return undefined;
+      return sched.use_karras_sigmas === true ? 'dpmpp-2m-karras' : 'dpmpp-2m';
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
  * Build the manifest JSON of a diffusers/optimum ONNX folder, validated (throws ModelError naming what
  * is missing or unsupported). Element types are left out: the loader takes them from the sessions.
  */
@@ -180,7 +206,10 @@ export function manifestFromDiffusersFolder(
       encoder_input: 'sample',
       encoder_output: 'latent_sample',
     },
-    defaults: options.defaults ?? defaultsFor(`${options.name} ${options.source ?? ''}`),
+    defaults: {
+      ...(options.defaults ?? defaultsFor(`${options.name} ${options.source ?? ''}`)),
+      ...(samplerOfScheduler(sched) ? { sampler: samplerOfScheduler(sched) } : {}),
+    },
   };
   parseManifest(json, join(dir, 'model.json'));
   return json;
