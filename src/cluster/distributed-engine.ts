@@ -29,13 +29,14 @@ import { ContentRules, loadGlobalRules } from '../engine/content-rules.ts';
 import { EtaEstimator } from '../engine/eta.ts';
 import { EventHub, terminalEvent } from '../engine/events.ts';
 import { JobEnds } from '../engine/job-ends.ts';
+import { cancelTarget, rerollOf } from '../engine/job-requests.ts';
 import { cleanOwner, LiveJobs, newJobId, type LiveJob } from '../engine/live-jobs.ts';
 import { createLogger, type Logger } from '../engine/logger.ts';
 import { createEngineMetrics, type EngineMetrics } from '../engine/metrics.ts';
 import { dbFile } from '../engine/paths.ts';
 import { pruneOld, resultFilesOf } from '../engine/recovery.ts';
 import { checkSpec } from '../engine/spec-checks.ts';
-import { DEFAULT_SPEC_LIMITS, regenerate as regenerateSpec, type SpecLimits } from '../engine/spec.ts';
+import { DEFAULT_SPEC_LIMITS, type SpecLimits } from '../engine/spec.ts';
 import { SettingsStore } from '../engine/settings-store.ts';
 import { JobStore, recordOf, type StoredJob } from '../engine/store.ts';
 import { describeWriteError } from '../engine/unsaved.ts';
@@ -227,27 +228,15 @@ export class DistributedEngine implements Engine {
   }
 
   async regenerate(jobId: string, owner: JobOwner, seed?: number): Promise<SubmitResult> {
-    const job = this.store.get(jobId);
-    if (!job) return refusal('not_found', `I can't find job ${jobId}.`);
-    const from = { jobId, action: 'reroll' };
-    return this.submit({ ...regenerateSpec(job.spec, seed), from }, owner, { parentId: jobId });
+    const reroll = rerollOf(jobId, this.store.get(jobId), seed);
+    return reroll.ok ? this.submit(reroll.input, owner, reroll.options) : reroll;
   }
 
   async cancel(jobId: string, by: Actor): Promise<{ ok: true; status: JobStatus } | EngineRefusal> {
-    const a = this.live.get(jobId);
-    const job = a ? null : this.storedJob(jobId);
-    if (!a && !job) return refusal('not_found', `I can't find job ${jobId}.`);
-    const owner = a ? a.owner : job!.owner;
-    const isAdmin = by.isAdmin || this.config.adminUserIds.includes(by.userId);
-    const isOwner =
-      owner.userId === by.userId && (by.platform === undefined || by.platform === owner.platform);
-    if (!isOwner && !isAdmin)
-      return refusal('forbidden', 'Only the person who asked for that job (or an admin) can cancel it.');
-    if (!a)
-      return refusal(
-        'not_cancellable',
-        `Job ${jobId} already ${job!.status === 'done' ? 'finished' : job!.status}.`,
-      );
+    const live = this.live.get(jobId);
+    const target = cancelTarget(jobId, live, live ? null : this.storedJob(jobId), by, this.config.adminUserIds);
+    if (!target.ok) return target;
+    const a = target.job;
     try {
       if (await within(this.sync.removeWaiting(jobId), 3000)) {
         await this.ends.finish(a, 'cancelled', { by: by.userId });

@@ -29,6 +29,7 @@ import { ContentRules, loadGlobalRules } from './content-rules.ts';
 import { EtaEstimator } from './eta.ts';
 import { EventHub, terminalEvent } from './events.ts';
 import { JobEnds } from './job-ends.ts';
+import { cancelTarget, rerollOf } from './job-requests.ts';
 import { runJob, type RunContext } from './job-runner.ts';
 import { cleanOwner, LiveJobs, newJobId, type LiveJob } from './live-jobs.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -38,7 +39,7 @@ import { DeviceQueue } from './queue.ts';
 import { QueuePositions } from './positions.ts';
 import { pruneOld, recoverJobs, resultFilesOf } from './recovery.ts';
 import { checkSpec, KnownModels } from './spec-checks.ts';
-import { DEFAULT_SPEC_LIMITS, regenerate as regenerateSpec, type SpecLimits } from './spec.ts';
+import { DEFAULT_SPEC_LIMITS, type SpecLimits } from './spec.ts';
 import { SettingsStore } from './settings-store.ts';
 import { orphanWarning } from './store-check.ts';
 import { JobStore, recordOf, type StoredJob } from './store.ts';
@@ -231,27 +232,15 @@ export class LocalEngine implements Engine {
   }
 
   async regenerate(jobId: string, owner: JobOwner, seed?: number): Promise<SubmitResult> {
-    const job = this.store.get(jobId);
-    if (!job) return refusal('not_found', `I can't find job ${jobId}.`);
-    const from = { jobId, action: 'reroll' };
-    return this.submit({ ...regenerateSpec(job.spec, seed), from }, owner, { parentId: jobId });
+    const reroll = rerollOf(jobId, this.store.get(jobId), seed);
+    return reroll.ok ? this.submit(reroll.input, owner, reroll.options) : reroll;
   }
 
   async cancel(jobId: string, by: Actor): Promise<{ ok: true; status: JobStatus } | EngineRefusal> {
-    const a = this.live.get(jobId);
-    const job = a ? null : this.storedJob(jobId);
-    if (!a && !job) return refusal('not_found', `I can't find job ${jobId}.`);
-    const owner = a ? a.owner : job!.owner;
-    const isAdmin = by.isAdmin || this.config.adminUserIds.includes(by.userId);
-    const isOwner =
-      owner.userId === by.userId && (by.platform === undefined || by.platform === owner.platform);
-    if (!isOwner && !isAdmin)
-      return refusal('forbidden', 'Only the person who asked for that job (or an admin) can cancel it.');
-    if (!a)
-      return refusal(
-        'not_cancellable',
-        `Job ${jobId} already ${job!.status === 'done' ? 'finished' : job!.status}.`,
-      );
+    const live = this.live.get(jobId);
+    const target = cancelTarget(jobId, live, live ? null : this.storedJob(jobId), by, this.config.adminUserIds);
+    if (!target.ok) return target;
+    const a = target.job;
 
     if (this.queue.remove(jobId)) {
       await this.ends.finish(a, 'cancelled', { by: by.userId });
