@@ -43,6 +43,7 @@ import { describeWriteError } from '../engine/unsaved.ts';
 import { storeUpload } from '../engine/uploads.ts';
 import { BlobStore, blobNames } from './blobs.ts';
 import { ClusterSync } from './frontend-sync.ts';
+import { queueEntries } from './queue-view.ts';
 import { createClient, isReady, keys, within } from './redis.ts';
 import { RegistryView, type RegistrySnapshot } from './registry.ts';
 
@@ -300,23 +301,7 @@ export class DistributedEngine implements Engine {
   }
 
   async listQueue(): Promise<QueueEntry[]> {
-    const jobs = this.liveJobs().sort(
-      (x, y) => Number(y.startedAt !== null) - Number(x.startedAt !== null) || x.createdAt - y.createdAt,
-    );
-    let waited = 0;
-    return jobs.map((j, position) => {
-      const entry: QueueEntry = {
-        jobId: j.jobId,
-        owner: j.owner,
-        technique: j.spec.technique,
-        status: j.startedAt !== null ? 'running' : 'queued',
-        position,
-        createdAt: j.createdAt,
-        estimatedWaitMs: j.startedAt !== null ? 0 : waited,
-      };
-      if (j.startedAt === null) waited += this.eta.estimate(j.spec);
-      return entry;
-    });
+    return queueEntries(this.liveJobs(), (j) => this.eta.estimate(j.spec));
   }
 
   async storeUpload(bytes: Uint8Array): Promise<StoredUpload | EngineRefusal> {
@@ -346,10 +331,8 @@ export class DistributedEngine implements Engine {
     const s = this.served.get(name);
     if (s?.info && s.workers > 0) return { ok: true, info: s.info };
     if (!isReady(this.redis)) return refusal('unavailable', UNREACHABLE);
-    return refusal(
-      model === undefined ? 'unavailable' : 'not_found',
-      `No worker serves the model "${name}" right now.`,
-    );
+    const code = model === undefined ? 'unavailable' : 'not_found';
+    return refusal(code, `No worker serves the model "${name}" right now.`);
   }
 
   async close(): Promise<void> {
@@ -406,12 +389,8 @@ export class DistributedEngine implements Engine {
   private toRecord(job: StoredJob): JobRecord {
     const live = this.live.get(job.jobId);
     const status: JobStatus = live ? (live.startedAt !== null ? 'running' : 'queued') : job.status;
-    const position =
-      status === 'queued'
-        ? this.liveJobs()
-            .filter((j) => j.startedAt === null)
-            .findIndex((j) => j.jobId === job.jobId)
-        : null;
+    const waiting = () => this.liveJobs().filter((j) => j.startedAt === null);
+    const position = status === 'queued' ? waiting().findIndex((j) => j.jobId === job.jobId) : null;
     return recordOf(job, status, position);
   }
 }
