@@ -12,29 +12,26 @@ import {
   type Engine,
   type EngineHealth,
   type EngineRefusal,
-  type JobEvent,
-  type JobEventListener,
   type JobOwner,
   type JobRecord,
   type JobStatus,
   type ModelInfoResult,
   type QueueEntry,
-  type ResultFiles,
   type StoredUpload,
   type SubmitOptions,
   type SubmitResult,
-  type SubscribeOptions,
 } from '../engine/api.ts';
 import { ContentRules, loadGlobalRules } from '../engine/content-rules.ts';
 import { EtaEstimator } from '../engine/eta.ts';
-import { EventHub, terminalEvent } from '../engine/events.ts';
+import { EventHub } from '../engine/events.ts';
 import { JobEnds } from '../engine/job-ends.ts';
+import { JobReads } from '../engine/job-reads.ts';
 import { cancelTarget, rerollOf } from '../engine/job-requests.ts';
 import { cleanOwner, LiveJobs, newJobId, type LiveJob } from '../engine/live-jobs.ts';
 import { createLogger, type Logger } from '../engine/logger.ts';
 import { createEngineMetrics, type EngineMetrics } from '../engine/metrics.ts';
 import { dbFile } from '../engine/paths.ts';
-import { pruneOld, resultFilesOf } from '../engine/recovery.ts';
+import { pruneOld } from '../engine/recovery.ts';
 import { checkSpec } from '../engine/spec-checks.ts';
 import { DEFAULT_SPEC_LIMITS, type SpecLimits } from '../engine/spec.ts';
 import { SettingsStore } from '../engine/settings-store.ts';
@@ -59,16 +56,16 @@ export interface DistributedOptions {
 }
 
 /** The front-end engine of scale-out mode. Call start() after subscribing adapters. */
-export class DistributedEngine implements Engine {
+export class DistributedEngine extends JobReads implements Engine {
   readonly store: JobStore;
   readonly metrics: EngineMetrics;
   readonly log: Logger;
   /** Per-user, per-server and per-channel settings, in this front-end's job store. */
   readonly settings: SettingsStore;
   private readonly contentRules: ContentRules;
-  private readonly live = new LiveJobs();
-  private readonly events: EventHub;
-  private readonly ends: JobEnds;
+  protected readonly live = new LiveJobs();
+  protected readonly events: EventHub;
+  protected readonly ends: JobEnds;
   private readonly eta: EtaEstimator;
   private readonly limits: SpecLimits;
   private readonly redis: Redis;
@@ -84,6 +81,7 @@ export class DistributedEngine implements Engine {
     readonly config: Config,
     private readonly options: DistributedOptions = {},
   ) {
+    super();
     if (!config.cluster.redisUrl) throw new Error('the distributed engine needs REDIS_URL');
     this.log = options.logger ?? createLogger(config.logLevel);
     this.limits = { ...DEFAULT_SPEC_LIMITS, maxSteps: config.maxSteps };
@@ -256,50 +254,6 @@ export class DistributedEngine implements Engine {
     return { ok: true, status: after?.status ?? 'cancelled' };
   }
 
-  async get(jobId: string): Promise<JobRecord | null> {
-    const job = this.storedJob(jobId);
-    return job ? this.toRecord(job) : null;
-  }
-
-  async setMessageRef(jobId: string, messageRef: string): Promise<void> {
-    try {
-      this.store.setMessageRef(jobId, messageRef);
-    } catch (err) {
-      this.log.error({ jobId, err: describeWriteError(err) }, 'could not store the message of a job');
-    }
-    const a = this.live.get(jobId);
-    if (a) a.owner.messageRef = messageRef;
-  }
-
-  async resultFiles(jobId: string): Promise<ResultFiles | EngineRefusal> {
-    return resultFilesOf(jobId, this.storedJob(jobId), this.config.retentionDays);
-  }
-
-  subscribe(jobId: string, listener: JobEventListener, options: SubscribeOptions = {}): () => void {
-    return this.events.subscribe(jobId, listener, options.replay ?? true, () => {
-      if (this.live.has(jobId)) return null;
-      const job = this.storedJob(jobId);
-      return job ? terminalEvent(job) : null;
-    });
-  }
-
-  subscribeAll(listener: JobEventListener): () => void {
-    return this.events.subscribeAll(listener);
-  }
-
-  snapshot(jobId: string): JobEvent[] {
-    const past = this.events.snapshot(jobId);
-    if (past.length > 0) return past;
-    const job = this.storedJob(jobId);
-    if (!job) return [];
-    const end = terminalEvent(job);
-    if (end) return [end];
-    const rec = this.toRecord(job);
-    if (rec.status === 'running')
-      return [{ type: 'started', jobId, owner: job.owner, startedAt: rec.startedAt ?? Date.now() }];
-    return [{ type: 'queued', jobId, owner: job.owner, position: rec.position ?? 0, estimatedWaitMs: 0 }];
-  }
-
   async listQueue(): Promise<QueueEntry[]> {
     return queueEntries(this.liveJobs(), (j) => this.eta.estimate(j.spec));
   }
@@ -382,11 +336,7 @@ export class DistributedEngine implements Engine {
     }
   }
 
-  private storedJob(jobId: string): StoredJob | null {
-    return this.ends.withUnsaved(this.store.get(jobId));
-  }
-
-  private toRecord(job: StoredJob): JobRecord {
+  protected toRecord(job: StoredJob): JobRecord {
     const live = this.live.get(job.jobId);
     const status: JobStatus = live ? (live.startedAt !== null ? 'running' : 'queued') : job.status;
     const waiting = () => this.liveJobs().filter((j) => j.startedAt === null);

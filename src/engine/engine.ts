@@ -11,24 +11,21 @@ import {
   type Engine,
   type EngineHealth,
   type EngineRefusal,
-  type JobEvent,
-  type JobEventListener,
   type JobOwner,
   type JobRecord,
   type JobStatus,
   type ModelInfoResult,
   type QueueEntry,
-  type ResultFiles,
   type StoredUpload,
   type SubmitOptions,
   type SubmitResult,
-  type SubscribeOptions,
 } from './api.ts';
 import { StoreBackups } from './backup.ts';
 import { ContentRules, loadGlobalRules } from './content-rules.ts';
 import { EtaEstimator } from './eta.ts';
-import { EventHub, terminalEvent } from './events.ts';
+import { EventHub } from './events.ts';
 import { JobEnds } from './job-ends.ts';
+import { JobReads } from './job-reads.ts';
 import { cancelTarget, rerollOf } from './job-requests.ts';
 import { runJob, type RunContext } from './job-runner.ts';
 import { cleanOwner, LiveJobs, newJobId, type LiveJob } from './live-jobs.ts';
@@ -37,7 +34,7 @@ import { createEngineMetrics, type EngineMetrics } from './metrics.ts';
 import { dbFile } from './paths.ts';
 import { DeviceQueue } from './queue.ts';
 import { QueuePositions } from './positions.ts';
-import { pruneOld, recoverJobs, resultFilesOf } from './recovery.ts';
+import { pruneOld, recoverJobs } from './recovery.ts';
 import { checkSpec, KnownModels } from './spec-checks.ts';
 import { DEFAULT_SPEC_LIMITS, type SpecLimits } from './spec.ts';
 import { SettingsStore } from './settings-store.ts';
@@ -68,7 +65,7 @@ const STORE_RETRY_DELAYS_MS = [50, 250, 1000];
 export { newJobId };
 
 /** The in-process engine (p-queue + worker thread + SQLite). Call start() after subscribing adapters. */
-export class LocalEngine implements Engine {
+export class LocalEngine extends JobReads implements Engine {
   readonly store: JobStore;
   readonly worker: InferenceWorker;
   readonly metrics: EngineMetrics;
@@ -79,9 +76,9 @@ export class LocalEngine implements Engine {
   readonly settings: SettingsStore;
   private readonly contentRules: ContentRules;
   private readonly queue: DeviceQueue<LiveJob>;
-  private readonly live = new LiveJobs();
-  private readonly events: EventHub;
-  private readonly ends: JobEnds;
+  protected readonly live = new LiveJobs();
+  protected readonly events: EventHub;
+  protected readonly ends: JobEnds;
   private readonly eta: EtaEstimator;
   private readonly positions: QueuePositions;
   private readonly limits: SpecLimits;
@@ -96,6 +93,7 @@ export class LocalEngine implements Engine {
     readonly config: Config,
     private readonly options: EngineOptions = {},
   ) {
+    super();
     this.log = options.logger ?? createLogger(config.logLevel);
     this.limits = { ...DEFAULT_SPEC_LIMITS, maxSteps: config.maxSteps };
     this.models = new KnownModels(config);
@@ -254,55 +252,6 @@ export class LocalEngine implements Engine {
     return { ok: true, status: after?.status ?? 'cancelled' };
   }
 
-  async get(jobId: string): Promise<JobRecord | null> {
-    const job = this.storedJob(jobId);
-    if (!job) return null;
-    return this.toRecord(job);
-  }
-
-  async setMessageRef(jobId: string, messageRef: string): Promise<void> {
-    try {
-      this.store.setMessageRef(jobId, messageRef);
-    } catch (err) {
-      this.log.error({ jobId, err: describeWriteError(err) }, 'could not store the message of a job');
-    }
-    const a = this.live.get(jobId);
-    if (a) a.owner.messageRef = messageRef;
-  }
-
-  async resultFiles(jobId: string): Promise<ResultFiles | EngineRefusal> {
-    return resultFilesOf(jobId, this.storedJob(jobId), this.config.retentionDays);
-  }
-
-  subscribe(jobId: string, listener: JobEventListener, options: SubscribeOptions = {}): () => void {
-    // An older finished job that the hub no longer remembers: its end is replayed from the store.
-    return this.events.subscribe(jobId, listener, options.replay ?? true, () => {
-      if (this.live.has(jobId)) return null;
-      const job = this.storedJob(jobId);
-      return job ? terminalEvent(job) : null;
-    });
-  }
-
-  subscribeAll(listener: JobEventListener): () => void {
-    return this.events.subscribeAll(listener);
-  }
-
-  snapshot(jobId: string): JobEvent[] {
-    const past = this.events.snapshot(jobId);
-    if (past.length > 0) return past;
-    const job = this.storedJob(jobId);
-    if (!job) return [];
-    const end = terminalEvent(job);
-    if (end) return [end];
-    // Queued or running with nothing remembered (cannot happen while the engine runs): its state from the record.
-    const rec = this.toRecord(job);
-    const { owner } = job;
-    if (rec.status === 'running')
-      return [{ type: 'started', jobId, owner, startedAt: rec.startedAt ?? Date.now() }];
-    const position = rec.position ?? 0;
-    return [{ type: 'queued', jobId, owner, position, estimatedWaitMs: this.positions.waitFor(position) }];
-  }
-
   async listQueue(): Promise<QueueEntry[]> {
     return this.positions.list();
   }
@@ -368,12 +317,11 @@ export class LocalEngine implements Engine {
 
   // ---- internals -------------------------------------------------------------------------
 
-  /** A stored job, with any end the store has not recorded yet applied. */
-  private storedJob(jobId: string): StoredJob | null {
-    return this.ends.withUnsaved(this.store.get(jobId));
+  protected override queuedWait(position: number): number {
+    return this.positions.waitFor(position);
   }
 
-  private toRecord(job: StoredJob): JobRecord {
+  protected toRecord(job: StoredJob): JobRecord {
     const live = this.live.get(job.jobId);
     const status: JobStatus = live ? (this.queue.running === live ? 'running' : 'queued') : job.status;
     return recordOf(job, status, status === 'queued' ? this.positions.positionOf(job.jobId) : null);

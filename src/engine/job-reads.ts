@@ -1,0 +1,89 @@
+// The read side that the embedded engine and the scale-out front-end share: a job's record, its
+// result files, its message, and its events (live, replayed, or rebuilt from the store).
+import type { Config } from '../config.ts';
+import type {
+  EngineRefusal,
+  JobEvent,
+  JobEventListener,
+  JobRecord,
+  ResultFiles,
+  SubscribeOptions,
+} from './api.ts';
+import { terminalEvent, type EventHub } from './events.ts';
+import type { JobEnds } from './job-ends.ts';
+import type { LiveJobs } from './live-jobs.ts';
+import type { Logger } from './logger.ts';
+import { resultFilesOf } from './recovery.ts';
+import type { JobStore, StoredJob } from './store.ts';
+import { describeWriteError } from './unsaved.ts';
+
+/** Engine methods over the job store, the jobs in memory and the event hub; subclasses say how a stored job reads as a record. */
+export abstract class JobReads {
+  abstract readonly config: Config;
+  abstract readonly log: Logger;
+  abstract readonly store: JobStore;
+  protected abstract readonly live: LiveJobs;
+  protected abstract readonly events: EventHub;
+  protected abstract readonly ends: JobEnds;
+
+  /** A stored job as the engine reports it (status and queue position of jobs in memory). */
+  protected abstract toRecord(job: StoredJob): JobRecord;
+
+  /** The wait estimate of a queued job at a position, for a snapshot rebuilt from the store. */
+  protected queuedWait(_position: number): number {
+    return 0;
+  }
+
+  async get(jobId: string): Promise<JobRecord | null> {
+    const job = this.storedJob(jobId);
+    return job ? this.toRecord(job) : null;
+  }
+
+  async setMessageRef(jobId: string, messageRef: string): Promise<void> {
+    try {
+      this.store.setMessageRef(jobId, messageRef);
+    } catch (err) {
+      this.log.error({ jobId, err: describeWriteError(err) }, 'could not store the message of a job');
+    }
+    const a = this.live.get(jobId);
+    if (a) a.owner.messageRef = messageRef;
+  }
+
+  async resultFiles(jobId: string): Promise<ResultFiles | EngineRefusal> {
+    return resultFilesOf(jobId, this.storedJob(jobId), this.config.retentionDays);
+  }
+
+  subscribe(jobId: string, listener: JobEventListener, options: SubscribeOptions = {}): () => void {
+    // An older finished job that the hub no longer remembers: its end is replayed from the store.
+    return this.events.subscribe(jobId, listener, options.replay ?? true, () => {
+      if (this.live.has(jobId)) return null;
+      const job = this.storedJob(jobId);
+      return job ? terminalEvent(job) : null;
+    });
+  }
+
+  subscribeAll(listener: JobEventListener): () => void {
+    return this.events.subscribeAll(listener);
+  }
+
+  snapshot(jobId: string): JobEvent[] {
+    const past = this.events.snapshot(jobId);
+    if (past.length > 0) return past;
+    const job = this.storedJob(jobId);
+    if (!job) return [];
+    const end = terminalEvent(job);
+    if (end) return [end];
+    // Queued or running with nothing remembered (cannot happen while the engine runs): its state from the record.
+    const rec = this.toRecord(job);
+    const { owner } = job;
+    if (rec.status === 'running')
+      return [{ type: 'started', jobId, owner, startedAt: rec.startedAt ?? Date.now() }];
+    const position = rec.position ?? 0;
+    return [{ type: 'queued', jobId, owner, position, estimatedWaitMs: this.queuedWait(position) }];
+  }
+
+  /** A stored job, with any end the store has not recorded yet applied. */
+  protected storedJob(jobId: string): StoredJob | null {
+    return this.ends.withUnsaved(this.store.get(jobId));
+  }
+}
