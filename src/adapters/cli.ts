@@ -1,8 +1,8 @@
 // The `diffuse` command line: one subcommand per technique of the study, run in-process on a
 // local model through the same executor as the bot's inference worker (engine/execute.ts).
 // Exit status: 0 success, 2 bad usage or bad input, 1 runtime failure, 130 interrupted.
-import { existsSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { isEntryPoint } from '../entry-point.ts';
 import { parseCommandLine } from './cli/args.ts';
 import { classifyError, EXIT } from './cli/errors.ts';
 import type { CliIo } from './cli/io.ts';
@@ -56,14 +56,4 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   }
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) await main();
+if (isEntryPoint(import.meta.url)) await main();

@@ -4,9 +4,8 @@
 // a running job back in the queue and exit. Start-up errors end in one line on stderr (exit 2 for
 // a bad setting, 1 otherwise).
 import { existsSync } from 'node:fs';
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { isEntryPoint } from '../entry-point.ts';
 import { startHealthServer } from '../engine/http-health.ts';
 import { createLogger } from '../engine/logger.ts';
 import { ClusterWorker } from './cluster-worker.ts';
@@ -81,14 +80,4 @@ export async function runWorkerProcess(): Promise<void> {
   }
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) await runWorkerProcess();
+if (isEntryPoint(import.meta.url)) await runWorkerProcess();
