@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,6 +7,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Many tests wait on child processes (the CLI, the bot's entry points, Redis, a browser), so
+    // one test file per core keeps the cores busier than vitest's default of one fewer.
+    maxWorkers: Math.max(2, availableParallelism()),
     // Waits of expect.poll (a job finishing, a page updating) get room on a loaded 2-core machine;
     // they end as soon as the condition holds, so this never slows a passing test.
     expect: { poll: { timeout: 20_000 } },

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { JobOwner, JobRecord, JobResult, JobStatus } from './api.ts';
 import type { JobSpec } from './spec.ts';
 import { SETTINGS_MIGRATION } from './settings-store.ts';
+import { StoreCheckpointer } from './store-checkpoint.ts';
 import { checkStoreHeader, checkStoreSchema, openFailure } from './store-check.ts';
 
 /** Schema migrations, applied in order; each runs once (recorded in the migrations table). */
@@ -103,6 +104,10 @@ export interface UploadRow {
 /** Opens (creating if needed) the job database at `file`; applies pending migrations. */
 export class JobStore {
   readonly db: Database.Database;
+  /** Prepared statements by SQL text: preparing one costs more than running it, and jobs run the same few. */
+  private readonly statements = new Map<string, Database.Statement>();
+  /** Runs the WAL checkpoints off the main thread (file stores only). */
+  private checkpointer: StoreCheckpointer | null = null;
 
   /** Throws StoreOpenError (one line naming the file and what to do) when `file` is not a usable store; never overwrites it. */
   constructor(readonly file: string) {
@@ -120,6 +125,7 @@ export class JobStore {
       db.pragma('busy_timeout = 5000');
       this.db = db;
       this.migrate();
+      if (file !== ':memory:') this.checkpointer = new StoreCheckpointer(db, file);
     } catch (err) {
       if (db?.open) db.close();
       throw openFailure(file, err);
@@ -140,9 +146,19 @@ export class JobStore {
     }
   }
 
+  /** The prepared statement of `sql`, prepared on first use. */
+  private sql(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   /** Schema version after migrations. */
   version(): number {
-    return (this.db.prepare('SELECT MAX(version) AS v FROM migrations').get() as { v: number }).v;
+    return (this.sql('SELECT MAX(version) AS v FROM migrations').get() as { v: number }).v;
   }
 
   /** Inserts a queued job. */
@@ -153,61 +169,66 @@ export class JobStore {
     parentId?: string | null;
     createdAt: number;
   }): void {
-    this.db
-      .prepare(
-        `INSERT INTO jobs (id, spec, technique, platform, user_id, channel_ref, message_ref, status, parent_id, created_at)
+    this.sql(
+      `INSERT INTO jobs (id, spec, technique, platform, user_id, channel_ref, message_ref, status, parent_id, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
-      )
-      .run(
-        job.jobId,
-        JSON.stringify(job.spec),
-        job.spec.technique,
-        job.owner.platform,
-        job.owner.userId,
-        job.owner.channelRef ?? null,
-        job.owner.messageRef ?? null,
-        job.parentId ?? null,
-        job.createdAt,
-      );
+    ).run(
+      job.jobId,
+      JSON.stringify(job.spec),
+      job.spec.technique,
+      job.owner.platform,
+      job.owner.userId,
+      job.owner.channelRef ?? null,
+      job.owner.messageRef ?? null,
+      job.parentId ?? null,
+      job.createdAt,
+    );
   }
 
   /** Marks a job running (counts an attempt). */
   markStarted(jobId: string, at: number): void {
-    this.db
-      .prepare(`UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?`)
-      .run(at, jobId);
+    this.sql(`UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?`).run(
+      at,
+      jobId,
+    );
   }
 
   /** Puts a job back to queued (recovery). */
   markQueued(jobId: string): void {
-    this.db.prepare(`UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ?`).run(jobId);
+    this.sql(`UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ?`).run(jobId);
   }
 
   markDone(jobId: string, result: JobResult, at: number): void {
-    this.db
-      .prepare(`UPDATE jobs SET status = 'done', finished_at = ?, result = ?, error = NULL WHERE id = ?`)
-      .run(at, JSON.stringify(result), jobId);
+    this.sql(`UPDATE jobs SET status = 'done', finished_at = ?, result = ?, error = NULL WHERE id = ?`).run(
+      at,
+      JSON.stringify(result),
+      jobId,
+    );
   }
 
   markFailed(jobId: string, message: string, at: number): void {
-    this.db
-      .prepare(`UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?`)
-      .run(at, message, jobId);
+    this.sql(`UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?`).run(
+      at,
+      message,
+      jobId,
+    );
   }
 
   markCancelled(jobId: string, by: string | null, at: number): void {
-    this.db
-      .prepare(`UPDATE jobs SET status = 'cancelled', finished_at = ?, cancelled_by = ? WHERE id = ?`)
-      .run(at, by, jobId);
+    this.sql(`UPDATE jobs SET status = 'cancelled', finished_at = ?, cancelled_by = ? WHERE id = ?`).run(
+      at,
+      by,
+      jobId,
+    );
   }
 
   /** Updates the message reference (adapters learn it after their first reply). */
   setMessageRef(jobId: string, messageRef: string): void {
-    this.db.prepare('UPDATE jobs SET message_ref = ? WHERE id = ?').run(messageRef, jobId);
+    this.sql('UPDATE jobs SET message_ref = ? WHERE id = ?').run(messageRef, jobId);
   }
 
   get(jobId: string): StoredJob | null {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(jobId) as JobRow | undefined;
+    const row = this.sql('SELECT * FROM jobs WHERE id = ?').get(jobId) as JobRow | undefined;
     return row ? decode(row) : null;
   }
 
@@ -215,45 +236,41 @@ export class JobStore {
   byStatus(statuses: readonly JobStatus[]): StoredJob[] {
     const q = statuses.map(() => '?').join(', ');
     return (
-      this.db.prepare(`SELECT * FROM jobs WHERE status IN (${q}) ORDER BY seq`).all(...statuses) as JobRow[]
+      this.sql(`SELECT * FROM jobs WHERE status IN (${q}) ORDER BY seq`).all(...statuses) as JobRow[]
     ).map(decode);
   }
 
   /** Children of a job (regenerations), oldest first. */
   children(jobId: string): StoredJob[] {
-    return (
-      this.db.prepare('SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq').all(jobId) as JobRow[]
-    ).map(decode);
+    return (this.sql('SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq').all(jobId) as JobRow[]).map(
+      decode,
+    );
   }
 
   /** Finished jobs whose results are older than `before` (epoch ms) and not yet pruned. */
   prunable(before: number): StoredJob[] {
     return (
-      this.db
-        .prepare(
-          `SELECT * FROM jobs WHERE pruned = 0 AND finished_at IS NOT NULL AND finished_at < ? ORDER BY seq`,
-        )
-        .all(before) as JobRow[]
+      this.sql(
+        `SELECT * FROM jobs WHERE pruned = 0 AND finished_at IS NOT NULL AND finished_at < ? ORDER BY seq`,
+      ).all(before) as JobRow[]
     ).map(decode);
   }
 
   /** Records that a job's result files were deleted. The row (and its spec) stays, so 🔁 still works. */
   markPruned(jobId: string): void {
-    this.db.prepare('UPDATE jobs SET pruned = 1 WHERE id = ?').run(jobId);
+    this.sql('UPDATE jobs SET pruned = 1 WHERE id = ?').run(jobId);
   }
 
   putUpload(u: UploadRow): void {
-    this.db
-      .prepare(
-        // A re-upload refreshes created_at, so retention never prunes an image a new job uses.
-        'INSERT INTO uploads (ref, width, height, has_alpha, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?) ' +
-          'ON CONFLICT(ref) DO UPDATE SET created_at = excluded.created_at',
-      )
-      .run(u.ref, u.width, u.height, u.hasAlpha ? 1 : 0, u.bytes, u.createdAt);
+    this.sql(
+      // A re-upload refreshes created_at, so retention never prunes an image a new job uses.
+      'INSERT INTO uploads (ref, width, height, has_alpha, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT(ref) DO UPDATE SET created_at = excluded.created_at',
+    ).run(u.ref, u.width, u.height, u.hasAlpha ? 1 : 0, u.bytes, u.createdAt);
   }
 
   getUpload(ref: string): UploadRow | null {
-    const r = this.db.prepare('SELECT * FROM uploads WHERE ref = ?').get(ref) as
+    const r = this.sql('SELECT * FROM uploads WHERE ref = ?').get(ref) as
       | { ref: string; width: number; height: number; has_alpha: number; bytes: number; created_at: number }
       | undefined;
     return r
@@ -270,7 +287,7 @@ export class JobStore {
 
   /** Uploads older than `before` that no queued or running job refers to. */
   prunableUploads(before: number): string[] {
-    const rows = this.db.prepare('SELECT ref FROM uploads WHERE created_at < ?').all(before) as {
+    const rows = this.sql('SELECT ref FROM uploads WHERE created_at < ?').all(before) as {
       ref: string;
     }[];
     const live = new Set<string>();
@@ -282,10 +299,12 @@ export class JobStore {
   }
 
   deleteUpload(ref: string): void {
-    this.db.prepare('DELETE FROM uploads WHERE ref = ?').run(ref);
+    this.sql('DELETE FROM uploads WHERE ref = ?').run(ref);
   }
 
   close(): void {
+    this.checkpointer?.stop();
+    this.checkpointer = null;
     if (this.db.open) this.db.close();
   }
 }
@@ -295,7 +314,10 @@ function resultOfRow(text: string, spec: JobSpec): JobResult {
   const raw = JSON.parse(text) as JobResult & { steps?: number; guidance?: number };
   if (raw.spec) return raw;
   const { steps, guidance, ...rest } = raw;
-  return { ...rest, spec: { ...spec, steps: steps ?? spec.steps ?? 0, guidance: guidance ?? spec.guidance ?? 0 } };
+  return {
+    ...rest,
+    spec: { ...spec, steps: steps ?? spec.steps ?? 0, guidance: guidance ?? spec.guidance ?? 0 },
+  };
 }
 
 function decode(r: JobRow): StoredJob {

@@ -3,9 +3,18 @@
 // PNG previews back. session.run and PNG encoding block this thread, never the main one.
 // worker-entry.ts starts it; the test suite's thread entry starts it with fault hooks.
 import { readFile } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { decodeImage, encodePng, imageForModel, isImageInputError, maskForModel, upscaleForDisplay } from '../imaging/index.ts';
+import {
+  decodeImage,
+  encodePng,
+  imageForModel,
+  isImageInputError,
+  lowerImagingThreads,
+  maskForModel,
+  upscaleForDisplay,
+} from '../imaging/index.ts';
 import { loadModel, runtimeOptionsFrom, ModelError, type LoadedModel } from '../runtime/index.ts';
 import { ExecuteError, executeJob, type ExecuteContext } from './execute.ts';
 import { modelInfoFrom } from './model-info.ts';
@@ -15,11 +24,24 @@ import { writeResultFiles } from './result-files.ts';
 import type { JobSpec } from './spec.ts';
 import type { FromWorker, RunOptions, RunOutput, ToWorker, WorkerSettings } from './worker-protocol.ts';
 
+/** The inference thread's nice value (0 normal, 19 lowest). */
+const INFERENCE_NICE = 10;
+
 if (!parentPort) throw new Error('worker-thread.ts must run in a worker thread');
 const port = parentPort;
 const settings = workerData as WorkerSettings;
 const cancelWord = new Int32Array(settings.cancel);
 const post = (m: FromWorker): void => port.postMessage(m);
+
+// Inference runs below the main thread's priority, so that chat events and HTTP requests are not
+// kept waiting for a core; the threads onnxruntime starts from here inherit it, and the image
+// encoders this thread uses are moved down after each use (lowerImagingThreads). An idle main
+// thread leaves the cores to inference.
+try {
+  setPriority(INFERENCE_NICE); // this thread only, on Linux
+} catch {
+  // not permitted here: run at the normal priority
+}
 
 /** Hooks of a thread entry other than the production one (the test suite's crashes and stalls). */
 export interface ThreadHooks {
@@ -93,8 +115,10 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
     };
     const ctx: ExecuteContext = {
       model,
-      loadImage: async (ref) => imageForModel(await readUpload(ref), model.imageShape.width, model.imageShape.height),
-      loadMask: async (ref) => maskForModel(await readUpload(ref), model.imageShape.width, model.imageShape.height),
+      loadImage: async (ref) =>
+        imageForModel(await readUpload(ref), model.imageShape.width, model.imageShape.height),
+      loadMask: async (ref) =>
+        maskForModel(await readUpload(ref), model.imageShape.width, model.imageShape.height),
       ...(settings.maxSteps !== undefined ? { limits: { maxSteps: settings.maxSteps } } : {}),
     };
     let lastPreview = 0;
@@ -117,7 +141,10 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
         const { step, total } = p;
         const up = upscaleForDisplay(frame.rgb, frame.width, frame.height, Math.min(256, o.displaySize));
         encodePng(up.rgb, up.width, up.height)
-          .then((png) => post({ type: 'preview', runId, step, total, png }))
+          .then((png) => {
+            lowerImagingThreads(INFERENCE_NICE);
+            post({ type: 'preview', runId, step, total, png });
+          })
           .catch(() => undefined) // a preview that fails to encode is skipped; the job goes on
           .finally(() => (previewBusy = false));
       },
@@ -133,6 +160,7 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
       },
       { displaySize: o.displaySize, gifSize: o.gifSize, gifMaxBytes: o.gifMaxBytes },
     );
+    lowerImagingThreads(INFERENCE_NICE);
     const { rawPng, ...files } = written;
     const output: RunOutput = {
       model: loaded.name,
