@@ -10,6 +10,10 @@ export default defineConfig({
     // Many tests wait on child processes (the CLI, the bot's entry points, Redis, a browser), so
     // one test file per core keeps the cores busier than vitest's default of one fewer.
     maxWorkers: Math.max(2, availableParallelism()),
+    // Test files share their worker's module cache: importing the source tree once per worker
+    // rather than once per file. No test file changes module state that another depends on
+    // (environment variables and fake timers are restored where a test sets them).
+    isolate: false,
     // Waits of expect.poll (a job finishing, a page updating) get room on a loaded 2-core machine;
     // they end as soon as the condition holds, so this never slows a passing test.
     expect: { poll: { timeout: 20_000 } },

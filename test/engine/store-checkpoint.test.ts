@@ -1,7 +1,8 @@
 // The store's WAL checkpoints run on their own thread (store-checkpoint.ts): the main connection
 // never checkpoints while that thread runs, the thread copies committed pages into the database
-// file, and the main connection checkpoints automatically again once the thread is gone.
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+// file, the main connection checkpoints automatically again once the thread is gone, and a closed
+// store leaves no WAL behind.
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -38,6 +39,8 @@ describe('store checkpoints off the main thread', () => {
     }
     await expect.poll(() => jobsInMainFile(file), { timeout: 10_000, interval: 200 }).toBe(40);
     s.close();
+    // The thread's connection closes first: the main one, closed last, removes the WAL and its index.
+    expect([existsSync(`${file}-wal`), existsSync(`${file}-shm`)]).toEqual([false, false]);
   });
 
   it('a thread that cannot open the store hands checkpoints back to the main connection', async () => {

@@ -204,7 +204,10 @@ describe('WebGPU and auto devices (fake availability probes)', () => {
 
   it('a WebGPU session that fails to start is an error, or the CPU with fallbackToCpu; deviceInfo says why', async () => {
     // The probe claims an adapter; VK_DRIVER_FILES pointing nowhere makes the real EP find none.
+    // The runtime also hides software drivers (VK_LOADER_DRIVERS_DISABLE) when a probe claims a GPU:
+    // both are restored, so that later test files in this process see the machine as it is.
     const saved = process.env.VK_DRIVER_FILES;
+    const savedDisable = process.env.VK_LOADER_DRIVERS_DISABLE;
     process.env.VK_DRIVER_FILES = '/nonexistent/icd.json';
     try {
       const probes = { webgpu: () => gpu };
@@ -245,6 +248,8 @@ describe('WebGPU and auto devices (fake availability probes)', () => {
     } finally {
       if (saved === undefined) delete process.env.VK_DRIVER_FILES;
       else process.env.VK_DRIVER_FILES = saved;
+      if (savedDisable === undefined) delete process.env.VK_LOADER_DRIVERS_DISABLE;
+      else process.env.VK_LOADER_DRIVERS_DISABLE = savedDisable;
     }
   });
 });
