@@ -1,10 +1,14 @@
 // `npm run bench -- engine [--jobs N] [--steps S] [--samples K] [--model NAME]`
 // While jobs run back to back on the default model, prints the main thread's worst event-loop
 // delay, the submit -> accepted job id latency (p50/p99) with 20 jobs queued, and jobs per minute.
+// Beside it, the same monitor in a sibling process that does nothing, over the same interval, at
+// the main thread's priority: a delay it sees comes from the machine (the scheduler, other
+// processes, a virtual machine's host), not from the engine's main thread.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance as perf, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config.ts';
 import { waitForJob, type SubmitResult } from '../src/engine/api.ts';
@@ -27,6 +31,30 @@ function quantile(sorted: number[], q: number): number {
 function accepted(r: SubmitResult): string {
   if (!r.ok) throw new Error(`submit refused: ${r.message}`);
   return r.jobId;
+}
+
+/** A process that only watches its own event loop until its stdin closes, then prints max and p99 (ms). */
+const SIBLING = `
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const h = monitorEventLoopDelay({ resolution: 5 });
+h.enable();
+process.stdin.resume();
+process.stdin.on('end', () => { h.disable(); process.stdout.write(JSON.stringify({ max: h.max / 1e6, p99: h.percentile(99) / 1e6 })); });
+`;
+
+/** Starts the idle sibling; stop() ends it and resolves its figures. */
+function idleSibling(): { stop: () => Promise<{ max: number; p99: number }> } {
+  const child = spawn(process.execPath, ['-e', SIBLING], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<void>((res) => child.on('close', () => res()));
+  return {
+    stop: async () => {
+      child.stdin.end();
+      await exited;
+      return JSON.parse(out) as { max: number; p99: number };
+    },
+  };
 }
 
 /** Runs the engine benchmark and prints its figures. */
@@ -84,6 +112,21 @@ export async function main(args: string[] = []): Promise<void> {
         ),
       );
     }
+    const sibling = idleSibling();
+    const gcPauses: { ms: number; kind: string }[] = [];
+    const GC_KINDS: Record<number, string> = {
+      1: 'minor',
+      2: 'major',
+      4: 'incremental',
+      8: 'weak callbacks',
+    };
+    const gcWatch = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0;
+        gcPauses.push({ ms: e.duration, kind: GC_KINDS[kind] ?? String(kind) });
+      }
+    });
+    gcWatch.observe({ entryTypes: ['gc'] });
     h.enable();
     const elu0 = perf.eventLoopUtilization();
     const ends = ids.map((id) => waitForJob(engine, id));
@@ -106,6 +149,9 @@ export async function main(args: string[] = []): Promise<void> {
     const results = await Promise.all(ends);
     const elapsed = performance.now() - t0;
     h.disable();
+    const machine = await sibling.stop();
+    gcWatch.disconnect();
+    const gcMax = gcPauses.reduce((a, b) => (b.ms > a.ms ? b : a), { ms: 0, kind: 'none' });
     // Share of the time the main thread was busy (less sensitive than the worst delay to other processes).
     const busy = perf.eventLoopUtilization(elu0).utilization;
     const failed = results.filter((r) => r.type !== 'done').length;
@@ -127,6 +173,9 @@ export async function main(args: string[] = []): Promise<void> {
     );
     console.log(
       `main thread event loop delay while jobs ran (probes included): max ${(h.max / 1e6).toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, mean ${(h.mean / 1e6).toFixed(1)} ms (target max <= 20 ms); main thread busy ${(busy * 100).toFixed(1)}% of the time`,
+    );
+    console.log(
+      `the same monitor in an idle sibling process over the same interval (the machine's own delays): max ${machine.max.toFixed(1)} ms, p99 ${machine.p99.toFixed(1)} ms; the main thread's garbage collections meanwhile: ${gcPauses.length}, the longest ${gcMax.ms.toFixed(1)} ms (${gcMax.kind})`,
     );
   } finally {
     await engine.close();
