@@ -168,9 +168,10 @@ export async function main(args: string[] = []): Promise<void> {
     console.log(
       `jobs: ${jobs} back to back in ${(elapsed / 1000).toFixed(2)} s -> ${((jobs * 60_000) / elapsed).toFixed(1)} jobs/min (${(elapsed / jobs).toFixed(0)} ms/job, model ${(modelMs / jobs).toFixed(0)} ms/job)${failed ? `, ${failed} FAILED` : ''}`,
     );
-    console.log(
-      `submit -> job id, ${lat.length} submits at queue depth up to ${depthSeen}: p50 ${quantile(lat, 0.5).toFixed(2)} ms, p99 ${quantile(lat, 0.99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms (target p99 < 20 ms)`,
-    );
+    if (lat.length > 0)
+      console.log(
+        `submit -> job id, ${lat.length} submits at queue depth up to ${depthSeen}: p50 ${quantile(lat, 0.5).toFixed(2)} ms, p99 ${quantile(lat, 0.99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms (target p99 < 20 ms)`,
+      );
     console.log(
       `main thread event loop delay while jobs ran (probes included): max ${(h.max / 1e6).toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, mean ${(h.mean / 1e6).toFixed(1)} ms (target max <= 20 ms); main thread busy ${(busy * 100).toFixed(1)}% of the time`,
     );
