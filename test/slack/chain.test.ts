@@ -5,7 +5,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { uploadPathWord } from '../../commands/command-line.ts';
 import { FakeSlack, type FakeMessage } from './fake-slack.ts';
-import { BOT_TOKEN, interactionForm, postSigned, slashCommandForm, startHarness, type Harness } from './helpers.ts';
+import {
+  BOT_TOKEN,
+  buttonPressForm,
+  postSigned,
+  slashCommandForm,
+  startHarness,
+  type Harness,
+} from './helpers.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
 const C = 'C0000017';
@@ -39,11 +46,27 @@ async function nextResult(n: number, known: Set<string>, what: string): Promise<
   const status = fake.messagesOf(C).find((m) => jobOf(m) && !known.has(jobOf(m)!))!;
   const jobId = jobOf(status)!;
   known.add(jobId);
-  const update = await fake.waitFor(() => fake.callsOf('chat.update').find((c) => c.args.ts === status.ts && c.args.blocks), 10_000, `${what} buttons`);
+  const update = await fake.waitFor(
+    () => fake.callsOf('chat.update').find((c) => c.args.ts === status.ts && c.args.blocks),
+    10_000,
+    `${what} buttons`,
+  );
   const raw = update.args.blocks;
-  const blocks = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { type: string; elements?: { action_id: string; text: { text: string } }[] }[];
-  const buttons = new Map(blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements!.map((e) => [e.text.text, e.action_id] as const)));
-  return { jobId, status, caption: String(fake.callsOf('files.completeUploadExternal')[n - 1].args.initial_comment), buttons };
+  const blocks = (typeof raw === 'string' ? JSON.parse(raw) : raw) as {
+    type: string;
+    elements?: { action_id: string; text: { text: string } }[];
+  }[];
+  const buttons = new Map(
+    blocks
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => b.elements!.map((e) => [e.text.text, e.action_id] as const)),
+  );
+  return {
+    jobId,
+    status,
+    caption: String(fake.callsOf('files.completeUploadExternal')[n - 1].args.initial_comment),
+    buttons,
+  };
 }
 
 /** Presses the button labelled `label` on a result's status message (block_actions, as Slack posts it). */
@@ -52,17 +75,14 @@ async function press(r: Result, label: string): Promise<void> {
   expect(actionId, `button ${label} of ${r.jobId}`).toBeDefined();
   const res = await postSigned(
     h.eventsUrl,
-    interactionForm({
-      type: 'block_actions',
-      team: { id: fake.teamId, domain: 'fake' },
-      user: { id: USER, name: 'someone' },
-      api_app_id: 'A0000001',
-      token: 'legacy-verification-token',
-      trigger_id: 'trig.chain',
-      container: { type: 'message', message_ts: r.status.ts, channel_id: C },
-      channel: { id: C, name: 'art' },
-      message: { type: 'message', ts: r.status.ts, text: r.status.text },
-      actions: [{ type: 'button', action_id: actionId, block_id: 'follow-ups-0', value: actionId, action_ts: '1.1' }],
+    buttonPressForm({
+      teamId: fake.teamId,
+      user: USER,
+      channel: C,
+      ts: r.status.ts,
+      text: r.status.text,
+      actionId: actionId ?? '',
+      triggerId: 'trig.chain',
     }),
     FORM,
   );
@@ -72,35 +92,62 @@ async function press(r: Result, label: string): Promise<void> {
 /** Four jobs one after another: room beyond the 60 s default on a loaded 2-core machine. */
 const CHAIN_TIMEOUT_MS = 180_000;
 
-it('/imagine (4) → U2 → V (subtle) → zoom out 2x → /info names the chain and the last job\'s command line', async () => {
-  const known = new Set<string>();
-  const slash = await postSigned(h.eventsUrl, slashCommandForm(fake, { command: '/imagine', text: 'a lighthouse --seed 5 --steps 3 --count 4', channel: C, user: USER }), FORM);
-  expect(slash.status).toBe(200);
-  const grid = await nextResult(1, known, 'the grid');
-  expect(grid.caption).toContain('4 candidates, seeds 5, 6, 7, 8');
+it(
+  "/imagine (4) → U2 → V (subtle) → zoom out 2x → /info names the chain and the last job's command line",
+  async () => {
+    const known = new Set<string>();
+    const slash = await postSigned(
+      h.eventsUrl,
+      slashCommandForm(fake, {
+        command: '/imagine',
+        text: 'a lighthouse --seed 5 --steps 3 --count 4',
+        channel: C,
+        user: USER,
+      }),
+      FORM,
+    );
+    expect(slash.status).toBe(200);
+    const grid = await nextResult(1, known, 'the grid');
+    expect(grid.caption).toContain('4 candidates, seeds 5, 6, 7, 8');
 
-  await press(grid, 'U2');
-  const u2 = await nextResult(2, known, 'the U2 result');
-  expect(u2.caption).toContain(`U2 of job \`${grid.jobId}\``);
-  await press(u2, 'Vary (subtle)');
-  const vary = await nextResult(3, known, 'the variation');
-  expect(vary.caption).toContain(`V1 subtle of job \`${u2.jobId}\``);
-  await press(vary, 'Zoom out 2x');
-  const zoom = await nextResult(4, known, 'the zoom out');
-  expect(zoom.caption).toContain(`zoom out 2x of job \`${vary.jobId}\``);
-  const last = await h.engine.get(zoom.jobId);
-  expect(last?.spec).toMatchObject({ technique: 'inpaint', prompt: 'a lighthouse', from: { jobId: vary.jobId, action: 'zoom out 2x' } });
+    await press(grid, 'U2');
+    const u2 = await nextResult(2, known, 'the U2 result');
+    expect(u2.caption).toContain(`U2 of job \`${grid.jobId}\``);
+    await press(u2, 'Vary (subtle)');
+    const vary = await nextResult(3, known, 'the variation');
+    expect(vary.caption).toContain(`V1 subtle of job \`${u2.jobId}\``);
+    await press(vary, 'Zoom out 2x');
+    const zoom = await nextResult(4, known, 'the zoom out');
+    expect(zoom.caption).toContain(`zoom out 2x of job \`${vary.jobId}\``);
+    const last = await h.engine.get(zoom.jobId);
+    expect(last?.spec).toMatchObject({
+      technique: 'inpaint',
+      prompt: 'a lighthouse',
+      from: { jobId: vary.jobId, action: 'zoom out 2x' },
+    });
 
-  const responseId = 'rinfo1';
-  const res = await postSigned(h.eventsUrl, slashCommandForm(fake, { command: '/info', text: zoom.jobId, channel: C, user: USER, responseId }), FORM);
-  expect(res.status).toBe(200);
-  const reply = await fake.waitFor(() => fake.responses.find((x) => x.id === responseId), 20_000, '/info reply');
-  const info = String(reply.body.text);
-  expect(info).toContain(`Job \`${zoom.jobId}\`: inpaint, done`);
-  expect(info).toContain(`Lineage: zoom out 2x of \`${vary.jobId}\` ← V1 subtle of \`${u2.jobId}\` ← U2 of \`${grid.jobId}\``);
-  const line = /```\n(diffuse .+)\n```/.exec(info)?.[1];
-  expect(line, info).toMatch(/^diffuse inpaint /);
-  expect(line).toContain(`--seed ${last!.spec.seed} `);
-  expect(line).toContain(`--mask ${uploadPathWord(last!.spec.mask!)}`);
-  expect(line!.endsWith(` ${uploadPathWord(last!.spec.image!)} 'a lighthouse'`)).toBe(true);
-}, CHAIN_TIMEOUT_MS);
+    const responseId = 'rinfo1';
+    const res = await postSigned(
+      h.eventsUrl,
+      slashCommandForm(fake, { command: '/info', text: zoom.jobId, channel: C, user: USER, responseId }),
+      FORM,
+    );
+    expect(res.status).toBe(200);
+    const reply = await fake.waitFor(
+      () => fake.responses.find((x) => x.id === responseId),
+      20_000,
+      '/info reply',
+    );
+    const info = String(reply.body.text);
+    expect(info).toContain(`Job \`${zoom.jobId}\`: inpaint, done`);
+    expect(info).toContain(
+      `Lineage: zoom out 2x of \`${vary.jobId}\` ← V1 subtle of \`${u2.jobId}\` ← U2 of \`${grid.jobId}\``,
+    );
+    const line = /```\n(diffuse .+)\n```/.exec(info)?.[1];
+    expect(line, info).toMatch(/^diffuse inpaint /);
+    expect(line).toContain(`--seed ${last!.spec.seed} `);
+    expect(line).toContain(`--mask ${uploadPathWord(last!.spec.mask!)}`);
+    expect(line!.endsWith(` ${uploadPathWord(last!.spec.image!)} 'a lighthouse'`)).toBe(true);
+  },
+  CHAIN_TIMEOUT_MS,
+);

@@ -4,7 +4,14 @@
 // button of the old message still works after the bot restarts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack, type FakeMessage } from './fake-slack.ts';
-import { BOT_TOKEN, interactionForm, postSigned, slashCommandForm, startHarness, type Harness } from './helpers.ts';
+import {
+  BOT_TOKEN,
+  buttonPressForm,
+  postSigned,
+  slashCommandForm,
+  startHarness,
+  type Harness,
+} from './helpers.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
 const C = 'C0000017';
@@ -21,17 +28,14 @@ describe('Slack follow-up buttons', () => {
   const press = (actionId: string, user: string) =>
     postSigned(
       h.eventsUrl,
-      interactionForm({
-        type: 'block_actions',
-        team: { id: fake.teamId, domain: 'fake' },
-        user: { id: user, name: 'someone' },
-        api_app_id: 'A0000001',
-        token: 'legacy-verification-token',
-        trigger_id: 'trig.follow',
-        container: { type: 'message', message_ts: status.ts, channel_id: C },
-        channel: { id: C, name: 'art' },
-        message: { type: 'message', ts: status.ts, text: status.text },
-        actions: [{ type: 'button', action_id: actionId, block_id: 'follow-ups-0', value: actionId, action_ts: '1.1' }],
+      buttonPressForm({
+        teamId: fake.teamId,
+        user,
+        channel: C,
+        ts: status.ts,
+        text: status.text,
+        actionId,
+        triggerId: 'trig.follow',
       }),
       FORM,
     );
@@ -46,7 +50,16 @@ describe('Slack follow-up buttons', () => {
   });
 
   it('a 2-candidate /imagine ends with U1 U2 / V1 V2 / 🔁 buttons whose ids name the job', async () => {
-    await postSigned(h.eventsUrl, slashCommandForm(fake, { command: '/imagine', text: 'a cat --seed 9 --steps 3 --count 2', channel: C, user: 'UUSER001' }), FORM);
+    await postSigned(
+      h.eventsUrl,
+      slashCommandForm(fake, {
+        command: '/imagine',
+        text: 'a cat --seed 9 --steps 3 --count 2',
+        channel: C,
+        user: 'UUSER001',
+      }),
+      FORM,
+    );
     await fake.waitFor(() => uploads() === 1, 60_000, 'the grid result');
     status = fake.messagesOf(C).find((m) => jobOf(m))!;
     jobId = jobOf(status)!;
@@ -58,11 +71,22 @@ describe('Slack follow-up buttons', () => {
       'the final status with buttons',
     );
     const raw = withBlocks.args.blocks;
-    const blocks = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { type: string; elements?: { action_id: string; text: { text: string } }[] }[];
-    const rows = blocks.filter((b) => b.type === 'actions').map((b) => b.elements!.map((e) => [e.text.text, e.action_id]));
+    const blocks = (typeof raw === 'string' ? JSON.parse(raw) : raw) as {
+      type: string;
+      elements?: { action_id: string; text: { text: string } }[];
+    }[];
+    const rows = blocks
+      .filter((b) => b.type === 'actions')
+      .map((b) => b.elements!.map((e) => [e.text.text, e.action_id]));
     expect(rows).toEqual([
-      [['U1', `act:${jobId}:u:1`], ['U2', `act:${jobId}:u:2`]],
-      [['V1', `act:${jobId}:vt:1`], ['V2', `act:${jobId}:vt:2`]],
+      [
+        ['U1', `act:${jobId}:u:1`],
+        ['U2', `act:${jobId}:u:2`],
+      ],
+      [
+        ['V1', `act:${jobId}:vt:1`],
+        ['V2', `act:${jobId}:vt:2`],
+      ],
       [['🔁', `act:${jobId}:re:1`]],
     ]);
   });
@@ -74,9 +98,16 @@ describe('Slack follow-up buttons', () => {
     expect(u2Status.thread_ts).toBe(status.ts);
     expect(u2Status.text).toContain(`(U2 of job ${jobId})`);
     const u2 = await h.engine.get(jobOf(u2Status)!);
-    expect(u2?.spec).toMatchObject({ technique: 'sketch', prompt: 'a cat', seed: 10, from: { jobId, action: 'U2' } });
+    expect(u2?.spec).toMatchObject({
+      technique: 'sketch',
+      prompt: 'a cat',
+      seed: 10,
+      from: { jobId, action: 'U2' },
+    });
     expect(u2?.owner.userId).toBe('UUSER002');
-    expect(String(fake.callsOf('files.completeUploadExternal')[1].args.initial_comment)).toContain(`U2 of job \`${jobId}\``);
+    expect(String(fake.callsOf('files.completeUploadExternal')[1].args.initial_comment)).toContain(
+      `U2 of job \`${jobId}\``,
+    );
   });
 
   it('after a restart, 🔁 on the old message rerolls the whole job', async () => {

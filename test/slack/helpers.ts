@@ -68,11 +68,22 @@ export interface Harness {
 }
 
 /** Starts an engine (tiny model) and the Slack bot on the fake; the engine starts after the bot subscribed. */
-export async function startHarness(fake: FakeSlack, env: Record<string, string> = {}, options: SlackBotOptions = {}): Promise<Harness> {
+export async function startHarness(
+  fake: FakeSlack,
+  env: Record<string, string> = {},
+  options: SlackBotOptions = {},
+): Promise<Harness> {
   const config = slackTestConfig(fake, env);
   const capture = captureLogger();
   const engine = createEngine(config, { defaultMetrics: false, logger: capture.logger });
-  const start = () => startSlackBot(config, engine, { logger: capture.logger, port: 0, host: '127.0.0.1', extraFileHosts: [fake.host], ...options });
+  const start = () =>
+    startSlackBot(config, engine, {
+      logger: capture.logger,
+      port: 0,
+      host: '127.0.0.1',
+      extraFileHosts: [fake.host],
+      ...options,
+    });
   const bot = await start();
   await engine.start();
   const h: Harness = {
@@ -95,21 +106,36 @@ export async function startHarness(fake: FakeSlack, env: Record<string, string> 
 }
 
 /** Headers of a request signed as Slack signs it. */
-export function signedHeaders(body: string, opts: { secret?: string; timestamp?: number; contentType: string }): Record<string, string> {
+export function signedHeaders(
+  body: string,
+  opts: { secret?: string; timestamp?: number; contentType: string },
+): Record<string, string> {
   const ts = opts.timestamp ?? Math.floor(Date.now() / 1000);
   const sig = createHmac('sha256', opts.secret ?? SIGNING_SECRET)
     .update(`v0:${ts}:${body}`)
     .digest('hex');
-  return { 'content-type': opts.contentType, 'x-slack-request-timestamp': String(ts), 'x-slack-signature': `v0=${sig}` };
+  return {
+    'content-type': opts.contentType,
+    'x-slack-request-timestamp': String(ts),
+    'x-slack-signature': `v0=${sig}`,
+  };
 }
 
 /** POSTs a signed body to the bot's request URL. */
-export async function postSigned(url: string, body: string, contentType: string, opts: { secret?: string; timestamp?: number } = {}): Promise<Response> {
+export async function postSigned(
+  url: string,
+  body: string,
+  contentType: string,
+  opts: { secret?: string; timestamp?: number } = {},
+): Promise<Response> {
   return fetch(url, { method: 'POST', body, headers: signedHeaders(body, { ...opts, contentType }) });
 }
 
 /** A slash command payload as Slack posts it (form encoded). */
-export function slashCommandForm(fake: FakeSlack, o: { command: string; text: string; user?: string; channel?: string; responseId?: string }): string {
+export function slashCommandForm(
+  fake: FakeSlack,
+  o: { command: string; text: string; user?: string; channel?: string; responseId?: string },
+): string {
   return new URLSearchParams({
     token: 'legacy-verification-token',
     team_id: fake.teamId,
@@ -145,6 +171,38 @@ export function interactionForm(payload: Record<string, unknown>): string {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
+/** The form of a block_actions interaction: `user` presses the follow-up button `actionId` on the status message `ts` in `channel`. */
+export function buttonPressForm(o: {
+  teamId: string;
+  user: string;
+  channel: string;
+  ts: string;
+  text: string;
+  actionId: string;
+  triggerId: string;
+}): string {
+  return interactionForm({
+    type: 'block_actions',
+    team: { id: o.teamId, domain: 'fake' },
+    user: { id: o.user, name: 'someone' },
+    api_app_id: 'A0000001',
+    token: 'legacy-verification-token',
+    trigger_id: o.triggerId,
+    container: { type: 'message', message_ts: o.ts, channel_id: o.channel },
+    channel: { id: o.channel, name: 'art' },
+    message: { type: 'message', ts: o.ts, text: o.text },
+    actions: [
+      {
+        type: 'button',
+        action_id: o.actionId,
+        block_id: 'follow-ups-0',
+        value: o.actionId,
+        action_ts: '1.1',
+      },
+    ],
+  });
+}
+
 /** A w x h PNG with a gradient. */
 export async function testPng(w = 48, h = 40): Promise<Buffer> {
   const px = Buffer.alloc(w * h * 3);
@@ -156,5 +214,7 @@ export async function testPng(w = 48, h = 40): Promise<Buffer> {
       px[i + 2] = 120;
     }
   }
-  return sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+  return sharp(px, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toBuffer();
 }
