@@ -3,7 +3,8 @@
 // delay, the submit -> accepted job id latency (p50/p99) with 20 jobs queued, and jobs per minute.
 // Beside it, the same monitor in a sibling process that does nothing, over the same interval, at
 // the main thread's priority: a delay it sees comes from the machine (the scheduler, other
-// processes, a virtual machine's host), not from the engine's main thread.
+// processes, a virtual machine's host), not from the engine's main thread. `npm run bench` starts
+// node with the bot's heap flags (src/engine/heap-flags.ts); `npx tsx bench/run.ts engine` without.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config.ts';
 import { waitForJob, type SubmitResult } from '../src/engine/api.ts';
 import { createEngine } from '../src/engine/engine.ts';
+import { HEAP_FLAGS, missingHeapFlags } from '../src/engine/heap-flags.ts';
 import { listModels } from '../src/runtime/index.ts';
 
 function arg(args: string[], name: string, def: number): number;
@@ -159,8 +161,11 @@ export async function main(args: string[] = []): Promise<void> {
     lat.sort((a, b) => a - b);
     const cpu = os.cpus();
     const info = engine.health();
+    const missing = missingHeapFlags();
+    const heap =
+      missing.length === 0 ? `heap flags ${HEAP_FLAGS.join(' ')}` : `WITHOUT heap flags ${missing.join(' ')}`;
     console.log(
-      `engine bench: ${cpu[0]?.model ?? 'cpu'} x${cpu.length}, node ${process.version}, model ${info.model} on ${info.device}, ${steps} steps, load average at start ${load0} / at end ${os
+      `engine bench: ${cpu[0]?.model ?? 'cpu'} x${cpu.length}, node ${process.version} (${heap}), model ${info.model} on ${info.device}, ${steps} steps, load average at start ${load0} / at end ${os
         .loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,

@@ -43,7 +43,6 @@ import { ClusterSync } from './frontend-sync.ts';
 import { queueEntries } from './queue-view.ts';
 import { createClient, isReady, keys, within } from './redis.ts';
 import { RegistryView, type RegistrySnapshot } from './registry.ts';
-import { steadyHeap } from '../engine/steady-heap.ts';
 
 const UNREACHABLE =
   "The job queue can't be reached right now (its Redis server is down); try again in a minute.";
@@ -118,7 +117,6 @@ export class DistributedEngine extends JobReads implements Engine {
 
   /** Takes up the jobs this front-end left queued or running (they went on in Redis meanwhile) and starts listening. */
   async start(): Promise<void> {
-    steadyHeap();
     await mkdir(this.config.dataDir, { recursive: true });
     this.ends.applySaved(this.config.dataDir);
     const left = this.store.byStatus(['queued', 'running']);

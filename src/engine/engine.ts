@@ -43,7 +43,6 @@ import { JobStore, recordOf, type StoredJob } from './store.ts';
 import { describeWriteError } from './unsaved.ts';
 import { storeUpload } from './uploads.ts';
 import { InferenceWorker, watchWorker, workerConfigFrom, type WorkerFactory } from './worker.ts';
-import { steadyHeap } from './steady-heap.ts';
 
 /** Options of createEngine beyond the config. */
 export interface EngineOptions {
@@ -157,7 +156,6 @@ export class LocalEngine extends JobReads implements Engine {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    steadyHeap();
     await mkdir(this.config.dataDir, { recursive: true });
     this.worker.start();
     this.ends.applySaved(this.config.dataDir);

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HEAP_FLAGS } from '../../src/engine/heap-flags.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const REDIS_SERVER = '/usr/bin/redis-server';
@@ -205,7 +206,7 @@ export function clusterEnv(
   };
 }
 
-/** Spawns an entry point (`src/main.ts` or `src/cluster/worker-main.ts`) with Node and the tsx loader. */
+/** Spawns an entry point (`src/main.ts` or `src/cluster/worker-main.ts`) with Node, the heap flags of its npm script and the tsx loader. */
 export function startEntryProc(
   script: 'main' | 'worker',
   env: Record<string, string>,
@@ -216,7 +217,13 @@ export function startEntryProc(
     script === 'main'
       ? path.join(REPO_ROOT, 'src', 'main.ts')
       : path.join(REPO_ROOT, 'src', 'cluster', 'worker-main.ts');
-  return startProc(process.execPath, ['--import', import.meta.resolve('tsx'), file], env, cwd, name);
+  return startProc(
+    process.execPath,
+    [...HEAP_FLAGS, '--import', import.meta.resolve('tsx'), file],
+    env,
+    cwd,
+    name,
+  );
 }
 
 /** A playground user: its own session cookie. */

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HEAP_FLAGS } from '../../src/engine/heap-flags.ts';
 
 /** The repository root. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -30,12 +31,13 @@ export interface EntryProcess {
 }
 
 /**
- * Spawns `node --import tsx <repo>/src/main.ts` with `env` on top of a minimal base environment:
+ * Spawns `node <HEAP_FLAGS> --import tsx <repo>/src/main.ts` (as `npm start` does; without the
+ * flags when `opts.heapFlags` is false) with `env` on top of a minimal base environment:
  * DATA_DIR (fresh), MODEL=test-tiny, MODELS_DIR=<repo>/models, METRICS_PORT=0, LOG_LEVEL=info.
  * The parent's environment is not inherited except PATH, HOME and TMPDIR, so no chat token set in
  * the shell that runs the tests reaches the child.
  */
-export function startEntry(env: Record<string, string> = {}): EntryProcess {
+export function startEntry(env: Record<string, string> = {}, opts: { heapFlags?: boolean } = {}): EntryProcess {
   const cwd = mkdtempSync(path.join(tmpdir(), 'diffuse-entry-'));
   const dataDir = path.join(cwd, 'data');
   const base: Record<string, string> = {
@@ -52,7 +54,8 @@ export function startEntry(env: Record<string, string> = {}): EntryProcess {
   };
   // The loader is resolved from this repository, since the child's cwd is the temporary folder.
   const tsx = import.meta.resolve('tsx');
-  const child = spawn(process.execPath, ['--import', tsx, path.join(REPO_ROOT, 'src', 'main.ts')], {
+  const flags = opts.heapFlags === false ? [] : HEAP_FLAGS;
+  const child = spawn(process.execPath, [...flags, '--import', tsx, path.join(REPO_ROOT, 'src', 'main.ts')], {
     cwd,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
