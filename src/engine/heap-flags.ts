@@ -10,7 +10,7 @@
 // These flags only work on the command line: V8 sizes a heap, and decides on its memory reducer,
 // when the heap is created, so setting them at run time (`v8.setFlagsFromString`) leaves the main
 // thread's heap as it is. `npm start`, `npm run worker` and `npm run bench` pass them (tsx hands
-// them to node); test/engine/heap-flags.test.ts checks that these scripts and this list agree.
+// them to node); test/e2e/heap-flags.test.ts checks that these scripts and this list agree.
 
 /** The flags, as node takes them on its command line. */
 export const HEAP_FLAGS: readonly string[] = ['--no-memory-reducer', '--max-semi-space-size=1'];
