@@ -75,7 +75,6 @@ export class DistributedEngine extends JobReads implements Engine {
   /** What the registry said last: workers and facts per model. */
   private served: RegistrySnapshot = new Map();
   private timers: NodeJS.Timeout[] = [];
-  private closing = false;
 
   constructor(
     readonly config: Config,
@@ -147,7 +146,8 @@ export class DistributedEngine extends JobReads implements Engine {
   // ---- Engine interface ------------------------------------------------------------------
 
   async submit(input: unknown, owner: JobOwner, options: SubmitOptions = {}): Promise<SubmitResult> {
-    if (this.closing) return refusal('shutting_down', 'The bot is restarting; try again in a minute.');
+    const down = this.refusalWhileClosing();
+    if (down) return down;
     const checked = checkSpec(input, {
       limits: this.limits,
       worker: { knownDefaults: (m) => this.served.get(m ?? this.config.model)?.info?.defaults },
@@ -216,14 +216,6 @@ export class DistributedEngine extends JobReads implements Engine {
       'job queued',
     );
     return { ok: true, jobId, position, estimatedWaitMs, spec };
-  }
-
-  checkAdmission(owner: JobOwner): EngineRefusal | null {
-    if (this.closing) return refusal('shutting_down', 'The bot is restarting; try again in a minute.');
-    return this.live.admission(owner, {
-      queueMax: this.config.queueMax,
-      userMaxPending: this.config.userMaxPending,
-    });
   }
 
   async regenerate(jobId: string, owner: JobOwner, seed?: number): Promise<SubmitResult> {

@@ -85,7 +85,6 @@ export class LocalEngine extends JobReads implements Engine {
   private readonly runContext: RunContext;
   private readonly models: KnownModels;
   private readonly uploadLimits: { maxBytes?: number; maxPixels?: number };
-  private closing = false;
   private started = false;
   private pruneTimer: NodeJS.Timeout | null = null;
 
@@ -183,7 +182,8 @@ export class LocalEngine extends JobReads implements Engine {
   // ---- Engine interface ------------------------------------------------------------------
 
   async submit(input: unknown, owner: JobOwner, options: SubmitOptions = {}): Promise<SubmitResult> {
-    if (this.closing) return refusal('shutting_down', 'The bot is restarting; try again in a minute.');
+    const down = this.refusalWhileClosing();
+    if (down) return down;
     const checked = checkSpec(input, {
       limits: this.limits,
       worker: this.worker,
@@ -219,14 +219,6 @@ export class LocalEngine extends JobReads implements Engine {
       'job queued',
     );
     return { ok: true, jobId, position, estimatedWaitMs, spec };
-  }
-
-  checkAdmission(owner: JobOwner): EngineRefusal | null {
-    if (this.closing) return refusal('shutting_down', 'The bot is restarting; try again in a minute.');
-    return this.live.admission(owner, {
-      queueMax: this.config.queueMax,
-      userMaxPending: this.config.userMaxPending,
-    });
   }
 
   async regenerate(jobId: string, owner: JobOwner, seed?: number): Promise<SubmitResult> {

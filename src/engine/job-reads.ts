@@ -1,13 +1,15 @@
 // The read side that the embedded engine and the scale-out front-end share: a job's record, its
 // result files, its message, and its events (live, replayed, or rebuilt from the store).
 import type { Config } from '../config.ts';
-import type {
-  EngineRefusal,
-  JobEvent,
-  JobEventListener,
-  JobRecord,
-  ResultFiles,
-  SubscribeOptions,
+import {
+  refusal,
+  type EngineRefusal,
+  type JobEvent,
+  type JobEventListener,
+  type JobOwner,
+  type JobRecord,
+  type ResultFiles,
+  type SubscribeOptions,
 } from './api.ts';
 import { terminalEvent, type EventHub } from './events.ts';
 import type { JobEnds } from './job-ends.ts';
@@ -25,6 +27,25 @@ export abstract class JobReads {
   protected abstract readonly live: LiveJobs;
   protected abstract readonly events: EventHub;
   protected abstract readonly ends: JobEnds;
+
+  /** Set once close() has begun: from then on every new job is refused. */
+  protected closing = false;
+
+  /** The refusal every new job gets once close() has begun, or null. */
+  protected refusalWhileClosing(): EngineRefusal | null {
+    return this.closing ? refusal('shutting_down', 'The bot is restarting; try again in a minute.') : null;
+  }
+
+  /** The refusal a new job of `owner` gets now (shutting down, queue full, user at the limit), or null. */
+  checkAdmission(owner: JobOwner): EngineRefusal | null {
+    return (
+      this.refusalWhileClosing() ??
+      this.live.admission(owner, {
+        queueMax: this.config.queueMax,
+        userMaxPending: this.config.userMaxPending,
+      })
+    );
+  }
 
   /** A stored job as the engine reports it (status and queue position of jobs in memory). */
   protected abstract toRecord(job: StoredJob): JobRecord;
