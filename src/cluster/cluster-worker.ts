@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { EngineHealth } from '../engine/api.ts';
@@ -40,6 +40,8 @@ import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.ts';
 const PROGRESS_EVERY_MS = 250;
 /** Grace time of a stopped run before its thread is terminated. */
 const ABORT_GRACE_MS = 15_000;
+/** How long a job waits when this worker's own Redis connection is not back yet. */
+const REDIS_WAIT_MS = 1000;
 
 /** Why a run was asked to stop. */
 type Stop = { kind: 'cancelled' | 'timeout' | 'shutdown'; message: string };
@@ -199,6 +201,13 @@ export class ClusterWorker {
       this.metrics.jobs.inc({ model, status: kind === 'cancelled' ? 'cancelled' : 'failed' });
       throw new UnrecoverableError(encodeFailure(kind, message));
     };
+    if (!isReady(this.redis) && token) {
+      // BullMQ's connection is back after an outage, this worker's own one not yet (the cancel
+      // flags, inputs and results go through it): the job waits a second instead of failing.
+      await job.moveToDelayed(Date.now() + REDIS_WAIT_MS, token);
+      log.info('job postponed: this worker is not connected to Redis yet');
+      throw new DelayedError();
+    }
     if (signal?.aborted || (await this.redis.exists(keys.cancel(jobId)))) fail('cancelled', 'Cancelled.');
     const { spec, timeoutMs } = job.data;
     for (const [field, ref] of [
@@ -279,6 +288,17 @@ export class ClusterWorker {
         await job.moveToWait(token);
         this.metrics.jobs.inc({ model, status: 'requeued' });
         log.info('job put back in the queue at shutdown');
+        throw new WaitingError();
+      }
+      if (!run.stop && !isReady(this.redis)) {
+        // Redis went away during the run: the result cannot be stored nor the end recorded. The job
+        // is left to BullMQ's stalled-job check, which queues it again once Redis is back (as after
+        // a worker crash); it is not a failure of the job.
+        this.metrics.jobs.inc({ model, status: 'requeued' });
+        log.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'job interrupted: Redis is unreachable; it is queued again once Redis is back',
+        );
         throw new WaitingError();
       }
       if (run.stop) fail(run.stop.kind === 'shutdown' ? 'error' : run.stop.kind, run.stop.message);

@@ -217,4 +217,45 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
     expect((await user.waitStatus(jobId, ['done', 'failed', 'cancelled'])).status).toBe('done');
     await frontend.waitForLine(/Redis connection is back/, 10_000);
   }, 120_000);
+
+  it('Redis stopped for a few seconds while jobs run: the jobs are interrupted, queued again and each ends done once', async () => {
+    const user = new PlaygroundUser(base);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await user.submit(`/imagine a kite --seed ${1100 + i} --steps 100`);
+      expect(r.status).toBe(202);
+      ids.push(String(r.json.jobId));
+    }
+    const startedIds = () =>
+      workers
+        .flatMap((w) => w.logs('job started'))
+        .map((l) => String(l.jobId))
+        .filter((id) => ids.includes(id));
+    const until = Date.now() + 30_000;
+    while (startedIds().length === 0 && Date.now() < until) await sleep(20);
+    const runningAtStop = startedIds();
+    expect(runningAtStop.length).toBeGreaterThan(0);
+    await redis.stop();
+    await sleep(3000);
+    expect(frontend.alive() && workers.every((w) => w.alive())).toBe(true);
+    await redis.start();
+    for (const jobId of ids)
+      expect((await user.waitStatus(jobId, ['done', 'failed', 'cancelled'], 90_000)).status).toBe('done');
+    const counts = doneCounts(workers);
+    for (const jobId of ids) expect(counts.get(jobId), jobId).toBe(1);
+    // A job that was running when Redis went away was interrupted (not failed) and ran again.
+    const interrupted = workers.flatMap((w) =>
+      w.logs('job interrupted: Redis is unreachable; it is queued again once Redis is back'),
+    );
+    for (const jobId of runningAtStop) {
+      expect(
+        interrupted.some((l) => l.jobId === jobId),
+        jobId,
+      ).toBe(true);
+      expect(
+        workers.flatMap((w) => w.logs('job failed')).some((l) => l.jobId === jobId),
+        jobId,
+      ).toBe(false);
+    }
+  }, 150_000);
 });
