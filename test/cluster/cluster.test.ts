@@ -15,6 +15,23 @@ import {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Submits `n` jobs `/imagine <prompt> --seed <seed + i> --steps <steps>`; each must be accepted. Their ids. */
+async function submitJobs(
+  user: PlaygroundUser,
+  n: number,
+  prompt: string,
+  seed: number,
+  steps: number,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await user.submit(`/imagine ${prompt} --seed ${seed + i} --steps ${steps}`);
+    expect(r.status).toBe(202);
+    ids.push(String(r.json.jobId));
+  }
+  return ids;
+}
+
 /** How many "job done" lines each job id has in the given processes' logs. */
 function doneCounts(procs: Proc[]): Map<string, number> {
   const n = new Map<string, number>();
@@ -84,12 +101,7 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
 
   it('a worker killed with SIGKILL mid-job: its job runs again on another worker and every job finishes once', async () => {
     const user = new PlaygroundUser(base);
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const r = await user.submit(`/imagine a ghost --seed ${500 + i} --steps 100`);
-      expect(r.status).toBe(202);
-      ids.push(String(r.json.jobId));
-    }
+    const ids = await submitJobs(user, 5, 'a ghost', 500, 100);
     // The first worker seen starting one of these jobs is killed in the middle of it.
     const started = () =>
       workers.find((w) => w.logs('job started').some((l) => ids.includes(String(l.jobId))));
@@ -114,12 +126,7 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
 
   it('cancels a queued job and a running job from the front-end', async () => {
     const user = new PlaygroundUser(base);
-    const ids: string[] = [];
-    for (let i = 0; i < 8; i++) {
-      const r = await user.submit(`/imagine a moon --seed ${700 + i} --steps 100`);
-      expect(r.status).toBe(202);
-      ids.push(String(r.json.jobId));
-    }
+    const ids = await submitJobs(user, 8, 'a moon', 700, 100);
     // Two workers are left: the first two jobs run, the last one waits behind five others.
     const last = ids[7];
     const c1 = await user.request('DELETE', `/api/jobs/${last}`);
@@ -151,12 +158,7 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
 
   it('a front-end restarted mid-run still delivers every result', async () => {
     const user = new PlaygroundUser(base);
-    const ids: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      const r = await user.submit(`/imagine a star --seed ${900 + i} --steps 20`);
-      expect(r.status).toBe(202);
-      ids.push(String(r.json.jobId));
-    }
+    const ids = await submitJobs(user, 6, 'a star', 900, 20);
     await frontend.stop();
     frontend = startEntryProc('main', feEnv(), fe.cwd, 'front-end (restarted)');
     base = await playgroundUrl(frontend);
@@ -220,12 +222,7 @@ describe.skipIf(!HAVE_REDIS)('scale-out with BullMQ on Redis (skipped without /u
 
   it('Redis stopped for a few seconds while jobs run: the jobs are interrupted, queued again and each ends done once', async () => {
     const user = new PlaygroundUser(base);
-    const ids: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const r = await user.submit(`/imagine a kite --seed ${1100 + i} --steps 100`);
-      expect(r.status).toBe(202);
-      ids.push(String(r.json.jobId));
-    }
+    const ids = await submitJobs(user, 3, 'a kite', 1100, 100);
     const startedIds = () =>
       workers
         .flatMap((w) => w.logs('job started'))
