@@ -1,4 +1,5 @@
-// The read side that the embedded engine and the scale-out front-end share: a job's record, its
+// What the embedded engine and the scale-out front-end share: admission of a new job (refused
+// while closing, or by the queue and per-user limits), and the read side: a job's record, its
 // result files, its message, and its events (live, replayed, or rebuilt from the store).
 import type { Config } from '../config.ts';
 import {
