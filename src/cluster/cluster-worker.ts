@@ -1,4 +1,4 @@
-// A worker of scale-out mode: owns one inference worker thread (src/engine/worker.ts), takes jobs
+// A worker of scale-out mode: owns one inference worker process (src/engine/worker.ts), takes jobs
 // of the models it serves from their BullMQ queues one at a time, fetches the uploads they need,
 // reports progress (previews as blobs), stores the result files as blobs and returns their keys.
 // Cancel requests arrive over Redis pub/sub (and a key checked when a job is taken); a job whose
@@ -38,7 +38,7 @@ import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.ts';
 
 /** Least ms between two progress reports without a preview. */
 const PROGRESS_EVERY_MS = 250;
-/** Grace time of a stopped run before its thread is terminated. */
+/** Grace time of a stopped run before its inference process is killed. */
 const ABORT_GRACE_MS = 15_000;
 /** How long a job waits when this worker's own Redis connection is not back yet. */
 const REDIS_WAIT_MS = 1000;
@@ -57,7 +57,7 @@ export class ClusterWorker {
   private readonly registration: Registration;
   private readonly queues = new Map<string, Queue>();
   private readonly bullWorkers: Worker[] = [];
-  /** Runs one job at a time on the one inference thread, whatever its model. */
+  /** Runs one job at a time on the one inference process, whatever its model. */
   private chain: Promise<unknown> = Promise.resolve();
   private running: { handle: RunHandle | null; stop: Stop | null; since: number } | null = null;
   private closing = false;
@@ -92,11 +92,11 @@ export class ClusterWorker {
     );
   }
 
-  /** Starts the inference thread, loads each served model, registers it and starts taking its jobs. */
+  /** Starts the inference process, loads each served model, registers it and starts taking its jobs. */
   async start(): Promise<void> {
     const url = this.config.cluster.redisUrl!;
     this.inference.start();
-    this.inference.on('thread-error', (err: Error) =>
+    this.inference.on('worker-error', (err: Error) =>
       this.log.error({ err: err.message }, 'inference worker error'),
     );
     this.inference.on('restart', () => this.log.warn('inference worker restarted'));

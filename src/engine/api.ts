@@ -1,5 +1,5 @@
 // The engine's interface, as chat adapters (Discord, Slack, playground) and commands see it.
-// It names no queue library: the in-process backend (p-queue + worker thread + SQLite) implements
+// It names no queue library: the in-process backend (p-queue + inference process + SQLite) implements
 // it today; a distributed backend (BullMQ on Redis, GPU workers elsewhere) can implement it later
 // without touching the adapters. Everything that crosses it is plain serializable data, except
 // Buffers of preview PNGs.

@@ -1,5 +1,5 @@
 // The in-process engine: validates and stores jobs (SQLite), queues them FIFO on one device
-// (p-queue, concurrency 1), runs them on the inference worker thread, and reports progress.
+// (p-queue, concurrency 1), runs them on the inference worker process, and reports progress.
 // It implements the Engine interface of api.ts; a distributed backend can replace it. Its parts:
 // events.ts (event hub and replay), live-jobs.ts (jobs in memory, admission), eta.ts (wait
 // estimates), job-runner.ts (one run), job-ends.ts (recording ends), recovery.ts, uploads.ts.
@@ -55,7 +55,7 @@ export interface EngineOptions {
   abortGraceMs?: number;
   /** Delays between the tries of a job-store write before the job is ended in memory (default 50, 250, 1000 ms). */
   storeRetryDelaysMs?: number[];
-  /** Creates the inference worker (default: the production thread); the test suite injects one that crashes or stalls on cue. */
+  /** Creates the inference worker (default: the production process); the test suite injects one that crashes or stalls on cue. */
   worker?: WorkerFactory;
 }
 
@@ -64,7 +64,7 @@ const STORE_RETRY_DELAYS_MS = [50, 250, 1000];
 
 export { newJobId };
 
-/** The in-process engine (p-queue + worker thread + SQLite). Call start() after subscribing adapters. */
+/** The in-process engine (p-queue + inference process + SQLite). Call start() after subscribing adapters. */
 export class LocalEngine extends JobReads implements Engine {
   readonly store: JobStore;
   readonly worker: InferenceWorker;

@@ -26,7 +26,7 @@ export interface RunContext {
   eta: EtaEstimator;
   metrics: EngineMetrics;
   log: Logger;
-  /** Grace time for a stopped job before its worker thread is terminated. */
+  /** Grace time for a stopped job before its inference process is killed. */
   abortGraceMs: number;
   retryDelaysMs: readonly number[];
   /** Whether the engine is closing (a job not started yet stays queued for the next start). */

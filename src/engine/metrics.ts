@@ -70,7 +70,7 @@ export function createEngineMetrics(
     }),
     workerRestarts: new Counter({
       name: 'diffuse_worker_restarts_total',
-      help: 'Inference worker threads restarted after a crash.',
+      help: 'Inference worker processes restarted after a crash.',
       registers: [registry],
     }),
   };

@@ -1,7 +1,39 @@
-// Entry of the inference worker thread: registers tsx's loader in this thread, then imports the
-// TypeScript module named by workerData.entry. Works the same under `tsx`, `node --import tsx` and vitest.
-import { workerData } from 'node:worker_threads';
+// Entry of the inference worker process (started by worker.ts): moves every thread of this process
+// to a lower priority, receives its settings as the first message, registers tsx's loader, then
+// imports the TypeScript entry they name. Works the same under `tsx`, `node --import tsx` and vitest.
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import process from 'node:process';
 import { register } from 'tsx/esm/api';
 
-register();
-await import(workerData.entry);
+/** The inference process's nice value (0 normal, 19 lowest). */
+const INFERENCE_NICE = 10;
+
+// Inference runs below the bot's priority, so that chat events and HTTP requests are not kept
+// waiting for a core. On Linux the nice value is per thread: the threads that exist now (V8's
+// helpers, which collect this process's heap) are moved here, and every thread started later
+// (libuv's pool, onnxruntime's and libvips' threads) inherits it. An idle bot leaves the cores to
+// inference.
+try {
+  for (const t of readdirSync('/proc/self/task')) setPriority(Number(t), INFERENCE_NICE);
+} catch {
+  try {
+    setPriority(INFERENCE_NICE); // no /proc (not Linux): the process
+  } catch {
+    // not permitted here: run at the normal priority
+  }
+}
+
+// The engine's process is gone (its IPC channel closed): nothing is left to serve.
+process.on('disconnect', () => process.exit(0));
+
+process.once('message', async (settings) => {
+  // Messages that arrive while the entry loads wait here; worker-host.ts hands them over.
+  const early = [];
+  const keep = (m) => early.push(m);
+  process.on('message', keep);
+  register();
+  const host = await import('./worker-host.ts');
+  host.adoptSettings(settings, { early, keep });
+  await import(settings.entry);
+});

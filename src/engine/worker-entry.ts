@@ -1,5 +1,5 @@
-// Entry of the production inference worker thread (imported by worker-boot.mjs): serves the
+// Entry of the production inference worker process (imported by worker-boot.mjs): serves the
 // engine's requests with no hooks.
-import { serveInference } from './worker-thread.ts';
+import { serveInference } from './worker-process.ts';
 
 serveInference();

@@ -1,14 +1,13 @@
-// Messages between the engine (main thread) and the inference worker thread. Plain structured-
-// clone data. Cancellation also goes through a shared Int32Array, so it reaches a worker whose
-// event loop is blocked inside session.run.
+// Messages between the engine and the inference worker process, over its IPC channel: plain
+// structured-clone data ('advanced' serialization). A cancel is read between denoising steps.
 import type { ModelInfo, PromptReport } from './api.ts';
 import type { ExecuteTimings } from './execute.ts';
 import type { JobSpec, ResolvedJobSpec } from './spec.ts';
 import type { UnderstoodConcept } from '../runtime/types.ts';
 
-/** Settings of the worker thread, fixed for its lifetime (workerData). */
+/** Settings of the worker process, fixed for its lifetime (its first message). */
 export interface WorkerSettings {
-  /** file: URL of the thread entry (worker-entry.ts, or a test entry), imported by worker-boot.mjs. */
+  /** file: URL of the entry (worker-entry.ts, or a test entry), imported by worker-boot.mjs. */
   entry: string;
   dataDir: string;
   modelsDir: string;
@@ -19,11 +18,9 @@ export interface WorkerSettings {
   intraOpThreads: number;
   /** Limits stored uploads are decoded with: the ones they were accepted under (UPLOAD_MAX_BYTES, UPLOAD_MAX_PIXELS). */
   uploadLimits: { maxBytes?: number; maxPixels?: number };
-  /** Data for a thread entry other than the production one (the test suite's fault-injecting thread). */
-  threadData?: unknown;
-  /** Shared control words: [0] the cancel word (the main thread stores the runId to abort), [1] the native-call count (native-guard.ts). */
-  cancel: SharedArrayBuffer;
-  /** Load the default model as soon as the thread starts. */
+  /** Data for an entry other than the production one (the test suite's fault-injecting worker). */
+  entryData?: unknown;
+  /** Load the default model as soon as the process starts. */
   preload: boolean;
   /** MAX_STEPS: a model's default step count is capped at it (reported defaults and runs alike). */
   maxSteps?: number;

@@ -1,11 +1,15 @@
-// Main-thread handle of the inference worker thread: starts it (TypeScript through tsx, under
-// tsx and vitest alike), sends it one job at a time, relays progress, and restarts it when it
-// crashes. A crash fails only the job that was running.
+// The engine's handle of the inference worker process: starts it (worker-boot.mjs, TypeScript
+// through tsx, under tsx and vitest alike), sends it one job at a time, relays progress, and
+// restarts it when it crashes. A crash fails only the job that was running.
+//
+// A process rather than a thread of the bot: all of its threads run at a lower priority, V8's
+// helper threads and libuv's pool included, which in one process are shared with the bot's main
+// thread and collect the inference heap at the bot's priority. Killing it is always safe, even in
+// the middle of a call into onnxruntime.
+import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { Config } from '../config.ts';
 import type { ModelInfo } from './api.ts';
-import { claimForTermination, CONTROL_WORDS, NATIVE_WORD, resetNativeWord } from './native-guard.ts';
 import type { Logger } from './logger.ts';
 import type { EngineMetrics } from './metrics.ts';
 import type { JobSpec } from './spec.ts';
@@ -14,7 +18,7 @@ import type { FromWorker, RunOptions, RunOutput, ToWorker, WorkerSettings } from
 /**
  * Kinds of run failure: `stopped` on request (cancel, time limit, shutdown; the message says so),
  * `input` (the message is about the user's input and can be shown as is), `crash` (the worker
- * thread died during the run), `error` (anything else: a bug or a failing model).
+ * process died during the run), `error` (anything else: a bug or a failing model).
  */
 export type RunFailureKind = 'stopped' | 'input' | 'crash' | 'error';
 
@@ -36,7 +40,7 @@ export type ModelInfoAnswer = { info: ModelInfo } | { error: string; userError: 
 export interface RunHandlers {
   onStarted?(): void;
   onProgress?(step: number, total: number): void;
-  /** A progress preview: a PNG, encoded (and upscaled for display) by the worker thread. */
+  /** A progress preview: a PNG, encoded (and upscaled for display) by the worker process. */
   onPreview?(png: Buffer, step: number, total: number): void;
 }
 
@@ -44,7 +48,7 @@ export interface RunHandlers {
 export interface RunHandle {
   runId: number;
   done: Promise<RunOutput>;
-  /** Asks the run to stop at its next step; after graceMs the thread is terminated (and restarted). */
+  /** Asks the run to stop at its next step; after graceMs the process is killed (and restarted). */
   abort(message: string, graceMs: number): void;
 }
 
@@ -57,9 +61,9 @@ interface Pending {
   killTimer: NodeJS.Timeout | null;
 }
 
-export type WorkerConfig = Omit<WorkerSettings, 'entry' | 'cancel' | 'threadData'>;
+export type WorkerConfig = Omit<WorkerSettings, 'entry' | 'entryData'>;
 
-/** Creates the engine's inference worker from its settings (the test suite injects one whose thread crashes or stalls on cue). */
+/** Creates the engine's inference worker from its settings (the test suite injects one whose process crashes or stalls on cue). */
 export type WorkerFactory = (config: WorkerConfig) => InferenceWorker;
 
 /** The worker settings of the engine's config (uploads decoded with the limits they were accepted under). */
@@ -103,11 +107,11 @@ export function watchWorker(
     metrics.workerRestarts.inc();
     log.warn('inference worker restarted');
   });
-  worker.on('thread-error', (err: Error) => log.error({ err: err.message }, 'inference worker error'));
+  worker.on('worker-error', (err: Error) => log.error({ err: err.message }, 'inference worker error'));
 }
 
-/** Another thread entry than the production one, and data it reads from workerData.threadData. */
-export interface ThreadEntry {
+/** Another entry than the production one, and data it reads from its settings' entryData. */
+export interface WorkerEntry {
   entry: URL;
   data?: unknown;
 }
@@ -121,20 +125,17 @@ export interface WorkerReadyInfo {
   error?: string;
 }
 
-/** Owns one inference worker thread; emits 'ready' ({model, device, error?}), 'exit' (code), 'restart'. */
+/** Owns one inference worker process; emits 'ready' ({model, device, error?}), 'exit' (code), 'restart'. */
 export class InferenceWorker extends EventEmitter {
-  private worker: Worker | null = null;
-  /** Shared control words: the cancel word (0) and the thread's native-call count (native-guard.ts). */
-  private readonly cancelBuf = new SharedArrayBuffer(4 * CONTROL_WORDS);
-  private readonly cancelWord = new Int32Array(this.cancelBuf);
+  private worker: ChildProcess | null = null;
   private pending: Pending | null = null;
   private nextRunId = 1;
   private closing = false;
   private crashes = 0;
   private restartTimer: NodeJS.Timeout | null = null;
-  /** Model and device reported by the thread once the default model loaded. */
+  /** Model and device reported by the process once the default model loaded. */
   info: WorkerReadyInfo = { model: null, device: null };
-  /** Facts of models the thread has reported (the default one at start, others when asked), by name. */
+  /** Facts of models the process has reported (the default one at start, others when asked), by name. */
   private readonly modelFacts = new Map<string, ModelInfo>();
   private readonly infoRequests = new Map<
     number,
@@ -144,19 +145,19 @@ export class InferenceWorker extends EventEmitter {
 
   constructor(
     private readonly config: WorkerConfig,
-    private readonly thread?: ThreadEntry,
+    private readonly entry?: WorkerEntry,
   ) {
     super();
   }
 
-  /** Whether a thread is running. */
+  /** Whether a process is running. */
   get alive(): boolean {
     return this.worker !== null;
   }
 
-  /** Calls into onnxruntime in flight on the thread (-1 while it is being terminated); see native-guard.ts. */
-  get nativeCalls(): number {
-    return Atomics.load(this.cancelWord, NATIVE_WORD);
+  /** The running process's id (null when none runs). */
+  get pid(): number | null {
+    return this.worker?.pid ?? null;
   }
 
   /** Whether a run is in flight. */
@@ -164,30 +165,29 @@ export class InferenceWorker extends EventEmitter {
     return this.pending !== null;
   }
 
-  /** Starts the thread (no-op if it runs). */
+  /** Starts the process (no-op if it runs). */
   start(): void {
     if (this.worker || this.closing) return;
-    resetNativeWord(this.cancelWord);
     const settings: WorkerSettings = {
       ...this.config,
-      entry: (this.thread?.entry ?? new URL('./worker-entry.ts', import.meta.url)).href,
-      cancel: this.cancelBuf,
-      ...(this.thread?.data !== undefined ? { threadData: this.thread.data } : {}),
+      entry: (this.entry?.entry ?? new URL('./worker-entry.ts', import.meta.url)).href,
+      ...(this.entry?.data !== undefined ? { entryData: this.entry.data } : {}),
     };
-    const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
-      workerData: settings,
+    // No node flags of the bot's (its heap flags suit a main thread that only relays events);
+    // 'advanced' serialization carries previews as bytes, as a worker thread's messages do.
+    const w = fork(new URL('./worker-boot.mjs', import.meta.url), [], {
       execArgv: [],
-      // The process environment itself, not a copy: DEVICE=auto hides software Vulkan drivers from
-      // the WebGPU provider through VK_LOADER_DRIVERS_DISABLE, which native code reads.
-      env: SHARE_ENV,
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.worker = w;
     w.on('message', (m: FromWorker) => this.onMessage(m));
-    w.on('error', (err) => this.emit('thread-error', err));
-    w.on('exit', (code) => this.onExit(w, code));
+    w.on('error', (err) => this.emit('worker-error', err));
+    w.on('exit', (code, signal) => this.onExit(w, code, signal));
+    w.send(settings);
   }
 
-  /** Sends a job to the thread. Only one run at a time (the engine's queue guarantees it). */
+  /** Sends a job to the process. Only one run at a time (the engine's queue guarantees it). */
   run(jobId: string, spec: JobSpec, options: RunOptions, handlers: RunHandlers = {}): RunHandle {
     if (this.pending) throw new Error('the inference worker is busy');
     if (this.closing) throw new Error('the inference worker is closed');
@@ -205,7 +205,6 @@ export class InferenceWorker extends EventEmitter {
       abort: (message, graceMs) => {
         if (this.pending !== pending || pending.abortMessage !== null) return;
         pending.abortMessage = message;
-        Atomics.store(this.cancelWord, 0, runId);
         this.post({ type: 'cancel', runId });
         pending.killTimer = setTimeout(() => {
           if (this.pending === pending) this.terminate();
@@ -216,8 +215,8 @@ export class InferenceWorker extends EventEmitter {
   }
 
   /**
-   * The facts of a model (default: the default one) from the thread that loads it: answered from
-   * what the thread reported when it is known, else asked (loading the model if needed).
+   * The facts of a model (default: the default one) from the process that loads it: answered from
+   * what the process reported when it is known, else asked (loading the model if needed).
    */
   modelInfo(model?: string, timeoutMs = 60_000): Promise<ModelInfoAnswer> {
     const name = model ?? this.config.defaultModel;
@@ -237,12 +236,12 @@ export class InferenceWorker extends EventEmitter {
     });
   }
 
-  /** The effective defaults of a model the thread has reported (default: the default model), or undefined. */
+  /** The effective defaults of a model the process has reported (default: the default model), or undefined. */
   knownDefaults(model?: string): ModelInfo['defaults'] | undefined {
     return this.modelFacts.get(model ?? this.config.defaultModel)?.defaults;
   }
 
-  /** Terminates the thread as if it crashed (tests, and runs that ignore an abort), once it is out of any native call. A new thread starts. */
+  /** Kills the process as if it crashed (tests, and runs that ignore an abort). A new process starts. */
   async kill(): Promise<void> {
     const w = this.worker;
     if (!w) return;
@@ -251,19 +250,12 @@ export class InferenceWorker extends EventEmitter {
     await exited;
   }
 
-  /** Terminates the current thread as soon as it is in no native call (native-guard.ts); never mid-call. */
+  /** Kills the current process at once, whatever it is doing. */
   private terminate(): void {
-    const w = this.worker;
-    if (!w) return;
-    const attempt = (): void => {
-      if (this.worker !== w) return;
-      if (claimForTermination(this.cancelWord)) void w.terminate();
-      else setTimeout(attempt, 10).unref();
-    };
-    attempt();
+    this.worker?.kill('SIGKILL');
   }
 
-  /** Stops the thread for good; a run in flight fails as aborted. */
+  /** Stops the process for good; a run in flight fails as aborted. */
   async close(): Promise<void> {
     this.closing = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
@@ -279,7 +271,7 @@ export class InferenceWorker extends EventEmitter {
   }
 
   private post(m: ToWorker): void {
-    this.worker?.postMessage(m);
+    if (this.worker?.connected) this.worker.send(m);
   }
 
   private onMessage(m: FromWorker): void {
@@ -349,11 +341,11 @@ export class InferenceWorker extends EventEmitter {
     this.pending = null;
   }
 
-  private onExit(w: Worker, code: number): void {
+  private onExit(w: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.worker !== w) return;
     this.worker = null;
-    this.emit('exit', code);
-    this.modelFacts.clear(); // the restarted thread reports again (its device may differ)
+    this.emit('exit', code ?? signal);
+    this.modelFacts.clear(); // the restarted process reports again (its device may differ)
     for (const [id, r] of this.infoRequests) {
       clearTimeout(r.timer);
       r.resolve({ error: 'the inference worker stopped', userError: false });
@@ -367,7 +359,7 @@ export class InferenceWorker extends EventEmitter {
         this.crashes++;
         p.reject(
           new RunFailure(
-            `The inference worker crashed while running this job (exit code ${code}); it has been restarted.`,
+            `The inference worker crashed while running this job (${signal ? `signal ${signal}` : `exit code ${code}`}); it has been restarted.`,
             'crash',
           ),
         );

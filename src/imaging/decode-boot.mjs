@@ -1,5 +1,5 @@
 // Entry of a decode worker thread: registers tsx's loader in this thread, then imports the
-// TypeScript module named by workerData.entry (the same approach as src/engine/worker-boot.mjs).
+// TypeScript module named by workerData.entry (src/engine/worker-boot.mjs does the same in a process).
 import { workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 

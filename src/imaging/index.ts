@@ -37,4 +37,3 @@ export type { StripOptions } from './strip.ts';
 export { gridCell, gridLayout, makeGrid } from './grid.ts';
 export { extendCanvas } from './canvas.ts';
 export type { CanvasMove, ExtendedCanvas } from './canvas.ts';
-export { lowerImagingThreads } from './threads.ts';

@@ -223,7 +223,7 @@ export function webgpuAvailability(sys: VulkanSystem = realSystem()): WebGpuAvai
   };
 }
 
-/** Hide software Vulkan drivers from the loader (VK_LOADER_DRIVERS_DISABLE) before the WebGPU EP starts, so Dawn picks hardware only (native code sees it from the main thread, or from a worker started with env SHARE_ENV). */
+/** Hide software Vulkan drivers from the loader (VK_LOADER_DRIVERS_DISABLE) before the WebGPU EP starts, so Dawn picks hardware only (native code of this process sees it: the inference worker process sets it for itself). */
 export function hideSoftwareDrivers(files: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
   if (files.length === 0) return;
   const current = (env.VK_LOADER_DRIVERS_DISABLE ?? '').split(',').filter(Boolean);

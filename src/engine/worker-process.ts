@@ -1,69 +1,35 @@
-// The inference worker thread: owns the loaded models (one session per model per device, loaded
+// The inference worker process: owns the loaded models (one session per model per device, loaded
 // once), runs executeJob for one job at a time, writes the result files, and streams progress and
-// PNG previews back. session.run and PNG encoding block this thread, never the main one.
-// worker-entry.ts starts it; the test suite's thread entry starts it with fault hooks.
+// PNG previews back. session.run and image encoding block this process, never the bot's.
+// worker-boot.mjs starts it at a lower priority; worker-entry.ts serves the engine, the test
+// suite's entry serves it with fault hooks.
 import { readFile } from 'node:fs/promises';
-import { setPriority } from 'node:os';
 import path from 'node:path';
-import { parentPort, workerData } from 'node:worker_threads';
 import {
   decodeImage,
   encodePng,
   imageForModel,
   isImageInputError,
-  lowerImagingThreads,
   maskForModel,
   upscaleForDisplay,
 } from '../imaging/index.ts';
 import { loadModel, runtimeOptionsFrom, ModelError, type LoadedModel } from '../runtime/index.ts';
 import { ExecuteError, executeJob, type ExecuteContext } from './execute.ts';
 import { modelInfoFrom } from './model-info.ts';
-import { nativeCall } from './native-guard.ts';
 import { uploadFile } from './paths.ts';
 import { writeResultFiles } from './result-files.ts';
 import type { JobSpec } from './spec.ts';
-import type { FromWorker, RunOptions, RunOutput, ToWorker, WorkerSettings } from './worker-protocol.ts';
+import type { RunOptions, RunOutput, ToWorker } from './worker-protocol.ts';
+import { hostSettings, onEngineMessage, postToEngine as post } from './worker-host.ts';
 
-/** The inference thread's nice value (0 normal, 19 lowest). */
-const INFERENCE_NICE = 10;
+const settings = hostSettings();
 
-if (!parentPort) throw new Error('worker-thread.ts must run in a worker thread');
-const port = parentPort;
-const settings = workerData as WorkerSettings;
-const cancelWord = new Int32Array(settings.cancel);
-const post = (m: FromWorker): void => port.postMessage(m);
-
-// Inference runs below the main thread's priority, so that chat events and HTTP requests are not
-// kept waiting for a core; the threads onnxruntime starts from here inherit it, and the image
-// encoders this thread uses are moved down after each use (lowerImagingThreads). An idle main
-// thread leaves the cores to inference.
-try {
-  setPriority(INFERENCE_NICE); // this thread only, on Linux
-} catch {
-  // not permitted here: run at the normal priority
-}
-
-/** Hooks of a thread entry other than the production one (the test suite's crashes and stalls). */
-export interface ThreadHooks {
+/** Hooks of a worker entry other than the production one (the test suite's crashes and stalls). */
+export interface WorkerHooks {
   /** Called at each reported step of a job, before the progress is sent. */
   onStep?(jobId: string, spec: JobSpec, step: number): void;
 }
-let hooks: ThreadHooks = {};
-
-/** Runs a call into onnxruntime counted as a native call: the main thread never terminates this thread mid-call. */
-const native = <T>(call: () => Promise<T>): Promise<T> => nativeCall(cancelWord, call);
-
-/** A loaded model whose calls into onnxruntime are counted as native calls (native-guard.ts). */
-function guarded(m: LoadedModel): LoadedModel {
-  return {
-    ...m,
-    denoiser: (t, batch, signal) => native(() => m.denoiser(t, batch, signal)),
-    encodePrompt: (text) => native(() => m.encodePrompt(text)),
-    toSample: (image) => native(() => m.toSample(image)),
-    fromSample: (sample) => native(() => m.fromSample(sample)),
-    dispose: () => native(() => m.dispose()),
-  };
-}
+let hooks: WorkerHooks = {};
 
 /** Loaded models by name; at most two stay loaded (the default one and the last other one). */
 const models = new Map<string, Promise<LoadedModel>>();
@@ -71,9 +37,7 @@ const models = new Map<string, Promise<LoadedModel>>();
 function getModel(name: string): Promise<LoadedModel> {
   let m = models.get(name);
   if (!m) {
-    m = native(() =>
-      loadModel(name, { modelsDir: settings.modelsDir, ...runtimeOptionsFrom(settings) }),
-    ).then(guarded);
+    m = loadModel(name, { modelsDir: settings.modelsDir, ...runtimeOptionsFrom(settings) });
     m.catch(() => models.delete(name));
     for (const [other, p] of models) {
       if (other !== settings.defaultModel && other !== name) {
@@ -96,19 +60,13 @@ let current: { runId: number; controller: AbortController } | null = null;
 async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): Promise<void> {
   const controller = new AbortController();
   current = { runId, controller };
-  const poll = (): void => {
-    if (!controller.signal.aborted && Atomics.load(cancelWord, 0) === runId)
-      controller.abort(new DOMException('cancelled', 'AbortError'));
-  };
   try {
     const loaded = await getModel(spec.model ?? settings.defaultModel);
-    poll();
     controller.signal.throwIfAborted();
     post({ type: 'started', runId });
     const model: LoadedModel = {
       ...loaded,
       denoiser: (t, batch, signal) => {
-        poll();
         controller.signal.throwIfAborted();
         return loaded.denoiser(t, batch, signal);
       },
@@ -129,7 +87,6 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
       frameSource: o.frameSource,
       onProgress: (p) => {
         hooks.onStep?.(jobId, spec, p.step);
-        poll();
         post({ type: 'progress', runId, step: p.step, total: p.total });
       },
       onFrame: (frame, p) => {
@@ -141,10 +98,7 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
         const { step, total } = p;
         const up = upscaleForDisplay(frame.rgb, frame.width, frame.height, Math.min(256, o.displaySize));
         encodePng(up.rgb, up.width, up.height)
-          .then((png) => {
-            lowerImagingThreads(INFERENCE_NICE);
-            post({ type: 'preview', runId, step, total, png });
-          })
+          .then((png) => post({ type: 'preview', runId, step, total, png }))
           .catch(() => undefined) // a preview that fails to encode is skipped; the job goes on
           .finally(() => (previewBusy = false));
       },
@@ -160,7 +114,6 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
       },
       { displaySize: o.displaySize, gifSize: o.gifSize, gifMaxBytes: o.gifMaxBytes },
     );
-    lowerImagingThreads(INFERENCE_NICE);
     const { rawPng, ...files } = written;
     const output: RunOutput = {
       model: loaded.name,
@@ -206,10 +159,10 @@ async function answerInfo(requestId: number, name: string | undefined): Promise<
 
 let chain: Promise<void> = Promise.resolve();
 
-/** Serves the engine's requests on this thread (once); `threadHooks` only from a test entry. */
-export function serveInference(threadHooks: ThreadHooks = {}): void {
-  hooks = threadHooks;
-  port.on('message', onMessage);
+/** Serves the engine's requests in this process (once); `workerHooks` only from a test entry. */
+export function serveInference(workerHooks: WorkerHooks = {}): void {
+  hooks = workerHooks;
+  onEngineMessage(onMessage);
   preload();
 }
 
