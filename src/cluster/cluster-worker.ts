@@ -15,7 +15,8 @@ import { formatDuration } from '../engine/duration.ts';
 import { runOptions } from '../engine/job-runner.ts';
 import type { Logger } from '../engine/logger.ts';
 import { resultDir, uploadFile } from '../engine/paths.ts';
-import { InferenceWorker, RunFailure, workerConfigFrom, type RunHandle } from '../engine/worker.ts';
+import { InferenceWorker, RunFailure, type RunHandle } from '../engine/worker.ts';
+import { workerConfigFrom } from '../engine/worker-setup.ts';
 import { BlobStore, blobNames } from './blobs.ts';
 import {
   encodeFailure,

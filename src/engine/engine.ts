@@ -42,7 +42,8 @@ import { orphanWarning } from './store-check.ts';
 import { JobStore, recordOf, type StoredJob } from './store.ts';
 import { describeWriteError } from './unsaved.ts';
 import { storeUpload } from './uploads.ts';
-import { InferenceWorker, watchWorker, workerConfigFrom, type WorkerFactory } from './worker.ts';
+import { InferenceWorker, type WorkerFactory } from './worker.ts';
+import { watchWorker, workerConfigFrom } from './worker-setup.ts';
 
 /** Options of createEngine beyond the config. */
 export interface EngineOptions {

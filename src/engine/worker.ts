@@ -8,12 +8,15 @@
 // the middle of a call into onnxruntime.
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import type { Config } from '../config.ts';
 import type { ModelInfo } from './api.ts';
-import type { Logger } from './logger.ts';
-import type { EngineMetrics } from './metrics.ts';
 import type { JobSpec } from './spec.ts';
 import type { FromWorker, RunOptions, RunOutput, ToWorker, WorkerSettings } from './worker-protocol.ts';
+
+/** Worker processes alive; killed when this process exits (a worker blocked in a call could not see it go). */
+const liveWorkers = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const w of liveWorkers) w.kill('SIGKILL');
+});
 
 /**
  * Kinds of run failure: `stopped` on request (cancel, time limit, shutdown; the message says so),
@@ -66,50 +69,6 @@ export type WorkerConfig = Omit<WorkerSettings, 'entry' | 'entryData'>;
 /** Creates the engine's inference worker from its settings (the test suite injects one whose process crashes or stalls on cue). */
 export type WorkerFactory = (config: WorkerConfig) => InferenceWorker;
 
-/** The worker settings of the engine's config (uploads decoded with the limits they were accepted under). */
-export function workerConfigFrom(
-  config: Config,
-  uploadLimits: WorkerConfig['uploadLimits'] = {
-    maxBytes: config.uploadMaxBytes,
-    maxPixels: config.uploadMaxPixels,
-  },
-): WorkerConfig {
-  return {
-    dataDir: config.dataDir,
-    modelsDir: config.modelsDir,
-    defaultModel: config.model,
-    device: config.device,
-    cudaDeviceId: config.cudaDeviceId,
-    cpuFallback: config.cpuFallback,
-    intraOpThreads: config.intraOpThreads,
-    uploadLimits,
-    preload: true,
-    maxSteps: config.maxSteps,
-  };
-}
-
-/** Logs the worker's start, restarts and errors, and counts restarts. */
-export function watchWorker(
-  worker: InferenceWorker,
-  log: Logger,
-  metrics: EngineMetrics,
-  model: string,
-): void {
-  worker.on('ready', (info: WorkerReadyInfo) => {
-    if (info.error) log.error({ model, err: info.error }, 'default model failed to load');
-    else {
-      // The device choice and its reason (auto's reasoning, or why the device asked for is not used).
-      const why = { ...(info.adapter ? { adapter: info.adapter } : {}), ...(info.deviceReason ? { reason: info.deviceReason } : {}) };
-      log.info({ model: info.model, device: info.device, ...why }, 'inference worker ready');
-    }
-  });
-  worker.on('restart', () => {
-    metrics.workerRestarts.inc();
-    log.warn('inference worker restarted');
-  });
-  worker.on('worker-error', (err: Error) => log.error({ err: err.message }, 'inference worker error'));
-}
-
 /** Another entry than the production one, and data it reads from its settings' entryData. */
 export interface WorkerEntry {
   entry: URL;
@@ -142,6 +101,9 @@ export class InferenceWorker extends EventEmitter {
     { name: string; resolve(r: ModelInfoAnswer): void; timer: NodeJS.Timeout }
   >();
   private nextRequestId = 1;
+  /** Whether the running process has reported ready, and whether a kill waits for its exit. */
+  private readySeen = false;
+  private killing = false;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -181,6 +143,9 @@ export class InferenceWorker extends EventEmitter {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.worker = w;
+    liveWorkers.add(w);
+    this.readySeen = false;
+    this.holdOpen();
     w.on('message', (m: FromWorker) => this.onMessage(m));
     w.on('error', (err) => this.emit('worker-error', err));
     w.on('exit', (code, signal) => this.onExit(w, code, signal));
@@ -198,6 +163,7 @@ export class InferenceWorker extends EventEmitter {
       pending = { runId, handlers, resolve, reject, abortMessage: null, killTimer: null };
     });
     this.pending = pending;
+    this.holdOpen();
     this.post({ type: 'run', runId, jobId, spec, options });
     return {
       runId,
@@ -232,6 +198,7 @@ export class InferenceWorker extends EventEmitter {
       }, timeoutMs);
       timer.unref();
       this.infoRequests.set(requestId, { name, resolve, timer });
+      this.holdOpen();
       this.post({ type: 'info', requestId, ...(model !== undefined ? { model } : {}) });
     });
   }
@@ -246,8 +213,11 @@ export class InferenceWorker extends EventEmitter {
     const w = this.worker;
     if (!w) return;
     const exited = new Promise<void>((r) => w.once('exit', () => r()));
+    this.killing = true;
+    this.holdOpen();
     this.terminate();
     await exited;
+    this.killing = false;
   }
 
   /** Kills the current process at once, whatever it is doing. */
@@ -258,6 +228,7 @@ export class InferenceWorker extends EventEmitter {
   /** Stops the process for good; a run in flight fails as aborted. */
   async close(): Promise<void> {
     this.closing = true;
+    this.holdOpen();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const w = this.worker;
     if (!w) return;
@@ -270,6 +241,25 @@ export class InferenceWorker extends EventEmitter {
     clearTimeout(t);
   }
 
+  /**
+   * Keeps this process alive for the worker only while something waits on it (its start, a run, a
+   * request, a kill or the close), as a worker thread would be by what it is doing. An idle
+   * process does not keep it alive on its own (the bot is kept alive by its servers and clients),
+   * and if the bot's process ends without closing it, the worker ends too (worker-boot.mjs).
+   */
+  private holdOpen(): void {
+    const w = this.worker;
+    if (!w) return;
+    const hold = this.closing || this.killing || !this.readySeen || this.pending !== null || this.infoRequests.size > 0;
+    if (hold) {
+      w.ref();
+      w.channel?.ref();
+    } else {
+      w.unref();
+      w.channel?.unref();
+    }
+  }
+
   private post(m: ToWorker): void {
     if (this.worker?.connected) this.worker.send(m);
   }
@@ -279,6 +269,7 @@ export class InferenceWorker extends EventEmitter {
       const r = this.infoRequests.get(m.requestId);
       if (!r) return;
       this.infoRequests.delete(m.requestId);
+      this.holdOpen();
       clearTimeout(r.timer);
       if (m.info) this.remember(m.info, r.name);
       r.resolve(
@@ -296,6 +287,8 @@ export class InferenceWorker extends EventEmitter {
         ...(m.error ? { error: m.error } : {}),
       };
       this.crashes = 0;
+      this.readySeen = true;
+      this.holdOpen();
       this.emit('ready', this.info);
       return;
     }
@@ -339,9 +332,11 @@ export class InferenceWorker extends EventEmitter {
   private settle(p: Pending): void {
     if (p.killTimer) clearTimeout(p.killTimer);
     this.pending = null;
+    this.holdOpen();
   }
 
   private onExit(w: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    liveWorkers.delete(w);
     if (this.worker !== w) return;
     this.worker = null;
     this.emit('exit', code ?? signal);

@@ -1,8 +1,9 @@
 // Killing the inference worker process at any moment, also inside a native call (onnxruntime
 // loading a model), never takes the bot's process down, and a new worker loads the model again.
+// A worker whose process is blocked in a call does not outlive the bot's process.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,4 +38,37 @@ describe('killing the inference worker process', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 180_000);
+
+  it.runIf(existsSync('/proc/self/stat'))('blocked in a call, it is killed when the bot process exits (skipped where there is no /proc)', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'diffuse-blocked-'));
+    try {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', path.join(ROOT, 'test/engine/fixtures/exit-while-blocked.ts'), MODELS_DIR, dataDir, '4000'],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+      expect(out).toMatch(/worker blocked/);
+      const pid = Number(/worker pid (\d+)/.exec(out)?.[1]);
+      expect(pid).toBeGreaterThan(0);
+      const gone = async (): Promise<boolean> => {
+        for (let i = 0; i < 100; i++) {
+          try {
+            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+            if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return true;
+          } catch {
+            return true;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return false;
+      };
+      expect(await gone()).toBe(true);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
