@@ -402,7 +402,7 @@ describe('engine on the tiny model', () => {
 
 describe('engine limits that need their own config', () => {
   it('refuses uploads over the pixel limit; stops a job that hangs past the time limit, replaces the worker, and runs the next job', async () => {
-    const engine = createEngine(testConfig({ JOB_TIMEOUT_MS: '1000', UPLOAD_MAX_PIXELS: '1000' }), {
+    const engine = createEngine(testConfig({ JOB_TIMEOUT_MS: '3000', UPLOAD_MAX_PIXELS: '1000' }), {
       worker: faulty,
       abortGraceMs: 200,
       defaultMetrics: false,
@@ -430,9 +430,12 @@ describe('engine limits that need their own config', () => {
         type: 'failed',
         jobId: r.jobId,
         owner: alice,
-        message: 'This job took longer than the limit of 1 second and was stopped.',
+        message: 'This job took longer than the limit of 3 seconds and was stopped.',
       });
-      expect((await waitForJob(engine, next.jobId)).type).toBe('done');
+      // The limit holds for this job too: 3 s leave room for it on a busy machine, where the inference
+      // process, at nice 10, gets a small share of the cores.
+      const n = await waitForJob(engine, next.jobId);
+      expect(n.type, JSON.stringify(n)).toBe('done');
     } finally {
       await engine.close();
     }
