@@ -4,6 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import process from 'node:process';
+import { Worker } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 
 /** The inference process's nice value (0 normal, 19 lowest). */
@@ -26,6 +27,13 @@ try {
 
 // The engine's process is gone (its IPC channel closed): nothing is left to serve.
 process.on('disconnect', () => process.exit(0));
+// A main thread blocked in a call (a hung session.run) cannot see the channel close; a watchdog
+// thread ends this process once its parent is gone (this process was handed to another parent).
+new Worker(
+  `const { workerData } = require('node:worker_threads');
+  setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 1000);`,
+  { eval: true, workerData: process.ppid },
+).unref();
 
 process.once('message', async (settings) => {
   // Messages that arrive while the entry loads wait here; worker-host.ts hands them over.

@@ -39,18 +39,21 @@ describe('killing the inference worker process', () => {
     }
   }, 180_000);
 
-  it.runIf(existsSync('/proc/self/stat'))('blocked in a call, it is killed when the bot process exits (skipped where there is no /proc)', async () => {
+  it.runIf(existsSync('/proc/self/stat')).each([
+    ['exits', 'exit', 0, null],
+    ['is killed (SIGKILL)', 'kill', null, 'SIGKILL'],
+  ])('blocked in a call, it ends when the bot process %s (skipped where there is no /proc)', async (_what, how, exitCode, exitSignal) => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'diffuse-blocked-'));
     try {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', path.join(ROOT, 'test/engine/fixtures/exit-while-blocked.ts'), MODELS_DIR, dataDir, '4000'],
+        ['--import', 'tsx', path.join(ROOT, 'test/engine/fixtures/exit-while-blocked.ts'), MODELS_DIR, dataDir, '4000', how],
         { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
       );
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(0);
+      const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+      expect({ code, signal }).toEqual({ code: exitCode, signal: exitSignal });
       expect(out).toMatch(/worker blocked/);
       const pid = Number(/worker pid (\d+)/.exec(out)?.[1]);
       expect(pid).toBeGreaterThan(0);
