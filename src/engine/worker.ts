@@ -12,12 +12,6 @@ import type { ModelInfo } from './api.ts';
 import type { JobSpec } from './spec.ts';
 import type { FromWorker, RunOptions, RunOutput, ToWorker, WorkerSettings } from './worker-protocol.ts';
 
-/** Worker processes alive; killed when this process exits (a worker blocked in a call could not see it go). */
-const liveWorkers = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const w of liveWorkers) w.kill('SIGKILL');
-});
-
 /**
  * Kinds of run failure: `stopped` on request (cancel, time limit, shutdown; the message says so),
  * `input` (the message is about the user's input and can be shown as is), `crash` (the worker
@@ -143,7 +137,6 @@ export class InferenceWorker extends EventEmitter {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.worker = w;
-    liveWorkers.add(w);
     this.readySeen = false;
     this.holdOpen();
     w.on('message', (m: FromWorker) => this.onMessage(m));
@@ -336,7 +329,6 @@ export class InferenceWorker extends EventEmitter {
   }
 
   private onExit(w: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    liveWorkers.delete(w);
     if (this.worker !== w) return;
     this.worker = null;
     this.emit('exit', code ?? signal);
