@@ -1,8 +1,8 @@
 // The candidates figure of `npm run bench -- pipeline --count N`: one N-candidate job (one batched
 // UNet call per step for all candidates) against N 1-candidate jobs with seeds seed .. seed+N-1,
 // in the same run, alternating, medians shown. Figures only: nothing is asserted.
-import { executeJob, type ExecuteContext } from '../src/engine/execute.ts';
-import type { JobSpec } from '../src/engine/spec.ts';
+import { executeJob, type ExecuteContext } from '../src/pipeline/execute.ts';
+import type { JobSpec } from '../src/jobs/spec.ts';
 import type { LoadedModel } from '../src/runtime/index.ts';
 
 const median = (xs: number[]): number => {

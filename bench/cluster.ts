@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../src/config.ts';
 import { DistributedEngine } from '../src/cluster/distributed-engine.ts';
-import { waitForJob, type Engine } from '../src/engine/api.ts';
+import { waitForJob, type Engine } from '../src/jobs/api.ts';
 import { createEngine } from '../src/engine/engine.ts';
-import { createLogger } from '../src/engine/logger.ts';
+import { createLogger } from '../src/jobs/logger.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay, performance as perf, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config.ts';
-import { waitForJob, type SubmitResult } from '../src/engine/api.ts';
+import { waitForJob, type SubmitResult } from '../src/jobs/api.ts';
 import { createEngine } from '../src/engine/engine.ts';
 import { HEAP_FLAGS, missingHeapFlags } from '../src/engine/heap-flags.ts';
 import { listModels } from '../src/runtime/index.ts';

@@ -3,8 +3,8 @@
 // share of a step spent outside session.run. Meant for SD-class models (bench/build-sd15.py) on
 // any device; a few timed steps are extrapolated to 50.
 import { writeFileSync } from 'node:fs';
-import { executeJob, type ExecuteContext } from '../src/engine/execute.ts';
-import { parseJobSpec } from '../src/engine/spec.ts';
+import { executeJob, type ExecuteContext } from '../src/pipeline/execute.ts';
+import { parseJobSpec } from '../src/jobs/spec.ts';
 import type { LoadedModel } from '../src/runtime/index.ts';
 
 /** Steps of the image the figures are for (SD 1.5's usual count). */

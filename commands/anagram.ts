@@ -1,7 +1,7 @@
 // /anagram prompt_upright prompt_flipped [view]: a visual anagram, one image that reads as two
 // prompts under a view (eps = (eps_1(x) + V^-1(eps_2(V x))) / 2).
 import { VIEW_NAMES } from '../src/diffusion/views/registry.ts';
-import { SPEC_DEFAULTS } from '../src/engine/spec.ts';
+import { SPEC_DEFAULTS } from '../src/jobs/spec.ts';
 import { promptOption, seedOption, stepsOption, samplerOption, countOption } from './options.ts';
 import { defined, optNumber, optString, submitJob } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';

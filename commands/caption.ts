@@ -1,8 +1,8 @@
 // The caption under a result, shared by every platform: technique, prompts, seed, steps,
 // guidance, sampler (when not ddpm), model, time, what the model understood and the words it did not know. User text
 // is made mention-proof (adapters also disable mentions).
-import type { JobResult } from '../src/engine/api.ts';
-import { candidateSeeds, usesGuidance } from '../src/engine/spec.ts';
+import type { JobResult } from '../src/jobs/api.ts';
+import { candidateSeeds, usesGuidance } from '../src/jobs/spec.ts';
 import { formatDuration, noPing, quoteUserText } from './format.ts';
 
 /** How to mark bold text: Discord markdown (**x**), Slack mrkdwn (*x*), or plain. */

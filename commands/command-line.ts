@@ -2,7 +2,7 @@
 // the prompts as positionals, every resolved parameter as a flag, stored uploads by their path
 // under DATA_DIR. Same spec, seed, model and device give the same image (the design's
 // determinism), so the line reproduces the job.
-import type { JobSpec } from '../src/engine/api.ts';
+import type { JobSpec } from '../src/jobs/api.ts';
 
 /** A word for a POSIX shell: bare when safe, else single-quoted. */
 export function shellQuote(s: string): string {

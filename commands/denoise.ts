@@ -1,6 +1,6 @@
 // /denoise image [t] [method]: noise an image to t, then denoise it by Gaussian blur, one-step
 // x0 = (x_t - sqrt(1 - abar_t) eps_hat) / sqrt(abar_t), or iterative DDPM; 'all' compares them.
-import { DEFAULT_SPEC_LIMITS, DENOISE_METHODS, SPEC_DEFAULTS } from '../src/engine/spec.ts';
+import { DEFAULT_SPEC_LIMITS, DENOISE_METHODS, SPEC_DEFAULTS } from '../src/jobs/spec.ts';
 import { imageOption, seedOption, stepsOption, samplerOption } from './options.ts';
 import { defined, optNumber, optString, submitJob } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';

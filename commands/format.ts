@@ -1,6 +1,6 @@
 // Small text helpers shared by every platform: mention-proof user text, durations, the progress
 // bar and the queue status line.
-import { formatDuration } from '../src/engine/duration.ts';
+import { formatDuration } from '../src/jobs/duration.ts';
 
 const ZWSP = '\u200b';
 

@@ -1,5 +1,5 @@
 // /help [command]: what each command does and its options.
-import type { ModelInfo } from '../src/engine/api.ts';
+import type { ModelInfo } from '../src/jobs/api.ts';
 import { withModelDefaults } from './options.ts';
 import type { Command, CommandContext, CommandReply, CommandSpec, OptionSpec } from './types.ts';
 import { optString } from './submit.ts';

@@ -1,8 +1,8 @@
 // /info job: everything about one job: its parameters (as it ran: the model's defaults
 // resolved), the model, timings, its lineage (the job it follows up, and that job's parent, ...)
 // and the `diffuse ...` command line that draws the same image.
-import type { JobRecord, JobSpec } from '../src/engine/api.ts';
-import { candidateSeeds } from '../src/engine/spec.ts';
+import type { JobRecord, JobSpec } from '../src/jobs/api.ts';
+import { candidateSeeds } from '../src/jobs/spec.ts';
 import { commandLineOf } from './command-line.ts';
 import { formatDuration, noPing } from './format.ts';
 import { optString } from './submit.ts';

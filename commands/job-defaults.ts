@@ -1,7 +1,7 @@
 // Settings applied where a command builds its job spec: an option the user gave wins, then the
 // user's /settings, then the server's (set by its admins); what is still absent the engine fills
 // from the model's manifest (resolveJobSpec), the one source of the model's defaults.
-import type { Engine, JobDefaults, JobOwner, JobSpecInput, SettingsApi } from '../src/engine/api.ts';
+import type { Engine, JobDefaults, JobOwner, JobSpecInput, SettingsApi } from '../src/jobs/api.ts';
 import type { CommandOptions } from './types.ts';
 
 /** Where an effective default comes from. */

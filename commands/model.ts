@@ -1,7 +1,7 @@
 // /model: the model in use, its license and attribution, and what its prompt encoder knows.
 import { isSamplerName, SAMPLER_DESCRIPTIONS, SAMPLER_NAMES } from '../src/diffusion/samplers/registry.ts';
-import type { ModelInfo } from '../src/engine/api.ts';
-import { usesGuidance } from '../src/engine/spec.ts';
+import type { ModelInfo } from '../src/jobs/api.ts';
+import { usesGuidance } from '../src/jobs/spec.ts';
 import { noPing } from './format.ts';
 import type { CommandContext, CommandReply, CommandSpec, ModelSummary } from './types.ts';
 

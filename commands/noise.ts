@@ -1,5 +1,5 @@
 // /noise image [t]: the forward process x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps at a few t.
-import { DEFAULT_SPEC_LIMITS, SPEC_DEFAULTS } from '../src/engine/spec.ts';
+import { DEFAULT_SPEC_LIMITS, SPEC_DEFAULTS } from '../src/jobs/spec.ts';
 import { imageOption, seedOption } from './options.ts';
 import { defined, optNumber, optString, submitJob } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';

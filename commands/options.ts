@@ -1,7 +1,7 @@
 // Option specs shared by several commands, with the engine's limits and defaults.
 import { SAMPLER_NAMES } from '../src/diffusion/samplers/registry.ts';
-import { DEFAULT_SPEC_LIMITS, MAX_COUNT, SPEC_DEFAULTS } from '../src/engine/spec.ts';
-import type { ModelInfo } from '../src/engine/api.ts';
+import { DEFAULT_SPEC_LIMITS, MAX_COUNT, SPEC_DEFAULTS } from '../src/jobs/spec.ts';
+import type { ModelInfo } from '../src/jobs/api.ts';
 import type { CommandSpec, OptionSpec } from './types.ts';
 
 /** Largest seed (uint32). */

@@ -3,9 +3,9 @@
 // scope:server or scope:channel its content rules (banned words or /patterns/). Without options
 // it shows what the next job would use and where each value comes from.
 import { SAMPLER_NAMES } from '../src/diffusion/samplers/registry.ts';
-import type { JobDefaults, SettingsApi, SettingsPatch, SettingsScope } from '../src/engine/api.ts';
+import type { JobDefaults, SettingsApi, SettingsPatch, SettingsScope } from '../src/jobs/api.ts';
 import { parseRuleList, validateRules } from '../src/engine/content-rules.ts';
-import { DEFAULT_SPEC_LIMITS, MAX_COUNT } from '../src/engine/spec.ts';
+import { DEFAULT_SPEC_LIMITS, MAX_COUNT } from '../src/jobs/spec.ts';
 import { listModels } from '../src/runtime/models-dir.ts';
 import { optNumber, optString } from './submit.ts';
 import { effectiveDefaults, settingsOf } from './job-defaults.ts';

@@ -1,6 +1,6 @@
 // The shared tail of every technique command: submit a spec input to the engine and turn the
 // answer into a CommandReply.
-import type { JobSpecInput } from '../src/engine/api.ts';
+import type { JobSpecInput } from '../src/jobs/api.ts';
 import { queuedText } from './format.ts';
 import { applyDefaults, wantsPrivate } from './job-defaults.ts';
 import type { CommandContext, CommandOptions, CommandReply } from './types.ts';

@@ -1,7 +1,7 @@
 // Platform-neutral command contract: a command is a spec (name, options, limits, defaults) plus
 // an execute(ctx) that turns the options into a reply. Adapters derive Discord builders, Slack
 // commands and playground forms from the specs, and render the replies.
-import type { Actor, Engine, JobOwner, JobSpec, QueueEntry, Technique } from '../src/engine/api.ts';
+import type { Actor, Engine, JobOwner, JobSpec, QueueEntry, Technique } from '../src/jobs/api.ts';
 
 /** Types an option can have; 'image' is an attachment the adapter stores (engine.storeUpload) before execute. */
 export type OptionType = 'string' | 'integer' | 'number' | 'boolean' | 'image';

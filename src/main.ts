@@ -12,7 +12,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createBackend, type RunningEngine } from './cluster/backend.ts';
 import { startHealthServer } from './engine/http-health.ts';
 import { missingHeapFlags } from './engine/heap-flags.ts';
-import { createLogger, type Logger } from './engine/logger.ts';
+import { createLogger, type Logger } from './jobs/logger.ts';
 
 /** Longest wait for the chat adapters' first login before the engine starts anyway. */
 const FIRST_LOGIN_WAIT_MS = 15_000;

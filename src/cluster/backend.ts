@@ -2,10 +2,10 @@
 // thread, SQLite: nothing else to install); with it the DistributedEngine front-end, plus a local
 // worker process share (ClusterWorker) unless WORKER=off.
 import type { Config } from '../config.ts';
-import type { Engine } from '../engine/api.ts';
+import type { Engine } from '../jobs/api.ts';
 import { createEngine } from '../engine/engine.ts';
-import type { Logger } from '../engine/logger.ts';
-import type { EngineMetrics } from '../engine/metrics.ts';
+import type { Logger } from '../jobs/logger.ts';
+import type { EngineMetrics } from '../jobs/metrics.ts';
 
 /** An engine as `npm start` drives it. */
 export type RunningEngine = Engine & {

@@ -1,4 +1,4 @@
-// A worker of scale-out mode: owns one inference worker process (src/engine/worker.ts), takes jobs
+// A worker of scale-out mode: owns one inference worker process (src/inference/worker.ts), takes jobs
 // of the models it serves from their BullMQ queues one at a time, fetches the uploads they need,
 // reports progress (previews as blobs), stores the result files as blobs and returns their keys.
 // Cancel requests arrive over Redis pub/sub (and a key checked when a job is taken); a job whose
@@ -10,13 +10,13 @@ import { rm } from 'node:fs/promises';
 import { DelayedError, Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
-import type { EngineHealth } from '../engine/api.ts';
-import { formatDuration } from '../engine/duration.ts';
+import type { EngineHealth } from '../jobs/api.ts';
+import { formatDuration } from '../jobs/duration.ts';
 import { runOptions } from '../engine/job-runner.ts';
-import type { Logger } from '../engine/logger.ts';
-import { resultDir, uploadFile } from '../engine/paths.ts';
-import { InferenceWorker, RunFailure, type RunHandle } from '../engine/worker.ts';
-import { workerConfigFrom } from '../engine/worker-setup.ts';
+import type { Logger } from '../jobs/logger.ts';
+import { resultDir, uploadFile } from '../jobs/paths.ts';
+import { InferenceWorker, RunFailure, type RunHandle } from '../inference/worker.ts';
+import { workerConfigFrom } from '../inference/worker-setup.ts';
 import { BlobStore, blobNames } from './blobs.ts';
 import {
   encodeFailure,

@@ -20,7 +20,7 @@ import {
   type StoredUpload,
   type SubmitOptions,
   type SubmitResult,
-} from '../engine/api.ts';
+} from '../jobs/api.ts';
 import { ContentRules, loadGlobalRules } from '../engine/content-rules.ts';
 import { EtaEstimator } from '../engine/eta.ts';
 import { EventHub } from '../engine/events.ts';
@@ -28,15 +28,15 @@ import { JobEnds } from '../engine/job-ends.ts';
 import { JobReads } from '../engine/job-reads.ts';
 import { cancelTarget, rerollOf } from '../engine/job-requests.ts';
 import { cleanOwner, LiveJobs, newJobId, type LiveJob } from '../engine/live-jobs.ts';
-import { createLogger, type Logger } from '../engine/logger.ts';
-import { createEngineMetrics, type EngineMetrics } from '../engine/metrics.ts';
-import { dbFile } from '../engine/paths.ts';
+import { createLogger, type Logger } from '../jobs/logger.ts';
+import { createEngineMetrics, type EngineMetrics } from '../jobs/metrics.ts';
+import { dbFile } from '../jobs/paths.ts';
 import { pruneOld } from '../engine/recovery.ts';
 import { checkSpec } from '../engine/spec-checks.ts';
-import { DEFAULT_SPEC_LIMITS, type SpecLimits } from '../engine/spec.ts';
-import { SettingsStore } from '../engine/settings-store.ts';
-import { JobStore, recordOf, type StoredJob } from '../engine/store.ts';
-import { describeWriteError } from '../engine/unsaved.ts';
+import { DEFAULT_SPEC_LIMITS, type SpecLimits } from '../jobs/spec.ts';
+import { SettingsStore } from '../store/settings-store.ts';
+import { JobStore, recordOf, type StoredJob } from '../store/store.ts';
+import { describeWriteError } from '../store/unsaved.ts';
 import { storeUpload } from '../engine/uploads.ts';
 import { BlobStore, blobNames } from './blobs.ts';
 import { ClusterSync } from './frontend-sync.ts';

@@ -11,12 +11,12 @@ import type { EventHub } from '../engine/events.ts';
 import type { JobEnds } from '../engine/job-ends.ts';
 import { resultOf } from '../engine/job-runner.ts';
 import type { LiveJob, LiveJobs } from '../engine/live-jobs.ts';
-import type { Logger } from '../engine/logger.ts';
-import type { EngineMetrics } from '../engine/metrics.ts';
-import { resultDir, uploadFile } from '../engine/paths.ts';
-import type { JobSpec } from '../engine/spec.ts';
+import type { Logger } from '../jobs/logger.ts';
+import type { EngineMetrics } from '../jobs/metrics.ts';
+import { resultDir, uploadFile } from '../jobs/paths.ts';
+import type { JobSpec } from '../jobs/spec.ts';
 import { existsSync } from 'node:fs';
-import type { JobStore } from '../engine/store.ts';
+import type { JobStore } from '../store/store.ts';
 import { blobNames, type BlobStore } from './blobs.ts';
 import {
   decodeFailure,

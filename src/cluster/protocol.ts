@@ -2,8 +2,8 @@
 // carried through unchanged, plus run settings), progress data (step counts and a preview blob
 // key), the return value (the run's facts with blob keys instead of file paths), and failure
 // reasons that say what kind of failure they are.
-import type { JobSpec } from '../engine/spec.ts';
-import type { RunOutput } from '../engine/worker-protocol.ts';
+import type { JobSpec } from '../jobs/spec.ts';
+import type { RunOutput } from '../inference/worker-protocol.ts';
 
 /** BullMQ job data: small (the spec and a few numbers); images travel as blobs referenced from the spec. */
 export interface ClusterJobData {

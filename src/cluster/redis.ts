@@ -3,7 +3,7 @@
 // are logged as one clear line (then every 30 s while Redis stays away) instead of crashing.
 import type { RedisOptions } from 'bullmq';
 import { Redis, type RedisOptions as ClientOptions } from 'ioredis';
-import type { Logger } from '../engine/logger.ts';
+import type { Logger } from '../jobs/logger.ts';
 
 /** Prefix of every key this project writes to Redis (BullMQ's own keys use it too). */
 export const PREFIX = 'diffuse';

@@ -2,7 +2,7 @@
 // (a sorted set per model, scored by when the registration expires), and the facts of each
 // model (ModelInfo). Front-ends read it to refuse jobs for a model no worker serves.
 import type { Redis } from 'ioredis';
-import type { ModelInfo } from '../engine/api.ts';
+import type { ModelInfo } from '../jobs/api.ts';
 import { keys } from './redis.ts';
 
 /** A registration lasts this many heartbeats without renewal. */

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { isEntryPoint } from '../entry-point.ts';
 import { startHealthServer } from '../engine/http-health.ts';
-import { createLogger } from '../engine/logger.ts';
+import { createLogger } from '../jobs/logger.ts';
 import { ClusterWorker } from './cluster-worker.ts';
 import { safeUrl } from './redis.ts';
 

@@ -4,9 +4,9 @@
 // for every server, and from the lists a server's admins set with /settings for their server or
 // one channel. A refusal never names the rule that matched.
 import { readFileSync } from 'node:fs';
-import { refusal, type EngineRefusal, type JobOwner } from './api.ts';
-import type { JobSpec } from './spec.ts';
-import type { SettingsApi } from './settings-store.ts';
+import { refusal, type EngineRefusal, type JobOwner } from '../jobs/api.ts';
+import type { JobSpec } from '../jobs/spec.ts';
+import type { SettingsApi } from '../store/settings-store.ts';
 
 /** Most rules one list may hold, and the longest rule. */
 export const MAX_RULES = 200;

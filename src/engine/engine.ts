@@ -19,8 +19,8 @@ import {
   type StoredUpload,
   type SubmitOptions,
   type SubmitResult,
-} from './api.ts';
-import { StoreBackups } from './backup.ts';
+} from '../jobs/api.ts';
+import { StoreBackups } from '../store/backup.ts';
 import { ContentRules, loadGlobalRules } from './content-rules.ts';
 import { EtaEstimator } from './eta.ts';
 import { EventHub } from './events.ts';
@@ -29,21 +29,21 @@ import { JobReads } from './job-reads.ts';
 import { cancelTarget, rerollOf } from './job-requests.ts';
 import { runJob, type RunContext } from './job-runner.ts';
 import { cleanOwner, LiveJobs, newJobId, type LiveJob } from './live-jobs.ts';
-import { createLogger, type Logger } from './logger.ts';
-import { createEngineMetrics, type EngineMetrics } from './metrics.ts';
-import { dbFile } from './paths.ts';
+import { createLogger, type Logger } from '../jobs/logger.ts';
+import { createEngineMetrics, type EngineMetrics } from '../jobs/metrics.ts';
+import { dbFile } from '../jobs/paths.ts';
 import { DeviceQueue } from './queue.ts';
 import { QueuePositions } from './positions.ts';
 import { pruneOld, recoverJobs } from './recovery.ts';
 import { checkSpec, KnownModels } from './spec-checks.ts';
-import { DEFAULT_SPEC_LIMITS, type SpecLimits } from './spec.ts';
-import { SettingsStore } from './settings-store.ts';
-import { orphanWarning } from './store-check.ts';
-import { JobStore, recordOf, type StoredJob } from './store.ts';
-import { describeWriteError } from './unsaved.ts';
+import { DEFAULT_SPEC_LIMITS, type SpecLimits } from '../jobs/spec.ts';
+import { SettingsStore } from '../store/settings-store.ts';
+import { orphanWarning } from '../store/store-check.ts';
+import { JobStore, recordOf, type StoredJob } from '../store/store.ts';
+import { describeWriteError } from '../store/unsaved.ts';
 import { storeUpload } from './uploads.ts';
-import { InferenceWorker, type WorkerFactory } from './worker.ts';
-import { watchWorker, workerConfigFrom } from './worker-setup.ts';
+import { InferenceWorker, type WorkerFactory } from '../inference/worker.ts';
+import { watchWorker, workerConfigFrom } from '../inference/worker-setup.ts';
 
 /** Options of createEngine beyond the config. */
 export interface EngineOptions {

@@ -1,6 +1,6 @@
 // Wait estimates: how long until a queued job starts, from a moving average of ms per step per
 // technique (learnt from finished jobs) and the running job's progress.
-import { countOf, type JobSpec } from './spec.ts';
+import { countOf, type JobSpec } from '../jobs/spec.ts';
 
 const DEFAULT_MS_PER_STEP = 500;
 /** Weight of the newest job in the moving average. */

@@ -1,9 +1,9 @@
 // The engine's event hub: delivers each job's events to its subscribers and to subscribeAll
 // listeners, and keeps the latest events of recent jobs so a late subscriber is brought up to date
 // (subscribe's replay, and snapshot's ordered one).
-import type { JobEvent, JobEventListener } from './api.ts';
-import type { Logger } from './logger.ts';
-import type { StoredJob } from './store.ts';
+import type { JobEvent, JobEventListener } from '../jobs/api.ts';
+import type { Logger } from '../jobs/logger.ts';
+import type { StoredJob } from '../store/store.ts';
 
 /** Recent events per job, replayed to late subscribers. */
 interface History {

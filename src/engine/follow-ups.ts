@@ -15,7 +15,7 @@ import {
   type CanvasMove,
   type RgbImage,
 } from '../imaging/index.ts';
-import { refusal, type Engine, type JobOwner, type JobRecord, type SubmitResult } from './api.ts';
+import { refusal, type Engine, type JobOwner, type JobRecord, type SubmitResult } from '../jobs/api.ts';
 import {
   candidateSeeds,
   countOf,
@@ -23,7 +23,7 @@ import {
   regenerate,
   type JobSpec,
   type Technique,
-} from './spec.ts';
+} from '../jobs/spec.ts';
 
 /** The actions: u = upscale, vs / vt = subtle / strong variation, re = reroll, zo15 / zo2 = zoom out, pl pr pu pd = pan. */
 export const FOLLOW_UP_ACTIONS = ['u', 'vs', 'vt', 're', 'zo15', 'zo2', 'pl', 'pr', 'pu', 'pd'] as const;

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { EngineHealth } from './api.ts';
+import type { EngineHealth } from '../jobs/api.ts';
 
 /** A running health/metrics server. */
 export interface HealthServer {

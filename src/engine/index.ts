@@ -1,6 +1,6 @@
 // Public API of the engine: the Engine interface adapters use, the job spec, the in-process
 // implementation, the technique executor (shared with the CLI) and the health/metrics server.
-export * from './api.ts';
+export * from '../jobs/api.ts';
 export {
   TECHNIQUES,
   DENOISE_METHODS,
@@ -13,10 +13,10 @@ export {
   type DenoiseMethod,
   type SpecLimits,
   type SpecParseResult,
-} from './spec.ts';
-export { describeSpec } from './spec-describe.ts';
+} from '../jobs/spec.ts';
+export { describeSpec } from '../jobs/spec-describe.ts';
 export { createEngine, LocalEngine, newJobId, type EngineOptions } from './engine.ts';
-export type { WorkerFactory } from './worker.ts';
+export type { WorkerFactory } from '../inference/worker.ts';
 export {
   executeJob,
   ExecuteError,
@@ -26,8 +26,8 @@ export {
   type ExecuteTimings,
   type InputImage,
   type StepProgress,
-} from './execute.ts';
+} from '../pipeline/execute.ts';
 export { startHealthServer, type HealthServer } from './http-health.ts';
-export { createLogger, REDACT_PATHS, type Logger } from './logger.ts';
-export { JobStore } from './store.ts';
-export { StoreOpenError } from './store-check.ts';
+export { createLogger, REDACT_PATHS, type Logger } from '../jobs/logger.ts';
+export { JobStore } from '../store/store.ts';
+export { StoreOpenError } from '../store/store-check.ts';

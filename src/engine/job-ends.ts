@@ -1,13 +1,13 @@
 // How a job ends: its end is recorded in the store (with retries), then its subscribers are told
 // and its slots freed. An end the store refuses (a full disk) is kept as an unsaved end: the job
 // ends in memory at once and is recorded once the store accepts writes again.
-import type { JobResult } from './api.ts';
+import type { JobResult } from '../jobs/api.ts';
 import type { EventHub } from './events.ts';
 import type { LiveJob, LiveJobs } from './live-jobs.ts';
-import type { Logger } from './logger.ts';
-import type { EngineMetrics } from './metrics.ts';
-import type { JobStore, StoredJob } from './store.ts';
-import { describeWriteError, retryWrite, UnsavedEnds } from './unsaved.ts';
+import type { Logger } from '../jobs/logger.ts';
+import type { EngineMetrics } from '../jobs/metrics.ts';
+import type { JobStore, StoredJob } from '../store/store.ts';
+import { describeWriteError, retryWrite, UnsavedEnds } from '../store/unsaved.ts';
 
 /** Details of an end: the result (done), the message and metrics reason (failed), who cancelled. */
 export interface EndDetails {

@@ -11,14 +11,14 @@ import {
   type JobRecord,
   type ResultFiles,
   type SubscribeOptions,
-} from './api.ts';
+} from '../jobs/api.ts';
 import { terminalEvent, type EventHub } from './events.ts';
 import type { JobEnds } from './job-ends.ts';
 import type { LiveJobs } from './live-jobs.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../jobs/logger.ts';
 import { resultFilesOf } from './recovery.ts';
-import type { JobStore, StoredJob } from './store.ts';
-import { describeWriteError } from './unsaved.ts';
+import type { JobStore, StoredJob } from '../store/store.ts';
+import { describeWriteError } from '../store/unsaved.ts';
 
 /** Engine methods over the job store, the jobs in memory and the event hub; subclasses say how a stored job reads as a record. */
 export abstract class JobReads {

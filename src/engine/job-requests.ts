@@ -1,9 +1,9 @@
 // What a request about an existing job needs before either engine acts on it (the embedded
 // LocalEngine and the scale-out front-end): who may cancel it, and the input of its 🔁 reroll.
-import { refusal, type Actor, type EngineRefusal, type JobSpecInput, type SubmitOptions } from './api.ts';
+import { refusal, type Actor, type EngineRefusal, type JobSpecInput, type SubmitOptions } from '../jobs/api.ts';
 import type { LiveJob } from './live-jobs.ts';
-import { regenerate } from './spec.ts';
-import type { StoredJob } from './store.ts';
+import { regenerate } from '../jobs/spec.ts';
+import type { StoredJob } from '../store/store.ts';
 
 /**
  * The live job a cancel may stop: only its owner (same platform when the actor names one) or an

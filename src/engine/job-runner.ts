@@ -1,19 +1,19 @@
 // One job's run on the inference worker: marks it started, relays progress and previews, applies
 // the time limit, turns the worker's output into the job's result, and ends the job.
 import type { Config } from '../config.ts';
-import type { JobResult } from './api.ts';
+import type { JobResult } from '../jobs/api.ts';
 import type { EtaEstimator } from './eta.ts';
 import type { EventHub } from './events.ts';
 import type { JobEnds } from './job-ends.ts';
 import type { LiveJob, LiveJobs } from './live-jobs.ts';
-import type { Logger } from './logger.ts';
-import type { EngineMetrics } from './metrics.ts';
-import { formatDuration } from './duration.ts';
-import { resultDir } from './paths.ts';
-import type { JobStore } from './store.ts';
-import { retryWrite } from './unsaved.ts';
-import { RunFailure, type InferenceWorker } from './worker.ts';
-import type { RunOptions, RunOutput } from './worker-protocol.ts';
+import type { Logger } from '../jobs/logger.ts';
+import type { EngineMetrics } from '../jobs/metrics.ts';
+import { formatDuration } from '../jobs/duration.ts';
+import { resultDir } from '../jobs/paths.ts';
+import type { JobStore } from '../store/store.ts';
+import { retryWrite } from '../store/unsaved.ts';
+import { RunFailure, type InferenceWorker } from '../inference/worker.ts';
+import type { RunOptions, RunOutput } from '../inference/worker-protocol.ts';
 
 /** What a run works with (the engine's parts). */
 export interface RunContext {

@@ -1,9 +1,9 @@
 // The jobs the engine holds in memory while they are queued or running (the store has them too),
 // counted per user, and admission: the queue and per-user limits a new job is checked against.
 import { randomBytes } from 'node:crypto';
-import { refusal, type EngineRefusal, type JobOwner } from './api.ts';
-import type { JobSpec } from './spec.ts';
-import type { RunHandle } from './worker.ts';
+import { refusal, type EngineRefusal, type JobOwner } from '../jobs/api.ts';
+import type { JobSpec } from '../jobs/spec.ts';
+import type { RunHandle } from '../inference/worker.ts';
 
 /** Why a running job was asked to stop, and by whom (cancel). */
 export interface StopRequest {

@@ -1,6 +1,6 @@
 // Queue positions as users see them: a job's place (the running job counts as one ahead), its
 // estimated wait, the queue listing, and the 'queued' events that tell waiting jobs they moved.
-import type { QueueEntry } from './api.ts';
+import type { QueueEntry } from '../jobs/api.ts';
 import type { EtaEstimator } from './eta.ts';
 import type { EventHub } from './events.ts';
 import type { LiveJob } from './live-jobs.ts';

@@ -3,12 +3,12 @@
 // (and a deleted result is told as such).
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { refusal, type EngineRefusal, type ResultFiles } from './api.ts';
+import { refusal, type EngineRefusal, type ResultFiles } from '../jobs/api.ts';
 import type { LiveJob, LiveJobs } from './live-jobs.ts';
-import type { Logger } from './logger.ts';
-import { resultDir, uploadFile } from './paths.ts';
-import type { JobStore, StoredJob } from './store.ts';
-import { describeWriteError } from './unsaved.ts';
+import type { Logger } from '../jobs/logger.ts';
+import { resultDir, uploadFile } from '../jobs/paths.ts';
+import type { JobStore, StoredJob } from '../store/store.ts';
+import { describeWriteError } from '../store/unsaved.ts';
 
 /** What recovery works with. */
 export interface RecoveryContext {

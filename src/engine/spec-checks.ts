@@ -2,10 +2,10 @@
 // defaults once the worker has reported them), the model's name, and the uploads it names.
 import type { Config } from '../config.ts';
 import { listModels } from '../runtime/models-dir.ts';
-import { refusal, type EngineRefusal } from './api.ts';
-import { parseJobSpec, resolveJobSpec, type JobSpec, type SpecLimits } from './spec.ts';
-import type { JobStore } from './store.ts';
-import type { InferenceWorker } from './worker.ts';
+import { refusal, type EngineRefusal } from '../jobs/api.ts';
+import { parseJobSpec, resolveJobSpec, type JobSpec, type SpecLimits } from '../jobs/spec.ts';
+import type { JobStore } from '../store/store.ts';
+import type { InferenceWorker } from '../inference/worker.ts';
 
 /** The installed models' names, read again at most every 30 s. */
 export class KnownModels {

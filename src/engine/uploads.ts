@@ -5,9 +5,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isImageInputError, probeImage } from '../imaging/index.ts';
-import { refusal, type EngineRefusal, type StoredUpload } from './api.ts';
-import { uploadFile } from './paths.ts';
-import type { JobStore } from './store.ts';
+import { refusal, type EngineRefusal, type StoredUpload } from '../jobs/api.ts';
+import { uploadFile } from '../jobs/paths.ts';
+import type { JobStore } from '../store/store.ts';
 
 /** Checks and stores an uploaded image; a bad image is refused with a message for the user. */
 export async function storeUpload(

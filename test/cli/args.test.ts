@@ -9,7 +9,7 @@ import {
   SUBCOMMANDS,
 } from '../../src/adapters/cli/args.ts';
 import { UsageError } from '../../src/adapters/cli/errors.ts';
-import { TECHNIQUES } from '../../src/engine/spec.ts';
+import { TECHNIQUES } from '../../src/jobs/spec.ts';
 
 describe('number arguments', () => {
   it('parseIntArg accepts whole numbers only', () => {

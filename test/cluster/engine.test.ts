@@ -6,10 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterWorker } from '../../src/cluster/cluster-worker.ts';
 import { DistributedEngine } from '../../src/cluster/distributed-engine.ts';
-import { waitForJob } from '../../src/engine/api.ts';
+import { waitForJob } from '../../src/jobs/api.ts';
 import { createEngine } from '../../src/engine/engine.ts';
 import { startHealthServer } from '../../src/engine/http-health.ts';
-import { createLogger } from '../../src/engine/logger.ts';
+import { createLogger } from '../../src/jobs/logger.ts';
 import { testConfig, testPng } from '../engine/helpers.ts';
 import { HAVE_REDIS, TestRedis } from './procs.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildCaption } from '../../commands/caption.ts';
 import { noPing, progressBar, formatDuration } from '../../commands/format.ts';
-import type { JobResult } from '../../src/engine/api.ts';
-import { parseJobSpec, resolveJobSpec } from '../../src/engine/spec.ts';
+import type { JobResult } from '../../src/jobs/api.ts';
+import { parseJobSpec, resolveJobSpec } from '../../src/jobs/spec.ts';
 
 function result(input: Record<string, unknown>, extra: Partial<JobResult> = {}): JobResult {
   const p = parseJobSpec({ seed: 42, ...input });

@@ -1,9 +1,9 @@
 // A small in-memory Engine for command tests: submit validates with the real parseJobSpec and
 // records what it got; the rest answers from a few fields the test sets.
-import type { Actor, Engine, JobOwner, JobRecord, JobStatus, QueueEntry, SubmitResult } from '../../src/engine/api.ts';
-import { refusal } from '../../src/engine/api.ts';
-import { parseJobSpec } from '../../src/engine/spec.ts';
-import { modelInfoFrom } from '../../src/engine/model-info.ts';
+import type { Actor, Engine, JobOwner, JobRecord, JobStatus, QueueEntry, SubmitResult } from '../../src/jobs/api.ts';
+import { refusal } from '../../src/jobs/api.ts';
+import { parseJobSpec } from '../../src/jobs/spec.ts';
+import { modelInfoFrom } from '../../src/pipeline/model-info.ts';
 import { readManifest } from '../../src/runtime/manifest.ts';
 import { resolveModelDir } from '../../src/runtime/models-dir.ts';
 

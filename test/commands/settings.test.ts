@@ -4,8 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getCommand, type CommandOptions } from '../../commands/index.ts';
 import { commandLineOf, splitShellWords } from '../../commands/command-line.ts';
 import { parseCommandLine } from '../../src/adapters/cli/args.ts';
-import { SettingsStore } from '../../src/engine/settings-store.ts';
-import { JobStore } from '../../src/engine/store.ts';
+import { SettingsStore } from '../../src/store/settings-store.ts';
+import { JobStore } from '../../src/store/store.ts';
 import { fakeEngine } from './fake-engine.ts';
 
 const store = new JobStore(':memory:');

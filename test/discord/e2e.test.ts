@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DiscordAdapter } from '../../src/adapters/discord/index.ts';
 import type { Config } from '../../src/config.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/index.ts';
-import { createLogger } from '../../src/engine/logger.ts';
+import { createLogger } from '../../src/jobs/logger.ts';
 import { testConfig, testPng } from '../engine/helpers.ts';
 import { FakeDiscord, type RecordedRequest } from './fake-discord.ts';
 

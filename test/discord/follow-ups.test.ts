@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscordAdapter } from '../../src/adapters/discord/index.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/index.ts';
-import { uploadFile } from '../../src/engine/paths.ts';
+import { uploadFile } from '../../src/jobs/paths.ts';
 import { decodeImage, gridCell } from '../../src/imaging/index.ts';
 import type { RecordedRequest } from './fake-discord.ts';
 import { startDiscordHarness, type DiscordHarness } from './harness.ts';

@@ -16,7 +16,7 @@ import {
 } from '../../src/adapters/discord/index.ts';
 import { JobView } from '../../src/adapters/discord/job-view.ts';
 import type { Payload } from '../../src/adapters/discord/messages.ts';
-import type { Engine, JobEvent, JobEventListener, JobSpec } from '../../src/engine/api.ts';
+import type { Engine, JobEvent, JobEventListener, JobSpec } from '../../src/jobs/api.ts';
 
 let server: Server;
 let host = '';

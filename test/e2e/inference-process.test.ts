@@ -1,4 +1,4 @@
-// `src/main.ts` runs inference in a child process (src/engine/worker.ts). That process ends with
+// `src/main.ts` runs inference in a child process (src/inference/worker.ts). That process ends with
 // the bot: on a normal stop, and also when the bot is killed outright and cannot tell it to.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +14,7 @@ function inferenceChildren(ppid: number): number[] {
         const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
         return (
           Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid &&
-          readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('engine/worker-boot.mjs')
+          readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('inference/worker-boot.mjs')
         );
       } catch {
         return false; // ended meanwhile

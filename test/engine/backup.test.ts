@@ -3,10 +3,10 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { backupName, backupTime, StoreBackups } from '../../src/engine/backup.ts';
+import { backupName, backupTime, StoreBackups } from '../../src/store/backup.ts';
 import { createEngine } from '../../src/engine/engine.ts';
-import { dbFile } from '../../src/engine/paths.ts';
-import { JobStore } from '../../src/engine/store.ts';
+import { dbFile } from '../../src/jobs/paths.ts';
+import { JobStore } from '../../src/store/store.ts';
 import { testConfig } from './helpers.ts';
 
 const spec = { technique: 'imagine' as const, prompt: 'cat', seed: 1, steps: 33, guidance: 7 };

@@ -1,8 +1,8 @@
 // Several candidates in one job (executeJob with count): one batched UNet call per step, each
 // candidate equal to the 1-candidate job of seed + i, grids for the picture and the frames.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeJob, type ExecuteContext } from '../../src/engine/execute.ts';
-import { parseJobSpec, type JobSpec } from '../../src/engine/spec.ts';
+import { executeJob, type ExecuteContext } from '../../src/pipeline/execute.ts';
+import { parseJobSpec, type JobSpec } from '../../src/jobs/spec.ts';
 import { gridCell } from '../../src/imaging/index.ts';
 import { loadModel, type LoadedModel } from '../../src/runtime/index.ts';
 import { MODELS_DIR } from './helpers.ts';

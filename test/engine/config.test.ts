@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, SETTING_NAMES, loadConfig, redactConfig } from '../../src/config.ts';
 import { ROOT } from './helpers.ts';
-import { createLogger } from '../../src/engine/logger.ts';
+import { createLogger } from '../../src/jobs/logger.ts';
 import { Writable } from 'node:stream';
 
 describe('config', () => {

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONTENT_REFUSAL, compileRule, parseRuleList, validateRules } from '../../src/engine/content-rules.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
-import { dbFile } from '../../src/engine/paths.ts';
-import { JobStore } from '../../src/engine/store.ts';
+import { dbFile } from '../../src/jobs/paths.ts';
+import { JobStore } from '../../src/store/store.ts';
 import { testConfig } from './helpers.ts';
 
 const owner = { platform: 'discord', userId: 'u1', channelRef: 'c1', serverId: 'g1' };

@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCaption } from '../../commands/caption.ts';
 import { getCommand } from '../../commands/index.ts';
 import type { CommandReply } from '../../commands/types.ts';
-import { waitForJob, type JobOwner, type JobResult, type SubmitResult } from '../../src/engine/api.ts';
+import { waitForJob, type JobOwner, type JobResult, type SubmitResult } from '../../src/jobs/api.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
 import {
   defaultNoiseLevel,
   parseJobSpec,
   resolveJobSpec,
   type JobSpec,
-} from '../../src/engine/spec.ts';
+} from '../../src/jobs/spec.ts';
 import { runCli, tempDir } from '../cli/helpers.ts';
 import { ROOT, testConfig, testPng } from './helpers.ts';
 

@@ -4,12 +4,12 @@
 // pins the file at its current size and a temporary trigger makes each job write need more pages.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { waitForJob, type JobEvent, type JobOwner, type SubmitResult } from '../../src/engine/api.ts';
+import { waitForJob, type JobEvent, type JobOwner, type SubmitResult } from '../../src/jobs/api.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
 import { faultyWorker } from './fixtures/faulty-worker.ts';
-import { dbFile } from '../../src/engine/paths.ts';
-import { JobStore } from '../../src/engine/store.ts';
-import { unsavedFile } from '../../src/engine/unsaved.ts';
+import { dbFile } from '../../src/jobs/paths.ts';
+import { JobStore } from '../../src/store/store.ts';
+import { unsavedFile } from '../../src/store/unsaved.ts';
 import { testConfig } from './helpers.ts';
 
 const alice: JobOwner = { platform: 'discord', userId: 'alice', channelRef: 'c1' };

@@ -8,7 +8,7 @@ import {
   type JobOwner,
   type SubmitAccepted,
   type SubmitResult,
-} from '../../src/engine/api.ts';
+} from '../../src/jobs/api.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
 import { startHealthServer } from '../../src/engine/http-health.ts';
 import { faultyWorker } from './fixtures/faulty-worker.ts';

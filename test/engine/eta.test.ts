@@ -2,7 +2,7 @@
 // candidate-steps of a 1-candidate job, and what a finished grid job teaches is per candidate.
 import { describe, expect, it } from 'vitest';
 import { EtaEstimator } from '../../src/engine/eta.ts';
-import type { JobSpec } from '../../src/engine/spec.ts';
+import type { JobSpec } from '../../src/jobs/spec.ts';
 
 describe('EtaEstimator with candidates', () => {
   it('scales the estimate with count and learns per candidate-step', () => {

@@ -1,9 +1,9 @@
 // The event hub's replays: subscribe's (recent events at once) and snapshot's (in the order a new
 // viewer needs them: queued, started, progress by step; only the end once the job ended).
 import { describe, expect, it } from 'vitest';
-import type { JobEvent } from '../../src/engine/api.ts';
+import type { JobEvent } from '../../src/jobs/api.ts';
 import { EventHub } from '../../src/engine/events.ts';
-import { createLogger } from '../../src/engine/logger.ts';
+import { createLogger } from '../../src/jobs/logger.ts';
 
 const owner = { platform: 'test', userId: 'u1' };
 const jobId = 'job1';

@@ -2,8 +2,8 @@
 // ddpm keeps the study's strided timesteps, other samplers follow a scheduler config's
 // timestep_spacing when the manifest carries one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeJob, type ExecuteContext } from '../../src/engine/execute.ts';
-import { parseJobSpec, type JobSpec } from '../../src/engine/spec.ts';
+import { executeJob, type ExecuteContext } from '../../src/pipeline/execute.ts';
+import { parseJobSpec, type JobSpec } from '../../src/jobs/spec.ts';
 import { loadModel, type LoadedModel } from '../../src/runtime/index.ts';
 import { MODELS_DIR } from './helpers.ts';
 

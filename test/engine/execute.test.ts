@@ -1,7 +1,7 @@
 // executeJob in-process on the tiny model (no worker): recipes, frames, prompts, abort.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeJob, ExecuteError, type ExecuteContext } from '../../src/engine/execute.ts';
-import { parseJobSpec, type JobSpec } from '../../src/engine/spec.ts';
+import { executeJob, ExecuteError, type ExecuteContext } from '../../src/pipeline/execute.ts';
+import { parseJobSpec, type JobSpec } from '../../src/jobs/spec.ts';
 import { loadModel, type LoadedModel } from '../../src/runtime/index.ts';
 import { MODELS_DIR } from './helpers.ts';
 

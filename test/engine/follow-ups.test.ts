@@ -2,7 +2,7 @@
 // gets, and the clear refusals (unknown job, missing candidate, strips, no prompt to paint with).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandLineOf } from '../../commands/command-line.ts';
-import { waitForJob, type JobOwner } from '../../src/engine/api.ts';
+import { waitForJob, type JobOwner } from '../../src/jobs/api.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
 import { actionId, actionRows, followUp, parseActionId } from '../../src/engine/follow-ups.ts';
 import { testConfig, testPng } from './helpers.ts';

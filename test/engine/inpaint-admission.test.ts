@@ -2,7 +2,7 @@
 // message, before any job exists (no id, no queue entry, no event).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
-import type { JobEvent } from '../../src/engine/api.ts';
+import type { JobEvent } from '../../src/jobs/api.ts';
 import { testConfig, testPng } from './helpers.ts';
 
 let engine: LocalEngine;

@@ -3,7 +3,7 @@
 // threads have their own nice value).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { waitForJob } from '../../src/engine/api.ts';
+import { waitForJob } from '../../src/jobs/api.ts';
 import { createEngine } from '../../src/engine/engine.ts';
 import { testConfig } from './helpers.ts';
 
@@ -32,7 +32,7 @@ function inferenceChildren(): number[] {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid !== process.pid) continue;
-      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('engine/worker-boot.mjs')) pids.push(Number(p));
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('inference/worker-boot.mjs')) pids.push(Number(p));
     } catch {
       // the process ended meanwhile
     }

@@ -4,10 +4,10 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { waitForJob, type JobEvent } from '../../src/engine/api.ts';
+import { waitForJob, type JobEvent } from '../../src/jobs/api.ts';
 import { createEngine } from '../../src/engine/engine.ts';
-import { dbFile } from '../../src/engine/paths.ts';
-import { JobStore } from '../../src/engine/store.ts';
+import { dbFile } from '../../src/jobs/paths.ts';
+import { JobStore } from '../../src/store/store.ts';
 import { MODELS_DIR, ROOT, testConfig } from './helpers.ts';
 
 /** Runs the child bot until its first job is running, then kills it; returns the job ids it submitted. */

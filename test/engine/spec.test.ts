@@ -4,8 +4,8 @@ import {
   parseJobSpec,
   regenerate,
   type JobSpec,
-} from '../../src/engine/spec.ts';
-import { describeSpec } from '../../src/engine/spec-describe.ts';
+} from '../../src/jobs/spec.ts';
+import { describeSpec } from '../../src/jobs/spec-describe.ts';
 
 const REF = 'a'.repeat(64);
 

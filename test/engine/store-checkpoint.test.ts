@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreCheckpointer } from '../../src/engine/store-checkpoint.ts';
-import { JobStore } from '../../src/engine/store.ts';
+import { StoreCheckpointer } from '../../src/store/store-checkpoint.ts';
+import { JobStore } from '../../src/store/store.ts';
 
 const spec = { technique: 'imagine' as const, prompt: 'cat', seed: 1, steps: 33, guidance: 7 };
 let dir: string;

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.ts';
-import { createLogger } from '../../src/engine/logger.ts';
-import { dbFile } from '../../src/engine/paths.ts';
-import { StoreOpenError } from '../../src/engine/store-check.ts';
-import { JobStore } from '../../src/engine/store.ts';
+import { createLogger } from '../../src/jobs/logger.ts';
+import { dbFile } from '../../src/jobs/paths.ts';
+import { StoreOpenError } from '../../src/store/store-check.ts';
+import { JobStore } from '../../src/store/store.ts';
 import { testConfig } from './helpers.ts';
 
 const spec = { technique: 'imagine' as const, prompt: 'cat', seed: 1, steps: 33, guidance: 7 };

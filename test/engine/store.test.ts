@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { JobResult } from '../../src/engine/api.ts';
-import { JobStore } from '../../src/engine/store.ts';
+import type { JobResult } from '../../src/jobs/api.ts';
+import { JobStore } from '../../src/store/store.ts';
 
 const spec = { technique: 'imagine' as const, prompt: 'cat', seed: 1, steps: 33, guidance: 7 };
 

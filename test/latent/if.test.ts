@@ -5,8 +5,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeJob } from '../../src/engine/execute.ts';
-import { parseJobSpec } from '../../src/engine/spec.ts';
+import { executeJob } from '../../src/pipeline/execute.ts';
+import { parseJobSpec } from '../../src/jobs/spec.ts';
 import { float32ToFloat16 } from '../../src/runtime/float16.ts';
 import { PrecomputedEncoder } from '../../src/runtime/if/precomputed.ts';
 import { loadModel, ModelError, type LoadedModel } from '../../src/runtime/index.ts';

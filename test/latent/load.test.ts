@@ -1,8 +1,8 @@
 // The latent family on the tiny random-weight SD-layout models: sessions, dtypes as the model
 // declares them, CLIP conditioning, the VAE, the provider choice, and the techniques in-process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeJob, type ExecuteContext } from '../../src/engine/execute.ts';
-import { parseJobSpec, type JobSpec } from '../../src/engine/spec.ts';
+import { executeJob, type ExecuteContext } from '../../src/pipeline/execute.ts';
+import { parseJobSpec, type JobSpec } from '../../src/jobs/spec.ts';
 import { loadModel, ModelError, type LoadedModel } from '../../src/runtime/index.ts';
 import { counting, MODELS_DIR, testImage } from './helpers.ts';
 

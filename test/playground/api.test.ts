@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
-import { createLogger } from '../../src/engine/logger.ts';
+import { createLogger } from '../../src/jobs/logger.ts';
 import { startPlayground, type Playground } from '../../src/adapters/playground/index.ts';
 import { Client, dataUrl, halfMaskPng, playgroundConfig, readEvents, samplePng } from './helpers.ts';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { startPlayground, type Playground } from '../../src/adapters/playground/index.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
-import { uploadFile } from '../../src/engine/paths.ts';
+import { uploadFile } from '../../src/jobs/paths.ts';
 import { decodeImage, gridCell, type RgbImage } from '../../src/imaging/index.ts';
 import { Client, playgroundConfig, readEvents } from './helpers.ts';
 

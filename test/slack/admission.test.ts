@@ -2,7 +2,7 @@
 // USER_MAX_PENDING jobs gets the refusal in the thread (mention) or as an ephemeral message
 // (shortcut modal), and the fake sees neither files.info nor a url_private download.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SubmitResult } from '../../src/engine/api.ts';
+import type { SubmitResult } from '../../src/jobs/api.ts';
 import { FakeSlack } from './fake-slack.ts';
 import { BOT_TOKEN, eventCallback, interactionForm, postSigned, startHarness, testPng, type Harness } from './helpers.ts';
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
-import { createLogger, type Logger } from '../../src/engine/logger.ts';
+import { createLogger, type Logger } from '../../src/jobs/logger.ts';
 import { startSlackBot, type SlackBot, type SlackBotOptions } from '../../src/adapters/slack/index.ts';
 import type { FakeSlack } from './fake-slack.ts';
 

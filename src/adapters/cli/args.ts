@@ -1,7 +1,7 @@
 // Argument parsing of the `diffuse` CLI: node:util parseArgs (strict) per subcommand, strict
 // number parsing, and the mapping of flags onto a job-spec input (validated later by parseJobSpec).
 import { parseArgs } from 'node:util';
-import type { Technique } from '../../engine/spec.ts';
+import type { Technique } from '../../jobs/spec.ts';
 import { UsageError } from './errors.ts';
 
 /** Every subcommand: one per technique (engine/spec.ts TECHNIQUES, kept light here so usage errors load no zod), plus `models`. */

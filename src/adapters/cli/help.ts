@@ -1,5 +1,5 @@
 // Help texts of the `diffuse` CLI: the overview and one page per subcommand.
-import { DENOISE_METHODS, MAX_COUNT, SPEC_DEFAULTS } from '../../engine/spec.ts';
+import { DENOISE_METHODS, MAX_COUNT, SPEC_DEFAULTS } from '../../jobs/spec.ts';
 import { SAMPLER_NAMES } from '../../diffusion/samplers/registry.ts';
 import { VIEW_NAMES } from '../../diffusion/views/registry.ts';
 import type { Subcommand } from './args.ts';

@@ -11,7 +11,7 @@ import {
   maskForModel,
   type DecodedImage,
 } from '../../imaging/index.ts';
-import type { InputImage } from '../../engine/execute.ts';
+import type { InputImage } from '../../pipeline/execute.ts';
 import type { Shape } from '../../diffusion/types.ts';
 import { InputFileError } from './errors.ts';
 

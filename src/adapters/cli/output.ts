@@ -1,9 +1,9 @@
 // What the CLI writes: the result PNG (upscaled for display) and the trajectory GIF (through the
 // engine's result writer), the --json object and the human summary lines.
-import type { ExecuteResult } from '../../engine/execute.ts';
-import { writeResultFiles } from '../../engine/result-files.ts';
-import type { JobSpec, ResolvedJobSpec } from '../../engine/spec.ts';
-import { candidateSeeds, countOf } from '../../engine/spec.ts';
+import type { ExecuteResult } from '../../pipeline/execute.ts';
+import { writeResultFiles } from '../../pipeline/result-files.ts';
+import type { JobSpec, ResolvedJobSpec } from '../../jobs/spec.ts';
+import { candidateSeeds, countOf } from '../../jobs/spec.ts';
 import type { UnderstoodConcept } from '../../runtime/index.ts';
 
 /** Sizes of written images. */

@@ -2,16 +2,16 @@
 // executor (engine/execute.ts) with images from files and results written to files. Loaded
 // lazily by cli.ts, so usage errors answer without loading sharp, zod or onnxruntime.
 import { loadConfig } from '../../config.ts';
-import { executeJob, type ExecuteContext } from '../../engine/execute.ts';
-import type { ModelInfo } from '../../engine/api.ts';
-import { effectiveDefaults } from '../../engine/model-info.ts';
+import { executeJob, type ExecuteContext } from '../../pipeline/execute.ts';
+import type { ModelInfo } from '../../jobs/api.ts';
+import { effectiveDefaults } from '../../pipeline/model-info.ts';
 import {
   DEFAULT_SPEC_LIMITS,
   parseJobSpec,
   resolveJobSpec,
   usesGuidance,
   type ResolvedJobSpec,
-} from '../../engine/spec.ts';
+} from '../../jobs/spec.ts';
 import {
   listModels,
   loadModel,

@@ -20,8 +20,8 @@ import {
 import { COMMANDS, getCommand, runCommand } from '../../../commands/index.ts';
 import type { Command, CommandOptions } from '../../../commands/types.ts';
 import type { Config } from '../../config.ts';
-import type { Engine, JobEvent, JobOwner, JobSpec, SubmitResult } from '../../engine/api.ts';
-import { createLogger, type Logger } from '../../engine/logger.ts';
+import type { Engine, JobEvent, JobOwner, JobSpec, SubmitResult } from '../../jobs/api.ts';
+import { createLogger, type Logger } from '../../jobs/logger.ts';
 import { checkAccess, inAllowedChannel, type AccessPolicy, type Caller } from './access.ts';
 import { AttachmentError, checkAttachment, DEFAULT_ATTACHMENT_POLICY, downloadAttachment, type AttachmentPolicy } from './attachments.ts';
 import { JOB_INFO_ACTION } from './builders.ts';

@@ -2,7 +2,7 @@
 // the store), 🔁 new seed, cancel and delete. Each is acknowledged first, then its job starts
 // through the adapter (startOrRefuse), answered under the button's message.
 import { MessageFlags, type ButtonInteraction, type RepliableInteraction } from 'discord.js';
-import type { Engine, SubmitResult } from '../../engine/api.ts';
+import type { Engine, SubmitResult } from '../../jobs/api.ts';
 import { actionLabel, followUp, parseActionId, type FollowUpAction } from '../../engine/follow-ups.ts';
 import { checkAccess, type AccessPolicy } from './access.ts';
 import { actorOf, answer, callerOf, ownerOf } from './interactions.ts';

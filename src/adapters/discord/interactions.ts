@@ -1,7 +1,7 @@
 // Who an interaction comes from (the caller checked for access, the owner of the jobs it starts,
 // the actor whose rights count) and answering it with text whatever its state.
 import { MessageFlags, PermissionFlagsBits, type Interaction, type RepliableInteraction } from 'discord.js';
-import type { Actor, JobOwner } from '../../engine/api.ts';
+import type { Actor, JobOwner } from '../../jobs/api.ts';
 import { isModerator, type AccessPolicy, type Caller } from './access.ts';
 import { textPayload } from './messages.ts';
 

@@ -2,8 +2,8 @@
 // a small preview) by editing one message at most every minEditIntervalMs, then the final PNG
 // and GIF with the caption. Edits never overlap; the latest state wins.
 import { readFile } from 'node:fs/promises';
-import type { Engine, JobEvent, JobSpec, TerminalEvent } from '../../engine/api.ts';
-import type { Logger } from '../../engine/logger.ts';
+import type { Engine, JobEvent, JobSpec, TerminalEvent } from '../../jobs/api.ts';
+import type { Logger } from '../../jobs/logger.ts';
 import { endedPayload, progressPayload, queuedPayload, resultPayload, textPayload, type Payload } from './messages.ts';
 import { safeError } from './safe-log.ts';
 import type { MessageLocation, ReplyTarget } from './targets.ts';

@@ -3,7 +3,7 @@
 import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, type MessageActionRowComponentBuilder } from 'discord.js';
 import { buildCaption } from '../../../commands/caption.ts';
 import { progressBar, queuedText, quoteUserText } from '../../../commands/format.ts';
-import type { JobResult, JobSpec } from '../../engine/api.ts';
+import type { JobResult, JobSpec } from '../../jobs/api.ts';
 import { actionRows } from '../../engine/follow-ups.ts';
 
 /** Mentions parsed from nothing: no @everyone, role or user ping can come out of user text. */

@@ -3,7 +3,7 @@
 // that keeps their replies to the caller.
 import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
 import { wantsPrivate } from '../../../commands/job-defaults.ts';
-import type { Engine, JobOwner } from '../../engine/api.ts';
+import type { Engine, JobOwner } from '../../jobs/api.ts';
 
 /** The deferReply options of a reply that only the caller sees, or of a public one. */
 export function deferFlags(ephemeral: boolean): { flags?: MessageFlags.Ephemeral } {

@@ -3,7 +3,7 @@
 // without bound; such requests share one allowance per client address instead.
 import { isIPv6 } from 'node:net';
 import type { IncomingMessage } from 'node:http';
-import type { Engine } from '../../engine/api.ts';
+import type { Engine } from '../../jobs/api.ts';
 
 /** The key of a client address: IPv4 as is (IPv4-mapped IPv6 unwrapped), IPv6 by its /64 network (one host usually holds a whole /64). */
 export function addressKey(address: string | undefined): string {

@@ -1,6 +1,6 @@
 // A job's progress as server-sent events, and the job look-ups the API routes share.
 import type { ServerResponse } from 'node:http';
-import type { JobEvent, JobRecord } from '../../engine/api.ts';
+import type { JobEvent, JobRecord } from '../../jobs/api.ts';
 import { HttpError } from './http-error.ts';
 import type { ServerDeps } from './server.ts';
 import { eventMessage, jobView, type JobView, type SseMessage } from './views.ts';

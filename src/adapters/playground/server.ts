@@ -12,9 +12,9 @@ import {
   type CommandReply,
 } from '../../../commands/index.ts';
 import type { Config } from '../../config.ts';
-import type { Engine, JobOwner, SubmitResult } from '../../engine/api.ts';
+import type { Engine, JobOwner, SubmitResult } from '../../jobs/api.ts';
 import { actionLabel, followUp, parseActionId } from '../../engine/follow-ups.ts';
-import type { Logger } from '../../engine/logger.ts';
+import type { Logger } from '../../jobs/logger.ts';
 import type { DecodeLimits } from '../../imaging/index.ts';
 import { clientAddressKey, type AddressLimit, type AddressSlot } from './address-limit.ts';
 import type { Asset } from './assets.ts';

@@ -1,7 +1,7 @@
 // Image uploads of the playground: sniffed, stored through engine.storeUpload, and refused with
 // the HTTP status that says what was wrong (413 too many bytes, 415 not an image, 422 too many
 // pixels or damaged).
-import type { Engine } from '../../engine/api.ts';
+import type { Engine } from '../../jobs/api.ts';
 import { isImageInputError, probeImage, sniffFormat, type DecodeLimits } from '../../imaging/index.ts';
 import { ACCEPTED_FORMATS_TEXT } from '../../imaging/errors.ts';
 import { HttpError } from './http-error.ts';

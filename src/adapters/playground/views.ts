@@ -1,7 +1,7 @@
 // What the JSON HTTP API shows of jobs, events and command replies: plain data with links,
 // never a file path on the server and never another browser's session id.
 import { buildCaption, captionParts, type CaptionParts, type CommandReply } from '../../../commands/index.ts';
-import type { JobEvent, JobRecord, JobSpec, JobStatus, JobTimings, PromptReport } from '../../engine/api.ts';
+import type { JobEvent, JobRecord, JobSpec, JobStatus, JobTimings, PromptReport } from '../../jobs/api.ts';
 import { actionRows } from '../../engine/follow-ups.ts';
 import type { UnderstoodConcept } from '../../runtime/types.ts';
 

@@ -2,8 +2,8 @@
 // identity, plus a registry of background tasks (job flows) that stop() waits for.
 import type { webApi } from '@slack/bolt';
 import type { Config } from '../../config.ts';
-import type { Engine } from '../../engine/api.ts';
-import type { Logger } from '../../engine/logger.ts';
+import type { Engine } from '../../jobs/api.ts';
+import type { Logger } from '../../jobs/logger.ts';
 import type { DownloadLimits } from './download.ts';
 
 /** Shared state of one running Slack bot. */

@@ -1,7 +1,7 @@
 // The Block Kit of a finished job's status message: its text, then one actions block per row of
 // follow-up buttons (action_id = the stateless "act:<jobId>:<action>:<n>"; actions.ts handles them).
 import type { types } from '@slack/bolt';
-import type { JobSpec } from '../../engine/api.ts';
+import type { JobSpec } from '../../jobs/api.ts';
 import { actionRows } from '../../engine/follow-ups.ts';
 
 /** The Block Kit blocks of a finished status message: its text as a section, then the follow-up rows. */

@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 // dependency): use the namespace Bolt re-exports.
 import { App, HTTPReceiver, webApi } from '@slack/bolt';
 import type { Config } from '../../config.ts';
-import type { Engine, JobEvent } from '../../engine/api.ts';
-import { createLogger, type Logger } from '../../engine/logger.ts';
+import type { Engine, JobEvent } from '../../jobs/api.ts';
+import { createLogger, type Logger } from '../../jobs/logger.ts';
 import type { SlackContext } from './context.ts';
 import { followJob, statusHead } from './job-flow.ts';
 import { DEFAULT_MAX_BODY_BYTES, guardRequestListener } from './http-guard.ts';

@@ -4,8 +4,8 @@
 // caption, and a last edit of the status message.
 import { readFile } from 'node:fs/promises';
 import { buildCaption, formatDuration, noPing, progressBar, queuedText } from '../../../commands/index.ts';
-import type { Engine, JobEvent, JobResult, JobSpec, TerminalEvent } from '../../engine/api.ts';
-import { describeSpec } from '../../engine/spec-describe.ts';
+import type { Engine, JobEvent, JobResult, JobSpec, TerminalEvent } from '../../jobs/api.ts';
+import { describeSpec } from '../../jobs/spec-describe.ts';
 import type { Place, SlackContext } from './context.ts';
 import { resultBlocks } from './follow-up-blocks.ts';
 import { errorText, slackErrorCode } from './log.ts';

@@ -1,7 +1,7 @@
 // Logging for the Slack adapter: a Bolt / web-api Logger that writes through pino, with every
 // known secret and anything shaped like a Slack token scrubbed from the text first.
 import { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
-import type { Logger } from '../../engine/logger.ts';
+import type { Logger } from '../../jobs/logger.ts';
 
 const REDACTED = '[redacted]';
 /** Slack token shapes: bot (xoxb-), user (xoxp-), app-level (xapp-), legacy and refresh tokens. */

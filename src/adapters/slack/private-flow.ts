@@ -5,7 +5,7 @@
 // shown in the ephemeral message's image blocks by their Slack file id.
 import { readFile } from 'node:fs/promises';
 import { buildCaption } from '../../../commands/index.ts';
-import type { JobResult } from '../../engine/api.ts';
+import type { JobResult } from '../../jobs/api.ts';
 import type { Place, SlackContext } from './context.ts';
 import { statusHead, statusLine, waitForEnd, type JobStart } from './job-flow.ts';
 import { errorText, slackErrorCode } from './log.ts';

@@ -1,6 +1,6 @@
 // The page's client of the JSON HTTP API (docs/api.md): the same routes scripts use.
 import type { CommandSpec, OptionSpec } from '../../../../commands/types.ts';
-import type { JobSpec } from '../../../engine/api.ts';
+import type { JobSpec } from '../../../jobs/api.ts';
 import type { JobLinks, JobView } from '../views.ts';
 
 export type { CommandSpec, OptionSpec, JobView, JobLinks };

@@ -1,8 +1,8 @@
 // Messages between the engine and the inference worker process, over its IPC channel: plain
 // structured-clone data ('advanced' serialization). A cancel is read between denoising steps.
-import type { ModelInfo, PromptReport } from './api.ts';
-import type { ExecuteTimings } from './execute.ts';
-import type { JobSpec, ResolvedJobSpec } from './spec.ts';
+import type { ModelInfo, PromptReport } from '../jobs/api.ts';
+import type { ExecuteTimings } from '../pipeline/execute.ts';
+import type { JobSpec, ResolvedJobSpec } from '../jobs/spec.ts';
 import type { UnderstoodConcept } from '../runtime/types.ts';
 
 /** Settings of the worker process, fixed for its lifetime (its first message). */

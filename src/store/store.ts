@@ -3,8 +3,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { JobOwner, JobRecord, JobResult, JobStatus } from './api.ts';
-import type { JobSpec } from './spec.ts';
+import type { JobOwner, JobRecord, JobResult, JobStatus } from '../jobs/api.ts';
+import type { JobSpec } from '../jobs/spec.ts';
 import { SETTINGS_MIGRATION } from './settings-store.ts';
 import { StoreCheckpointer } from './store-checkpoint.ts';
 import { checkStoreHeader, checkStoreSchema, openFailure } from './store-check.ts';

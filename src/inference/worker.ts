@@ -8,8 +8,8 @@
 // the middle of a call into onnxruntime.
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import type { ModelInfo } from './api.ts';
-import type { JobSpec } from './spec.ts';
+import type { ModelInfo } from '../jobs/api.ts';
+import type { JobSpec } from '../jobs/spec.ts';
 import type { FromWorker, RunOptions, RunOutput, ToWorker, WorkerSettings } from './worker-protocol.ts';
 
 /**

@@ -14,11 +14,11 @@ import {
   upscaleForDisplay,
 } from '../imaging/index.ts';
 import { loadModel, runtimeOptionsFrom, ModelError, type LoadedModel } from '../runtime/index.ts';
-import { ExecuteError, executeJob, type ExecuteContext } from './execute.ts';
-import { modelInfoFrom } from './model-info.ts';
-import { uploadFile } from './paths.ts';
-import { writeResultFiles } from './result-files.ts';
-import type { JobSpec } from './spec.ts';
+import { ExecuteError, executeJob, type ExecuteContext } from '../pipeline/execute.ts';
+import { modelInfoFrom } from '../pipeline/model-info.ts';
+import { uploadFile } from '../jobs/paths.ts';
+import { writeResultFiles } from '../pipeline/result-files.ts';
+import type { JobSpec } from '../jobs/spec.ts';
 import type { RunOptions, RunOutput, ToWorker } from './worker-protocol.ts';
 import { hostSettings, onEngineMessage, postToEngine as post } from './worker-host.ts';
 

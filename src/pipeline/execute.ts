@@ -25,11 +25,11 @@ import {
 import { makeStrip, tensorToRgb, type RgbImage } from '../imaging/index.ts';
 import { conceptsForPrior } from '../runtime/coarse-prior.ts';
 import type { EncodedPrompt } from '../runtime/types.ts';
-import type { PromptReport } from './api.ts';
+import type { PromptReport } from '../jobs/api.ts';
 import { pasteKnown, resizeMaskMax, resizeMaskNearest } from './masks.ts';
 import { executeCandidates } from './candidates.ts';
 import { upscaleInput } from './upscale.ts';
-import { countOf, resolveJobSpec, usesGuidance, type JobSpec } from './spec.ts';
+import { countOf, resolveJobSpec, usesGuidance, type JobSpec } from '../jobs/spec.ts';
 import type { ExecuteContext, ExecuteHooks, ExecuteResult, InputImage, StepProgress } from './execute-types.ts';
 
 export type { ExecuteContext, ExecuteHooks, ExecuteResult, ExecuteTimings, InputImage, StepProgress } from './execute-types.ts';

@@ -1,8 +1,8 @@
 // The executor's contract: where it gets its model and images, its hooks, and what it returns.
 import type { RgbImage } from '../imaging/index.ts';
 import type { LoadedModel, UnderstoodConcept } from '../runtime/types.ts';
-import type { PromptReport } from './api.ts';
-import type { ResolvedJobSpec, SpecLimits } from './spec.ts';
+import type { PromptReport } from '../jobs/api.ts';
+import type { ResolvedJobSpec, SpecLimits } from '../jobs/spec.ts';
 
 /** An input image brought to the model's image resolution. */
 export interface InputImage {

@@ -6,7 +6,7 @@
 import { makeGrid, type RgbImage } from '../imaging/index.ts';
 import type { Denoiser, DenoiserOutput, DenoiserRequest } from '../diffusion/types.ts';
 import type { ExecuteContext, ExecuteHooks, ExecuteResult } from './execute.ts';
-import { candidateSeeds, type JobSpec } from './spec.ts';
+import { candidateSeeds, type JobSpec } from '../jobs/spec.ts';
 
 interface Pending {
   t: number;

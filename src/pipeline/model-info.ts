@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SAMPLER } from '../diffusion/samplers/registry.ts';
 import type { ModelManifest } from '../runtime/manifest.ts';
-import type { ModelInfo } from './api.ts';
-import { DEFAULT_SPEC_LIMITS, resolveJobSpec, type SpecLimits } from './spec.ts';
+import type { ModelInfo } from '../jobs/api.ts';
+import { DEFAULT_SPEC_LIMITS, resolveJobSpec, type SpecLimits } from '../jobs/spec.ts';
 
 /** What modelInfoFrom needs besides the manifest: the folder, the image size and where it runs. */
 export interface ModelFacts {

@@ -4,11 +4,11 @@
 // without touching the adapters. Everything that crosses it is plain serializable data, except
 // Buffers of preview PNGs.
 import type { UnderstoodConcept } from '../runtime/types.ts';
-import type { SettingsApi } from './settings-store.ts';
+import type { SettingsApi } from '../store/settings-store.ts';
 import type { JobSpec, ResolvedJobSpec, Technique } from './spec.ts';
 
 export type { JobSpec, JobSpecInput, ResolvedJobSpec, Technique, ImageRef } from './spec.ts';
-export type { JobDefaults, Settings, SettingsApi, SettingsPatch, SettingsScope } from './settings-store.ts';
+export type { JobDefaults, Settings, SettingsApi, SettingsPatch, SettingsScope } from '../store/settings-store.ts';
 
 /** Who submitted a job, and where to answer. */
 export interface JobOwner {

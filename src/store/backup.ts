@@ -4,7 +4,7 @@
 // STORE_BACKUPS copies. A failed backup (a full disk) leaves the earlier ones in place.
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../jobs/logger.ts';
 import { backupsDir, listBackupFiles } from './store-check.ts';
 import type { JobStore } from './store.ts';
 

@@ -1,8 +1,8 @@
 // Setting up the engine's inference worker: its settings from the bot's config, and the log
 // lines and metrics of its start, restarts and errors.
 import type { Config } from '../config.ts';
-import type { Logger } from './logger.ts';
-import type { EngineMetrics } from './metrics.ts';
+import type { Logger } from '../jobs/logger.ts';
+import type { EngineMetrics } from '../jobs/metrics.ts';
 import type { InferenceWorker, WorkerConfig, WorkerReadyInfo } from './worker.ts';
 
 /** The worker settings of the engine's config (uploads decoded with the limits they were accepted under). */
