@@ -1,10 +1,10 @@
-// `npm run bench -- uploads [--uploads N] [--side PX] [--rounds R] [--poll-ms MS] [--pool N] [--nice K] [--no-compare]`
+// `npm run bench -- uploads [--uploads N] [--side PX] [--rounds R] [--poll-ms MS] [--no-compare]`
 // Submits N small-file PNGs that declare PX x PX pixels at once through engine.storeUpload (the
-// path a chat upload takes) while another thread polls /healthz; prints the worst and p99 /healthz
-// latency and the main thread's worst event-loop delay. Round 1 starts with no decode worker
-// running; a phase with no uploads shows the machine's noise floor. --no-compare skips the last
-// phase, the old decodeImage on the main thread. --pool and --nice set the decode pool's size
-// (default: the engine's) and its threads' nice value.
+// path a chat upload takes: the header, and libvips' stats where there is an alpha channel) while
+// another thread polls /healthz; prints the worst and p99 /healthz latency and the main thread's
+// worst event-loop delay. A phase with no uploads shows the machine's noise floor. --no-compare
+// skips the last phase, the full decodeImage (what the inference process does once per job) run
+// in this process for comparison.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,7 @@ import sharp from 'sharp';
 import { loadConfig } from '../src/config.ts';
 import { createEngine } from '../src/engine/engine.ts';
 import { startHealthServer } from '../src/engine/http-health.ts';
-import { decodeImage, sharedDecodePool } from '../src/imaging/index.ts';
+import { decodeImage } from '../src/imaging/index.ts';
 import { listModels } from '../src/runtime/index.ts';
 
 function arg(args: string[], name: string, def: number): number {
@@ -98,7 +98,7 @@ function report(what: string, f: Figures): void {
   );
 }
 
-/** Small PNGs that declare side x side pixels: flat colours, half of them half-transparent (the slower branch). */
+/** Small PNGs that declare side x side pixels: flat colours, half of them half-transparent (their alpha is read by stats). */
 async function buildUploads(n: number, side: number): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (let i = 0; i < n; i++) {
@@ -125,9 +125,6 @@ export async function main(args: string[] = []): Promise<void> {
   const rounds = arg(args, 'rounds', 2);
   const pollMs = arg(args, 'poll-ms', 10);
   const compare = !args.includes('--no-compare');
-  const nice = arg(args, 'nice', 0);
-  const size = arg(args, 'pool', 0);
-  const pool = sharedDecodePool(size > 0 ? { size, nice } : { nice });
   const base = loadConfig(process.env);
   const installed = listModels(base.modelsDir)
     .filter((m) => !m.error)
@@ -154,7 +151,7 @@ export async function main(args: string[] = []): Promise<void> {
     const kb = pngs.map((p) => p.length / 1024);
     const cpu = os.cpus();
     console.log(
-      `uploads bench: ${cpu[0]?.model ?? 'cpu'} x${cpu.length}, node ${process.version}; ${n} PNGs of ${side}x${side} (${Math.min(...kb).toFixed(0)}-${Math.max(...kb).toFixed(0)} KB) at once, decode pool of ${pool.size}${nice ? ` at nice ${nice}` : ''}, /healthz polled every ${pollMs} ms from another thread`,
+      `uploads bench: ${cpu[0]?.model ?? 'cpu'} x${cpu.length}, node ${process.version}; ${n} PNGs of ${side}x${side} (${Math.min(...kb).toFixed(0)}-${Math.max(...kb).toFixed(0)} KB) at once, /healthz polled every ${pollMs} ms from another thread`,
     );
     // The same polling with nothing else to do: what the machine's own noise looks like.
     let floorMs = 0;
@@ -164,7 +161,7 @@ export async function main(args: string[] = []): Promise<void> {
         const bad = results.filter((x) => !x.ok || x.width !== side);
         if (bad.length) throw new Error(`${bad.length} uploads refused: ${JSON.stringify(bad[0])}`);
       });
-      report(`engine.storeUpload, round ${r}${r === 1 ? ' (decode workers start)' : ''}`, f);
+      report(`engine.storeUpload, round ${r}`, f);
       floorMs = Math.max(floorMs, f.wallMs);
     }
     report(
@@ -173,7 +170,7 @@ export async function main(args: string[] = []): Promise<void> {
     );
     if (compare) {
       const f = await measure(health.url, pollMs, () => Promise.all(pngs.map((p) => decodeImage(p))));
-      report('for comparison, decodeImage on the main thread (the old path)', f);
+      report('for comparison, the full decodeImage of each (done once per job in the inference process)', f);
     }
     console.log('target: worst /healthz latency under 100 ms');
   } finally {

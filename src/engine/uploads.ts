@@ -1,10 +1,11 @@
-// Upload storage: an uploaded image is checked (header here, decode in a worker thread), written
-// once under DATA_DIR/uploads by its sha256, and recorded in the job store.
+// Upload storage: an uploaded image is checked from its header (and libvips' stats of its alpha
+// channel when it has one; never decoded here: the inference process decodes it once, when a job
+// uses it), written once under DATA_DIR/uploads by its sha256, and recorded in the job store.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isImageInputError, probeImage } from '../imaging/index.ts';
+import { checkUpload, isImageInputError } from '../imaging/index.ts';
 import { refusal, type EngineRefusal, type StoredUpload } from '../jobs/api.ts';
 import { uploadFile } from '../jobs/paths.ts';
 import type { JobStore } from '../store/store.ts';
@@ -16,8 +17,8 @@ export async function storeUpload(
 ): Promise<StoredUpload | EngineRefusal> {
   let decoded;
   try {
-    // Header checked here, decoded in a worker thread (at most 2 at once): no upload stalls the main thread.
-    decoded = await probeImage(bytes, to.limits);
+    // Header and libvips' native stats only: no upload's pixels reach this thread.
+    decoded = await checkUpload(bytes, to.limits);
   } catch (err) {
     if (isImageInputError(err)) return refusal('bad_image', err.message);
     throw err;

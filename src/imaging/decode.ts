@@ -92,6 +92,8 @@ export interface ImageHeader {
   channels: number;
   /** Number of frames (animated GIF/WebP); at least 1. */
   frames: number;
+  /** Whether the image has an alpha channel (or PNG/GIF transparency); its pixels may still all be opaque. */
+  hasAlpha: boolean;
 }
 
 /**
@@ -168,15 +170,48 @@ export async function readImageHeader(input: Uint8Array, limits: DecodeLimits = 
     );
   }
 
-  return { format, width, height, channels, frames: Math.max(1, meta.pages ?? 1) };
+  return { format, width, height, channels, frames: Math.max(1, meta.pages ?? 1), hasAlpha: meta.hasAlpha === true };
+}
+
+/** What checkUpload tells about an accepted upload: everything but the pixels. */
+export interface ImageSummary {
+  width: number;
+  height: number;
+  format: ImageFormat;
+  frames: number;
+  /** Whether some pixel is not fully opaque (decodeImage would return `alpha`). */
+  hasAlpha: boolean;
+}
+
+/**
+ * Check an untrusted upload where it arrives, without decoding it into JavaScript: the header
+ * (readImageHeader: bytes, format, pixels, channels), and, only when the header declares an
+ * alpha channel, libvips' own stats of the first frame to tell whether some pixel is not fully
+ * opaque. Pixels are decoded later, once, where they are used.
+ */
+export async function checkUpload(input: Uint8Array, limits: DecodeLimits = {}): Promise<ImageSummary> {
+  const header = await readImageHeader(input, limits);
+  const { width, height, format, frames } = header;
+  if (!header.hasAlpha) return { width, height, format, frames, hasAlpha: false };
+  try {
+    const { isOpaque } = await sharp(input, {
+      failOn: 'error',
+      limitInputPixels: limits.maxPixels ?? DEFAULT_MAX_PIXELS,
+      limitInputChannels: limits.maxChannels ?? DEFAULT_MAX_CHANNELS,
+      pages: 1,
+    }).stats();
+    return { width, height, format, frames, hasAlpha: !isOpaque };
+  } catch (e) {
+    throw fromSharpError(e, format);
+  }
 }
 
 /**
  * Decode an untrusted upload to 8-bit sRGB: reject on size, pixel count (from the header,
- * before decoding), channel count and format; take the first frame; auto-orient by EXIF;
- * composite alpha over white, out = (c a + 255 (255 - a)) / 255, and return alpha separately
- * when some pixel is not fully opaque. Runs a JavaScript loop over every pixel: on a server's
- * main thread use decodeImageOffThread (decode-pool.ts) instead.
+ * before decoding), channel count and format; take the first frame; auto-orient by EXIF. The
+ * upload is decoded once, to RGBA; libvips then composites alpha over white,
+ * out = floor((c a + 255 (255 - a)) / 255) (flatten), and the alpha channel is returned
+ * separately (extractChannel) when some pixel is not fully opaque (stats).
  */
 export async function decodeImage(input: Uint8Array, limits: DecodeLimits = {}): Promise<DecodedImage> {
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
@@ -210,33 +245,18 @@ export async function decodeImage(input: Uint8Array, limits: DecodeLimits = {}):
     );
   }
 
-  const n = info.width * info.height;
-  const rgb = new Uint8Array(n * 3);
-  const alpha = new Uint8Array(n);
-  let translucent = false;
-  for (let i = 0; i < n; i++) {
-    const a = data[i * 4 + 3];
-    alpha[i] = a;
-    if (a === 255) {
-      rgb[i * 3] = data[i * 4];
-      rgb[i * 3 + 1] = data[i * 4 + 1];
-      rgb[i * 3 + 2] = data[i * 4 + 2];
-    } else {
-      translucent = true;
-      const w = 255 * (255 - a);
-      rgb[i * 3] = Math.round((data[i * 4] * a + w) / 255);
-      rgb[i * 3 + 1] = Math.round((data[i * 4 + 1] * a + w) / 255);
-      rgb[i * 3 + 2] = Math.round((data[i * 4 + 2] * a + w) / 255);
-    }
-  }
-
-  const out: DecodedImage = {
-    width: info.width,
-    height: info.height,
-    rgb,
-    format,
-    frames,
-  };
-  if (translucent) out.alpha = alpha;
+  // The decoded RGBA, read by libvips again from memory (no second decode).
+  const rgba = () => sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } });
+  const { isOpaque } = await rgba().stats();
+  const rgb = await (isOpaque ? rgba().removeAlpha() : rgba().flatten({ background: '#ffffff' }))
+    .raw()
+    .toBuffer();
+  const out: DecodedImage = { width: info.width, height: info.height, rgb: bytesOf(rgb), format, frames };
+  if (!isOpaque) out.alpha = bytesOf(await rgba().extractChannel(3).raw().toBuffer());
   return out;
+}
+
+/** A Buffer's bytes as a plain Uint8Array view (no copy). */
+function bytesOf(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }

@@ -6,10 +6,8 @@ export type { ImageInputErrorCode } from './errors.ts';
 export { sniffFormat } from './sniff.ts';
 export type { Sniffed } from './sniff.ts';
 export { decodeImage, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_CHANNELS } from './decode.ts';
-export type { DecodeLimits, ImageHeader } from './decode.ts';
-export { readImageHeader } from './decode.ts';
-export { DecodePool, decodeImageOffThread, probeImage, sharedDecodePool } from './decode-pool.ts';
-export type { DecodePoolOptions, DecodePoolStats, ImageSummary } from './decode-pool.ts';
+export type { DecodeLimits, ImageHeader, ImageSummary } from './decode.ts';
+export { checkUpload, readImageHeader } from './decode.ts';
 export { resizeImage, resizeMask, fitToModel } from './resize.ts';
 export type { FitMode, FittedImage } from './resize.ts';
 export {

@@ -2,7 +2,7 @@
 // the HTTP status that says what was wrong (413 too many bytes, 415 not an image, 422 too many
 // pixels or damaged).
 import type { Engine } from '../../jobs/api.ts';
-import { isImageInputError, probeImage, sniffFormat, type DecodeLimits } from '../../imaging/index.ts';
+import { checkUpload, isImageInputError, sniffFormat, type DecodeLimits } from '../../imaging/index.ts';
 import { ACCEPTED_FORMATS_TEXT } from '../../imaging/errors.ts';
 import { HttpError } from './http-error.ts';
 
@@ -32,12 +32,11 @@ export async function storeImage(
   }
   const stored = await engine.storeUpload(bytes);
   if (stored.ok) return stored.ref;
-  // The engine says no with a user message only; checking again (it fails fast, from the header,
-  // on this thread; damaged data is decoded in a worker thread) recovers the precise reason for the
-  // status code.
+  // The engine says no with a user message only; checking again (from the header, fast) recovers
+  // the precise reason for the status code.
   let status = 422;
   try {
-    await probeImage(bytes, limits);
+    await checkUpload(bytes, limits);
   } catch (err) {
     if (isImageInputError(err)) status = STATUS_OF_IMAGE_ERROR[err.code] ?? 422;
   }
