@@ -31,12 +31,11 @@ import { cleanOwner, LiveJobs, newJobId, type LiveJob } from '../engine/live-job
 import { createLogger, type Logger } from '../jobs/logger.ts';
 import { createEngineMetrics, type EngineMetrics } from '../jobs/metrics.ts';
 import { dbFile } from '../jobs/paths.ts';
-import { pruneOld } from '../engine/recovery.ts';
+import { pruneOld, removeOldSideFile } from '../engine/recovery.ts';
 import { checkSpec } from '../engine/spec-checks.ts';
 import { DEFAULT_SPEC_LIMITS, type SpecLimits } from '../jobs/spec.ts';
 import { SettingsStore } from '../store/settings-store.ts';
-import { JobStore, recordOf, type StoredJob } from '../store/store.ts';
-import { describeWriteError } from '../store/unsaved.ts';
+import { describeWriteError, JobStore, recordOf, type StoredJob } from '../store/store.ts';
 import { storeUpload } from '../engine/uploads.ts';
 import { BlobStore, blobNames } from './blobs.ts';
 import { ClusterSync } from './frontend-sync.ts';
@@ -117,7 +116,7 @@ export class DistributedEngine extends JobReads implements Engine {
   /** Takes up the jobs this front-end left queued or running (they went on in Redis meanwhile) and starts listening. */
   async start(): Promise<void> {
     await mkdir(this.config.dataDir, { recursive: true });
-    this.ends.applySaved(this.config.dataDir);
+    removeOldSideFile(this.config.dataDir, this.log);
     const left = this.store.byStatus(['queued', 'running']);
     for (const j of left) {
       if (this.live.has(j.jobId)) continue;
@@ -125,6 +124,7 @@ export class DistributedEngine extends JobReads implements Engine {
       if (j.status === 'running') job.startedAt = j.startedAt;
       this.sync.track(j.jobId, j.spec.model ?? this.config.model);
     }
+    this.tookUpLeftJobs = true;
     // A first connection (up to 5 s); without Redis the front-end starts anyway and refuses jobs until it is back.
     if (!isReady(this.redis))
       await within(new Promise((r) => this.redis.once('ready', r)), 5000).catch(() => undefined);
@@ -231,7 +231,7 @@ export class DistributedEngine extends JobReads implements Engine {
     try {
       if (await within(this.sync.removeWaiting(jobId), 3000)) {
         await this.ends.finish(a, 'cancelled', { by: by.userId });
-        return { ok: true, status: 'cancelled' };
+        return { ok: true, status: this.storedJob(jobId)?.status ?? 'cancelled' }; // failed if the store refused it
       }
       // Running on a worker: the request reaches it over pub/sub (and the key covers a job just being taken).
       a.stop ??= { kind: 'cancel', by: by.userId };
@@ -262,7 +262,7 @@ export class DistributedEngine extends JobReads implements Engine {
     const mine = this.served.get(this.config.model);
     const jobs = this.liveJobs();
     return {
-      ok: !this.closing && isReady(this.redis) && (mine?.workers ?? 0) > 0 && this.ends.unsaved.size === 0,
+      ok: !this.closing && isReady(this.redis) && (mine?.workers ?? 0) > 0 && this.store.writeFailure === null,
       workerAlive: (mine?.workers ?? 0) > 0,
       queued: jobs.filter((j) => j.startedAt === null).length,
       running: jobs.filter((j) => j.startedAt !== null).length,
@@ -288,7 +288,6 @@ export class DistributedEngine extends JobReads implements Engine {
     // Queued and running jobs go on in Redis; the next start takes them up again.
     for (const j of this.liveJobs()) this.live.remove(j);
     await this.sync.close();
-    this.ends.close(this.config.dataDir);
     this.store.close();
     this.redis.disconnect();
     this.log.info('engine closed');

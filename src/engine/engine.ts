@@ -34,13 +34,12 @@ import { createEngineMetrics, type EngineMetrics } from '../jobs/metrics.ts';
 import { dbFile } from '../jobs/paths.ts';
 import { DeviceQueue } from './queue.ts';
 import { QueuePositions } from './positions.ts';
-import { pruneOld, recoverJobs } from './recovery.ts';
+import { pruneOld, recoverJobs, removeOldSideFile } from './recovery.ts';
 import { checkSpec, KnownModels } from './spec-checks.ts';
 import { DEFAULT_SPEC_LIMITS, type SpecLimits } from '../jobs/spec.ts';
 import { SettingsStore } from '../store/settings-store.ts';
 import { orphanWarning } from '../store/store-check.ts';
-import { JobStore, recordOf, type StoredJob } from '../store/store.ts';
-import { describeWriteError } from '../store/unsaved.ts';
+import { describeWriteError, JobStore, recordOf, type StoredJob } from '../store/store.ts';
 import { storeUpload } from './uploads.ts';
 import { InferenceWorker, type WorkerFactory } from '../inference/worker.ts';
 import { watchWorker, workerConfigFrom } from '../inference/worker-setup.ts';
@@ -118,19 +117,21 @@ export class LocalEngine extends JobReads implements Engine {
       (job) => runJob(this.runContext, job),
       () => this.positions.announce(),
       // A run that threw anyway still ends, visibly to its owner.
-      (job, err) =>
-        this.ends.endUnsaved(job, err, {
-          status: 'failed',
+      (job, err) => {
+        this.log.error({ jobId: job.jobId, err: describeWriteError(err) }, 'a job run threw');
+        void this.ends.finish(job, 'failed', {
           message: 'Something went wrong while running this job; please try again.',
           reason: 'error',
-        }),
+        });
+      },
     );
     this.metrics = createEngineMetrics(
       { queueLength: () => this.queue.waitingCount, running: () => (this.queue.running ? 1 : 0) },
       options.defaultMetrics ?? true,
     );
     const retryDelaysMs = options.storeRetryDelaysMs ?? STORE_RETRY_DELAYS_MS;
-    this.ends = new JobEnds(this.store, this.live, this.events, this.metrics, this.log, retryDelaysMs);
+    const rerun = config.recovery === 'requeue';
+    this.ends = new JobEnds(this.store, this.live, this.events, this.metrics, this.log, retryDelaysMs, rerun);
     const workerConfig = workerConfigFrom(config, this.uploadLimits);
     this.worker = options.worker ? options.worker(workerConfig) : new InferenceWorker(workerConfig);
     this.eta = new EtaEstimator((model) => this.worker.knownDefaults(model)?.steps);
@@ -158,7 +159,7 @@ export class LocalEngine extends JobReads implements Engine {
     this.started = true;
     await mkdir(this.config.dataDir, { recursive: true });
     this.worker.start();
-    this.ends.applySaved(this.config.dataDir);
+    removeOldSideFile(this.config.dataDir, this.log);
     await recoverJobs({
       store: this.store,
       live: this.live,
@@ -169,6 +170,7 @@ export class LocalEngine extends JobReads implements Engine {
       enqueue: (job) => this.queue.add(job),
       announcePositions: () => this.positions.announce(),
     });
+    this.tookUpLeftJobs = true;
     await this.prune();
     // The start-up backup (if the newest is older than STORE_BACKUP_HOURS) runs in the background.
     void this.backups.start();
@@ -235,7 +237,7 @@ export class LocalEngine extends JobReads implements Engine {
 
     if (this.queue.remove(jobId)) {
       await this.ends.finish(a, 'cancelled', { by: by.userId });
-      return { ok: true, status: 'cancelled' };
+      return { ok: true, status: this.storedJob(jobId)?.status ?? 'cancelled' }; // failed if the store refused it
     }
     // Running: the abort reaches the sampling loop at its next step.
     a.stop ??= { kind: 'cancel', by: by.userId };
@@ -255,7 +257,7 @@ export class LocalEngine extends JobReads implements Engine {
 
   health(): EngineHealth {
     return {
-      ok: this.worker.alive && !this.closing && !this.worker.info.error && this.ends.unsaved.size === 0,
+      ok: this.worker.alive && !this.closing && !this.worker.info.error && this.store.writeFailure === null,
       workerAlive: this.worker.alive,
       queued: this.queue.waitingCount,
       running: this.queue.running ? 1 : 0,
@@ -279,7 +281,6 @@ export class LocalEngine extends JobReads implements Engine {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    this.ends.closing = true;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.queue.pause();
     const r = this.queue.running;
@@ -293,14 +294,8 @@ export class LocalEngine extends JobReads implements Engine {
     }
     await this.worker.close();
     await this.backups.stop();
-    this.ends.close(this.config.dataDir);
     this.store.close();
     this.log.info('engine closed');
-  }
-
-  /** Writes the job ends the store refused earlier; returns how many are still unsaved. */
-  flushUnsaved(): number {
-    return this.ends.flushUnsaved();
   }
 
   /** Deletes result files older than RETENTION_DAYS and uploads no waiting job needs; job rows stay (🔁 keeps working). */

@@ -1,13 +1,15 @@
-// How a job ends: its end is recorded in the store (with retries), then its subscribers are told
-// and its slots freed. An end the store refuses (a full disk) is kept as an unsaved end: the job
-// ends in memory at once and is recorded once the store accepts writes again.
+// Runs in the bot's process. How a job ends: its end is recorded in the store (a refused write is
+// retried briefly), then its subscribers are told and its slots freed. When the store still
+// refuses (a full or failing disk), the job ends in memory all the same, as failed with a message
+// saying why (a result or a cancel that cannot be recorded too), and nothing keeps it. The store
+// still has it queued or running, so reads report it failed (job-reads.ts) and the next start's
+// recovery settles it like a job of a killed process (recovery.ts).
 import type { JobResult } from '../jobs/api.ts';
 import type { EventHub } from './events.ts';
 import type { LiveJob, LiveJobs } from './live-jobs.ts';
 import type { Logger } from '../jobs/logger.ts';
 import type { EngineMetrics } from '../jobs/metrics.ts';
-import type { JobStore, StoredJob } from '../store/store.ts';
-import { describeWriteError, retryWrite, UnsavedEnds } from '../store/unsaved.ts';
+import { describeWriteError, type JobStore } from '../store/store.ts';
 
 /** Details of an end: the result (done), the message and metrics reason (failed), who cancelled. */
 export interface EndDetails {
@@ -19,14 +21,30 @@ export interface EndDetails {
   recovered?: boolean;
 }
 
+/** Runs a store write, retrying after each of `delaysMs`; resolves null once it succeeds, or the last error. */
+export async function retryWrite(write: () => void, delaysMs: readonly number[]): Promise<unknown> {
+  let last: unknown = null;
+  for (let i = 0; i <= delaysMs.length; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, delaysMs[i - 1]));
+    try {
+      write();
+      return null;
+    } catch (err) {
+      last = err;
+    }
+  }
+  return last;
+}
+
+/** The owner's message for a job whose end the store refused; `why` is the write error, when known. */
+export function storeFailureMessage(why: string | null, rerunAfterRestart: boolean): string {
+  const cause = why ? `the bot's storage is failing (${why})` : "the bot's storage is failing";
+  const next = rerunAfterRestart ? 'it will run again when the bot restarts.' : 'please try again later.';
+  return `This job could not be saved because ${cause}; ${next}`;
+}
+
 /** Records and announces job ends. */
 export class JobEnds {
-  /** Job ends the store could not record yet; retried, then saved aside at close. */
-  readonly unsaved = new UnsavedEnds();
-  private unsavedTimer: NodeJS.Timeout | null = null;
-  /** Set at close: no more retry timer. */
-  closing = false;
-
   constructor(
     private readonly store: JobStore,
     private readonly live: LiveJobs,
@@ -34,24 +52,26 @@ export class JobEnds {
     private readonly metrics: EngineMetrics,
     private readonly log: Logger,
     private readonly retryDelaysMs: readonly number[],
+    /** Whether the next start runs again a job left queued or running (RECOVERY=requeue); said in the message. */
+    readonly rerunAfterRestart = false,
   ) {}
 
   /** Ends a job: records it in the store (with retries), then tells subscribers and frees its slots. Never throws. */
   async finish(job: LiveJob, status: 'done' | 'failed' | 'cancelled', d: EndDetails): Promise<void> {
     if (!this.live.holds(job)) return;
     const at = Date.now();
-    const unsaved = await retryWrite(() => {
+    const refused = await retryWrite(() => {
       if (status === 'done' && d.result) this.store.markDone(job.jobId, d.result, at);
       else if (status === 'failed') this.store.markFailed(job.jobId, d.message ?? 'failed', at);
       else this.store.markCancelled(job.jobId, d.by ?? null, at);
     }, this.retryDelaysMs);
-    // A result the store cannot record ends as failed: after a restart it could not be found.
-    if (unsaved !== null)
-      return this.endUnsaved(job, unsaved, {
-        status: status === 'cancelled' ? 'cancelled' : 'failed',
-        ...(status === 'failed' ? { message: d.message ?? 'failed', reason: d.reason } : {}),
-        by: d.by ?? null,
-      });
+    // Not recorded: after a restart neither a result nor a cancel would be found, so the job fails.
+    if (refused !== null)
+      return this.endInMemory(
+        job,
+        refused,
+        status === 'failed' ? { message: d.message, reason: d.reason } : {},
+      );
     if (!this.live.holds(job)) return; // ended meanwhile
     const { jobId, owner } = job;
     this.live.remove(job);
@@ -74,78 +94,22 @@ export class JobEnds {
   }
 
   /**
-   * Ends a job whose end the store refused to record (a full disk), or whose run threw: in memory
-   * at once (owner told, slots freed, live updates closed), in the store once it accepts writes.
+   * Fails a job whose start or end the store refused to record (a full disk), in memory only: the
+   * owner is told the storage is failing (after the job's own failure message, if any), its slots
+   * are freed and its live updates end. Nothing is kept for later.
    */
-  endUnsaved(
-    job: LiveJob,
-    err: unknown,
-    d: { status: 'failed' | 'cancelled'; message?: string; reason?: string; by?: string | null },
-  ): void {
+  endInMemory(job: LiveJob, err: unknown, d: { message?: string; reason?: string } = {}): void {
     if (!this.live.holds(job)) return;
     const why = describeWriteError(err);
-    const message =
-      d.message ??
-      `This job could not be saved because the bot's storage is failing (${why}); please try again later.`;
     this.log.error(
       { jobId: job.jobId, err: why },
-      'job ended in memory: its run threw or the job store refused a write (retried until it accepts writes)',
+      'the job store refused to record this job, so it failed in memory; the next start settles it (RECOVERY)',
     );
-    this.unsaved.add({ jobId: job.jobId, status: d.status, message, by: d.by ?? null, at: Date.now() });
     this.live.remove(job);
-    if (d.status === 'failed') {
-      this.metrics.failures.inc({ reason: d.reason ?? 'store' });
-      this.events.emit({ type: 'failed', jobId: job.jobId, owner: job.owner, message });
-    } else this.events.emit({ type: 'cancelled', jobId: job.jobId, owner: job.owner, by: d.by ?? null });
-    this.metrics.jobs.inc({ technique: job.spec.technique, status: d.status });
-    if (this.flushUnsaved() > 0 && !this.unsavedTimer && !this.closing) {
-      this.unsavedTimer = setInterval(() => this.flushUnsaved(), 30_000).unref();
-    }
-  }
-
-  /** Writes the job ends the store refused earlier; returns how many are still unsaved. */
-  flushUnsaved(): number {
-    const left = this.store.db.open ? this.unsaved.flush(this.store) : this.unsaved.size;
-    if (left === 0 && this.unsavedTimer) {
-      clearInterval(this.unsavedTimer);
-      this.unsavedTimer = null;
-    }
-    return left;
-  }
-
-  /** A stored job with its unsaved end (if any) applied. */
-  withUnsaved(job: StoredJob | null): StoredJob | null {
-    const u = job ? this.unsaved.get(job.jobId) : undefined;
-    if (!job || !u) return job;
-    const error = u.status === 'failed' ? u.message : job.error;
-    return { ...job, status: u.status, error, finishedAt: u.at, cancelledBy: u.by };
-  }
-
-  /** At start: records the job ends the previous run saved aside (a failure is logged, never thrown). */
-  applySaved(dataDir: string): void {
-    try {
-      const ended = UnsavedEnds.applyFile(this.store, dataDir);
-      if (ended.length) this.log.info({ jobIds: ended }, 'recorded job ends the previous run could not save');
-    } catch (err) {
-      this.log.error(
-        { err: describeWriteError(err) },
-        'could not record the job ends the previous run left unsaved',
-      );
-    }
-  }
-
-  /** At close: stops retrying, writes what the store now accepts, and saves the rest aside for the next start. */
-  close(dataDir: string): void {
-    this.closing = true;
-    if (this.unsavedTimer) clearInterval(this.unsavedTimer);
-    if (this.unsaved.flush(this.store) > 0) {
-      const saved = this.unsaved.saveFile(dataDir);
-      this.log.error(
-        { jobs: this.unsaved.size, savedAside: saved },
-        saved
-          ? 'job ends the store could not record were saved aside; the next start records them'
-          : 'job ends the store could not record are lost; those jobs run again after the restart',
-      );
-    }
+    const saved = storeFailureMessage(why, this.rerunAfterRestart);
+    const message = d.message ? `${d.message} ${saved}` : saved;
+    this.metrics.failures.inc({ reason: d.reason ?? 'store' });
+    this.events.emit({ type: 'failed', jobId: job.jobId, owner: job.owner, message });
+    this.metrics.jobs.inc({ technique: job.spec.technique, status: 'failed' });
   }
 }

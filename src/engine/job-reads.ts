@@ -13,12 +13,11 @@ import {
   type SubscribeOptions,
 } from '../jobs/api.ts';
 import { terminalEvent, type EventHub } from './events.ts';
-import type { JobEnds } from './job-ends.ts';
+import { storeFailureMessage, type JobEnds } from './job-ends.ts';
 import type { LiveJobs } from './live-jobs.ts';
 import type { Logger } from '../jobs/logger.ts';
 import { resultFilesOf } from './recovery.ts';
-import type { JobStore, StoredJob } from '../store/store.ts';
-import { describeWriteError } from '../store/unsaved.ts';
+import { describeWriteError, type JobStore, type StoredJob } from '../store/store.ts';
 
 /** Engine methods over the job store, the jobs in memory and the event hub; subclasses say how a stored job reads as a record. */
 export abstract class JobReads {
@@ -31,6 +30,8 @@ export abstract class JobReads {
 
   /** Set once close() has begun: from then on every new job is refused. */
   protected closing = false;
+  /** Set once start() has taken up the jobs a previous run left queued or running. */
+  protected tookUpLeftJobs = false;
 
   /** The refusal every new job gets once close() has begun, or null. */
   protected refusalWhileClosing(): EngineRefusal | null {
@@ -104,8 +105,15 @@ export abstract class JobReads {
     return [{ type: 'queued', jobId, owner, position, estimatedWaitMs: this.queuedWait(position) }];
   }
 
-  /** A stored job, with any end the store has not recorded yet applied. */
+  /**
+   * A stored job as it stands: once start() has taken up the jobs left by a previous run, a job
+   * the store has queued or running that this engine does not hold ended in memory because the
+   * store refused its end (job-ends.ts), so it reads as failed. No record of such ends is kept.
+   */
   protected storedJob(jobId: string): StoredJob | null {
-    return this.ends.withUnsaved(this.store.get(jobId));
+    const job = this.store.get(jobId);
+    if (!job || (job.status !== 'queued' && job.status !== 'running')) return job;
+    if (!this.tookUpLeftJobs || this.closing || this.live.has(jobId)) return job;
+    return { ...job, status: 'failed', error: storeFailureMessage(null, this.ends.rerunAfterRestart) };
   }
 }

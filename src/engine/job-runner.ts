@@ -4,14 +4,13 @@ import type { Config } from '../config.ts';
 import type { JobResult } from '../jobs/api.ts';
 import type { EtaEstimator } from './eta.ts';
 import type { EventHub } from './events.ts';
-import type { JobEnds } from './job-ends.ts';
+import { retryWrite, type JobEnds } from './job-ends.ts';
 import type { LiveJob, LiveJobs } from './live-jobs.ts';
 import type { Logger } from '../jobs/logger.ts';
 import type { EngineMetrics } from '../jobs/metrics.ts';
 import { formatDuration } from '../jobs/duration.ts';
 import { resultDir } from '../jobs/paths.ts';
 import type { JobStore } from '../store/store.ts';
-import { retryWrite } from '../store/unsaved.ts';
 import { RunFailure, type InferenceWorker } from '../inference/worker.ts';
 import type { RunOptions, RunOutput } from '../inference/worker-protocol.ts';
 
@@ -75,7 +74,7 @@ export async function runJob(ctx: RunContext, job: LiveJob): Promise<void> {
   const startedAt = Date.now();
   job.startedAt = startedAt;
   const notStarted = await retryWrite(() => ctx.store.markStarted(job.jobId, startedAt), ctx.retryDelaysMs);
-  if (notStarted !== null) return ctx.ends.endUnsaved(job, notStarted, { status: 'failed' });
+  if (notStarted !== null) return ctx.ends.endInMemory(job, notStarted);
   ctx.metrics.queueWait.observe((startedAt - job.createdAt) / 1000);
   events.emit({ type: 'started', jobId: job.jobId, owner: job.owner, startedAt });
   log.info({ technique: job.spec.technique, waitedMs: startedAt - job.createdAt }, 'job started');

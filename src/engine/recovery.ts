@@ -1,14 +1,15 @@
-// Recovery and retention: at start, the jobs a previous process left queued or running are queued
-// again (or failed, per RECOVERY); result files and uploads older than RETENTION_DAYS are deleted
-// (and a deleted result is told as such).
-import { existsSync } from 'node:fs';
+// Runs in the bot's process. Recovery and retention: at start, the jobs a previous process left
+// queued or running (killed, stopped mid-job, or refused their end by a full disk) are queued again
+// (or failed, per RECOVERY); result files and uploads older than RETENTION_DAYS are deleted (and a
+// deleted result is told as such).
+import { existsSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { refusal, type EngineRefusal, type ResultFiles } from '../jobs/api.ts';
 import type { LiveJob, LiveJobs } from './live-jobs.ts';
 import type { Logger } from '../jobs/logger.ts';
 import { resultDir, uploadFile } from '../jobs/paths.ts';
-import type { JobStore, StoredJob } from '../store/store.ts';
-import { describeWriteError } from '../store/unsaved.ts';
+import { describeWriteError, type JobStore, type StoredJob } from '../store/store.ts';
 
 /** What recovery works with. */
 export interface RecoveryContext {
@@ -56,6 +57,21 @@ export async function recoverJobs(ctx: RecoveryContext): Promise<void> {
   }
   ctx.announcePositions();
   ctx.log.info({ requeued, failed }, 'recovered jobs from the previous run');
+}
+
+/** Deletes the side file of unsaved job ends that older versions wrote to DATA_DIR (logged); recovery settles its jobs. */
+export function removeOldSideFile(dataDir: string, log: Logger): void {
+  const file = path.join(dataDir, 'unsaved-job-ends.json');
+  if (!existsSync(file)) return;
+  try {
+    rmSync(file, { force: true });
+    log.warn(
+      { file },
+      'removed a file of unsaved job ends left by an older version; recovery settles its jobs',
+    );
+  } catch (err) {
+    log.warn({ file, err: describeWriteError(err) }, 'could not remove a file left by an older version');
+  }
 }
 
 /** Deletes result files older than `retentionDays` and uploads no waiting job needs; job rows stay (🔁 keeps working). */

@@ -1,12 +1,12 @@
-// The durable job store: one SQLite file (better-sqlite3, WAL) under DATA_DIR holding each job's
-// spec, owner, message references, status, timings and result files, plus stored uploads.
+// Runs in the bot's process. The durable job store: one SQLite file (better-sqlite3, WAL) under
+// DATA_DIR holding each job's spec, owner, message references, status, timings and result files,
+// plus stored uploads. SQLite checkpoints the WAL itself (every 1000 pages, inside a commit).
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { JobOwner, JobRecord, JobResult, JobStatus } from '../jobs/api.ts';
 import type { JobSpec } from '../jobs/spec.ts';
 import { SETTINGS_MIGRATION } from './settings-store.ts';
-import { StoreCheckpointer } from './store-checkpoint.ts';
 import { checkStoreHeader, checkStoreSchema, openFailure } from './store-check.ts';
 
 /** Schema migrations, applied in order; each runs once (recorded in the migrations table). */
@@ -106,8 +106,8 @@ export class JobStore {
   readonly db: Database.Database;
   /** Prepared statements by SQL text: preparing one costs more than running it, and jobs run the same few. */
   private readonly statements = new Map<string, Database.Statement>();
-  /** Runs the WAL checkpoints off the main thread (file stores only). */
-  private checkpointer: StoreCheckpointer | null = null;
+  /** Why the latest write failed ("database or disk is full (SQLITE_FULL)"), or null once one succeeds. */
+  writeFailure: string | null = null;
 
   /** Throws StoreOpenError (one line naming the file and what to do) when `file` is not a usable store; never overwrites it. */
   constructor(readonly file: string) {
@@ -125,7 +125,6 @@ export class JobStore {
       db.pragma('busy_timeout = 5000');
       this.db = db;
       this.migrate();
-      if (file !== ':memory:') this.checkpointer = new StoreCheckpointer(db, file);
     } catch (err) {
       if (db?.open) db.close();
       throw openFailure(file, err);
@@ -156,6 +155,17 @@ export class JobStore {
     return st;
   }
 
+  /** Runs a write statement, keeping writeFailure up to date; rethrows the error of a failed write. */
+  private write(sql: string, ...params: unknown[]): void {
+    try {
+      this.sql(sql).run(...params);
+      this.writeFailure = null;
+    } catch (err) {
+      this.writeFailure = describeWriteError(err);
+      throw err;
+    }
+  }
+
   /** Schema version after migrations. */
   version(): number {
     return (this.sql('SELECT MAX(version) AS v FROM migrations').get() as { v: number }).v;
@@ -169,10 +179,9 @@ export class JobStore {
     parentId?: string | null;
     createdAt: number;
   }): void {
-    this.sql(
+    this.write(
       `INSERT INTO jobs (id, spec, technique, platform, user_id, channel_ref, message_ref, status, parent_id, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
-    ).run(
       job.jobId,
       JSON.stringify(job.spec),
       job.spec.technique,
@@ -187,7 +196,8 @@ export class JobStore {
 
   /** Marks a job running (counts an attempt). */
   markStarted(jobId: string, at: number): void {
-    this.sql(`UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?`).run(
+    this.write(
+      `UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?`,
       at,
       jobId,
     );
@@ -195,11 +205,12 @@ export class JobStore {
 
   /** Puts a job back to queued (recovery). */
   markQueued(jobId: string): void {
-    this.sql(`UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ?`).run(jobId);
+    this.write(`UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ?`, jobId);
   }
 
   markDone(jobId: string, result: JobResult, at: number): void {
-    this.sql(`UPDATE jobs SET status = 'done', finished_at = ?, result = ?, error = NULL WHERE id = ?`).run(
+    this.write(
+      `UPDATE jobs SET status = 'done', finished_at = ?, result = ?, error = NULL WHERE id = ?`,
       at,
       JSON.stringify(result),
       jobId,
@@ -207,7 +218,8 @@ export class JobStore {
   }
 
   markFailed(jobId: string, message: string, at: number): void {
-    this.sql(`UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?`).run(
+    this.write(
+      `UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?`,
       at,
       message,
       jobId,
@@ -215,7 +227,8 @@ export class JobStore {
   }
 
   markCancelled(jobId: string, by: string | null, at: number): void {
-    this.sql(`UPDATE jobs SET status = 'cancelled', finished_at = ?, cancelled_by = ? WHERE id = ?`).run(
+    this.write(
+      `UPDATE jobs SET status = 'cancelled', finished_at = ?, cancelled_by = ? WHERE id = ?`,
       at,
       by,
       jobId,
@@ -224,7 +237,7 @@ export class JobStore {
 
   /** Updates the message reference (adapters learn it after their first reply). */
   setMessageRef(jobId: string, messageRef: string): void {
-    this.sql('UPDATE jobs SET message_ref = ? WHERE id = ?').run(messageRef, jobId);
+    this.write('UPDATE jobs SET message_ref = ? WHERE id = ?', messageRef, jobId);
   }
 
   get(jobId: string): StoredJob | null {
@@ -258,15 +271,21 @@ export class JobStore {
 
   /** Records that a job's result files were deleted. The row (and its spec) stays, so 🔁 still works. */
   markPruned(jobId: string): void {
-    this.sql('UPDATE jobs SET pruned = 1 WHERE id = ?').run(jobId);
+    this.write('UPDATE jobs SET pruned = 1 WHERE id = ?', jobId);
   }
 
   putUpload(u: UploadRow): void {
-    this.sql(
+    this.write(
       // A re-upload refreshes created_at, so retention never prunes an image a new job uses.
       'INSERT INTO uploads (ref, width, height, has_alpha, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?) ' +
         'ON CONFLICT(ref) DO UPDATE SET created_at = excluded.created_at',
-    ).run(u.ref, u.width, u.height, u.hasAlpha ? 1 : 0, u.bytes, u.createdAt);
+      u.ref,
+      u.width,
+      u.height,
+      u.hasAlpha ? 1 : 0,
+      u.bytes,
+      u.createdAt,
+    );
   }
 
   getUpload(ref: string): UploadRow | null {
@@ -299,14 +318,20 @@ export class JobStore {
   }
 
   deleteUpload(ref: string): void {
-    this.sql('DELETE FROM uploads WHERE ref = ?').run(ref);
+    this.write('DELETE FROM uploads WHERE ref = ?', ref);
   }
 
+  /** Closes the database; the last connection to close checkpoints the WAL and removes it. */
   close(): void {
-    this.checkpointer?.stop();
-    this.checkpointer = null;
     if (this.db.open) this.db.close();
   }
+}
+
+/** A short description of a store write error for logs and messages ("database or disk is full (SQLITE_FULL)"). */
+export function describeWriteError(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && !msg.includes(code) ? `${msg} (${code})` : msg;
 }
 
 /** Older rows' results carry no spec of their own: it is the job's spec with their top-level steps and guidance. */
