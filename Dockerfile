@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # diffuse-bot images (see docs/scaling.md and deploy/compose.yaml):
-#   target `app`        the bot (`npm start`): chat adapters, and with REDIS_URL the scale-out front-end;
+#   target `app`        the bot (`node dist/src/main.js`, what `npm start` runs): chat adapters, and with REDIS_URL the scale-out front-end;
 #                       CPU inference when it runs jobs itself. Debian 12 + Node 20.
-#   target `gpu-worker` a scale-out worker (`npm run worker`) with onnxruntime-node's CUDA 12
+#   target `gpu-worker` a scale-out worker (`node dist/src/cluster/worker-main.js`) with onnxruntime-node's CUDA 12
 #                       provider (needs the NVIDIA container toolkit and DEVICE=cuda).
 # Build: docker build --target app -t diffuse-bot .   |   docker build --target gpu-worker -t diffuse-worker .
 
@@ -11,18 +11,21 @@ ARG CUDA_IMAGE=nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04
 
 FROM ${NODE_IMAGE} AS app
 WORKDIR /app
-# npm 11.16+ reads package.json's allowScripts (onnxruntime-node's CUDA download stays off here).
-RUN npm install -g npm@^11.16 --no-audit --no-fund
-ENV ONNXRUNTIME_NODE_INSTALL=skip
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# .npmrc keeps onnxruntime-node's install script from downloading CUDA libraries (the CPU build is
+# in the package). Install scripts wait until the sources are there: better-sqlite3's build, then
+# the project's own build (prepare: src/ to dist/).
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3 --no-audit --no-fund
 COPY . .
-RUN useradd --system --home /app diffuse && mkdir -p /app/data && chown -R diffuse: /app/data
+RUN node scripts/build.mjs --force \
+ && useradd --system --home /app diffuse && mkdir -p /app/data && chown -R diffuse: /app/data
 USER diffuse
 ENV DATA_DIR=/app/data NODE_ENV=production
 # Playground and Slack's HTTP receiver are for the host to publish; metrics on 9464.
 EXPOSE 8080 3000 9464
-CMD ["npm", "start"]
+# node is PID 1: docker stop's SIGTERM reaches the bot itself, which ends its inference process
+# and keeps queued jobs in the job store.
+CMD ["node", "dist/src/main.js"]
 
 FROM ${CUDA_IMAGE} AS gpu-worker
 # Node and npm from the app stage (glibc builds run on Ubuntu 24.04 as on Debian 12).
@@ -37,4 +40,4 @@ RUN npm run install:cuda \
 USER diffuse
 ENV DATA_DIR=/app/data NODE_ENV=production DEVICE=cuda METRICS_HOST=0.0.0.0
 EXPOSE 9464
-CMD ["npm", "run", "worker"]
+CMD ["node", "dist/src/cluster/worker-main.js"]

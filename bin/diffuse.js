@@ -1,16 +1,13 @@
 #!/usr/bin/env node
-// Launcher of the `diffuse` CLI: runs src/adapters/cli.ts from its bundle (cli-bundle.mjs), or,
-// where no bundle can be built, through tsx's loader (resolved from this package, so it works
-// from any directory and through npx).
+// The `diffuse` CLI: runs the built dist/src/adapters/cli.js with node, building dist/ first when a
+// source changed since the last build (scripts/build.mjs; a read-only install runs what is built).
 import process from 'node:process';
-import { fileURLToPath, URL } from 'node:url';
-import { bundledCli } from './cli-bundle.mjs';
+import { ensureBuilt } from '../scripts/build.mjs';
 
-let url = await bundledCli();
-if (!url) {
-  const { register } = await import('tsx/esm/api');
-  register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
-  url = new URL('../src/adapters/cli.ts', import.meta.url).href;
+try {
+  await ensureBuilt();
+} catch (err) {
+  console.error(`diffuse: could not rebuild dist/ (${err instanceof Error ? err.message : err}); running the last build`);
 }
-const { main } = await import(url);
+const { main } = await import('../dist/src/adapters/cli.js');
 await main(process.argv.slice(2));

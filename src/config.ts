@@ -3,6 +3,7 @@
 import { inspect } from 'node:util';
 import path from 'node:path';
 import { z } from 'zod';
+import { loadGlobalRules } from './engine/content-rules.ts';
 
 const REDACTED = '[redacted]';
 
@@ -63,6 +64,8 @@ export interface Config {
   cpuFallback: boolean;
   /** 0 = onnxruntime's default. */
   intraOpThreads: number;
+  /** Nice value of the inference process and all its threads (0 normal, 19 lowest). */
+  inferenceNice: number;
   queueMax: number;
   userMaxPending: number;
   maxSteps: number;
@@ -97,7 +100,7 @@ export interface Config {
   metricsHost: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   adminUserIds: string[];
-  /** Banned words or /patterns/ checked on every prompt, everywhere (CONTENT_RULES, comma-separated). */
+  /** Banned words or /patterns/ (linear-time engine) checked on every prompt, everywhere (CONTENT_RULES, comma-separated). */
   contentRules: string[];
   /** A file of more rules, one per line (CONTENT_RULES_FILE). */
   contentRulesFile?: string;
@@ -145,6 +148,7 @@ const ENV = z.object({
   CUDA_DEVICE_ID: int(0, 0, 64),
   CPU_FALLBACK: bool(true),
   INTRA_OP_THREADS: int(0, 0, 1024),
+  INFERENCE_NICE: int(10, 0, 19),
   QUEUE_MAX: int(50, 1, 100_000),
   USER_MAX_PENDING: int(2, 1, 1000),
   MAX_STEPS: int(100, 1, 999),
@@ -268,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cudaDeviceId: e.CUDA_DEVICE_ID,
     cpuFallback: e.CPU_FALLBACK,
     intraOpThreads: e.INTRA_OP_THREADS,
+    inferenceNice: e.INFERENCE_NICE,
     queueMax: e.QUEUE_MAX,
     userMaxPending: e.USER_MAX_PENDING,
     maxSteps: e.MAX_STEPS,
@@ -296,6 +301,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     playground,
     cluster,
   };
+  try {
+    // Content rules are checked at start with the engine that will match them (linear time).
+    loadGlobalRules(config);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: ${(err as Error).message}`);
+  }
   return redactable(config, []);
 }
 

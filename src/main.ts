@@ -11,7 +11,6 @@ import { formatWait, oneLine, startWithRetry, type RetryingStart } from './adapt
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createBackend, type RunningEngine } from './cluster/backend.ts';
 import { startHealthServer } from './engine/http-health.ts';
-import { missingHeapFlags } from './engine/heap-flags.ts';
 import { createLogger, type Logger } from './jobs/logger.ts';
 
 /** Longest wait for the chat adapters' first login before the engine starts anyway. */
@@ -114,13 +113,6 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) =>
     logger.error({ err: oneLine(err, secrets) }, 'unhandled promise rejection'),
   );
-  const missing = missingHeapFlags();
-  if (missing.length > 0) {
-    logger.warn(
-      { missing },
-      'node was started without the heap flags that npm start passes; the main thread may pause 20-30 ms in garbage collections',
-    );
-  }
 
   const dataDirProblem = checkDataDir(config.dataDir);
   if (dataDirProblem) fail(dataDirProblem);

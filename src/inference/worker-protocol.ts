@@ -16,6 +16,8 @@ export interface WorkerSettings {
   cudaDeviceId: number;
   cpuFallback: boolean;
   intraOpThreads: number;
+  /** INFERENCE_NICE: the process's nice value, set by worker-boot.mjs before anything else starts (default 0). */
+  nice?: number;
   /** Limits stored uploads are decoded with: the ones they were accepted under (UPLOAD_MAX_BYTES, UPLOAD_MAX_PIXELS). */
   uploadLimits: { maxBytes?: number; maxPixels?: number };
   /** Data for an entry other than the production one (the test suite's fault-injecting worker). */

@@ -21,6 +21,7 @@ export function workerConfigFrom(
     cudaDeviceId: config.cudaDeviceId,
     cpuFallback: config.cpuFallback,
     intraOpThreads: config.intraOpThreads,
+    nice: config.inferenceNice,
     uploadLimits,
     preload: true,
     maxSteps: config.maxSteps,

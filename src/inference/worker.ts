@@ -1,11 +1,10 @@
-// The engine's handle of the inference worker process: starts it (worker-boot.mjs, TypeScript
-// through tsx, under tsx and vitest alike), sends it one job at a time, relays progress, and
-// restarts it when it crashes. A crash fails only the job that was running.
+// The engine's handle of the inference process: starts it (worker-boot.mjs), sends it one job at a
+// time, relays progress, and restarts it when it crashes. A crash fails only the job that was running.
 //
-// A process rather than a thread of the bot: all of its threads run at a lower priority, V8's
-// helper threads and libuv's pool included, which in one process are shared with the bot's main
-// thread and collect the inference heap at the bot's priority. Killing it is always safe, even in
-// the middle of a call into onnxruntime.
+// A process rather than a thread of the bot: onnxruntime's session.run blocks its thread, killing a
+// process is safe even in the middle of a call into onnxruntime, and all of its threads can run at
+// a lower priority (INFERENCE_NICE). It ends when its IPC channel closes (the bot exited); a
+// service manager's stop reaches it as well (systemd's control group, a container's PID 1).
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { ModelInfo } from '../jobs/api.ts';
@@ -129,9 +128,8 @@ export class InferenceWorker extends EventEmitter {
       entry: (this.entry?.entry ?? new URL('./worker-entry.ts', import.meta.url)).href,
       ...(this.entry?.data !== undefined ? { entryData: this.entry.data } : {}),
     };
-    // No node flags of the bot's (its heap flags suit a main thread that only relays events);
-    // 'advanced' serialization carries previews as bytes, as a worker thread's messages do.
-    const w = fork(new URL('./worker-boot.mjs', import.meta.url), [], {
+    // No node flags of the bot's; 'advanced' serialization carries previews as bytes.
+    const w = fork(new URL('./worker-boot.mjs', import.meta.url), [String(this.config.nice ?? 0)], {
       execArgv: [],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -142,6 +140,11 @@ export class InferenceWorker extends EventEmitter {
     w.on('message', (m: FromWorker) => this.onMessage(m));
     w.on('error', (err) => this.emit('worker-error', err));
     w.on('exit', (code, signal) => this.onExit(w, code, signal));
+    // The bot exiting ends its inference process at once, even one blocked inside a native call
+    // (which would see its IPC channel close only when the call returns).
+    const onBotExit = (): void => void w.kill('SIGKILL');
+    process.once('exit', onBotExit);
+    w.once('exit', () => process.off('exit', onBotExit));
     w.send(settings);
   }
 

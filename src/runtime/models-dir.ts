@@ -6,9 +6,20 @@ import { ModelError } from './errors.ts';
 import { readManifest, type ModelFamily } from './manifest.ts';
 import type { Shape } from '../diffusion/types.ts';
 
-/** The repository's `models/` folder (found relative to this source file). */
+/** The package's root: the nearest folder above this file with a package.json (the same from src/ and dist/src/). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+  return dir;
+}
+
+/** The package's `models/` folder. */
 export function defaultModelsDir(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
+  return join(packageRoot(), 'models');
 }
 
 /** One installed model, as `diffuse models` lists it. */

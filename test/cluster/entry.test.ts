@@ -22,10 +22,9 @@ describe('scale-out entry points', () => {
   it('diffuse worker without REDIS_URL says it needs one and exits 2', async () => {
     const d = workDir('cli-worker');
     dirs.push(d);
-    const cli = path.join(REPO_ROOT, 'src', 'adapters', 'cli.ts');
     const p = startProc(
       process.execPath,
-      ['--import', import.meta.resolve('tsx'), cli, 'worker'],
+      [path.join(REPO_ROOT, 'bin', 'diffuse.js'), 'worker'],
       { DATA_DIR: d.dataDir },
       d.cwd,
       'diffuse worker',

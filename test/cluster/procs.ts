@@ -7,7 +7,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HEAP_FLAGS } from '../../src/engine/heap-flags.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const REDIS_SERVER = '/usr/bin/redis-server';
@@ -206,7 +205,7 @@ export function clusterEnv(
   };
 }
 
-/** Spawns an entry point (`src/main.ts` or `src/cluster/worker-main.ts`) with Node, the heap flags of its npm script and the tsx loader. */
+/** Spawns a built entry point (`dist/src/main.js` or `dist/src/cluster/worker-main.js`) with node, as `npm start` and `npm run worker` do. */
 export function startEntryProc(
   script: 'main' | 'worker',
   env: Record<string, string>,
@@ -215,11 +214,11 @@ export function startEntryProc(
 ): Proc {
   const file =
     script === 'main'
-      ? path.join(REPO_ROOT, 'src', 'main.ts')
-      : path.join(REPO_ROOT, 'src', 'cluster', 'worker-main.ts');
+      ? path.join(REPO_ROOT, 'dist', 'src', 'main.js')
+      : path.join(REPO_ROOT, 'dist', 'src', 'cluster', 'worker-main.js');
   return startProc(
     process.execPath,
-    [...HEAP_FLAGS, '--import', import.meta.resolve('tsx'), file],
+    [file],
     env,
     cwd,
     name,

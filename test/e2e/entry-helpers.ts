@@ -1,18 +1,18 @@
-// Starts the real entry point (`src/main.ts`, what `npm start` runs) as a child process for
-// end-to-end tests: Node with the tsx loader, in a fresh temporary working directory (so no
-// ./.env of the checkout leaks in), a fresh DATA_DIR, the tiny test model and no metrics server.
+// Starts the real entry point as a child process for end-to-end tests: the built
+// `dist/src/main.js` with plain node (what `npm start` runs), or `npm start` itself, in a fresh
+// temporary working directory (so no ./.env of the checkout leaks in), a fresh DATA_DIR, the tiny
+// test model and no metrics server.
 // Collects stdout/stderr lines, waits for a line matching a pattern, and stops the process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HEAP_FLAGS } from '../../src/engine/heap-flags.ts';
 
 /** The repository root. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** A running `src/main.ts`. */
+/** A running bot process. */
 export interface EntryProcess {
   child: ChildProcess;
   /** Folder the process runs in (its cwd); DATA_DIR is `<cwd>/data`. */
@@ -30,21 +30,26 @@ export interface EntryProcess {
   stop(graceMs?: number): Promise<number | null>;
 }
 
+/** The built entry of the bot (scripts/build.mjs builds dist/ before the tests: `npm test`'s pretest). */
+export const MAIN_JS = path.join(REPO_ROOT, 'dist', 'src', 'main.js');
+
 /**
- * Spawns `node <HEAP_FLAGS> --import tsx <repo>/src/main.ts` (as `npm start` does; without the
- * flags when `opts.heapFlags` is false) with `env` on top of a minimal base environment:
+ * Spawns `node dist/src/main.js` (or, with `opts.npm`, `npm start --prefix <repo>`: npm, its shell
+ * and node; or `opts.command`) with `env` on top of a minimal base environment:
  * DATA_DIR (fresh), MODEL=test-tiny, MODELS_DIR=<repo>/models, METRICS_PORT=0, LOG_LEVEL=info.
  * The parent's environment is not inherited except PATH, HOME and TMPDIR, so no chat token set in
  * the shell that runs the tests reaches the child.
  */
-export function startEntry(env: Record<string, string> = {}, opts: { heapFlags?: boolean } = {}): EntryProcess {
+export function startEntry(
+  env: Record<string, string> = {},
+  opts: { npm?: boolean; command?: string[] } = {},
+): EntryProcess {
   const cwd = mkdtempSync(path.join(tmpdir(), 'diffuse-entry-'));
   const dataDir = path.join(cwd, 'data');
   const base: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
     ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
-    TSX_TSCONFIG_PATH: path.join(REPO_ROOT, 'tsconfig.json'),
     DATA_DIR: dataDir,
     MODEL: 'test-tiny',
     MODELS_DIR: path.join(REPO_ROOT, 'models'),
@@ -52,10 +57,10 @@ export function startEntry(env: Record<string, string> = {}, opts: { heapFlags?:
     LOG_LEVEL: 'info',
     INTRA_OP_THREADS: '1',
   };
-  // The loader is resolved from this repository, since the child's cwd is the temporary folder.
-  const tsx = import.meta.resolve('tsx');
-  const flags = opts.heapFlags === false ? [] : HEAP_FLAGS;
-  const child = spawn(process.execPath, [...flags, '--import', tsx, path.join(REPO_ROOT, 'src', 'main.ts')], {
+  const [cmd, ...args] =
+    opts.command ??
+    (opts.npm ? ['npm', 'start', '--silent', '--prefix', REPO_ROOT] : [process.execPath, MAIN_JS]);
+  const child = spawn(cmd, args, {
     cwd,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -104,7 +109,11 @@ export function startEntry(env: Record<string, string> = {}, opts: { heapFlags?:
             resolve(hit);
           } else if (exitCode !== undefined) {
             done();
-            reject(new Error(`main.ts exited (${exitCode}) before a line matched ${re}:\n${lines.slice(-40).join('\n')}`));
+            reject(
+              new Error(
+                `main.ts exited (${exitCode}) before a line matched ${re}:\n${lines.slice(-40).join('\n')}`,
+              ),
+            );
           }
         };
         const done = () => {
@@ -113,7 +122,11 @@ export function startEntry(env: Record<string, string> = {}, opts: { heapFlags?:
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`no line of main.ts matched ${re} within ${timeoutMs} ms:\n${lines.slice(-40).join('\n')}`));
+          reject(
+            new Error(
+              `no line of main.ts matched ${re} within ${timeoutMs} ms:\n${lines.slice(-40).join('\n')}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

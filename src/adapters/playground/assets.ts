@@ -1,7 +1,8 @@
-// The page's static files: HTML and CSS as written, the browser TypeScript bundled once at
-// start with esbuild (no framework, no external resources), each kept in memory with its
-// gzip form and an ETag.
+// The page's static files: HTML and CSS as written, the browser TypeScript as one module (built
+// into dist/ by scripts/build.mjs; bundled at start with esbuild only when running the sources, as
+// the tests do), no framework, no external resources, each kept in memory with its gzip form and an ETag.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,14 +24,15 @@ function asset(type: string, body: Buffer): Asset {
   return { type, body, gzip: gzipSync(body, { level: 9 }), etag };
 }
 
-/** Bundles web/app.ts (and what it imports) to one ES module for the browser. */
+/** The browser module: web/app.js as built, or web/app.ts (and what it imports) bundled now. */
 async function bundleApp(): Promise<Buffer> {
+  if (existsSync(path.join(WEB_DIR, 'app.js'))) return readFile(path.join(WEB_DIR, 'app.js'));
   let esbuild: typeof import('esbuild');
   try {
     esbuild = await import('esbuild');
   } catch (err) {
     throw new Error(
-      `The playground needs esbuild (installed with tsx) to serve its page: ${(err as Error).message}`,
+      `The playground's sources need esbuild to serve its page (or run the build: npm run build): ${(err as Error).message}`,
     );
   }
   const out = await esbuild.build({
