@@ -148,11 +148,11 @@ export class DistributedEngine extends JobReads implements Engine {
   async submit(input: unknown, owner: JobOwner, options: SubmitOptions = {}): Promise<SubmitResult> {
     const down = this.refusalWhileClosing();
     if (down) return down;
-    const checked = checkSpec(input, {
+    const checked = await checkSpec(input, {
       limits: this.limits,
       worker: { knownDefaults: (m) => this.served.get(m ?? this.config.model)?.info?.defaults },
       // Any model name passes here: the registry check below says whether a worker serves it.
-      models: { has: () => true, list: () => new Set(this.served.keys()) },
+      models: { has: async () => true, list: async () => new Set(this.served.keys()) },
       store: this.store,
     });
     if (!checked.ok) return checked;

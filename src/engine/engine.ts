@@ -95,7 +95,6 @@ export class LocalEngine extends JobReads implements Engine {
     super();
     this.log = options.logger ?? createLogger(config.logLevel);
     this.limits = { ...DEFAULT_SPEC_LIMITS, maxSteps: config.maxSteps };
-    this.models = new KnownModels(config);
     this.uploadLimits = options.uploadLimits ?? {
       maxBytes: config.uploadMaxBytes,
       maxPixels: config.uploadMaxPixels,
@@ -134,6 +133,7 @@ export class LocalEngine extends JobReads implements Engine {
     this.ends = new JobEnds(this.store, this.live, this.events, this.metrics, this.log, retryDelaysMs, rerun);
     const workerConfig = workerConfigFrom(config, this.uploadLimits);
     this.worker = options.worker ? options.worker(workerConfig) : new InferenceWorker(workerConfig);
+    this.models = new KnownModels(config, this.worker);
     this.eta = new EtaEstimator((model) => this.worker.knownDefaults(model)?.steps);
     this.positions = new QueuePositions(this.queue, this.eta, this.events);
     this.runContext = {
@@ -187,7 +187,7 @@ export class LocalEngine extends JobReads implements Engine {
   async submit(input: unknown, owner: JobOwner, options: SubmitOptions = {}): Promise<SubmitResult> {
     const down = this.refusalWhileClosing();
     if (down) return down;
-    const checked = checkSpec(input, {
+    const checked = await checkSpec(input, {
       limits: this.limits,
       worker: this.worker,
       models: this.models,
@@ -267,7 +267,7 @@ export class LocalEngine extends JobReads implements Engine {
   }
 
   async modelInfo(model?: string): Promise<ModelInfoResult> {
-    if (model !== undefined && !this.models.has(model))
+    if (model !== undefined && !(await this.models.has(model)))
       return refusal('not_found', `I don't have a model called "${model}".`);
     const r = await this.worker.modelInfo(model);
     if ('info' in r) return { ok: true, info: r.info };

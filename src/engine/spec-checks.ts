@@ -1,43 +1,43 @@
 // What submit checks of a job before it is stored: the spec itself (and against the model's
-// defaults once the worker has reported them), the model's name, and the uploads it names.
+// defaults once the worker has reported them), the model's name (against the installed models
+// the inference process reports), and the uploads it names.
 import type { Config } from '../config.ts';
-import { listModels } from '../runtime/models-dir.ts';
 import { refusal, type EngineRefusal } from '../jobs/api.ts';
 import { parseJobSpec, resolveJobSpec, type JobSpec, type SpecLimits } from '../jobs/spec.ts';
 import type { JobStore } from '../store/store.ts';
 import type { InferenceWorker } from '../inference/worker.ts';
 
-/** The installed models' names, read again at most every 30 s. */
+/** The installed models' names as the inference process reads its models folder, asked again at most every 30 s. */
 export class KnownModels {
   private names: { at: number; names: Set<string> } | null = null;
 
-  constructor(private readonly config: Pick<Config, 'model' | 'modelsDir'>) {}
+  constructor(
+    private readonly config: Pick<Config, 'model'>,
+    private readonly worker: Pick<InferenceWorker, 'installedModels'>,
+  ) {}
 
-  /** The names of the installed models that load. */
-  list(): Set<string> {
+  /** The names of the installed models that load (the last answer when the process does not answer). */
+  async list(): Promise<Set<string>> {
     const now = Date.now();
     if (!this.names || now - this.names.at > 30_000) {
-      this.names = {
-        at: now,
-        names: new Set(
-          listModels(this.config.modelsDir)
-            .filter((m) => !m.error)
-            .map((m) => m.name),
-        ),
-      };
+      const names = await this.worker.installedModels();
+      if (names) this.names = { at: now, names: new Set(names) };
     }
-    return this.names.names;
+    return this.names?.names ?? new Set([this.config.model]);
   }
 
   /** Whether a model of that name is the configured one or installed. */
-  has(name: string): boolean {
+  async has(name: string): Promise<boolean> {
     if (name === this.config.model) return true;
-    return this.list().has(name);
+    const known = await this.list();
+    if (known.has(name)) return true;
+    this.names = null; // installed since the last answer? ask once more
+    return (await this.list()).has(name);
   }
 }
 
 /** The parsed spec of a submitted job, or why it is refused. */
-export function checkSpec(
+export async function checkSpec(
   input: unknown,
   ctx: {
     limits: SpecLimits;
@@ -45,7 +45,7 @@ export function checkSpec(
     models: Pick<KnownModels, 'has' | 'list'>;
     store: JobStore;
   },
-): { ok: true; spec: JobSpec } | EngineRefusal {
+): Promise<{ ok: true; spec: JobSpec } | EngineRefusal> {
   const parsed = parseJobSpec(input, ctx.limits);
   if (!parsed.ok) return refusal('invalid_spec', parsed.message);
   const spec = parsed.spec;
@@ -53,10 +53,10 @@ export function checkSpec(
   const defaults = ctx.worker.knownDefaults(spec.model);
   const resolved = defaults ? resolveJobSpec(spec, defaults, ctx.limits) : null;
   if (resolved && !resolved.ok) return refusal('invalid_spec', resolved.message);
-  if (spec.model && !ctx.models.has(spec.model)) {
+  if (spec.model && !(await ctx.models.has(spec.model))) {
     return refusal(
       'invalid_spec',
-      `I don't have a model called "${spec.model}". Installed: ${[...ctx.models.list()].join(', ') || 'none'}.`,
+      `I don't have a model called "${spec.model}". Installed: ${[...(await ctx.models.list())].join(', ') || 'none'}.`,
     );
   }
   for (const [field, ref] of [

@@ -13,10 +13,10 @@ import {
   maskForModel,
   upscaleForDisplay,
 } from '../imaging/index.ts';
-import { loadModel, runtimeOptionsFrom, ModelError, type LoadedModel } from '../runtime/index.ts';
+import { listModels, loadModel, runtimeOptionsFrom, ModelError, type LoadedModel } from '../runtime/index.ts';
 import { ExecuteError, executeJob, type ExecuteContext } from '../pipeline/execute.ts';
 import { modelInfoFrom } from '../pipeline/model-info.ts';
-import { uploadFile } from '../jobs/paths.ts';
+import { rawResultFile, uploadFile } from '../jobs/paths.ts';
 import { writeResultFiles } from '../pipeline/result-files.ts';
 import type { JobSpec } from '../jobs/spec.ts';
 import type { RunOptions, RunOutput, ToWorker } from './worker-protocol.ts';
@@ -77,6 +77,8 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
         imageForModel(await readUpload(ref), model.imageShape.width, model.imageShape.height),
       loadMask: async (ref) =>
         maskForModel(await readUpload(ref), model.imageShape.width, model.imageShape.height),
+      // A follow-up's parent: its raw result, decoded once by the executor (pipeline/parent-input.ts).
+      readResult: (parent) => readFile(rawResultFile(settings.dataDir, parent)),
       ...(settings.maxSteps !== undefined ? { limits: { maxSteps: settings.maxSteps } } : {}),
     };
     let lastPreview = 0;
@@ -173,6 +175,11 @@ function onMessage(m: ToWorker): void {
     // A loaded model answers at once; loading one waits for the running job (a load may evict the model it uses).
     if (models.has(m.model ?? settings.defaultModel)) void answerInfo(m.requestId, m.model);
     else chain = chain.then(() => answerInfo(m.requestId, m.model));
+  } else if (m.type === 'models') {
+    const names = listModels(settings.modelsDir)
+      .filter((x) => !x.error)
+      .map((x) => x.name);
+    post({ type: 'models', requestId: m.requestId, names });
   } else if (m.type === 'cancel') {
     if (current?.runId === m.runId) current.controller.abort(new DOMException('cancelled', 'AbortError'));
   } else if (m.type === 'shutdown') {

@@ -46,6 +46,8 @@ export type ToWorker =
   | { type: 'cancel'; runId: number }
   /** Asks for the facts of a model (loading it if needed); answered by an 'info' message with the same requestId. */
   | { type: 'info'; requestId: number; model?: string }
+  /** Asks for the names of the installed models that load (the models folder, read by the process); answered at once by a 'models' message. */
+  | { type: 'models'; requestId: number }
   | { type: 'shutdown' };
 
 /** Files and facts of a finished run. */
@@ -73,6 +75,8 @@ export type FromWorker =
   | { type: 'ready'; model: string | null; device: string | null; error?: string; info?: ModelInfo }
   /** Answer to an 'info' request: the model's facts, or why they are unavailable. */
   | { type: 'info'; requestId: number; info?: ModelInfo; error?: string; userError?: boolean }
+  /** Answer to a 'models' request. */
+  | { type: 'models'; requestId: number; names: string[] }
   /** The model is loaded and the job begins (the job's time limit counts from here). */
   | { type: 'started'; runId: number }
   | { type: 'progress'; runId: number; step: number; total: number }

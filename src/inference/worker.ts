@@ -93,6 +93,7 @@ export class InferenceWorker extends EventEmitter {
     number,
     { name: string; resolve(r: ModelInfoAnswer): void; timer: NodeJS.Timeout }
   >();
+  private readonly modelsRequests = new Map<number, { resolve(names: string[] | null): void; timer: NodeJS.Timeout }>();
   private nextRequestId = 1;
   /** Whether the running process has reported ready, and whether a kill waits for its exit. */
   private readySeen = false;
@@ -199,6 +200,23 @@ export class InferenceWorker extends EventEmitter {
     });
   }
 
+  /** The names of the installed models that load, as the process reads its models folder; null when it does not answer in time. */
+  installedModels(timeoutMs = 10_000): Promise<string[] | null> {
+    if (this.closing) return Promise.resolve(null);
+    this.start();
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.modelsRequests.delete(requestId);
+        resolve(null);
+      }, timeoutMs);
+      timer.unref();
+      this.modelsRequests.set(requestId, { resolve, timer });
+      this.holdOpen();
+      this.post({ type: 'models', requestId });
+    });
+  }
+
   /** The effective defaults of a model the process has reported (default: the default model), or undefined. */
   knownDefaults(model?: string): ModelInfo['defaults'] | undefined {
     return this.modelFacts.get(model ?? this.config.defaultModel)?.defaults;
@@ -246,7 +264,7 @@ export class InferenceWorker extends EventEmitter {
   private holdOpen(): void {
     const w = this.worker;
     if (!w) return;
-    const hold = this.closing || this.killing || !this.readySeen || this.pending !== null || this.infoRequests.size > 0;
+    const hold = this.closing || this.killing || !this.readySeen || this.pending !== null || this.infoRequests.size > 0 || this.modelsRequests.size > 0;
     if (hold) {
       w.ref();
       w.channel?.ref();
@@ -261,6 +279,15 @@ export class InferenceWorker extends EventEmitter {
   }
 
   private onMessage(m: FromWorker): void {
+    if (m.type === 'models') {
+      const r = this.modelsRequests.get(m.requestId);
+      if (!r) return;
+      this.modelsRequests.delete(m.requestId);
+      this.holdOpen();
+      clearTimeout(r.timer);
+      r.resolve(m.names);
+      return;
+    }
     if (m.type === 'info') {
       const r = this.infoRequests.get(m.requestId);
       if (!r) return;
@@ -340,6 +367,11 @@ export class InferenceWorker extends EventEmitter {
       clearTimeout(r.timer);
       r.resolve({ error: 'the inference worker stopped', userError: false });
       this.infoRequests.delete(id);
+    }
+    for (const [id, r] of this.modelsRequests) {
+      clearTimeout(r.timer);
+      r.resolve(null);
+      this.modelsRequests.delete(id);
     }
     const p = this.pending;
     if (p) {
