@@ -1,6 +1,6 @@
 // The `diffuse ...` command line that runs a job's spec again (src/adapters/cli/args.ts flags):
-// the prompts as positionals, every resolved parameter as a flag, stored uploads by their path
-// under DATA_DIR. Same spec, seed, model and device give the same image (the design's
+// the prompts as positionals, every resolved parameter as a flag, stored uploads (and a follow-up's
+// parent result) by their path under DATA_DIR. Same spec, seed, model and device give the same image (the design's
 // determinism), so the line reproduces the job.
 import type { JobSpec } from '../src/jobs/api.ts';
 
@@ -15,6 +15,11 @@ export function uploadPathWord(ref: string): string {
   return `"\${DATA_DIR:-./data}"/uploads/${ref.slice(0, 2)}/${ref}`;
 }
 
+/** A finished job's raw result as a shell word (DATA_DIR expanded by the shell): the image of a follow-up's line. */
+export function resultPathWord(jobId: string): string {
+  return `"\${DATA_DIR:-./data}"/results/${jobId}/raw.png`;
+}
+
 /**
  * The command line of a spec: `diffuse <technique> <positionals> --flags`. Give the spec that ran
  * (ResolvedJobSpec) so the model's defaults of the day are written out; `model` is the model that
@@ -27,7 +32,12 @@ export function commandLineOf(spec: JobSpec, model?: string): string {
   const flag = (name: string, v: string | number | undefined) => {
     if (v !== undefined && v !== '') flags.push(`--${name}`, typeof v === 'number' ? String(v) : shellQuote(v));
   };
-  const image = spec.image ? uploadPathWord(spec.image) : undefined;
+  // A follow-up starts from its parent's raw result: --follow-up and --candidate say how.
+  const image = spec.image
+    ? uploadPathWord(spec.image)
+    : spec.source
+      ? resultPathWord(spec.source.parent)
+      : undefined;
   switch (spec.technique) {
     case 'imagine':
       pos.push(spec.prompt);
@@ -62,6 +72,10 @@ export function commandLineOf(spec: JobSpec, model?: string): string {
   if (spec.t) flags.push('--t', spec.t.join(','));
   flag('method', spec.method);
   if (spec.mask) flags.push('--mask', uploadPathWord(spec.mask));
+  if (spec.source) {
+    flags.push('--follow-up', spec.source.action);
+    if (spec.source.count > 1) flags.push('--candidate', `${spec.source.candidate}/${spec.source.count}`);
+  }
   if (spec.count !== undefined && spec.count > 1) flag('count', spec.count);
   if (spec.upscale) flags.push('--upscale');
   flag('model', model ?? spec.model);

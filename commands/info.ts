@@ -52,6 +52,7 @@ export function parameterLines(spec: JobSpec): string[] {
   if (spec.method) out.push(`method ${spec.method}`);
   if (spec.image) out.push(`image upload ${spec.image.slice(0, 12)}…`);
   if (spec.mask) out.push(`mask upload ${spec.mask.slice(0, 12)}…`);
+  if (spec.source) out.push(`input image ${spec.source.candidate} of job ${spec.source.parent}`);
   return out;
 }
 
@@ -81,7 +82,11 @@ async function infoText(ctx: CommandContext, rec: JobRecord): Promise<string> {
   lines.push(chain.length ? `Lineage: ${chain.join(' ← ')}${p ? ' ← …' : ''}` : 'Lineage: an original job (no parent)');
   const line = commandLineOf(ran, model);
   const note = candidateSeeds(ran).length > 1 ? ' (the grid; candidate k alone: --seed seed + k - 1 without --count)' : '';
-  const uploads = ran.image ? ' (uploads are read from the DATA_DIR of this bot)' : '';
+  const uploads = ran.image
+    ? ' (uploads are read from the DATA_DIR of this bot)'
+    : ran.source
+      ? ' (the earlier result is read from the DATA_DIR of this bot)'
+      : '';
   lines.push(`Draw it again${note}${uploads}:\n\`\`\`\n${line}\n\`\`\``);
   return lines.join('\n');
 }

@@ -1,5 +1,5 @@
-// Blobs of scale-out mode: uploads, result files and progress previews travel between front-ends
-// and workers as Redis strings with a time-to-live, referenced by key from job data, progress and
+// Blobs of scale-out mode: uploads, result files, progress previews and the raw results that
+// follow-ups start from travel between front-ends and workers as Redis strings with a time-to-live, referenced by key from job data, progress and
 // return values (never inside BullMQ's job data).
 import { readFile, writeFile, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
@@ -63,4 +63,6 @@ export const blobNames = {
   upload: (ref: string) => `upload:${ref}`,
   result: (jobId: string, file: 'png' | 'raw' | 'gif') => `result:${jobId}:${file}`,
   preview: (jobId: string) => `preview:${jobId}`,
+  /** A finished job's raw result, shared by the front-end for the workers that run its follow-ups. */
+  parentResult: (jobId: string) => `parent:${jobId}:raw`,
 };

@@ -1,5 +1,6 @@
 // A worker of scale-out mode: owns one inference worker process (src/inference/worker.ts), takes jobs
-// of the models it serves from their BullMQ queues one at a time, fetches the uploads they need,
+// of the models it serves from their BullMQ queues one at a time, fetches the uploads (and a
+// follow-up's parent result) they need,
 // reports progress (previews as blobs), stores the result files as blobs and returns their keys.
 // Cancel requests arrive over Redis pub/sub (and a key checked when a job is taken); a job whose
 // worker dies is retried once by BullMQ's stalled-job check (maxStalledCount 1).
@@ -14,7 +15,7 @@ import type { EngineHealth } from '../jobs/api.ts';
 import { formatDuration } from '../jobs/duration.ts';
 import { runOptions } from '../engine/job-runner.ts';
 import type { Logger } from '../jobs/logger.ts';
-import { resultDir, uploadFile } from '../jobs/paths.ts';
+import { rawResultFile, resultDir, uploadFile } from '../jobs/paths.ts';
 import { InferenceWorker, RunFailure, type RunHandle } from '../inference/worker.ts';
 import { workerConfigFrom } from '../inference/worker-setup.ts';
 import { BlobStore, blobNames } from './blobs.ts';
@@ -219,6 +220,12 @@ export class ClusterWorker {
       if (!(await this.blobs.toFile(blobNames.upload(ref), uploadFile(this.config.dataDir, ref))))
         fail('input', `I no longer have the ${field} of that request; attach it again.`);
     }
+    // A follow-up's parent result, where the inference process reads it; removed after the run
+    // unless it was here already (a DATA_DIR shared with the front-end).
+    const parent = spec.source?.parent;
+    const fetchedParent = parent !== undefined && !existsSync(rawResultFile(this.config.dataDir, parent));
+    if (fetchedParent && !(await this.blobs.toFile(blobNames.parentResult(parent), rawResultFile(this.config.dataDir, parent))))
+      fail('input', `The picture of job ${parent} is no longer stored; reroll it instead.`);
     const since = Date.now();
     const run: { handle: RunHandle | null; stop: Stop | null; since: number } = {
       handle: null,
@@ -311,6 +318,8 @@ export class ClusterWorker {
       return fail(f.kind === 'stopped' ? 'error' : f.kind, f.message);
     } finally {
       clearTimeout(timer);
+      if (fetchedParent)
+        await rm(resultDir(this.config.dataDir, parent), { recursive: true, force: true }).catch(() => undefined);
       signal?.removeEventListener('abort', onAbort);
       this.metrics.addBusy(Date.now() - since);
       this.running = null;

@@ -13,7 +13,7 @@ import { resultOf } from '../engine/job-runner.ts';
 import type { LiveJob, LiveJobs } from '../engine/live-jobs.ts';
 import type { Logger } from '../jobs/logger.ts';
 import type { EngineMetrics } from '../jobs/metrics.ts';
-import { resultDir, uploadFile } from '../jobs/paths.ts';
+import { rawResultFile, resultDir, uploadFile } from '../jobs/paths.ts';
 import type { JobSpec } from '../jobs/spec.ts';
 import { existsSync } from 'node:fs';
 import type { JobStore } from '../store/store.ts';
@@ -103,13 +103,21 @@ export class ClusterSync {
     );
   }
 
-  /** Makes sure the uploads a spec refers to are in Redis for the workers; false when one is gone here too. */
+  /**
+   * Makes sure the uploads a spec refers to are in Redis for the workers; false when one is gone
+   * here too. A follow-up's parent result goes there as well (when it is gone, the worker says so).
+   */
   async shareUploads(spec: JobSpec): Promise<boolean> {
     for (const ref of [spec.image, spec.mask]) {
       if (!ref || (await this.ctx.blobs.touch(blobNames.upload(ref)))) continue;
       const file = uploadFile(this.ctx.config.dataDir, ref);
       if (!existsSync(file)) return false;
       await this.ctx.blobs.putFile(blobNames.upload(ref), file);
+    }
+    const parent = spec.source?.parent;
+    if (parent && !(await this.ctx.blobs.touch(blobNames.parentResult(parent)))) {
+      const file = rawResultFile(this.ctx.config.dataDir, parent);
+      if (existsSync(file)) await this.ctx.blobs.putFile(blobNames.parentResult(parent), file);
     }
     return true;
   }

@@ -3,19 +3,12 @@
 // strong, with a new seed), reroll (the same job with a new seed), zoom out 1.5x / 2x and pan a
 // quarter left, right, up or down (the candidate moved on its canvas, the new border inpainted
 // with the job's prompt). Each is a new job whose spec names its parent (spec.from) and is
-// recorded as the parent's child. Action ids are stateless ("act:<jobId>:<action>:<n>"): the
-// parent is looked up in the store when the button is pressed, so old messages keep working.
-import { readFile } from 'node:fs/promises';
-import {
-  decodeImage,
-  encodePng,
-  extendCanvas,
-  gridCell,
-  resizeImage,
-  type CanvasMove,
-  type RgbImage,
-} from '../imaging/index.ts';
-import { refusal, type Engine, type JobOwner, type JobRecord, type SubmitResult } from '../jobs/api.ts';
+// recorded as the parent's child; its input is a reference to the parent's candidate
+// (spec.source), which the inference process reads and cuts itself: no pixel is handled here.
+// Action ids are stateless ("act:<jobId>:<action>:<n>"): the parent is looked up in the store when
+// the button is pressed, so old messages keep working.
+import { refusal, type Engine, type JobOwner, type SubmitResult } from '../jobs/api.ts';
+import { moveOf, type SourceAction } from '../jobs/follow-up-source.ts';
 import {
   candidateSeeds,
   countOf,
@@ -31,15 +24,6 @@ export type FollowUpAction = (typeof FOLLOW_UP_ACTIONS)[number];
 
 /** Techniques whose result is one picture per candidate (noise and denoise show strips: reroll only). */
 const PICTURE_TECHNIQUES: readonly Technique[] = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid'];
-
-const MOVES: Partial<Record<FollowUpAction, CanvasMove>> = {
-  zo15: { zoom: 1.5 },
-  zo2: { zoom: 2 },
-  pl: { pan: 'left' },
-  pr: { pan: 'right' },
-  pu: { pan: 'up' },
-  pd: { pan: 'down' },
-};
 
 /** Share of the steps the U pass denoises (t about 150 of 1000 at 33 steps): detail, not a new picture. */
 const UPSCALE_SHARE = 0.15;
@@ -74,7 +58,7 @@ export function actionLabel(action: FollowUpAction, n = 1): string {
     case 'zo2':
       return 'zoom out 2x';
     default:
-      return `pan ${(MOVES[action] as { pan: string }).pan}`;
+      return `pan ${(moveOf(action as SourceAction) as { pan: string }).pan}`;
   }
 }
 
@@ -117,7 +101,7 @@ export function actionRows(jobId: string, spec: Pick<JobSpec, 'technique' | 'cou
 }
 
 /** What followUp needs of an engine (any backend). */
-export type FollowUpEngine = Pick<Engine, 'get' | 'submit' | 'storeUpload' | 'resultFiles' | 'modelInfo'>;
+export type FollowUpEngine = Pick<Engine, 'get' | 'submit' | 'resultFiles'>;
 
 /** Runs a follow-up of job `jobId` for `owner`: builds the new spec from the stored parent and submits it as its child. */
 export async function followUp(
@@ -138,8 +122,10 @@ export async function followUp(
     return refusal('no_result', `Job ${jobId} has no result yet; try again when it has finished.`);
   const count = countOf(result.spec);
   if (n < 1 || n > count) return refusal('invalid_spec', `Job ${jobId} has no image ${n}.`);
-  const picture = await candidatePicture(engine, parent, count, n);
-  if (!picture.ok) return picture;
+  // The picture must still be stored; the inference process reads it (pipeline/parent-input.ts).
+  const files = await engine.resultFiles(jobId);
+  if ('ok' in files) return files;
+  const source = { parent: jobId, candidate: n, count, action: action as SourceAction };
   const steps = result.spec.steps;
   // What carries over: the prompt and how the parent ran (model, steps, guidance, sampler, negative).
   const carried: Record<string, unknown> = {
@@ -151,54 +137,18 @@ export async function followUp(
     model: parent.spec.model,
     from,
   };
-  const move = MOVES[action];
-  if (move) {
+  if (moveOf(source.action)) {
     if (!parent.spec.prompt)
       return refusal('invalid_spec', 'This job has no prompt to paint the new border with; use /inpaint with one.');
-    // An upscaled picture (U n) is brought back to the model's size first: the canvas is what the model paints.
-    const info = await engine.modelInfo(parent.spec.model);
-    let source = picture.image;
-    if (info.ok && (source.width !== info.info.width || source.height !== info.info.height))
-      source = await resizeImage(source, info.info.width, info.info.height);
-    const canvas = await extendCanvas(source, move);
-    const image = await store(engine, canvas.image);
-    if (!image.ok) return image;
-    const mask = await store(engine, canvas.mask);
-    if (!mask.ok) return mask;
-    const spec = { ...carried, technique: 'inpaint', image: image.ref, mask: mask.ref, seed: randomSeed() };
-    return engine.submit(spec, owner, { parentId: jobId });
+    // The candidate moved on its canvas, the new border inpainted with the prompt.
+    return engine.submit({ ...carried, technique: 'inpaint', source, seed: randomSeed() }, owner, { parentId: jobId });
   }
-  const image = await store(engine, picture.image);
-  if (!image.ok) return image;
   const noiseLevel =
     action === 'u'
       ? Math.max(0, steps - Math.max(1, Math.round(steps * UPSCALE_SHARE)))
       : Math.min(steps - 1, Math.round((VARIATION_LEVEL[action as 'vs' | 'vt'] * steps) / 33));
   // U keeps the candidate's own seed (the same picture, refined); V draws a new one.
   const seed = action === 'u' ? candidateSeeds(result.spec)[n - 1] : randomSeed();
-  const spec = { ...carried, technique: 'sketch', image: image.ref, noiseLevel, seed, ...(action === 'u' ? { upscale: true } : {}) };
+  const spec = { ...carried, technique: 'sketch', source, noiseLevel, seed, ...(action === 'u' ? { upscale: true } : {}) };
   return engine.submit(spec, owner, { parentId: jobId });
 }
-
-/** Candidate n of a finished job, cut exactly out of its result at the model's resolution. */
-async function candidatePicture(
-  engine: FollowUpEngine,
-  parent: JobRecord,
-  count: number,
-  n: number,
-): Promise<{ ok: true; image: RgbImage } | ReturnType<typeof refusal>> {
-  const files = await engine.resultFiles(parent.jobId);
-  if ('ok' in files) return files;
-  let grid: RgbImage;
-  try {
-    grid = await decodeImage(await readFile(files.rawPng));
-  } catch {
-    return refusal('no_result', `The picture of job ${parent.jobId} is no longer stored; reroll it instead.`);
-  }
-  return { ok: true, image: count > 1 ? gridCell(grid, count, n - 1) : grid };
-}
-
-async function store(engine: FollowUpEngine, img: RgbImage) {
-  return engine.storeUpload(await encodePng(img.rgb, img.width, img.height));
-}
-

@@ -81,16 +81,16 @@ export async function resizeMask(
   return { width, height, mask };
 }
 
-/** A decoded upload brought to the model's resolution, with its transparency mask if it had one. */
+/** A decoded image brought to the model's resolution, with its transparency mask if it had one. */
 export interface FittedImage {
   image: RgbImage;
   /** From the alpha channel (transparent = 1 = regenerate), resized with the same geometry. */
   alphaMask?: MaskImage;
 }
 
-/** Resize a decoded upload and its alpha-derived mask (alpha < 128 -> 1) to width x height with one geometry. */
+/** Resize an image, and its alpha-derived mask (alpha < 128 -> 1) when it has alpha, to width x height with one geometry. */
 export async function fitToModel(
-  img: DecodedImage,
+  img: RgbImage & Pick<DecodedImage, 'alpha'>,
   width: number,
   height: number = width,
   fit: FitMode = 'cover',

@@ -17,3 +17,8 @@ export function resultDir(dataDir: string, jobId: string): string {
   if (!/^[a-z0-9]{4,32}$/.test(jobId)) throw new RangeError('bad job id');
   return path.join(dataDir, 'results', jobId);
 }
+
+/** A finished job's raw result (the picture at the model's resolution, every candidate in its grid): what a follow-up starts from. */
+export function rawResultFile(dataDir: string, jobId: string): string {
+  return path.join(resultDir(dataDir, jobId), 'raw.png');
+}

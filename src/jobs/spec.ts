@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { randomSeed } from '../diffusion/rng.ts';
 import { DEFAULT_SAMPLER, SAMPLER_NAMES } from '../diffusion/samplers/registry.ts';
 import { VIEW_NAMES } from '../diffusion/views/registry.ts';
+import { moveOf, SOURCE_ACTIONS, type FollowUpSource } from './follow-up-source.ts';
+
+export type { FollowUpSource } from './follow-up-source.ts';
 
 /** The techniques of the study, one per chat command. */
 export const TECHNIQUES = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid', 'noise', 'denoise'] as const;
@@ -53,6 +56,8 @@ export interface JobSpec {
   image?: ImageRef;
   /** Inpainting mask reference; white = regenerate. Without one, the image's transparent pixels are regenerated. */
   mask?: ImageRef;
+  /** A follow-up's input instead of an image: a candidate of an earlier job (sketch: U, V; inpaint: zoom out, pan, which bring their own mask). */
+  source?: FollowUpSource;
   /** Model name; absent = the configured default model. */
   model?: string;
   /** Sketch: upscale the image 2x first and run the pass over windows of the model's size (small pixel models; see execute). */
@@ -124,11 +129,11 @@ const FIELDS: Record<Technique, { uses: readonly (keyof JobSpec)[]; requires: re
   {
     imagine: { uses: ['negative', 'steps', 'sampler', 'guidance', 'count'], requires: ['prompt'] },
     sketch: {
-      uses: ['negative', 'steps', 'sampler', 'guidance', 'noiseLevel', 'image', 'count', 'upscale'],
+      uses: ['negative', 'steps', 'sampler', 'guidance', 'noiseLevel', 'image', 'source', 'count', 'upscale'],
       requires: ['image'],
     },
     inpaint: {
-      uses: ['negative', 'steps', 'sampler', 'guidance', 'image', 'mask'],
+      uses: ['negative', 'steps', 'sampler', 'guidance', 'image', 'mask', 'source'],
       requires: ['prompt', 'image'],
     },
     anagram: {
@@ -225,6 +230,15 @@ export function jobSpecInputSchema(limits: SpecLimits = DEFAULT_SPEC_LIMITS) {
         .optional(),
       image: ref('image').optional(),
       mask: ref('mask').optional(),
+      source: z
+        .object({
+          parent: z.string().regex(/^[a-z0-9]{1,64}$/, { error: 'source.parent must be a job id' }),
+          candidate: int('candidate', 1, MAX_COUNT),
+          count: int('candidate count', 1, MAX_COUNT),
+          action: z.enum(SOURCE_ACTIONS, { error: `source.action must be one of ${SOURCE_ACTIONS.join(', ')}` }),
+        })
+        .refine((s) => s.candidate <= s.count, { error: 'candidate must be at most the candidate count' })
+        .optional(),
       model: z
         .string({ error: 'model must be a name' })
         .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'model must be a model name (letters, digits, . _ -)' })
@@ -273,8 +287,10 @@ export function parseJobSpec(input: unknown, limits: SpecLimits = DEFAULT_SPEC_L
     const x = (v as Record<string, unknown>)[k];
     return x !== undefined && x !== '';
   };
-  for (const k of fields.requires) if (!present(k)) problems.push(`${v.technique} needs ${WHAT[k] ?? k}`);
   const uses = (k: keyof JobSpec) => fields.uses.includes(k);
+  // A follow-up's source stands in for the image.
+  const given = (k: keyof JobSpec) => present(k) || (k === 'image' && uses('source') && present('source'));
+  for (const k of fields.requires) if (!given(k)) problems.push(`${v.technique} needs ${WHAT[k] ?? k}`);
 
   const spec: JobSpec = {
     technique: v.technique,
@@ -309,6 +325,13 @@ export function parseJobSpec(input: unknown, limits: SpecLimits = DEFAULT_SPEC_L
   if (uses('method')) spec.method = v.method ?? SPEC_DEFAULTS.method;
   if (uses('image') && v.image) spec.image = v.image;
   if (uses('mask') && v.mask) spec.mask = v.mask;
+  if (uses('source') && v.source) {
+    spec.source = { ...v.source };
+    const moves = moveOf(v.source.action) !== null;
+    if (spec.image || spec.mask) problems.push('give an image or a follow-up source, not both');
+    else if (moves !== (v.technique === 'inpaint'))
+      problems.push(moves ? 'zoom out and pan follow-ups are inpaint jobs' : `a ${v.source.action} follow-up is a sketch job`);
+  }
   if (v.model) spec.model = v.model;
   if (uses('count') && v.count !== undefined) spec.count = v.count;
   if (uses('upscale') && v.upscale) spec.upscale = true;

@@ -10,6 +10,8 @@ export interface InputImage {
   image: Float32Array;
   /** H*W at imageShape, 1 = regenerate; from the upload's transparency, when it had any. */
   alphaMask?: Float32Array;
+  /** H*W at imageShape, 1 = regenerate: the new border of a zoom-out or pan follow-up. */
+  border?: Float32Array;
 }
 
 /** Where the executor gets its model and stored images from. */
@@ -19,6 +21,8 @@ export interface ExecuteContext {
   loadImage(ref: string): Promise<InputImage>;
   /** Loads a stored mask image (spec.mask) as H*W values at imageShape, 1 = regenerate (white). */
   loadMask(ref: string): Promise<Float32Array>;
+  /** The raw result PNG of a finished job (spec.source.parent), as stored; absent where earlier results cannot be read. */
+  readResult?(jobId: string): Promise<Uint8Array>;
   /** Limits the model's default step count is capped at (MAX_STEPS); default DEFAULT_SPEC_LIMITS. */
   limits?: Pick<SpecLimits, 'maxSteps'>;
 }

@@ -29,10 +29,13 @@ import type { PromptReport } from '../jobs/api.ts';
 import { pasteKnown, resizeMaskMax, resizeMaskNearest } from './masks.ts';
 import { executeCandidates } from './candidates.ts';
 import { upscaleInput } from './upscale.ts';
+import { ExecuteError } from './execute-error.ts';
+import { parentInput } from './parent-input.ts';
 import { countOf, resolveJobSpec, usesGuidance, type JobSpec } from '../jobs/spec.ts';
 import type { ExecuteContext, ExecuteHooks, ExecuteResult, InputImage, StepProgress } from './execute-types.ts';
 
 export type { ExecuteContext, ExecuteHooks, ExecuteResult, ExecuteTimings, InputImage, StepProgress } from './execute-types.ts';
+export { ExecuteError } from './execute-error.ts';
 
 /** Turns a job spec into a diffusion run: resolves the model's defaults, encodes prompts (CFG uncond = negative or empty prompt), runs the technique's recipe, collects frames; several candidates run batched (executeCandidates). */
 export async function executeJob(
@@ -132,8 +135,9 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
   };
 
   const input = async (): Promise<InputImage> => {
-    if (!spec.image) throw new ExecuteError(`${spec.technique} needs an image.`);
     hooks.signal?.throwIfAborted();
+    if (spec.source) return parentInput(spec.source, ctx, img);
+    if (!spec.image) throw new ExecuteError(`${spec.technique} needs an image.`);
     return ctx.loadImage(spec.image);
   };
 
@@ -176,8 +180,8 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
       break;
     }
     case 'inpaint': {
-      const { image, alphaMask } = await input();
-      let mask: Float32Array | undefined = spec.mask ? await ctx.loadMask(spec.mask) : alphaMask;
+      const { image, alphaMask, border } = await input();
+      let mask: Float32Array | undefined = spec.mask ? await ctx.loadMask(spec.mask) : (border ?? alphaMask);
       if (!mask) {
         throw new ExecuteError(
           'Inpainting needs a mask: attach a mask image (white = repaint) or an image with transparent areas to repaint.',
@@ -330,10 +334,6 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
   };
 }
 
-/** A user-facing failure of a job (bad input discovered at run time); its message can be shown as is. */
-export class ExecuteError extends Error {
-  override name = 'ExecuteError';
-}
 
 function checkTimesteps(ts: readonly number[], schedule: Schedule): void {
   for (const t of ts) {

@@ -1,13 +1,15 @@
 // Candidates and follow-up buttons on Discord (real discord.js against the local fake, real engine
 // on the tiny model): a 4-candidate /imagine answers with one grid and U/V rows of buttons; U2
-// starts from exactly candidate 2 and its caption names the parent; a V button of the old message
+// references candidate 2 of its parent (no new upload), draws what the same pass from an upload of
+// exactly that candidate draws, and its caption names the parent; a V button of the old message
 // still works after the bot restarts.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscordAdapter } from '../../src/adapters/discord/index.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/index.ts';
-import { uploadFile } from '../../src/jobs/paths.ts';
-import { decodeImage, gridCell } from '../../src/imaging/index.ts';
+import { waitForJob } from '../../src/jobs/api.ts';
+import { decodeImage, encodePng, gridCell } from '../../src/imaging/index.ts';
 import type { RecordedRequest } from './fake-discord.ts';
 import { startDiscordHarness, type DiscordHarness } from './harness.ts';
 
@@ -58,16 +60,27 @@ describe('follow-up buttons on Discord', () => {
     expect(rec?.result?.timings).toMatchObject({ unetCalls: 3, unetEvaluations: 24 });
   });
 
-  it('U2 starts from exactly candidate 2 and names its parent', async () => {
+  it('U2 starts from exactly candidate 2, read by the inference process, and names its parent', async () => {
     const press = h.fake.sendButton({ customId: `act:${gridJob}:u:2`, messageId: gridMessage, userId: USER });
     const final = await h.fake.waitForRequest(finalEdit(press.token), 60_000, 'U2 result');
     expect(content(final)).toContain(`U2 of job \`${gridJob}\``);
     const u2 = await h.engine.get(/job `([a-z0-9]+)`/.exec(content(final))![1]);
     expect(u2?.spec).toMatchObject({ technique: 'sketch', seed: 71, from: { jobId: gridJob, action: 'U2' } });
-    const dataDir = h.engine.config.dataDir;
+    expect(u2?.spec.source).toEqual({ parent: gridJob, candidate: 2, count: 4, action: 'u' });
+    expect(u2?.spec.image).toBeUndefined();
+    // Nothing was cut and stored as an upload by the bot.
+    expect(existsSync(path.join(h.engine.config.dataDir, 'uploads'))).toBe(false);
+    // The same pass from an upload of exactly candidate 2 draws the same picture.
     const grid = await decodeImage(readFileSync((await h.engine.get(gridJob))!.result!.files.rawPng));
-    const input = await decodeImage(readFileSync(uploadFile(dataDir, u2!.spec.image!)));
-    expect(Buffer.compare(input.rgb, gridCell(grid, 4, 1).rgb)).toBe(0);
+    const cell = gridCell(grid, 4, 1);
+    const up = await h.engine.storeUpload(await encodePng(cell.rgb, cell.width, cell.height));
+    if (!up.ok) throw new Error(up.message);
+    const { source: _source, from: _from, ...same } = u2!.spec;
+    const again = await h.engine.submit({ ...same, image: up.ref }, { platform: 'discord', userId: USER });
+    if (!again.ok) throw new Error(again.message);
+    const end = await waitForJob(h.engine, again.jobId);
+    if (end.type !== 'done') throw new Error(JSON.stringify(end));
+    expect(readFileSync(end.result.files.rawPng).equals(readFileSync(u2!.result!.files.rawPng))).toBe(true);
     // One result: Upscale / Vary / zoom out / pan rows.
     expect(buttons(final).flat().map((b) => b[0])).toEqual(
       expect.arrayContaining(['Upscale', 'Vary (subtle)', 'Vary (strong)', 'Zoom out 1.5x', 'Zoom out 2x', '⬅', '⬇']),

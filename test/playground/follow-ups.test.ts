@@ -1,14 +1,20 @@
 // Candidates and follow-ups through the playground's JSON API on a real engine (models/test-tiny):
 // a 4-candidate /imagine makes one grid with one batched UNet call per step; U2 starts from
-// exactly the picture of the 1-candidate job of seed + 1; V3 from candidate 3; zoom out and pan
-// keep the original pixels exactly; the buttons of an old job work after a restart.
-import { readFileSync, rmSync } from 'node:fs';
+// candidate 2 (exactly the picture of the 1-candidate job of seed + 1); V3 from candidate 3; zoom
+// out and pan keep the original pixels exactly; the buttons of an old job work after a restart.
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { startPlayground, type Playground } from '../../src/adapters/playground/index.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
-import { uploadFile } from '../../src/jobs/paths.ts';
-import { decodeImage, gridCell, type RgbImage } from '../../src/imaging/index.ts';
+import {
+  decodeImage,
+  extendCanvas,
+  gridCell,
+  resizeImage,
+  type CanvasMove,
+  type RgbImage,
+} from '../../src/imaging/index.ts';
 import { Client, playgroundConfig, readEvents } from './helpers.ts';
 
 let config: Config;
@@ -18,7 +24,7 @@ let alice: Client;
 
 interface Done {
   jobId: string;
-  spec: Record<string, unknown> & { image?: string; mask?: string; seed: number };
+  spec: Record<string, unknown> & { image?: string; mask?: string; source?: unknown; seed: number };
   caption: string;
   timings: { unetCalls: number; unetEvaluations: number };
   actions: { id: string; label: string; url: string }[][];
@@ -60,7 +66,9 @@ const press = async (job: Done, label: string) => {
 };
 const raw = async (jobId: string): Promise<RgbImage> =>
   decodeImage(Buffer.from(await (await alice.fetch(`/api/jobs/${jobId}/raw.png`)).arrayBuffer()));
-const upload = (ref: string | undefined): Promise<RgbImage> => decodeImage(readFileSync(uploadFile(config.dataDir, ref!)));
+/** The canvas a zoom-out or pan starts from: the parent's picture at the model's 64 px, moved. */
+const canvasOf = async (jobId: string, move: CanvasMove): Promise<RgbImage> =>
+  (await extendCanvas(await resizeImage(await raw(jobId), 64, 64), move)).image;
 
 describe('candidates and follow-ups in the playground', () => {
   let grid: Done;
@@ -84,9 +92,13 @@ describe('candidates and follow-ups in the playground', () => {
     u2 = await press(grid, 'U2');
     expect(u2.spec).toMatchObject({ technique: 'sketch', seed: 51, from: { jobId: grid.jobId, action: 'U2' } });
     expect(u2.caption).toContain(`U2 of job ${grid.jobId}`);
+    // Its input is candidate 2 of the grid, read by the inference process (no new upload); that
+    // candidate is exactly the picture of the 1-candidate job of seed 51.
+    expect(u2.spec.source).toEqual({ parent: grid.jobId, candidate: 2, count: 4, action: 'u' });
+    expect(u2.spec.image).toBeUndefined();
     const single = await imagine({ seed: 51 });
-    const [input, alone] = await Promise.all([upload(u2.spec.image), raw(single.jobId)]);
-    expect(Buffer.compare(input.rgb, alone.rgb)).toBe(0);
+    const [g, alone] = await Promise.all([raw(grid.jobId), raw(single.jobId)]);
+    expect(Buffer.compare(gridCell(g, 4, 1).rgb, alone.rgb)).toBe(0);
     // The upscale: 2x, then a low-noise pass (only the last of the 3 steps, from noise level 2) over
     // 3x3 windows of 64 px with CFG: 18 UNet rows in one call.
     expect(u2.spec).toMatchObject({ noiseLevel: 2, upscale: true });
@@ -99,8 +111,7 @@ describe('candidates and follow-ups in the playground', () => {
     const v3 = await press(grid, 'V3');
     expect(v3.spec).toMatchObject({ technique: 'sketch', from: { action: 'V3 strong' } });
     expect([50, 51, 52, 53]).not.toContain(v3.spec.seed);
-    const [input, g] = await Promise.all([upload(v3.spec.image), raw(grid.jobId)]);
-    expect(Buffer.compare(input.rgb, gridCell(g, 4, 2).rgb)).toBe(0);
+    expect(v3.spec.source).toEqual({ parent: grid.jobId, candidate: 3, count: 4, action: 'vt' });
   });
 
   it('zoom out 2x keeps the shrunk original exactly in the centre; pan left keeps it exactly, shifted', async () => {
@@ -109,7 +120,8 @@ describe('candidates and follow-ups in the playground', () => {
     );
     const zoom = await press(u2, 'Zoom out 2x');
     expect(zoom.spec).toMatchObject({ technique: 'inpaint', prompt: 'a rocket', from: { action: 'zoom out 2x' } });
-    const [canvas, out] = await Promise.all([upload(zoom.spec.image), raw(zoom.jobId)]);
+    expect(zoom.spec.source).toEqual({ parent: u2.jobId, candidate: 1, count: 1, action: 'zo2' });
+    const [canvas, out] = await Promise.all([canvasOf(u2.jobId, { zoom: 2 }), raw(zoom.jobId)]);
     const region = (img: RgbImage, x0: number, y0: number, w: number, h: number) => {
       const rows: number[] = [];
       for (let y = y0; y < y0 + h; y++) rows.push(...img.rgb.subarray((y * img.width + x0) * 3, (y * img.width + x0 + w) * 3));
@@ -119,7 +131,7 @@ describe('candidates and follow-ups in the playground', () => {
     expect(region(out, 0, 0, 64, 16)).not.toEqual(region(canvas, 0, 0, 64, 16)); // the border is new
     // Pan left: the (upscaled, so first brought back to 64 px) picture shifted right by 16 px, kept exactly.
     const pan = await press(u2, 'Pan left');
-    const [shifted, panned] = await Promise.all([upload(pan.spec.image), raw(pan.jobId)]);
+    const [shifted, panned] = await Promise.all([canvasOf(u2.jobId, { pan: 'left' }), raw(pan.jobId)]);
     expect(region(panned, 16, 0, 48, 64)).toEqual(region(shifted, 16, 0, 48, 64));
     expect(region(panned, 0, 0, 16, 64)).not.toEqual(region(shifted, 0, 0, 16, 64));
   });

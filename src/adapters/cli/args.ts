@@ -41,10 +41,20 @@ const SAMPLING: Record<string, OptionSpec> = {
 /** Candidates drawn at once (the techniques whose spec takes a count). */
 const COUNT: Record<string, OptionSpec> = { count: { type: 'string' } };
 
+/** A follow-up's input: the image is an earlier result, --candidate N/COUNT of its grid, used as --follow-up says. */
+const FOLLOW_UP: Record<string, OptionSpec> = { 'follow-up': { type: 'string' }, candidate: { type: 'string' } };
+
 const OPTIONS: Record<Subcommand, Record<string, OptionSpec>> = {
   imagine: { ...COMMON, ...SAMPLING, ...COUNT },
-  sketch: { ...COMMON, ...SAMPLING, ...COUNT, 'noise-level': { type: 'string' }, upscale: { type: 'boolean' } },
-  inpaint: { ...COMMON, ...SAMPLING, mask: { type: 'string' } },
+  sketch: {
+    ...COMMON,
+    ...SAMPLING,
+    ...COUNT,
+    ...FOLLOW_UP,
+    'noise-level': { type: 'string' },
+    upscale: { type: 'boolean' },
+  },
+  inpaint: { ...COMMON, ...SAMPLING, ...FOLLOW_UP, mask: { type: 'string' } },
   anagram: { ...COMMON, ...SAMPLING, ...COUNT, view: { type: 'string' } },
   hybrid: { ...COMMON, ...SAMPLING, ...COUNT, sigma: { type: 'string' }, kernel: { type: 'string' } },
   noise: { ...COMMON, seed: { type: 'string' }, t: { type: 'string' } },
@@ -77,7 +87,7 @@ export type CliRequest =
   | {
       kind: 'run';
       technique: Technique;
-      /** Spec fields from flags and prompts (numbers parsed, ranges unchecked); image refs are added once the files are read. */
+      /** Spec fields from flags and prompts (numbers parsed, ranges unchecked); image refs (and a follow-up source's parent) are added once the files are read. */
       input: Record<string, unknown>;
       /** Paths of the input image and mask, as given. */
       imagePath?: string;
@@ -277,6 +287,15 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
     input.t = technique === 'denoise' ? [parseIntArg('--t', t)] : parseIntListArg('--t', t);
   const method = str('method');
   if (method !== undefined) input.method = method;
+  const followUp = str('follow-up');
+  const candidate = str('candidate');
+  if (candidate !== undefined && followUp === undefined)
+    throw new UsageError('--candidate needs --follow-up (the image is then an earlier result)');
+  if (followUp !== undefined) {
+    const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(candidate ?? '1/1');
+    if (!m) throw new UsageError(`--candidate must be N/COUNT, e.g. 2/4 (got '${candidate}')`);
+    input.source = { action: followUp, candidate: Number(m[1]), count: Number(m[2]) };
+  }
 
   const maskPath = str('mask');
   if (maskPath !== undefined && maskPath.trim() === '') throw new UsageError('--mask needs a file path');
@@ -356,6 +375,8 @@ const FLAG_OF: readonly [RegExp, string][] = [
   [/^t\b/i, '--t'],
   [/^unknown view\b/i, '--view: unknown view'],
   [/^negative prompt\b/i, '--negative'],
+  [/^source\.action\b/i, '--follow-up'],
+  [/^candidate( count)?\b/i, '--candidate'],
 ];
 
 /** A parseJobSpec message in the CLI's words: the field named by its flag, lower case, no final period. */

@@ -22,6 +22,11 @@ const SAMPLING = `  --seed N            seed of the noise generator, 0..42949672
 const COUNT = `  --count N           candidates to draw at once, 1-${MAX_COUNT} (default ${SPEC_DEFAULTS.count}): one batched run, seeds N, N+1, ...;
                       the PNG and GIF are a grid (2 side by side, 4 as 2x2)`;
 
+/** The follow-up options of a page: the image is an earlier result's raw.png (what /info's line gives). */
+const FOLLOW_UP_HELP = (actions: string) => `  --follow-up ACTION  the image is an earlier result (its raw.png); start from it as a button does:
+                      ${actions}
+  --candidate N/COUNT candidate N of that result's grid of COUNT (default 1/1)`;
+
 const PAGES: Record<Subcommand, string> = {
   imagine: `diffuse imagine <prompt> [options]
 Text to image with classifier-free guidance.
@@ -36,12 +41,14 @@ Image to image (SDEdit): noise the image to a start step, then denoise it, optio
                       lower = more noise = less of the original kept)
   --upscale           resize the image 2x first and run the pass over windows of the model's size
                       (models with images under 256 px; the U button of a result)
+${FOLLOW_UP_HELP('u (upscale), vs, vt (variation)')}
 ${SAMPLING}
 ${COUNT}`,
   inpaint: `diffuse inpaint <image> <prompt> [options]
 Repaint part of an image; the rest stays as it is.
 
   --mask FILE         mask image: white = repaint, black = keep (default: the image's transparent pixels)
+${FOLLOW_UP_HELP('zo15, zo2 (zoom out), pl, pr, pu, pd (pan; the new border is repainted)')}
 ${SAMPLING}`,
   anagram: `diffuse anagram <prompt-upright> <prompt-transformed> [options]
 Visual anagram: one image that shows the first prompt as is and the second one under a view.

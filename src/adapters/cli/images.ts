@@ -1,5 +1,6 @@
 // Input images of the CLI: files read and decoded with the imaging layer's limits, kept by the
-// sha256 of their bytes (the spec's image reference), and fitted to the model on demand.
+// sha256 of their bytes (the spec's image reference), and fitted to the model on demand. An earlier
+// result that a follow-up starts from is kept as bytes: the executor decodes and cuts it.
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -52,14 +53,13 @@ async function readRegularFile(path: string, what: string, limit: number): Promi
   }
 }
 
-/** Read and decode one input file (image or mask) with the imaging limits; every failure is an InputFileError naming the file. */
-export async function readImageFile(
-  path: string,
-  what: 'image' | 'mask' = 'image',
-): Promise<{ ref: string; decoded: DecodedImage }> {
-  let bytes: Buffer;
+/** Most bytes of an earlier result read as a follow-up's input (a grid of 4 at 1024 px fits). */
+const RESULT_MAX_BYTES = 32 * 1024 * 1024;
+
+/** The bytes of an input file; every failure is an InputFileError naming the file. */
+async function readInputBytes(path: string, what: 'image' | 'mask', limit: number): Promise<Buffer> {
   try {
-    bytes = await readRegularFile(path, what, DEFAULT_MAX_BYTES);
+    return await readRegularFile(path, what, limit);
   } catch (err) {
     if (err instanceof InputFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -71,6 +71,14 @@ export async function readImageFile(
           : ((err as Error).message ?? String(err));
     throw new InputFileError(`cannot read ${what} '${path}': ${why}`);
   }
+}
+
+/** Read and decode one input file (image or mask) with the imaging limits; every failure is an InputFileError naming the file. */
+export async function readImageFile(
+  path: string,
+  what: 'image' | 'mask' = 'image',
+): Promise<{ ref: string; decoded: DecodedImage }> {
+  const bytes = await readInputBytes(path, what, DEFAULT_MAX_BYTES);
   let decoded: DecodedImage;
   try {
     decoded = await decodeImage(bytes);
@@ -84,12 +92,28 @@ export async function readImageFile(
 /** Decoded inputs by reference, with the executor's loaders (cover-fit to the model's image shape). */
 export class ImageStore {
   private readonly images = new Map<string, DecodedImage>();
+  private readonly results = new Map<string, Buffer>();
 
   /** Reads a file into the store; returns its reference. */
   async add(path: string, what: 'image' | 'mask'): Promise<string> {
     const { ref, decoded } = await readImageFile(path, what);
     this.images.set(ref, decoded);
     return ref;
+  }
+
+  /** Reads an earlier result (a follow-up's input) as bytes; returns its reference, the sha256 of its bytes. */
+  async addResult(path: string): Promise<string> {
+    const bytes = await readInputBytes(path, 'image', RESULT_MAX_BYTES);
+    const ref = createHash('sha256').update(bytes).digest('hex');
+    this.results.set(ref, bytes);
+    return ref;
+  }
+
+  /** The bytes of an earlier result read by addResult (the executor's readResult). */
+  async readResult(ref: string): Promise<Uint8Array> {
+    const bytes = this.results.get(ref);
+    if (!bytes) throw new Error(`no earlier result with reference ${ref}`);
+    return bytes;
   }
 
   /** Whether the image has transparent pixels (what /inpaint repaints when no mask is given). */

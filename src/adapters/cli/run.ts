@@ -98,7 +98,10 @@ export async function runTechnique(
 
   const images = new ImageStore();
   const input: Record<string, unknown> = { ...req.input };
-  if (req.imagePath !== undefined) input.image = await images.add(req.imagePath, 'image');
+  // With --follow-up the image is an earlier result: the executor cuts the candidate out of it.
+  if (req.imagePath !== undefined && input.source && typeof input.source === 'object')
+    input.source = { ...input.source, parent: await images.addResult(req.imagePath) };
+  else if (req.imagePath !== undefined) input.image = await images.add(req.imagePath, 'image');
   if (req.maskPath !== undefined) input.mask = await images.add(req.maskPath, 'mask');
   if (req.technique === 'inpaint' && input.mask === undefined && typeof input.image === 'string' && !images.hasTransparency(input.image))
     throw new UsageError(
@@ -133,6 +136,7 @@ export async function runTechnique(
       limits,
       loadImage: (ref) => images.loadImage(ref, model.imageShape),
       loadMask: (ref) => images.loadMask(ref, model.imageShape),
+      readResult: (ref) => images.readResult(ref),
     };
     const bar = createProgressBar(io.stderr, spec.technique);
     let result;
