@@ -1,13 +1,16 @@
 // The distributed engine and a cluster worker in this process, on a real redis-server: the same
-// seed gives the same image as embedded mode, uploads reach a worker with its own DATA_DIR
-// through Redis, a model no worker serves is refused at submit, and the worker's /healthz and
+// seed gives the same image as embedded mode, uploads and a follow-up's parent result reach a
+// worker with its own DATA_DIR through Redis, a model no worker serves is refused at submit, and the worker's /healthz and
 // /metrics answer.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterWorker } from '../../src/cluster/cluster-worker.ts';
 import { DistributedEngine } from '../../src/cluster/distributed-engine.ts';
 import { waitForJob } from '../../src/jobs/api.ts';
 import { createEngine } from '../../src/engine/engine.ts';
+import { followUp } from '../../src/engine/follow-ups.ts';
+import { resultDir } from '../../src/jobs/paths.ts';
 import { startHealthServer } from '../../src/engine/http-health.ts';
 import { createLogger } from '../../src/jobs/logger.ts';
 import { testConfig, testPng } from '../engine/helpers.ts';
@@ -83,6 +86,19 @@ describe.skipIf(!HAVE_REDIS)('distributed engine in-process (skipped without /us
     if (!r.ok) throw new Error(r.message);
     const end = await waitForJob(engine, r.jobId);
     expect(end.type, JSON.stringify(end)).toBe('done');
+  }, 60_000);
+
+  it("a follow-up reaches a worker with another DATA_DIR: the parent's result travels by key", async () => {
+    const grid = await engine.submit({ ...spec, seed: 31, count: 2 }, owner);
+    if (!grid.ok) throw new Error(grid.message);
+    expect((await waitForJob(engine, grid.jobId)).type).toBe('done');
+    const v = await followUp(engine, grid.jobId, 'vs', 2, owner);
+    if (!v.ok) throw new Error(v.message);
+    expect(v.spec.source).toEqual({ parent: grid.jobId, candidate: 2, count: 2, action: 'vs' });
+    const end = await waitForJob(engine, v.jobId);
+    expect(end.type, JSON.stringify(end)).toBe('done');
+    // The worker's copy of the parent's result went with the run.
+    expect(existsSync(resultDir(worker.config.dataDir, grid.jobId))).toBe(false);
   }, 60_000);
 
   it('applies the per-user limit at submit with the embedded message, and cancels queued and running jobs', async () => {
