@@ -10,6 +10,7 @@ import { enabledAdapters, type AdapterName } from './adapters/enabled.ts';
 import { formatWait, oneLine, startWithRetry, type RetryingStart } from './adapters/retry.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createBackend, type RunningEngine } from './cluster/backend.ts';
+import { armShutdownDeadline, SHUTDOWN_DEADLINE_MS } from './entry-point.ts';
 import { startHealthServer } from './engine/http-health.ts';
 import { createLogger, type Logger } from './jobs/logger.ts';
 
@@ -24,9 +25,14 @@ interface Running {
 /** Every secret of the config, cut out of any error text that reaches a log line or stderr. */
 function secretsOf(config: Config): string[] {
   const s = config.slack;
-  return [config.discord.token, s.botToken, s.appToken, s.signingSecret, config.playground.token, config.cluster.redisUrl].filter(
-    (x): x is string => !!x,
-  );
+  return [
+    config.discord.token,
+    s.botToken,
+    s.appToken,
+    s.signingSecret,
+    config.playground.token,
+    config.cluster.redisUrl,
+  ].filter((x): x is string => !!x);
 }
 
 /** Ends start-up with one line on stderr (never a stack trace) and `code`. */
@@ -36,7 +42,14 @@ function fail(message: string, code = 1): never {
 }
 
 /** A listen error as a sentence naming the address and the settings that choose it. */
-function listenError(err: unknown, what: string, host: string, port: number, settings: string, secrets: string[]): string {
+function listenError(
+  err: unknown,
+  what: string,
+  host: string,
+  port: number,
+  settings: string,
+  secrets: string[],
+): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   if (!code || typeof code !== 'string') return oneLine(err, secrets);
   const why: Record<string, string> = {
@@ -131,9 +144,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: shutting down`);
+    armShutdownDeadline(() =>
+      logger.warn(`the stop did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting`),
+    );
     for (const r of retries) r.cancel();
     for (const r of [...running].reverse())
-      await r.stop().catch((err: unknown) => logger.error({ err: oneLine(err, secrets) }, `stopping ${r.name}`));
+      await r
+        .stop()
+        .catch((err: unknown) => logger.error({ err: oneLine(err, secrets) }, `stopping ${r.name}`));
     await engine.close();
     process.exit(0);
   };
@@ -195,7 +213,16 @@ async function main(): Promise<void> {
       logger.info(`health and metrics on ${health.url}`);
     } catch (err) {
       const { metricsHost: host, metricsPort: port } = config;
-      fail(listenError(err, 'The health and metrics server', host, port, 'METRICS_HOST and METRICS_PORT (0 turns it off)', secrets));
+      fail(
+        listenError(
+          err,
+          'The health and metrics server',
+          host,
+          port,
+          'METRICS_HOST and METRICS_PORT (0 turns it off)',
+          secrets,
+        ),
+      );
     }
   }
 }

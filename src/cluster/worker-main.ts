@@ -5,7 +5,7 @@
 // a bad setting, 1 otherwise).
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { isEntryPoint } from '../entry-point.ts';
+import { armShutdownDeadline, isEntryPoint, SHUTDOWN_DEADLINE_MS } from '../entry-point.ts';
 import { startHealthServer } from '../engine/http-health.ts';
 import { createLogger } from '../jobs/logger.ts';
 import { ClusterWorker } from './cluster-worker.ts';
@@ -50,6 +50,9 @@ export async function runWorkerProcess(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: worker shutting down`);
+    armShutdownDeadline(() =>
+      logger.warn(`the stop did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting`),
+    );
     await worker.close();
     await stopHealth?.();
     process.exit(0);
