@@ -1,5 +1,5 @@
 // `npm run bench -- uploads [--uploads N] [--side PX] [--rounds R] [--poll-ms MS] [--no-compare]`
-// Submits N small-file PNGs that declare PX x PX pixels at once through engine.storeUpload (the
+// Submits N (default 10) small-file PNGs that declare PX x PX pixels at once through engine.storeUpload (the
 // path a chat upload takes: the header, and libvips' stats where there is an alpha channel) while
 // another thread polls /healthz; prints the worst and p99 /healthz latency and the main thread's
 // worst event-loop delay. A phase with no uploads shows the machine's noise floor. --no-compare
@@ -120,7 +120,7 @@ async function buildUploads(n: number, side: number): Promise<Buffer[]> {
 
 /** Runs the uploads benchmark and prints its figures. */
 export async function main(args: string[] = []): Promise<void> {
-  const n = arg(args, 'uploads', 8);
+  const n = arg(args, 'uploads', 10);
   const side = arg(args, 'side', 5000);
   const rounds = arg(args, 'rounds', 2);
   const pollMs = arg(args, 'poll-ms', 10);
