@@ -116,3 +116,21 @@ describe.runIf(HAVE_PROC)(
     );
   },
 );
+
+describe.runIf(HAVE_PROC)(
+  'stopping the bot whose inference process is stopped (SIGSTOP) (skipped where there is no /proc)',
+  () => {
+    it('SIGTERM ends the bot within 10 s and the stopped inference process with it', async () => {
+      entry = startEntry({ MODEL: 'emoji', PLAYGROUND_PORT: '0' });
+      const url = (JSON.parse(await entry.waitForLine(/playground listening/)) as { url: string }).url;
+      await entry.waitForLine(/inference worker ready/);
+      await submit(url, '/imagine a rocket --steps 100 --count 4');
+      await entry.waitForLine(/job started/);
+      const [inference] = descendants(entry.child.pid ?? -1);
+      process.kill(inference, 'SIGSTOP');
+      process.kill(entry.child.pid ?? -1, 'SIGTERM');
+      expect(await exitWithin(entry, 10_000)).not.toBe('still running');
+      await expect.poll(() => alive(inference), { timeout: 5_000 }).toBe(false);
+    }, 90_000);
+  },
+);

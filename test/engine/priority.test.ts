@@ -1,4 +1,4 @@
-// Inference runs in its own process at nice 10, every thread of it (onnxruntime's, libvips',
+// Inference runs in its own process at INFERENCE_NICE (default 10), every thread of it (onnxruntime's, libvips',
 // libuv's and V8's helpers); the bot's own process keeps the normal priority (Linux, where
 // threads have their own nice value).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
