@@ -63,9 +63,13 @@ async function submit(url: string, text: string): Promise<string> {
 }
 
 let entry: EntryProcess | null = null;
+/** Processes under the started one, killed after each test should a failed test leave them (unshare's child outlives unshare). */
+let tree: number[] = [];
 afterEach(async () => {
   await entry?.stop();
   entry = null;
+  for (const p of tree.filter(alive)) process.kill(p, 'SIGKILL');
+  tree = [];
 });
 
 /** Starts the bot, runs one job and queues another, signals the process `how` says, and checks what is left. */
@@ -79,7 +83,7 @@ async function stopWhileBusy(how: 'npm' | 'node' | 'pid1', signal: NodeJS.Signal
   await entry.waitForLine(/job started/);
   const queued = await submit(url, '/imagine a red heart');
   const started = entry.child.pid ?? -1;
-  const tree = descendants(started);
+  tree = descendants(started);
   // npm: its shell (exec'd into node) and the inference process; node: the inference process.
   expect(tree.length).toBeGreaterThan(0);
   // unshare's child is the namespace's PID 1: the signal goes to it, as docker stop sends it.
@@ -126,7 +130,8 @@ describe.runIf(HAVE_PROC)(
       await entry.waitForLine(/inference worker ready/);
       await submit(url, '/imagine a rocket --steps 100 --count 4');
       await entry.waitForLine(/job started/);
-      const [inference] = descendants(entry.child.pid ?? -1);
+      tree = descendants(entry.child.pid ?? -1);
+    const [inference] = tree;
       process.kill(inference, 'SIGSTOP');
       process.kill(entry.child.pid ?? -1, 'SIGTERM');
       expect(await exitWithin(entry, 10_000)).not.toBe('still running');
