@@ -131,7 +131,7 @@ describe.runIf(HAVE_PROC)(
       await submit(url, '/imagine a rocket --steps 100 --count 4');
       await entry.waitForLine(/job started/);
       tree = descendants(entry.child.pid ?? -1);
-    const [inference] = tree;
+      const [inference] = tree;
       process.kill(inference, 'SIGSTOP');
       process.kill(entry.child.pid ?? -1, 'SIGTERM');
       expect(await exitWithin(entry, 10_000)).not.toBe('still running');
