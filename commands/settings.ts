@@ -1,7 +1,8 @@
 // /settings: shows or changes a user's defaults of new jobs (model, cfg, steps, sampler, count,
 // private replies); with scope:server an admin changes the server's defaults, and with
-// scope:server or scope:channel its content rules (banned words or /patterns/). Without options
-// it shows what the next job would use and where each value comes from.
+// scope:server or scope:channel its content rules (banned words and phrases; /patterns/ only in
+// the bot's configuration). Without options it shows what the next job would use and where each
+// value comes from.
 import { SAMPLER_NAMES } from '../src/diffusion/samplers/registry.ts';
 import type { JobDefaults, SettingsApi, SettingsPatch, SettingsScope } from '../src/jobs/api.ts';
 import { parseRuleList, validateRules } from '../src/engine/content-rules.ts';
@@ -40,7 +41,7 @@ export const spec: CommandSpec = {
     },
     {
       name: 'banned',
-      description: 'Admins, scope server or channel: banned words or /patterns/, comma-separated; none clears',
+      description: 'Admins, scope server or channel: banned words or phrases, comma-separated; none clears',
       type: 'string',
       maxLength: 1000,
     },
@@ -95,7 +96,7 @@ function buildPatch(ctx: CommandContext, scope: SettingsScope): { patch: Setting
   const banned = optString(o, 'banned');
   if (banned !== undefined) {
     if (scope === 'user') return { error: 'Content rules belong to a server or a channel: add scope server or scope channel (admins).' };
-    const v = validateRules(/^none$/i.test(banned) ? [] : parseRuleList(banned));
+    const v = validateRules(/^none$/i.test(banned) ? [] : parseRuleList(banned), { patterns: false });
     if (!v.ok) return { error: v.message };
     patch.banned = v.rules;
   }

@@ -2,11 +2,14 @@
 // second prompt, negative prompt) at engine submit, so new jobs, regenerations and follow-ups
 // all pass the same check. Rules come from the configuration (CONTENT_RULES, CONTENT_RULES_FILE)
 // for every server, and from the lists a server's admins set with /settings for their server or
-// one channel. A refusal never names the rule that matched.
+// one channel (plain words and phrases only). A refusal never names the rule that matched.
+// Every rule runs on the linear-time engine of linear-regex.ts, so no rule and no prompt can
+// stall the bot's event loop.
 import { readFileSync } from 'node:fs';
 import { refusal, type EngineRefusal, type JobOwner } from '../jobs/api.ts';
 import type { JobSpec } from '../jobs/spec.ts';
 import type { SettingsApi } from '../store/settings-store.ts';
+import { compileLinear, compileNode, PatternError, type LinearRegex, type Node } from './linear-regex.ts';
 
 /** Most rules one list may hold, and the longest rule. */
 export const MAX_RULES = 200;
@@ -16,38 +19,51 @@ export const MAX_RULE_CHARS = 200;
 export const CONTENT_REFUSAL =
   "That request isn't allowed here: a prompt matches this server's content rules. Change the wording and try again.";
 
-/** A group with a quantifier inside that is itself quantified, e.g. (a+)+ or (\w*x)*: catastrophic backtracking. */
-const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
+/** A compiled rule: `test` runs in time linear in the text. */
+export type Rule = LinearRegex;
 
-/** A compiled rule. */
-type Rule = RegExp;
+const PATTERN = /^\/(.+)\/([a-z]*)$/s;
 
 /** Text as rules see it: Unicode-normalized (NFKC) and lower-cased, so look-alike letters and case don't slip past. */
 export function normalizeText(text: string): string {
   return text.normalize('NFKC').toLowerCase();
 }
 
+/** Whether a rule is written as a /pattern/ rather than a word or phrase. */
+export function isPatternRule(rule: string): boolean {
+  return PATTERN.test(rule.trim());
+}
+
 /**
- * Compiles one rule: `/regex/flags` is a regular expression, always case-insensitive (the i and
- * u flags are added); anything else is a word or phrase matched whole (not inside a longer word),
- * case-insensitive. Throws Error with a message for a bad regex.
+ * Compiles one rule for the linear-time engine: `/regex/flags` is a regular expression, always
+ * case-insensitive (i and u; s and m honoured, g, y and d ignored), without back-references or
+ * look-arounds; anything else is a word or phrase matched whole (not inside a longer word),
+ * case-insensitive. Throws Error with a message naming the rule for a pattern it cannot run.
  */
 export function compileRule(rule: string): Rule {
   const r = rule.trim();
-  const m = /^\/(.+)\/([a-z]*)$/s.exec(r);
-  if (m) {
-    if (NESTED_QUANTIFIER.test(m[1]) || /\\[1-9]|\\k</.test(m[1])) {
-      throw new Error(`${r} repeats a group that itself repeats, or refers back to a group: such patterns can take very long on some prompts; write it more simply`);
-    }
-    const flags = [...new Set(`${m[2]}iu`.replace(/[gy]/g, ''))].join('');
-    try {
-      return new RegExp(m[1], flags);
-    } catch (err) {
-      throw new Error(`${r} is not a valid pattern (${(err as Error).message})`);
-    }
+  const m = PATTERN.exec(r);
+  if (!m) return compileNode(phraseNode(normalizeText(r)), r);
+  const bad = m[2].replace(/[dgimsuy]/g, '');
+  if (bad) throw new Error(`${r} has flags the rule engine does not know (${bad}); use i, m, s or u`);
+  try {
+    return compileLinear(m[1], { dotAll: m[2].includes('s'), multiline: m[2].includes('m') });
+  } catch (err) {
+    if (err instanceof PatternError) throw new Error(`${r} ${err.message}`);
+    throw err;
   }
-  const escaped = normalizeText(r).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
-  return new RegExp(`(?<![\\p{L}\\p{N}_])${escaped}(?![\\p{L}\\p{N}_])`, 'iu');
+}
+
+/** A word or phrase as a pattern: its characters literally, runs of white space as \s+, no letter, digit or _ either side. */
+function phraseNode(phrase: string): Node {
+  const items: Node[] = [{ k: 'assert', kind: 'noLetterBefore' }];
+  for (const part of phrase.split(/(\s+)/u)) {
+    if (part === '') continue;
+    if (/^\s+$/u.test(part)) items.push({ k: 'rep', node: { k: 'char', source: '\\s' }, min: 1, max: Infinity });
+    else for (const ch of part) items.push({ k: 'char', source: /[\^$\\.*+?()[\]{}|/]/.test(ch) ? `\\${ch}` : ch });
+  }
+  items.push({ k: 'assert', kind: 'noLetterAfter' });
+  return { k: 'seq', items };
 }
 
 /** Splits a list of rules written by a person: one per line, or comma-separated; `#` starts a comment line. Patterns may not contain commas unless given one per line. */
@@ -61,12 +77,24 @@ export function parseRuleList(text: string): string[] {
   return out;
 }
 
-/** Checks a list of rules (count, length, valid patterns); the cleaned list, or one message for the admin. */
-export function validateRules(rules: readonly string[]): { ok: true; rules: string[] } | { ok: false; message: string } {
+/**
+ * Checks a list of rules (count, length, valid patterns); the cleaned list, or one message for the
+ * admin. With `patterns: false` (lists set in chat) only words and phrases are accepted.
+ */
+export function validateRules(
+  rules: readonly string[],
+  options: { patterns?: boolean } = {},
+): { ok: true; rules: string[] } | { ok: false; message: string } {
   const clean = [...new Set(rules.map((r) => r.trim()).filter(Boolean))];
   if (clean.length > MAX_RULES) return { ok: false, message: `A list holds at most ${MAX_RULES} entries (got ${clean.length}).` };
   for (const r of clean) {
     if (r.length > MAX_RULE_CHARS) return { ok: false, message: `An entry may be at most ${MAX_RULE_CHARS} characters long.` };
+    if (options.patterns === false && isPatternRule(r)) {
+      return {
+        ok: false,
+        message: `${r} is a pattern: lists set here take plain words and phrases only (patterns belong in the bot's configuration, CONTENT_RULES_FILE).`,
+      };
+    }
     try {
       compileRule(r);
     } catch (err) {
@@ -87,8 +115,18 @@ export function promptsOf(spec: Pick<JobSpec, 'prompt' | 'prompt2' | 'negative'>
   return [spec.prompt, spec.prompt2, spec.negative].filter((p): p is string => typeof p === 'string' && p !== '');
 }
 
-/** The global rules of the configuration: CONTENT_RULES (comma-separated) plus CONTENT_RULES_FILE (one per line). Throws Error naming a bad rule or an unreadable file. */
+/** The global rules of the configuration: CONTENT_RULES (comma-separated) plus CONTENT_RULES_FILE (one per line). Throws Error naming the setting and a bad rule, or an unreadable file. */
 export function loadGlobalRules(config: { contentRules: string[]; contentRulesFile?: string }): string[] {
+  const check = (rules: string[], where: string): void => {
+    for (const r of rules) {
+      try {
+        compileRule(r);
+      } catch (err) {
+        throw new Error(`${where}: ${(err as Error).message}`);
+      }
+    }
+  };
+  check(config.contentRules, 'CONTENT_RULES');
   const rules = [...config.contentRules];
   if (config.contentRulesFile) {
     let text: string;
@@ -97,9 +135,10 @@ export function loadGlobalRules(config: { contentRules: string[]; contentRulesFi
     } catch (err) {
       throw new Error(`CONTENT_RULES_FILE ${config.contentRulesFile} cannot be read (${(err as Error).message})`);
     }
-    rules.push(...parseRuleList(text));
+    const fromFile = parseRuleList(text);
+    check(fromFile, `CONTENT_RULES_FILE ${config.contentRulesFile}`);
+    rules.push(...fromFile);
   }
-  for (const r of rules) compileRule(r);
   return rules;
 }
 
@@ -137,7 +176,8 @@ export class ContentRules {
     const key = JSON.stringify(list);
     let compiled = this.cache.get(key);
     if (!compiled) {
-      // Stored lists were validated when set; a rule that no longer compiles is skipped.
+      // Stored lists were validated when set (a /pattern/ stored before lists took words only
+      // still runs, on the same linear-time engine); a rule that no longer compiles is skipped.
       compiled = list.flatMap((r) => {
         try {
           return [compileRule(r)];

@@ -50,7 +50,10 @@ describe('/settings', () => {
     expect(text(await run('settings', { scope: 'server', steps: 3 }, 'u1'))).toContain("Only the server's admins");
     expect(text(await run('settings', { banned: 'x' }, 'u1'))).toContain('add scope server or scope channel');
     expect(text(await run('settings', { scope: 'channel', steps: 3 }, 'admin', true))).toContain('A channel has only content rules');
-    expect(text(await run('settings', { scope: 'server', banned: '/(/' }, 'admin', true))).toContain('/(/ is not a valid pattern');
+    // Lists set in chat take words and phrases only (no pattern syntax, so no pattern can stall the bot).
+    expect(text(await run('settings', { scope: 'server', banned: '/(/' }, 'admin', true))).toContain('/(/ is a pattern: lists set here take plain words and phrases only');
+    expect(text(await run('settings', { scope: 'channel', banned: 'ok, /(a|a?)+$/' }, 'admin', true))).toContain("patterns belong in the bot's configuration, CONTENT_RULES_FILE");
+    expect(text(await run('settings', { scope: 'server', banned: 'a+b, (x)' }, 'admin', true))).toContain('Saved.');
     expect(text(await run('settings', { steps: 0 }, 'u1'))).toBe('steps must be a whole number from 1 to 100.');
     expect(text(await run('settings', { model: 'nope' }, 'u1'))).toContain(`I don't have a model called "nope"`);
   });

@@ -93,8 +93,10 @@ describe('settings', () => {
   it('a banned word set by an admin is refused on /imagine and on a 🔁 of an older job, naming no rule', async () => {
     const old = fake.sendCommand({ name: 'imagine', options: { prompt: 'a blue zorblax', steps: 1 }, userId: USER });
     await fake.waitForRequest(finalEdit(old.token), 60_000, 'job before the rule');
-    expect(await reply('settings', { scope: 'server', banned: 'zorblax, /bad+word/' }, USER)).toContain("Only the server's admins");
-    expect(await reply('settings', { scope: 'server', banned: 'zorblax, /bad+word/' }, ADMIN, MANAGE_GUILD)).toContain('Server list (admins only): zorblax, /bad+word/');
+    expect(await reply('settings', { scope: 'server', banned: 'zorblax, baddword' }, USER)).toContain("Only the server's admins");
+    // Chat takes words and phrases only: a /pattern/ belongs in the bot's configuration.
+    expect(await reply('settings', { scope: 'server', banned: 'zorblax, /((a+))+$/' }, ADMIN, MANAGE_GUILD)).toContain('/((a+))+$/ is a pattern: lists set here take plain words and phrases only');
+    expect(await reply('settings', { scope: 'server', banned: 'zorblax, baddword' }, ADMIN, MANAGE_GUILD)).toContain('Server list (admins only): zorblax, baddword');
     const refused = await reply('imagine', { prompt: 'a ZORBLAX at sea' }, OTHER);
     expect(refused).toBe(`⚠️ ${CONTENT_REFUSAL}`);
     expect(await reply('imagine', { prompt: 'a ship', negative: 'bad baddword' }, OTHER)).toBe(`⚠️ ${CONTENT_REFUSAL}`);

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config.ts';
 import { CONTENT_REFUSAL, compileRule, parseRuleList, validateRules } from '../../src/engine/content-rules.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
 import { dbFile } from '../../src/jobs/paths.ts';
@@ -31,10 +32,18 @@ describe('content rules', () => {
     expect(pattern.test('a ROOOCKET')).toBe(true);
     expect(parseRuleList('# comment\nzorb, blip\n/a,b/\n')).toEqual(['zorb', 'blip', '/a,b/']);
     expect(validateRules(['/(/'])).toMatchObject({ ok: false });
-    // Nested repetition and back-references can backtrack for a very long time: refused.
-    expect(validateRules(['/(a+)+$/'])).toMatchObject({ ok: false, message: expect.stringContaining('repeats a group that itself repeats') });
-    expect(validateRules(['/(\\w*x){2,}/'])).toMatchObject({ ok: false });
-    expect(validateRules(['/(ab)+c/', '/ro+cket/'])).toMatchObject({ ok: true });
+    // Rules run on a linear-time engine: nested repetition is fine; what needs backtracking
+    // (back-references, look-arounds) is refused with the reason.
+    expect(validateRules(['/(a+)+$/', '/(\\w*x){2,}/', '/(ab)+c/', '/ro+cket/'])).toMatchObject({ ok: true });
+    expect(validateRules(['/(a)\\1/'])).toMatchObject({ ok: false, message: expect.stringContaining('/(a)\\1/ refers back to a group') });
+    expect(validateRules(['/x(?=y)/'])).toMatchObject({ ok: false, message: expect.stringContaining('look-ahead or look-behind') });
+    expect(validateRules(['/(.?){900}/'])).toMatchObject({ ok: false, message: expect.stringContaining('too large once its repeats are written out') });
+    // Lists set in chat take words and phrases only.
+    expect(validateRules(['zorb', '/ro+cket/'], { patterns: false })).toMatchObject({ ok: false, message: expect.stringContaining('/ro+cket/ is a pattern') });
+    expect(validateRules(['zorb', 'a+b (c)'], { patterns: false })).toEqual({ ok: true, rules: ['zorb', 'a+b (c)'] });
+    // Such a phrase is matched literally, never as a pattern.
+    expect(compileRule('a+b (c)').test('an A+B  (C) here')).toBe(true);
+    expect(compileRule('a+b (c)').test('aab c')).toBe(false);
   });
 
   it('are checked on every prompt at submit: global, server and channel lists, and a regeneration', async () => {
@@ -64,10 +73,11 @@ describe('content rules', () => {
     expect((await engine.submit({ technique: 'imagine', prompt: 'the moon' }, { ...elsewhere, userId: 'u3', channelRef: 'c3' })).ok).toBe(true);
   });
 
-  it('a bad global rule or a missing rules file stops start-up with a message naming it', () => {
-    expect(() => createEngine(testConfig({ CONTENT_RULES: '/(/' }), { defaultMetrics: false })).toThrow(/\/\(\/ is not a valid pattern/);
+  it('a bad global rule or a missing rules file is a bad setting (ConfigError, exit code 2) naming it', () => {
+    expect(() => testConfig({ CONTENT_RULES: '/(/' })).toThrow(ConfigError);
+    expect(() => testConfig({ CONTENT_RULES: '/(/' })).toThrow(/CONTENT_RULES: \/\(\/ is not a valid pattern/);
     const missing = path.join(tmpdir(), 'no-such-rules-file.txt');
-    expect(() => createEngine(testConfig({ CONTENT_RULES_FILE: missing }), { defaultMetrics: false })).toThrow(/CONTENT_RULES_FILE .*no-such-rules-file\.txt cannot be read/);
+    expect(() => testConfig({ CONTENT_RULES_FILE: missing })).toThrow(/CONTENT_RULES_FILE .*no-such-rules-file\.txt cannot be read/);
   });
 
   it('a settings store that cannot be read refuses the job (the rules fail closed) and the engine stays up', async () => {
