@@ -1,5 +1,5 @@
 // Follow-ups of a finished job, the actions under every result: U n (that candidate alone, with a
-// low-noise SDEdit pass that adds detail; small pixel models upscale 2x, engine/upscale.ts), V n (a variation: SDEdit of that candidate, subtle or
+// low-noise SDEdit pass that adds detail; small pixel models upscale 2x, pipeline/upscale.ts), V n (a variation: SDEdit of that candidate, subtle or
 // strong, with a new seed), reroll (the same job with a new seed), zoom out 1.5x / 2x and pan a
 // quarter left, right, up or down (the candidate moved on its canvas, the new border inpainted
 // with the job's prompt). Each is a new job whose spec names its parent (spec.from) and is

@@ -183,23 +183,30 @@ export interface ImageSummary {
   hasAlpha: boolean;
 }
 
+/** The alpha stats running or waiting in this process: one at a time, so libvips' threads leave the event loop a core. */
+let alphaStats: Promise<unknown> = Promise.resolve();
+
 /**
  * Check an untrusted upload where it arrives, without decoding it into JavaScript: the header
  * (readImageHeader: bytes, format, pixels, channels), and, only when the header declares an
- * alpha channel, libvips' own stats of the first frame to tell whether some pixel is not fully
- * opaque. Pixels are decoded later, once, where they are used.
+ * alpha channel, libvips' own stats of the first frame (one upload at a time) to tell whether
+ * some pixel is not fully opaque. Pixels are decoded later, once, where they are used.
  */
 export async function checkUpload(input: Uint8Array, limits: DecodeLimits = {}): Promise<ImageSummary> {
   const header = await readImageHeader(input, limits);
   const { width, height, format, frames } = header;
   if (!header.hasAlpha) return { width, height, format, frames, hasAlpha: false };
-  try {
-    const { isOpaque } = await sharp(input, {
+  const stats = alphaStats.then(() =>
+    sharp(input, {
       failOn: 'error',
       limitInputPixels: limits.maxPixels ?? DEFAULT_MAX_PIXELS,
       limitInputChannels: limits.maxChannels ?? DEFAULT_MAX_CHANNELS,
       pages: 1,
-    }).stats();
+    }).stats(),
+  );
+  alphaStats = stats.catch(() => undefined);
+  try {
+    const { isOpaque } = await stats;
     return { width, height, format, frames, hasAlpha: !isOpaque };
   } catch (e) {
     throw fromSharpError(e, format);

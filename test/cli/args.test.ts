@@ -113,6 +113,21 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['models', '--json'])).toEqual({ kind: 'models', json: true, model: undefined });
   });
 
+  it('reads a follow-up: the image is an earlier result, cut and moved as --follow-up and --candidate say', () => {
+    expect(parseCommandLine(['inpaint', 'raw.png', 'a sea', '--follow-up', 'zo2'])).toMatchObject({
+      imagePath: 'raw.png',
+      input: { technique: 'inpaint', prompt: 'a sea', source: { action: 'zo2', candidate: 1, count: 1 } },
+    });
+    expect(parseCommandLine(['sketch', 'raw.png', '--follow-up', 'u', '--candidate', '2/4', '--upscale'])).toMatchObject({
+      input: { technique: 'sketch', upscale: true, source: { action: 'u', candidate: 2, count: 4 } },
+    });
+    expect(() => parseCommandLine(['sketch', 'raw.png', '--candidate', '2/4'])).toThrow(/--candidate needs --follow-up/);
+    expect(() => parseCommandLine(['sketch', 'raw.png', '--follow-up', 'u', '--candidate', '2'])).toThrow(
+      /--candidate must be N\/COUNT/,
+    );
+    expect(() => parseCommandLine(['imagine', 'x', '--follow-up', 'u'])).toThrow(/unknown option '--follow-up' for imagine/);
+  });
+
   it('answers help requests', () => {
     expect(parseCommandLine(['--help'])).toEqual({ kind: 'help' });
     expect(parseCommandLine(['help', 'noise'])).toEqual({ kind: 'help', subcommand: 'noise' });
@@ -149,5 +164,8 @@ describe('specMessageForCli', () => {
     );
     expect(specMessageForCli('T must be at least 1.')).toBe('--t must be at least 1');
     expect(specMessageForCli('Imagine needs a prompt.')).toBe('imagine needs a prompt');
+    expect(specMessageForCli('Candidate must be at most the candidate count.')).toBe(
+      '--candidate must be at most the candidate count',
+    );
   });
 });

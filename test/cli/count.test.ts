@@ -1,10 +1,11 @@
 // --count through the `diffuse` CLI: a 2-candidate job writes one 1x2 grid (PNG and GIF) whose
 // halves are the 1-candidate jobs of seed and seed + 1; a count out of range is a usage error;
-// sketch --upscale runs at twice the model's size.
-import { readFileSync } from 'node:fs';
+// sketch --upscale runs at twice the model's size; --follow-up with --candidate starts from that
+// candidate of a grid, as a file of exactly that candidate would.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage } from '../../src/imaging/index.ts';
+import { decodeImage, encodePng, gridCell } from '../../src/imaging/index.ts';
 import { runCli, tempDir } from './helpers.ts';
 
 let dir: string;
@@ -42,6 +43,19 @@ describe('diffuse --count', () => {
     const r = await runCli(['sketch', 'in.png', 'rocket', '--model', 'test-tiny', '--steps', '3', '--noise-level', '2', '--upscale', '-o', 'up.png'], dir);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('upscaled to 128x128');
+  });
+
+  it('--follow-up vs --candidate 2/4 starts from candidate 2 of the grid, exactly as that candidate alone', async () => {
+    const tiny = ['--model', 'test-tiny', '--steps', '3'];
+    const made = await runCli(['imagine', 'rocket', ...tiny, '--seed', '30', '--count', '4', '-o', 'four.png'], dir);
+    expect(made.code, made.stderr).toBe(0);
+    const cell = gridCell(await decodeImage(readFileSync(join(dir, 'four.png'))), 4, 1);
+    writeFileSync(join(dir, 'cell.png'), await encodePng(cell.rgb, cell.width, cell.height));
+    const pass = ['rocket', ...tiny, '--noise-level', '1', '--seed', '9'];
+    const a = await runCli(['sketch', 'four.png', ...pass, '--follow-up', 'vs', '--candidate', '2/4', '-o', 'a.png'], dir);
+    const b = await runCli(['sketch', 'cell.png', ...pass, '-o', 'b.png'], dir);
+    expect([a.code, b.code], a.stderr + b.stderr).toEqual([0, 0]);
+    expect(readFileSync(join(dir, 'a.png')).equals(readFileSync(join(dir, 'b.png')))).toBe(true);
   });
 
   it('refuses --count 5 with the limit', async () => {

@@ -1,12 +1,12 @@
 // The whole follow-up chain on Discord (real discord.js against the local fake, real engine on the
 // tiny model): /imagine with 4 candidates → the U2 button of its message → Vary (subtle) on that
 // result → Zoom out 2x on that one → /info on the last job: each job names its parent, the
-// lineage lists the chain, and the `diffuse ...` line (the last job's image and mask, by path)
-// redraws the same PNG bytes through the real CLI on the bot's DATA_DIR.
+// lineage lists the chain, and the `diffuse ...` line (the parent's raw result by path, and how the
+// last job follows it up) redraws the same PNG bytes through the real CLI on the bot's DATA_DIR.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { splitShellWords, uploadPathWord } from '../../commands/command-line.ts';
+import { resultPathWord, splitShellWords } from '../../commands/command-line.ts';
 import { MODELS_DIR, runCli, tempDir } from '../cli/helpers.ts';
 import type { FakeDiscord, RecordedRequest } from './fake-discord.ts';
 import { startDiscordHarness, type DiscordHarness } from './harness.ts';
@@ -74,9 +74,10 @@ it('/imagine (4) → U2 → V (subtle) → zoom out 2x → /info names the chain
   expect(info).toContain(`Lineage: zoom out 2x of \`${vary.jobId}\` ← V1 subtle of \`${u2.jobId}\` ← U2 of \`${grid.jobId}\``);
   const line = /```\n(diffuse .+)\n```/.exec(info)?.[1];
   expect(line, info).toMatch(/^diffuse inpaint /);
-  expect(line).toContain(`--mask ${uploadPathWord(last!.spec.mask!)}`);
+  expect(line).toContain(' --follow-up zo2 ');
+  expect(line).not.toContain('--mask');
   expect(line).toContain(`--seed ${last!.spec.seed} `);
-  expect(line!.endsWith(` ${uploadPathWord(last!.spec.image!)} 'a lighthouse'`)).toBe(true);
+  expect(line!.endsWith(` ${resultPathWord(vary.jobId)} 'a lighthouse'`)).toBe(true);
 
   const { config } = h.engine;
   const { dir, cleanup } = tempDir();

@@ -3,7 +3,7 @@
 // message) → Vary (subtle) on that result → Zoom out 2x on that one → /info on the last job: each
 // job names its parent, the lineage lists the chain, and the `diffuse ...` line is the last job's.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { uploadPathWord } from '../../commands/command-line.ts';
+import { resultPathWord } from '../../commands/command-line.ts';
 import { FakeSlack, type FakeMessage } from './fake-slack.ts';
 import {
   BOT_TOKEN,
@@ -146,8 +146,9 @@ it(
     const line = /```\n(diffuse .+)\n```/.exec(info)?.[1];
     expect(line, info).toMatch(/^diffuse inpaint /);
     expect(line).toContain(`--seed ${last!.spec.seed} `);
-    expect(line).toContain(`--mask ${uploadPathWord(last!.spec.mask!)}`);
-    expect(line!.endsWith(` ${uploadPathWord(last!.spec.image!)} 'a lighthouse'`)).toBe(true);
+    expect(line).toContain(' --follow-up zo2 ');
+    expect(line).not.toContain('--mask');
+    expect(line!.endsWith(` ${resultPathWord(vary.jobId)} 'a lighthouse'`)).toBe(true);
   },
   CHAIN_TIMEOUT_MS,
 );
