@@ -73,7 +73,6 @@ export function parsePattern(source: string, flags: { multiline?: boolean } = {}
     } else return node;
     i++;
     if (source[i] === '?') i++; // lazy or greedy: the same for "does it match"
-    if (node.k === 'assert') fail('repeats an anchor or word boundary');
     return { k: 'rep', node, min, max };
   };
 
