@@ -25,7 +25,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { coarsePriorRefiner, createRng, getSampler, makeSchedule, sample, stridedTimesteps, type X0Refiner } from '../src/diffusion/index.ts';
+import { coarsePriorRefiner, createRng, createSampler, makeSchedule, sample, type X0Refiner } from '../src/diffusion/index.ts';
 import { tensorToRgb } from '../src/imaging/index.ts';
 import { tileWeights } from '../src/runtime/coarse-prior.ts';
 import { loadModel } from '../src/runtime/index.ts';
@@ -89,9 +89,8 @@ async function main(argv: string[]) {
   if (!m.prior) throw new Error(`model ${model.name} has no coarse prior`);
   const schedule = makeSchedule(m.scheduler);
   const cfgScale = values.cfg === undefined ? m.defaults.guidance : Number(values.cfg);
-  const loopSampler = getSampler(values.sampler!);
+  const loopSampler = createSampler(values.sampler!, m.scheduler);
   const steps = Number(values.steps);
-  const timesteps = stridedTimesteps(steps, schedule.numTrainTimesteps);
   const heldOut = data.heldOutLabels.filter((_, i) => i % 7 === 0).slice(0, Number(values.heldout));
   const groups: [string, string[]][] = [
     ['the study\'s prompts', STUDY_PROMPTS],
@@ -146,7 +145,7 @@ async function main(argv: string[]) {
         pictures.set('prior alone, style held out', pickFrom(without[measured]));
         const run = async (prior: X0Refiner | undefined) => {
           unetSamples++;
-          const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000 + s), cond: enc.cond, uncond, guidanceScale: cfgScale, prior, sampler: loopSampler, timesteps });
+          const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000 + s), cond: enc.cond, uncond, guidanceScale: cfgScale, prior, sampler: loopSampler, steps });
           return tensorToRgb(await model.fromSample(x), size, size).rgb;
         };
         // Without tiles for the prompt's concepts the prior does nothing: those samples are the UNet's.

@@ -19,7 +19,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createRng, getSampler, makeSchedule, sample, stridedTimesteps, type Sampler, type X0Refiner } from '../src/diffusion/index.ts';
+import { createRng, createSampler, makeSchedule, sample, type Sampler, type X0Refiner } from '../src/diffusion/index.ts';
 import { tensorToRgb } from '../src/imaging/index.ts';
 import { loadModel, type LoadedModel } from '../src/runtime/index.ts';
 import { baseEmoji, dist, feature, loadDataset, nearestEmoji, OTHER_PROMPTS, STUDY_PROMPTS } from './eval-model-data.ts';
@@ -48,9 +48,9 @@ async function main(argv: string[]) {
     },
   });
   const seeds = Number(values.seeds);
-  const samplers = values.samplers!.split(',').map((s) => getSampler(s.trim()));
   const stepCounts = values.steps!.split(',').map(Number);
   const model = await loadModel(values.model!);
+  const samplers = values.samplers!.split(',').map((s) => createSampler(s.trim(), model.manifest.scheduler));
   if (values['time-only']) return timeOnly(model, samplers, stepCounts, values.cfg);
   const data = await loadDataset(root);
   const m = model.manifest;
@@ -73,14 +73,13 @@ async function main(argv: string[]) {
   const rows: [string, number, Cell][] = [];
   for (const loopSampler of samplers) {
     for (const steps of stepCounts) {
-      const timesteps = stridedTimesteps(steps, schedule.numTrainTimesteps);
       const cell: Cell = { hits: { prior: 0, unet: 0 }, top5: { prior: 0, unet: 0 }, div: { prior: 0, unet: 0 }, n: 0, prompts: 0, secs: [] };
       for (const p of prompts) {
         const feats = { prior: [] as Float32Array[], unet: [] as Float32Array[] };
         for (let s = 0; s < seeds; s++) {
           const run = async (prior: X0Refiner | undefined) => {
             const t0 = performance.now();
-            const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000 + s), cond: p.enc.cond, uncond, guidanceScale: cfgScale, prior, sampler: loopSampler, timesteps });
+            const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000 + s), cond: p.enc.cond, uncond, guidanceScale: cfgScale, prior, sampler: loopSampler, steps });
             const secs = (performance.now() - t0) / 1000;
             return { rgb: tensorToRgb(await model.fromSample(x), data.size, data.size).rgb, secs };
           };
@@ -136,7 +135,7 @@ async function timeOnly(model: LoadedModel, samplers: Sampler[], stepCounts: num
     for (const c of cells) {
       for (const p of prompts) {
         const t0 = performance.now();
-        await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000), cond: p.enc.cond, uncond, guidanceScale: cfgScale, prior: p.prior, sampler: c.s, timesteps: stridedTimesteps(c.steps, schedule.numTrainTimesteps) });
+        await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(1000), cond: p.enc.cond, uncond, guidanceScale: cfgScale, prior: p.prior, sampler: c.s, steps: c.steps });
         c.secs.push((performance.now() - t0) / 1000);
       }
     }

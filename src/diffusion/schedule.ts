@@ -8,6 +8,8 @@ export interface SchedulerConfig {
   beta_start?: number;
   beta_end?: number;
   trained_betas?: readonly number[] | null;
+  /** Rescale betas to zero terminal SNR (Lin et al. 2024, Algorithm 1). */
+  rescale_betas_zero_snr?: boolean;
   [key: string]: unknown;
 }
 
@@ -39,6 +41,30 @@ export function cosineBetas(numTrain: number, maxBeta = 0.999): Float64Array {
   return betas;
 }
 
+/**
+ * Zero terminal SNR (Lin et al. 2024, "Common Diffusion Noise Schedules and Sample Steps are Flawed",
+ * Algorithm 1): shift and scale sqrt(abar) so that it ends at 0 and keeps its first value.
+ */
+export function rescaleZeroTerminalSnr(betas: Float64Array): Float64Array {
+  const n = betas.length;
+  const root = new Float64Array(n);
+  let prod = 1;
+  for (let i = 0; i < n; i++) {
+    prod *= 1 - betas[i];
+    root[i] = Math.sqrt(prod);
+  }
+  const first = root[0];
+  const last = root[n - 1];
+  const out = new Float64Array(n);
+  let prev = 1;
+  for (let i = 0; i < n; i++) {
+    const abar = ((root[i] - last) * (first / (first - last))) ** 2;
+    out[i] = 1 - (i === 0 ? abar : abar / prev);
+    prev = abar;
+  }
+  return out;
+}
+
 /** Build betas, alphas and abar (alphas_cumprod) from a diffusers scheduler config (defaults as DDPMScheduler: linear, 1000, 1e-4, 0.02). */
 export function makeSchedule(config: SchedulerConfig = {}): Schedule {
   const kind = config.beta_schedule ?? 'linear';
@@ -57,6 +83,7 @@ export function makeSchedule(config: SchedulerConfig = {}): Schedule {
       betas = linspace(Math.sqrt(betaStart), Math.sqrt(betaEnd), n).map((b) => b * b);
     else throw new RangeError(`unknown beta_schedule "${kind}"; supported: ${BETA_SCHEDULES.join(', ')}`);
   }
+  if (config.rescale_betas_zero_snr === true) betas = rescaleZeroTerminalSnr(betas);
   const n = betas.length;
   const alphas = new Float64Array(n);
   const alphasCumprod = new Float64Array(n);
@@ -69,53 +96,7 @@ export function makeSchedule(config: SchedulerConfig = {}): Schedule {
   return { betas, alphas, alphasCumprod, numTrainTimesteps: n };
 }
 
-/**
- * Strided timesteps for `steps` sampler steps, descending, ending at 0 (steps + 1 entries):
- * stride = floor((numTrain - 1) / steps), t_i = (steps - i) * stride. For 33 steps of 1000:
- * 990, 960, ..., 30, 0 (the study's list).
- */
-export function stridedTimesteps(steps = 33, numTrain = 1000): number[] {
-  if (!Number.isInteger(steps) || steps < 1 || steps > numTrain - 1) {
-    throw new RangeError(`steps must be an integer in 1..${numTrain - 1}, got ${steps}`);
-  }
-  const stride = Math.floor((numTrain - 1) / steps);
-  const out: number[] = [];
-  for (let i = 0; i <= steps; i++) out.push((steps - i) * stride);
-  return out;
-}
-
-/** diffusers' `timestep_spacing` values. */
-export const TIMESTEP_SPACINGS = ['leading', 'trailing', 'linspace'] as const;
-
-/**
- * Timesteps for `steps` steps as diffusers' DDIM/DPM-Solver schedulers space them (descending,
- * then 0 as the loop's final target): linspace = round(linspace(0, T - 1, steps)); leading =
- * i * floor(T / steps) + steps_offset; trailing = round(T - i * T / steps) - 1. A list whose last
- * evaluated timestep is already 0 (linspace, leading without offset) keeps it as the target, so it
- * runs steps - 1 model calls. SD 1.5 (leading, offset 1) at 50 steps: 981, 961, ..., 1, 0.
- */
-export function spacedTimesteps(steps: number, numTrain: number, spacing: string, offset = 0): number[] {
-  if (!Number.isInteger(steps) || steps < 1 || steps > numTrain - 1) {
-    throw new RangeError(`steps must be an integer in 1..${numTrain - 1}, got ${steps}`);
-  }
-  let ts: number[];
-  if (spacing === 'linspace') {
-    ts = Array.from({ length: steps }, (_, i) =>
-      Math.round(steps === 1 ? 0 : (i * (numTrain - 1)) / (steps - 1)),
-    );
-  } else if (spacing === 'leading') {
-    const ratio = Math.floor(numTrain / steps);
-    ts = Array.from({ length: steps }, (_, i) => i * ratio + offset);
-  } else if (spacing === 'trailing') {
-    const ratio = numTrain / steps;
-    ts = Array.from({ length: steps }, (_, i) => Math.round(numTrain - i * ratio) - 1).reverse();
-  } else {
-    throw new RangeError(`unknown timestep_spacing "${spacing}"; supported: ${TIMESTEP_SPACINGS.join(', ')}`);
-  }
-  const out = [...new Set(ts.map((t) => Math.min(Math.max(t, 0), numTrain - 1)))].sort((a, b) => b - a);
-  if (out[out.length - 1] !== 0) out.push(0);
-  return out;
-}
+export { stridedTimesteps } from './samplers/spacing.ts';
 
 /** The study's noise levels are start indices into the strided list: i_start 1,3,5,7,10,20 -> t 960,900,840,780,690,390. */
 export const STUDY_NOISE_LEVELS: readonly number[] = [1, 3, 5, 7, 10, 20];

@@ -5,7 +5,7 @@ import {
   anagram,
   createRng,
   denoise,
-  getSampler,
+  createSampler,
   hybrid,
   hybridFilterFor,
   inpaint,
@@ -13,9 +13,8 @@ import {
   noise,
   sample,
   sdedit,
-  spacedTimesteps,
   tiledSdedit,
-  stridedTimesteps,
+  planBelow,
   type Guidance,
   type RecipeBase,
   type Schedule,
@@ -65,9 +64,7 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
   const shape = model.sampleShape;
   const img = model.imageShape;
   const schedule: Schedule = makeSchedule(model.manifest.scheduler as SchedulerConfig);
-  // Latents are not bounded to [-1, 1]: clip the predicted x0 only for pixel models (diffusers' clip_sample).
   const latent = img.channels !== shape.channels || img.height !== shape.height || img.width !== shape.width;
-  const clipX0 = model.manifest.scheduler.clip_sample ?? !latent;
   const rng = createRng(spec.seed);
   const frameEvery = Math.max(1, Math.floor(hooks.frameEvery ?? 1));
   const frameSource = hooks.frameSource ?? 'xt';
@@ -103,27 +100,18 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
     }
   };
 
-  const sampler = getSampler(spec.sampler ?? 'ddpm');
-  // ddpm keeps the study's strided list; other samplers follow the scheduler config's spacing when it names one (as diffusers does).
-  const config = model.manifest.scheduler as SchedulerConfig;
-  const spacing =
-    sampler.name !== 'ddpm' && typeof config.timestep_spacing === 'string'
-      ? config.timestep_spacing
-      : undefined;
-  const timestepsFor = (steps: number): number[] =>
-    spacing
-      ? spacedTimesteps(steps, schedule.numTrainTimesteps, spacing, Number(config.steps_offset ?? 0))
-      : stridedTimesteps(steps, schedule.numTrainTimesteps);
+  // The sampler owns its timestep selection (set_timesteps) for the model's scheduler config.
+  const sampler = samplerFor(spec.sampler ?? 'ddpm', model.manifest.scheduler);
   const base = (): RecipeBase => ({
     shape,
     schedule,
     denoiser,
     rng,
     sampler,
-    timesteps: timestepsFor(spec.steps),
+    steps: spec.steps,
+    prediction: model.manifest.scheduler.prediction_type,
     onStep,
     signal: hooks.signal,
-    clipX0,
   });
 
   /** CFG with the negative prompt (or the empty one) as uncond; plain conditional (one UNet evaluation per step) when guidance is 1 or less or nothing conditions. */
@@ -267,8 +255,7 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
       const c = needsModel ? await encode('prompt', spec.prompt) : undefined;
       const g = needsModel ? await guidanceFor([spec.prompt]) : {};
       const sampleImage = await model.toSample(image);
-      const all = timestepsFor(spec.steps);
-      const iterSteps = (sampler.timesteps?.(all, schedule) ?? all).filter((s) => s < t).length;
+      const iterSteps = planBelow(sampler.plan(spec.steps, schedule), schedule, t).steps.length;
       grandTotal = methods.reduce(
         (n, m) => n + (m === 'iterative' ? iterSteps : m === 'one-step' ? 1 : 0),
         0,
@@ -334,6 +321,16 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
   };
 }
 
+
+/** The sampler of a name for a model's scheduler config; a refused config key is a job failure naming it. */
+function samplerFor(name: string, config: Record<string, unknown>): ReturnType<typeof createSampler> {
+  try {
+    return createSampler(name, config);
+  } catch (e) {
+    if (e instanceof RangeError) throw new ExecuteError(`Sampler ${name} cannot run this model's scheduler: ${e.message}`);
+    throw e;
+  }
+}
 
 function checkTimesteps(ts: readonly number[], schedule: Schedule): void {
   for (const t of ts) {

@@ -4,7 +4,6 @@ import type { Shape } from '../diffusion/types.ts';
 import { loadCoarsePrior } from './coarse-prior.ts';
 import { ModelError } from './errors.ts';
 import { loadLatentModel } from './latent/load.ts';
-import { asEpsilonDenoiser } from './latent/prediction.ts';
 import { readManifest } from './manifest.ts';
 import { defaultModelsDir, resolveModelDir } from './models-dir.ts';
 import { loadPromptEncoder } from './prompt/encoder.ts';
@@ -44,7 +43,7 @@ export async function loadModel(nameOrDir: string, options: LoadModelOptions = {
     await session.dispose();
     throw err;
   }
-  const denoiser = asEpsilonDenoiser(createUnetDenoiser(session, manifest.unet, plan), manifest.scheduler);
+  const denoiser = createUnetDenoiser(session, manifest.unet, plan); // raw output; the sampling loop reads prediction_type
   return {
     name: manifest.name,
     dir,

@@ -1,5 +1,6 @@
 // The model manifest (`model.json`): what a model folder holds and how to drive it.
 import { z } from 'zod';
+import { resolveScheduler } from '../diffusion/samplers/config.ts';
 import { SAMPLER_NAMES } from '../diffusion/samplers/registry.ts';
 import { ModelError } from './errors.ts';
 import { readJsonFile } from './json-file.ts';
@@ -11,18 +12,22 @@ const positiveInt = z.number().int().positive();
 /** Sample layout (no batch dimension), CHW. */
 const SampleSchema = z.object({ channels: positiveInt, height: positiveInt, width: positiveInt });
 
-/** A diffusers-style scheduler config (the subset the diffusion core reads). */
-const SchedulerSchema = z.object({
+/**
+ * A diffusers `scheduler_config.json` as published, `_class_name` included (every key is honoured or
+ * refused by the diffusion core's scheduler classes, checked in parseManifest). A manifest without
+ * `_class_name` is the project's own: the study's strided list (timestep_spacing "strided") and x0
+ * clipping on pixel models unless it says otherwise.
+ */
+const SchedulerSchema = z.looseObject({
+  _class_name: z.string().min(1).optional(),
   beta_schedule: z.enum(['squaredcos_cap_v2', 'linear', 'scaled_linear']),
   num_train_timesteps: positiveInt,
   beta_start: z.number().positive().default(0.0001),
   beta_end: z.number().positive().default(0.02),
-  prediction_type: z.enum(['epsilon', 'v_prediction']).default('epsilon'),
-  variance_type: z.enum(['fixed_small', 'learned_range']).default('fixed_small'),
-  /** Clip the predicted x0 to [-1, 1]; default: on for pixel models, off for latent ones (diffusers' clip_sample). */
+  prediction_type: z.enum(['epsilon', 'v_prediction', 'sample']).default('epsilon'),
+  variance_type: z.enum(['fixed_small', 'learned_range', 'learned']).nullable().default('fixed_small'),
   clip_sample: z.boolean().optional(),
-  /** diffusers' timestep spacing for samplers other than the study's strided DDPM (with `steps_offset`). */
-  timestep_spacing: z.enum(['leading', 'trailing', 'linspace']).optional(),
+  timestep_spacing: z.enum(['leading', 'trailing', 'linspace', 'strided']).optional(),
   steps_offset: z.number().int().min(0).optional(),
 });
 
@@ -89,7 +94,7 @@ export const ManifestSchema = z.looseObject({
     .object({
       steps: positiveInt.default(33),
       guidance: z.number().nonnegative().default(7),
-      /** The model's sampler (a SAMPLER_NAMES entry); absent = ddpm. */
+      /** The model's sampler (a SAMPLER_NAMES entry; `models pull` names the one of the scheduler class); absent = ddpm. */
       sampler: z.enum(SAMPLER_NAMES).optional(),
     })
     .default({
@@ -124,6 +129,25 @@ function familyProblems(m: ModelManifest): string[] {
   return out;
 }
 
+/** A project manifest (no `_class_name`) samples the study's way: strided list, x0 clipped on pixel models. */
+function withProjectDefaults(m: ModelManifest): void {
+  const s = m.scheduler;
+  if (s._class_name !== undefined) return;
+  s.timestep_spacing ??= 'strided';
+  s.clip_sample ??= m.family !== 'latent';
+}
+
+/** The scheduler config checked against its class (every key honoured or refused by name). */
+function schedulerProblems(m: ModelManifest): string[] {
+  const s = m.scheduler;
+  try {
+    resolveScheduler(s, s._class_name ?? 'DDPMScheduler');
+    return [];
+  } catch (e) {
+    return [`\`scheduler\`: ${(e as Error).message}`];
+  }
+}
+
 /** Validate parsed JSON against the manifest schema; throws a ModelError listing every problem with its field path. */
 export function parseManifest(json: unknown, source = 'model.json'): ModelManifest {
   const result = ManifestSchema.safeParse(json);
@@ -131,7 +155,8 @@ export function parseManifest(json: unknown, source = 'model.json'): ModelManife
     const lines = result.error.issues.map((i) => `  - ${describeIssue(i)}`);
     throw new ModelError('bad-manifest', `Invalid model manifest ${source}:\n${lines.join('\n')}`);
   }
-  const problems = familyProblems(result.data);
+  withProjectDefaults(result.data);
+  const problems = [...familyProblems(result.data), ...schedulerProblems(result.data)];
   if (problems.length > 0) {
     throw new ModelError(
       'bad-manifest',

@@ -11,7 +11,7 @@ import { sampleLoop } from '../../src/diffusion/loop.ts';
 import { createRng } from '../../src/diffusion/rng.ts';
 import { abarAt, makeSchedule, stridedTimesteps } from '../../src/diffusion/schedule.ts';
 import type { DenoiserOutput, Estimator, Shape } from '../../src/diffusion/types.ts';
-import { cond, image, promptEps, recording } from './helpers.ts';
+import { cond, image, promptEps, recording, studyLoop } from './helpers.ts';
 
 const SHAPE: Shape = { channels: 3, height: 8, width: 8 };
 const SIZE = 2;
@@ -149,8 +149,7 @@ describe('coarse data prior as an estimator wrapper', () => {
       const rec = recording(promptEps(schedule, SHAPE));
       return sampleLoop({
         x: createRng(5).normal(3 * 8 * 8),
-        timesteps: stridedTimesteps(33, 1000),
-        schedule,
+        ...studyLoop(33),
         estimator: est,
         denoiser: rec.denoiser,
         rng: createRng(6),

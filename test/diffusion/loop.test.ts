@@ -3,8 +3,9 @@ import { cfg, conditional } from '../../src/diffusion/guidance.ts';
 import { sampleLoop } from '../../src/diffusion/loop.ts';
 import { createRng } from '../../src/diffusion/rng.ts';
 import { makeSchedule, stridedTimesteps } from '../../src/diffusion/schedule.ts';
+import { planFrom } from '../../src/diffusion/recipes/common.ts';
 import { ddpmStep, posteriorVariance } from '../../src/diffusion/step.ts';
-import { SHAPE, cond, image, maxAbsDiff, optimalEps, promptEps, recording } from './helpers.ts';
+import { SHAPE, cond, image, maxAbsDiff, optimalEps, promptEps, recording, studyLoop } from './helpers.ts';
 
 const schedule = makeSchedule({ beta_schedule: 'squaredcos_cap_v2', num_train_timesteps: 1000 });
 const n = SHAPE.channels * SHAPE.height * SHAPE.width;
@@ -39,8 +40,7 @@ describe('sampleLoop', () => {
     const rec = recording(optimalEps(schedule, img));
     const out = await sampleLoop({
       x: createRng(1).normal(n),
-      timesteps: stridedTimesteps(),
-      schedule,
+      ...studyLoop(),
       estimator: conditional(cond(0)),
       denoiser: rec.denoiser,
       rng: createRng(2),
@@ -53,11 +53,11 @@ describe('sampleLoop', () => {
   it('issues one denoiser call per step with every request (CFG: 2) and reports progress', async () => {
     const rec = recording(promptEps(schedule, SHAPE));
     const seen: Array<[number, number, number]> = [];
-    const ts = stridedTimesteps().slice(20);
+    const study = studyLoop();
     await sampleLoop({
       x: createRng(1).normal(n),
-      timesteps: ts,
-      schedule,
+      sampler: study.sampler,
+      plan: planFrom(study.plan, 20),
       estimator: cfg(cond(1), cond(0), 7),
       denoiser: rec.denoiser,
       rng: createRng(2),
@@ -74,8 +74,7 @@ describe('sampleLoop', () => {
     const rec = recording(promptEps(schedule, SHAPE));
     const run = sampleLoop({
       x: createRng(1).normal(n),
-      timesteps: stridedTimesteps(),
-      schedule,
+      ...studyLoop(),
       estimator: conditional(cond(1)),
       denoiser: rec.denoiser,
       rng: createRng(2),
@@ -93,8 +92,7 @@ describe('sampleLoop', () => {
     let calls = 0;
     const run = sampleLoop({
       x: createRng(1).normal(n),
-      timesteps: stridedTimesteps(),
-      schedule,
+      ...studyLoop(),
       estimator: conditional(cond(1)),
       denoiser: async (t, batch) => {
         calls++;
@@ -114,8 +112,7 @@ describe('sampleLoop', () => {
       sampleLoop({
         onStep: (i) => void traj[withVar ? 1 : 0].push(i.x),
         x: createRng(1).normal(n),
-        timesteps: stridedTimesteps(),
-        schedule,
+        ...studyLoop(),
         estimator: cfg(cond(1), cond(0), 3),
         denoiser: recording(promptEps(schedule, SHAPE, withVar)).denoiser,
         rng: createRng(2),
@@ -129,17 +126,9 @@ describe('sampleLoop', () => {
     expect(Math.max(...traj[0].map((x, i) => maxAbsDiff(x, traj[1][i])))).toBeGreaterThan(0.03);
   });
 
-  it('rejects timesteps that do not descend to 0 and mismatched output counts', async () => {
-    const base = { x: new Float32Array(n), schedule, estimator: conditional(cond(1)), rng: createRng(1) };
-    const rec = recording(promptEps(schedule, SHAPE));
-    await expect(sampleLoop({ ...base, timesteps: [990, 960], denoiser: rec.denoiser })).rejects.toThrow(
-      /end at 0/,
-    );
-    await expect(sampleLoop({ ...base, timesteps: [0, 30], denoiser: rec.denoiser })).rejects.toThrow(
-      /descending/,
-    );
-    await expect(sampleLoop({ ...base, timesteps: [30, 0], denoiser: async () => [] })).rejects.toThrow(
-      /0 outputs for 1/,
-    );
+  it('rejects a denoiser that returns the wrong number of outputs', async () => {
+    await expect(
+      sampleLoop({ x: new Float32Array(n), ...studyLoop(2), estimator: conditional(cond(1)), rng: createRng(1), denoiser: async () => [] }),
+    ).rejects.toThrow(/0 outputs for 1/);
   });
 });

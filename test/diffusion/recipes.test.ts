@@ -13,7 +13,7 @@ import {
   sdedit,
 } from '../../src/diffusion/recipes/index.ts';
 import type { Shape } from '../../src/diffusion/types.ts';
-import { SHAPE, cond, image, maxAbsDiff, optimalEps, promptEps, recording } from './helpers.ts';
+import { SHAPE, cond, image, maxAbsDiff, optimalEps, promptEps, recording, studySampler } from './helpers.ts';
 
 const schedule = makeSchedule({ beta_schedule: 'squaredcos_cap_v2', num_train_timesteps: 1000 });
 const n = SHAPE.channels * SHAPE.height * SHAPE.width;
@@ -29,6 +29,8 @@ function base(seed: number, withVar = false) {
       rng: createRng(seed),
       uncond: cond(0),
       guidanceScale: 7,
+      sampler: studySampler(),
+      steps: 33,
     },
   };
 }
@@ -155,7 +157,7 @@ describe('noise and denoise', () => {
   it('blur, one-step and iterative share the noisy image; model methods recover the image', async () => {
     const img = image(SHAPE, 2);
     const exact = recording(optimalEps(schedule, img));
-    const common = { shape: SHAPE, schedule, denoiser: exact.denoiser, image: img, t: 500, cond: cond(1) };
+    const common = { shape: SHAPE, schedule, denoiser: exact.denoiser, image: img, t: 500, cond: cond(1), sampler: studySampler(), steps: 33 };
     const blur = await denoise({ ...common, rng: createRng(8), method: 'blur' });
     const one = await denoise({ ...common, rng: createRng(8), method: 'one-step' });
     const it = await denoise({ ...common, rng: createRng(8), method: 'iterative' });

@@ -7,7 +7,8 @@ import { conditional } from '../../src/diffusion/guidance.ts';
 import { oneStep } from '../../src/diffusion/forward.ts';
 import { sampleLoop } from '../../src/diffusion/loop.ts';
 import { createRng, type Rng } from '../../src/diffusion/rng.ts';
-import { getSampler, SAMPLER_NAMES } from '../../src/diffusion/samplers/registry.ts';
+import { createSampler, SAMPLER_NAMES } from '../../src/diffusion/samplers/registry.ts';
+import { listPlan } from '../../src/diffusion/samplers/study.ts';
 import { karrasTimesteps } from '../../src/diffusion/samplers/karras.ts';
 import { makeSchedule, stridedTimesteps, type Schedule } from '../../src/diffusion/schedule.ts';
 import { ddpmStep } from '../../src/diffusion/step.ts';
@@ -39,15 +40,14 @@ function gaussDenoiser(schedule: Schedule) {
 async function product(name: string, ts: readonly number[], seed: number, schedule = cosine) {
   const traj: Float32Array[] = [];
   const x = createRng(seed).normal(N);
+  // The list as given (the study's selection, no clipping): the last entry is the target, the clean sample except for ddpm.
   const out = await sampleLoop({
     x,
-    timesteps: ts,
-    schedule,
+    plan: listPlan(ts, schedule, name !== 'ddpm', {}),
     estimator: conditional(cond(1)),
     denoiser: gaussDenoiser(schedule),
     rng: createRng(seed + 1),
-    sampler: getSampler(name),
-    clipX0: false,
+    sampler: createSampler(name, { timestep_spacing: 'strided' }),
     onStep: (i) => void traj.push(i.x.slice()),
   });
   return { x, out, traj };

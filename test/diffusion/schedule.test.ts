@@ -3,10 +3,11 @@ import {
   STUDY_NOISE_LEVELS,
   makeSchedule,
   nearestTimestepIndex,
-  spacedTimesteps,
+  rescaleZeroTerminalSnr,
   stridedTimesteps,
   timestepAtIndex,
 } from '../../src/diffusion/schedule.ts';
+import { dpmSolverTimesteps, roundHalfEven, spacedTimesteps } from '../../src/diffusion/samplers/spacing.ts';
 
 describe('makeSchedule', () => {
   it('cosine (squaredcos_cap_v2) matches the study golden values', () => {
@@ -85,18 +86,72 @@ describe('timesteps', () => {
   });
 });
 
-describe('spacedTimesteps (diffusers timestep_spacing)', () => {
-  it('leading with steps_offset 1 (SD 1.5): 981, 961, ..., 1, then 0', () => {
-    const ts = spacedTimesteps(50, 1000, 'leading', 1);
-    expect(ts.slice(0, 3)).toEqual([981, 961, 941]);
-    expect(ts.slice(-2)).toEqual([1, 0]);
-    expect(ts).toHaveLength(51);
+/** numpy.round of a float64 value: ties (exact .5 in binary) to even. */
+function npRound(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+}
+
+/** numpy.linspace(0, stop, num) as numpy computes it: arange(num) * (stop / (num - 1)), last = stop. */
+function npLinspace(stop: number, num: number): number[] {
+  const step = stop / (num - 1);
+  return Array.from({ length: num }, (_, i) => (num === 1 ? 0 : i === num - 1 ? stop : i * step));
+}
+
+describe('spacedTimesteps (diffusers set_timesteps)', () => {
+  it("diffusers' own published lists: DDIM steps_offset 1 at 5 steps, SD 1.5 (leading, offset 1) at 50", () => {
+    expect(spacedTimesteps(5, 1000, 'leading', 1)).toEqual([801, 601, 401, 201, 1]);
+    const sd = spacedTimesteps(50, 1000, 'leading', 1);
+    expect([sd[0], sd[1], sd[49]]).toEqual([981, 961, 1]);
+    expect(sd).toHaveLength(50);
   });
 
-  it('trailing starts at T - 1; linspace spans 0..T-1 with 0 as the target', () => {
-    expect(spacedTimesteps(4, 1000, 'trailing')).toEqual([999, 749, 499, 249, 0]);
+  it('trailing starts at T - 1, linspace spans T-1 .. 0 (0 is a model call), leading counts up from the offset', () => {
+    expect(spacedTimesteps(4, 1000, 'trailing')).toEqual([999, 749, 499, 249]);
     expect(spacedTimesteps(4, 1000, 'linspace')).toEqual([999, 666, 333, 0]);
     expect(spacedTimesteps(4, 1000, 'leading')).toEqual([750, 500, 250, 0]);
+    expect(spacedTimesteps(1, 1000, 'trailing')).toEqual([999]);
+    expect(spacedTimesteps(1, 1000, 'linspace')).toEqual([0]);
     expect(() => spacedTimesteps(4, 1000, 'karras')).toThrow(/leading, trailing, linspace/);
+  });
+
+  it("rounds halves to even as numpy does, for every n in 1..100 (numpy's float arithmetic as the reference)", () => {
+    let halves = 0;
+    for (let n = 1; n <= 100; n++) {
+      const lin = npLinspace(999, n).map(npRound).reverse();
+      const step = -1000 / n;
+      const trail = Array.from({ length: n }, (_, i) => npRound(1000 + i * step) - 1);
+      expect(spacedTimesteps(n, 1000, 'linspace')).toEqual(lin);
+      expect(spacedTimesteps(n, 1000, 'trailing')).toEqual(trail);
+      for (const off of [0, 1]) {
+        expect(spacedTimesteps(n, 1000, 'leading', off)).toEqual(
+          Array.from({ length: n }, (_, i) => (n - 1 - i) * Math.floor(1000 / n) + off),
+        );
+      }
+      const dpm = npLinspace(999, n + 1).map(npRound).reverse().slice(0, n);
+      expect(dpmSolverTimesteps(n, 1000, 'linspace')).toEqual(dpm);
+      if (npLinspace(999, n).some((v) => npRound(v) !== Math.round(v))) halves++;
+    }
+    // Half-up rounding would pick another timestep at some of these counts.
+    expect(halves).toBeGreaterThan(0);
+    expect([roundHalfEven(0.5), roundHalfEven(1.5), roundHalfEven(2.5), roundHalfEven(-0.5)]).toEqual([0, 2, 2, -0]);
+  });
+
+  it("DPM-Solver's own spacing: the n + 1 variant without its last entry", () => {
+    expect(dpmSolverTimesteps(4, 1000, 'linspace')).toEqual([999, 749, 500, 250]);
+    expect(dpmSolverTimesteps(4, 1000, 'leading', 1)).toEqual([801, 601, 401, 201]);
+    expect(dpmSolverTimesteps(4, 1000, 'trailing')).toEqual([999, 749, 499, 249]);
+  });
+});
+
+describe('rescaleZeroTerminalSnr (Lin et al. 2024)', () => {
+  it('ends at abar = 0 and keeps abar_0', () => {
+    const plain = makeSchedule({ beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012 });
+    const zero = makeSchedule({ beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, rescale_betas_zero_snr: true });
+    expect(zero.alphasCumprod[999]).toBeCloseTo(0, 12);
+    expect(zero.alphasCumprod[0]).toBeCloseTo(plain.alphasCumprod[0], 12);
+    expect(rescaleZeroTerminalSnr(plain.betas)[999]).toBeCloseTo(1, 12);
+    for (let t = 1; t < 1000; t++) expect(zero.alphasCumprod[t]).toBeLessThan(zero.alphasCumprod[t - 1]);
   });
 });

@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { forward } from '../../src/diffusion/forward.ts';
-import { makeSchedule, spacedTimesteps } from '../../src/diffusion/schedule.ts';
-import type { Denoiser } from '../../src/diffusion/types.ts';
+import { makeSchedule } from '../../src/diffusion/schedule.ts';
+import { fromPrediction, vpLevel } from '../../src/diffusion/samplers/sampler.ts';
+import { spacedTimesteps } from '../../src/diffusion/samplers/spacing.ts';
 import { parseManifest } from '../../src/runtime/index.ts';
 import {
   defaultsFor,
   isLatentLayoutFile,
   manifestFromDiffusersFolder,
 } from '../../src/runtime/latent/diffusers.ts';
-import { epsilonFromV } from '../../src/runtime/latent/prediction.ts';
 import { MODELS_DIR } from './helpers.ts';
 
 const scratch: string[] = [];
@@ -57,11 +57,11 @@ describe('manifest from a diffusers ONNX folder', () => {
     writeFileSync(join(dir, 'README.md'), '---\nlicense: openrail++\ntags:\n- onnx\n---\n# model\n');
     const json = manifestFromDiffusersFolder(dir, { name: 'sd-turbo', source: 'stabilityai/sd-turbo@main' });
     expect(json.license).toBe('openrail++');
-    expect(json.defaults).toEqual({ steps: 1, guidance: 1 });
+    expect(json.defaults).toEqual({ steps: 1, guidance: 1, sampler: 'pndm' });
     expect(defaultsFor('stable-diffusion-v1-5')).toEqual({ steps: 50, guidance: 7.5 });
   });
 
-  it("names the sampler of the scheduler's class in the defaults (PNDM, LMS and plain Euler have none)", () => {
+  it("names the sampler of the scheduler's class in the defaults, and refuses a class it does not run", () => {
     const withScheduler = (extra: Record<string, unknown>) => {
       const dir = copyTiny();
       const sched = join(dir, 'scheduler', 'scheduler_config.json');
@@ -72,13 +72,15 @@ describe('manifest from a diffusers ONNX folder', () => {
     expect(withScheduler({ _class_name: 'EulerAncestralDiscreteScheduler' })).toBe('euler-a');
     expect(withScheduler({ _class_name: 'DPMSolverMultistepScheduler', use_karras_sigmas: true })).toBe('dpmpp-2m-karras');
     expect(withScheduler({ _class_name: 'DPMSolverMultistepScheduler', algorithm_type: 'dpmsolver++' })).toBe('dpmpp-2m');
-    expect(withScheduler({ _class_name: 'DPMSolverMultistepScheduler', solver_order: 3 })).toBeUndefined();
     expect(withScheduler({ _class_name: 'DDIMScheduler' })).toBe('ddim');
-    expect(withScheduler({ _class_name: 'PNDMScheduler' })).toBeUndefined();
-    expect(withScheduler({ _class_name: 'EulerDiscreteScheduler' })).toBeUndefined();
+    expect(withScheduler({ _class_name: 'PNDMScheduler' })).toBe('pndm');
+    expect(withScheduler({ _class_name: 'EulerDiscreteScheduler' })).toBe('euler');
+    expect(withScheduler({ _class_name: 'LCMScheduler' })).toBe('lcm');
+    expect(() => withScheduler({ _class_name: 'DPMSolverMultistepScheduler', solver_order: 3 })).toThrow(/solver_order = 3/);
+    expect(() => withScheduler({ _class_name: 'LMSDiscreteScheduler' })).toThrow(/"LMSDiscreteScheduler" is not supported/);
   });
 
-  it('names a missing file, and refuses SDXL-style folders and unsupported prediction types', () => {
+  it('names a missing file, and refuses SDXL-style folders and prediction types the loop does not read', () => {
     const dir = copyTiny();
     unlinkSync(join(dir, 'vae_decoder', 'model.onnx'));
     expect(() => manifestFromDiffusersFolder(dir, { name: 'x' })).toThrow(
@@ -95,12 +97,17 @@ describe('manifest from a diffusers ONNX folder', () => {
     const sched = join(dir3, 'scheduler', 'scheduler_config.json');
     writeFileSync(
       sched,
-      JSON.stringify({ ...JSON.parse(readFileSync(sched, 'utf8')), prediction_type: 'sample' }),
+      JSON.stringify({ ...JSON.parse(readFileSync(sched, 'utf8')), _class_name: 'DDIMScheduler', prediction_type: 'sample' }),
     );
-    expect(() => manifestFromDiffusersFolder(dir3, { name: 'x' })).toThrow(/prediction_type "sample"/);
+    expect(() => manifestFromDiffusersFolder(dir3, { name: 'x' })).not.toThrow();
+    writeFileSync(
+      sched,
+      JSON.stringify({ ...JSON.parse(readFileSync(sched, 'utf8')), prediction_type: 'flow_prediction' }),
+    );
+    expect(() => manifestFromDiffusersFolder(dir3, { name: 'x' })).toThrow(/prediction_type = "flow_prediction"/);
   });
 
-  it("keeps the scheduler's timestep_spacing and steps_offset (SD 1.5: leading, 1) for the non-DDPM samplers", () => {
+  it("keeps the scheduler config as published (SD 1.5: PNDMScheduler, leading, steps_offset 1)", () => {
     const dir = copyTiny();
     const sched = join(dir, 'scheduler', 'scheduler_config.json');
     writeFileSync(
@@ -108,7 +115,7 @@ describe('manifest from a diffusers ONNX folder', () => {
       JSON.stringify({ ...JSON.parse(readFileSync(sched, 'utf8')), timestep_spacing: 'leading', steps_offset: 1 }),
     );
     const json = manifestFromDiffusersFolder(dir, { name: 'x' }) as { scheduler: Record<string, unknown> };
-    expect(json.scheduler).toMatchObject({ timestep_spacing: 'leading', steps_offset: 1 });
+    expect(json.scheduler).toMatchObject({ _class_name: 'PNDMScheduler', timestep_spacing: 'leading', steps_offset: 1 });
     expect(parseManifest(json).scheduler).toMatchObject({ timestep_spacing: 'leading', steps_offset: 1 });
     expect(spacedTimesteps(50, 1000, 'leading', 1)[0]).toBe(981);
   });
@@ -142,20 +149,16 @@ describe('manifest from a diffusers ONNX folder', () => {
 });
 
 describe('v-prediction', () => {
-  it("converts v = sqrt(abar) eps - sqrt(1 - abar) x0 back to eps at the call's timestep", async () => {
+  it("converts v = sqrt(abar) eps - sqrt(1 - abar) x0 back to eps and x0 at the step's level", async () => {
     const schedule = makeSchedule({ beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012 });
     const x0 = Float32Array.from({ length: 16 }, (_, i) => Math.sin(i));
     const eps = Float32Array.from({ length: 16 }, (_, i) => Math.cos(3 * i));
     const t = 700;
     const a = schedule.alphasCumprod[t];
     const xt = forward(x0, eps, a);
-    const vModel: Denoiser = async (_t, batch) =>
-      batch.map(() => ({ eps: x0.map((x, i) => Math.sqrt(a) * eps[i] - Math.sqrt(1 - a) * x) }));
-    const [out] = await epsilonFromV(vModel, {
-      beta_schedule: 'scaled_linear',
-      beta_start: 0.00085,
-      beta_end: 0.012,
-    })(t, [{ x: xt, cond: { data: new Float32Array(1), dims: [1] } }]);
+    const v = x0.map((x, i) => Math.sqrt(a) * eps[i] - Math.sqrt(1 - a) * x);
+    const out = fromPrediction('v_prediction', v, xt, vpLevel(a));
     for (let i = 0; i < 16; i++) expect(out.eps[i]).toBeCloseTo(eps[i], 5);
+    for (let i = 0; i < 16; i++) expect(out.x0[i]).toBeCloseTo(x0[i], 5);
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { createRng, makeSchedule, sample } from '../../src/diffusion/index.ts';
+import { createRng, createSampler, makeSchedule, sample } from '../../src/diffusion/index.ts';
 import { tensorToRgb } from '../../src/imaging/index.ts';
 import { loadCoarsePrior, type CoarsePrior } from '../../src/runtime/coarse-prior.ts';
 import { loadModel } from '../../src/runtime/index.ts';
@@ -108,7 +108,7 @@ describe('the trained network alone (coarse prior off)', () => {
       const ink = async (prompt: string, seed: number) => {
         const { cond } = await model.encodePrompt(prompt);
         // No `prior`: the UNet alone, at the model's default guidance (CFG 3), fixed seeds.
-        const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(seed), cond, uncond, guidanceScale: 3 });
+        const x = await sample({ shape: model.sampleShape, schedule, denoiser: model.denoiser, rng: createRng(seed), cond, uncond, guidanceScale: 3, sampler: createSampler('ddpm', model.manifest.scheduler), steps: 33 });
         return inkOf(tensorToRgb(await model.fromSample(x), 64, 64).rgb);
       };
       for (const seed of [1, 2]) {

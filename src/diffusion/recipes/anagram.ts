@@ -4,7 +4,7 @@ import type { Conditioning, Estimator, Shape } from '../types.ts';
 import { getView } from '../views/registry.ts';
 import type { View } from '../views/view.ts';
 import type { Guidance, RecipeBase } from './common.ts';
-import { guided, loopBase, sizeOf, timestepsOf } from './common.ts';
+import { guided, loopBase, planOf, startNoise } from './common.ts';
 
 export interface AnagramOptions extends RecipeBase, Guidance {
   /** Prompt for the image as is. */
@@ -27,7 +27,8 @@ export function anagramEstimator(
 /** Two-view anagram: eps = (eps_1(x) + V^-1(eps_2(V x))) / 2. */
 export async function anagram(o: AnagramOptions): Promise<Float32Array> {
   const view = typeof o.view === 'string' ? getView(o.view) : (o.view ?? getView('flip'));
-  const x = o.rng.normal(sizeOf(o.shape));
+  const plan = planOf(o);
+  const x = startNoise(o, plan);
   view.apply(x, o.shape); // fails fast when the view does not fit the shape (e.g. rotate90 on non-square)
   const estimator = anagramEstimator(
     [
@@ -37,5 +38,5 @@ export async function anagram(o: AnagramOptions): Promise<Float32Array> {
     o,
     o.shape,
   );
-  return sampleLoop({ ...loopBase(o), x, timesteps: timestepsOf(o), estimator });
+  return sampleLoop({ ...loopBase(o), x, plan, estimator });
 }

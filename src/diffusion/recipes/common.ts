@@ -2,9 +2,10 @@
 import { cfg, conditional } from '../guidance.ts';
 import type { StepInfo } from '../loop.ts';
 import type { Rng } from '../rng.ts';
-import type { Sampler } from '../samplers/sampler.ts';
+import type { Level, Plan, PlanStep, PredictionType, Sampler } from '../samplers/sampler.ts';
+import { vpLevel } from '../samplers/sampler.ts';
+import { CLEAN } from '../samplers/study.ts';
 import type { Schedule } from '../schedule.ts';
-import { stridedTimesteps } from '../schedule.ts';
 import type { Conditioning, Denoiser, Estimator, Shape } from '../types.ts';
 
 export interface RecipeBase {
@@ -13,34 +14,70 @@ export interface RecipeBase {
   denoiser: Denoiser;
   /** Source of all noise, drawn in a fixed order (start noise first, then per step). */
   rng: Rng;
-  /** Full descending list ending at 0; default stridedTimesteps(33, numTrainTimesteps) = 990, 960, ..., 0. */
-  timesteps?: readonly number[];
-  /** Update rule of the loop; default ddpm. A sampler that respaces (Karras) respaces this list. */
-  sampler?: Sampler;
+  /** The sampler (made for the model's scheduler config): its plan picks the timesteps. */
+  sampler: Sampler;
+  /** Inference steps asked for (the plan may call the model more often, e.g. PNDM's n + 1). */
+  steps: number;
+  /** What the model predicts; default epsilon. */
+  prediction?: PredictionType;
   onStep?: (info: StepInfo) => void | Promise<void>;
   signal?: AbortSignal;
-  /** Clip predicted x0 to [-1, 1]; default true. */
-  clipX0?: boolean;
 }
 
 export interface Guidance {
   /** Empty prompt, or the negative prompt when given. Omitted: conditional estimate only. */
   uncond?: Conditioning;
-  /** CFG scale s; default 7. */
+  /** CFG scale s (the model's manifest holds the default); required with uncond. */
   guidanceScale?: number;
 }
 
-export const DEFAULT_GUIDANCE_SCALE = 7;
-
-/** CFG estimator for one prompt, or the plain conditional one without an unconditional prompt. */
+/** CFG estimator (Ho & Salimans 2022) for one prompt, or the plain conditional one without an unconditional prompt. */
 export function guided(cond: Conditioning, g: Guidance): Estimator {
-  return g.uncond ? cfg(cond, g.uncond, g.guidanceScale ?? DEFAULT_GUIDANCE_SCALE) : conditional(cond);
+  if (!g.uncond) return conditional(cond);
+  if (g.guidanceScale === undefined) throw new RangeError('classifier-free guidance needs a guidance scale');
+  return cfg(cond, g.uncond, g.guidanceScale);
 }
 
-/** The recipe's timestep list (default: 33 strided steps), respaced by the sampler when it respaces. */
-export function timestepsOf(o: RecipeBase): readonly number[] {
-  const base = o.timesteps ?? stridedTimesteps(33, o.schedule.numTrainTimesteps);
-  return o.sampler?.timesteps ? o.sampler.timesteps(base, o.schedule) : base;
+/** The sampler's plan for the recipe's step count (diffusers' set_timesteps). */
+export function planOf(o: RecipeBase): Plan {
+  return o.sampler.plan(o.steps, o.schedule);
+}
+
+/** The plan from step `iStart` on (SDEdit's start index); throws unless at least one step remains. */
+export function planFrom(plan: Plan, iStart: number): Plan {
+  if (!Number.isInteger(iStart) || iStart < 0 || iStart >= plan.steps.length)
+    throw new RangeError(`start index must be an integer in 0..${plan.steps.length - 1}, got ${iStart}`);
+  return { ...plan, steps: plan.steps.slice(iStart) };
+}
+
+/**
+ * The plan continued from any train timestep t0: one step from t0 onto the first planned step below it,
+ * then the plan's steps below t0 (Runge-Kutta and repeated timesteps left out).
+ */
+export function planBelow(plan: Plan, schedule: Schedule, t0: number): Plan {
+  const kept: PlanStep[] = plan.steps.filter((s) => s.t < t0 && s.pndm === undefined);
+  const lead: PlanStep = { t: t0, at: vpLevel(schedule.alphasCumprod[t0]), to: kept[0]?.at ?? CLEAN };
+  return { ...plan, steps: [lead, ...kept] };
+}
+
+/** x = alpha x0 + sigma z at a level (the forward process; z drawn from rng). */
+export function noisedAt(image: Float32Array, level: Level, rng: Rng): Float32Array {
+  const z = rng.normal(image.length);
+  const out = new Float32Array(image.length);
+  for (let i = 0; i < out.length; i++) out[i] = level.alpha * image[i] + level.sigma * z[i];
+  return out;
+}
+
+/** Start noise for a plan: standard normal, times the plan's noise scale (diffusers' init_noise_sigma in VP form). */
+export function startNoise(o: RecipeBase, plan: Plan): Float32Array {
+  const x = o.rng.normal(sizeOf(o.shape));
+  if (plan.noiseScale !== 1) for (let i = 0; i < x.length; i++) x[i] *= plan.noiseScale;
+  return x;
+}
+
+/** Whether a plan clips x0 (the one-step denoise and the coarse prior follow it). */
+export function clipsX0(plan: Plan): boolean {
+  return plan.x0.clip !== undefined;
 }
 
 /** Number of values of a shape. */
@@ -58,16 +95,6 @@ export function checkImage(image: Float32Array, shape: Shape, what = 'image'): v
 }
 
 /** Loop options common to every recipe. */
-export function loopBase(
-  o: RecipeBase,
-): Pick<RecipeBase, 'schedule' | 'denoiser' | 'rng' | 'onStep' | 'signal' | 'clipX0' | 'sampler'> {
-  return {
-    sampler: o.sampler,
-    schedule: o.schedule,
-    denoiser: o.denoiser,
-    rng: o.rng,
-    onStep: o.onStep,
-    signal: o.signal,
-    clipX0: o.clipX0,
-  };
+export function loopBase(o: RecipeBase): Pick<RecipeBase, 'sampler' | 'denoiser' | 'rng' | 'onStep' | 'signal' | 'prediction'> {
+  return { sampler: o.sampler, denoiser: o.denoiser, rng: o.rng, onStep: o.onStep, signal: o.signal, prediction: o.prediction };
 }

@@ -1,10 +1,11 @@
 import { gaussianBlur } from '../filters.ts';
-import { forward, oneStep } from '../forward.ts';
+import { forward } from '../forward.ts';
+import { fromPrediction, processX0, vpLevel } from '../samplers/sampler.ts';
 import { sampleLoop } from '../loop.ts';
 import { abarAt } from '../schedule.ts';
 import type { Conditioning } from '../types.ts';
 import type { Guidance, RecipeBase } from './common.ts';
-import { checkImage, guided, loopBase, timestepsOf } from './common.ts';
+import { checkImage, clipsX0, guided, loopBase, planBelow, planOf } from './common.ts';
 
 export const DENOISE_METHODS = ['blur', 'one-step', 'iterative'] as const;
 export type DenoiseMethod = (typeof DENOISE_METHODS)[number];
@@ -30,8 +31,8 @@ export interface DenoiseResult {
 
 /**
  * Denoise forward(image, t): blur = Gaussian blur of x_t (classical baseline); one-step =
- * (x_t - sqrt(1 - abar_t) eps_hat) / sqrt(abar_t) from one (CFG'd) estimate; iterative = the loop
- * over [t, then every strided timestep below t] down to 0. The noisy image is the same for every
+ * (x_t - sqrt(1 - abar_t) eps_hat) / sqrt(abar_t) from one (CFG'd) estimate; iterative = one
+ * step from t onto the sampler's plan, then the plan's steps below t. The noisy image is the same for every
  * method at one seed (its eps is the first draw).
  */
 export async function denoise(o: DenoiseOptions): Promise<DenoiseResult> {
@@ -47,11 +48,13 @@ export async function denoise(o: DenoiseOptions): Promise<DenoiseResult> {
     o.signal?.throwIfAborted();
     const reqs = estimator.requests(noisy, o.t);
     const est = estimator.combine(await o.denoiser(o.t, reqs, o.signal));
-    return { noisy, denoised: oneStep(noisy, est.eps, abarT, o.clipX0 ?? true) };
+    const { x0 } = fromPrediction(o.prediction ?? 'epsilon', est.eps, noisy, vpLevel(abarT));
+    if (clipsX0(planOf(o))) processX0(x0, { clip: 1 });
+    return { noisy, denoised: x0 };
   }
   if (o.method === 'iterative') {
-    const timesteps = [o.t, ...timestepsOf(o).filter((s) => s < o.t)];
-    const denoised = await sampleLoop({ ...loopBase(o), x: noisy, timesteps, estimator });
+    const plan = planBelow(planOf(o), o.schedule, o.t);
+    const denoised = await sampleLoop({ ...loopBase(o), x: noisy, plan, estimator });
     return { noisy, denoised };
   }
   throw new RangeError(`unknown denoise method "${String(o.method)}"; known: ${DENOISE_METHODS.join(', ')}`);

@@ -3,7 +3,7 @@ import { frequencySplit } from '../guidance.ts';
 import { sampleLoop } from '../loop.ts';
 import type { Conditioning } from '../types.ts';
 import type { Guidance, RecipeBase } from './common.ts';
-import { guided, loopBase, sizeOf, timestepsOf } from './common.ts';
+import { guided, loopBase, planOf, startNoise } from './common.ts';
 
 export interface HybridOptions extends RecipeBase, Guidance {
   /** Prompt seen from far away (low frequencies). */
@@ -20,7 +20,8 @@ export interface HybridOptions extends RecipeBase, Guidance {
 export async function hybrid(o: HybridOptions): Promise<Float32Array> {
   const def = hybridFilterFor(o.shape.width);
   const lowpass = gaussianLowpass(o.shape, o.kernelSize ?? def.size, o.sigma ?? def.sigma);
-  const x = o.rng.normal(sizeOf(o.shape));
+  const plan = planOf(o);
+  const x = startNoise(o, plan);
   const estimator = frequencySplit(guided(o.far, o), guided(o.near, o), lowpass);
-  return sampleLoop({ ...loopBase(o), x, timesteps: timestepsOf(o), estimator });
+  return sampleLoop({ ...loopBase(o), x, plan, estimator });
 }

@@ -1,9 +1,8 @@
-import { forward } from '../forward.ts';
 import { sampleLoop } from '../loop.ts';
-import { abarAt, timestepAtIndex } from '../schedule.ts';
+import type { Level } from '../samplers/sampler.ts';
 import type { Conditioning, Shape } from '../types.ts';
 import type { Guidance, RecipeBase } from './common.ts';
-import { checkImage, guided, loopBase, sizeOf, timestepsOf } from './common.ts';
+import { checkImage, guided, loopBase, noisedAt, planFrom, planOf, sizeOf, startNoise } from './common.ts';
 
 export interface InpaintOptions extends RecipeBase, Guidance {
   /** Original image in [-1, 1], CHW at shape. */
@@ -30,29 +29,22 @@ export function expandMask(mask: Float32Array, shape: Shape): Float32Array {
 
 /**
  * Inpainting (RePaint without resampling, Lugmayr et al. 2022): after each step
- * x_t' <- m x_t' + (1 - m) forward(x_orig, t') at the sampler's noise level of t'; at t' = 0 the
- * original is pasted exactly where m = 0.
+ * x_t' <- m x_t' + (1 - m) forward(x_orig) at the level the step landed on; after the last
+ * step the original is pasted exactly where m = 0.
  */
 export async function inpaint(o: InpaintOptions): Promise<Float32Array> {
   checkImage(o.image, o.shape);
   const m = expandMask(o.mask, o.shape);
   const n = sizeOf(o.shape);
-  const all = timestepsOf(o);
   const iStart = o.iStart ?? 0;
-  const t0 = timestepAtIndex(all, iStart);
-  const x = iStart === 0 ? o.rng.normal(n) : forward(o.image, o.rng.normal(n), abarAt(o.schedule, t0));
-  const project = (xt: Float32Array, tNext: number, abarNext: number): void => {
-    const known = tNext === 0 || abarNext >= 1 ? o.image : forward(o.image, o.rng.normal(n), abarNext);
+  const plan = planFrom(planOf(o), iStart);
+  const x = iStart === 0 ? startNoise(o, plan) : noisedAt(o.image, plan.steps[0].at, o.rng);
+  const project = (xt: Float32Array, to: Level, final: boolean): void => {
+    const known = final || to.sigma === 0 ? o.image : noisedAt(o.image, to, o.rng);
     for (let i = 0; i < n; i++) {
       const mi = m[i];
       xt[i] = mi === 0 ? known[i] : mi === 1 ? xt[i] : mi * xt[i] + (1 - mi) * known[i];
     }
   };
-  return sampleLoop({
-    ...loopBase(o),
-    x,
-    timesteps: all.slice(iStart),
-    estimator: guided(o.cond, o),
-    project,
-  });
+  return sampleLoop({ ...loopBase(o), x, plan, estimator: guided(o.cond, o), project });
 }

@@ -2,7 +2,7 @@ import { withCoarsePrior, type X0Refiner } from '../coarse-prior.ts';
 import { sampleLoop } from '../loop.ts';
 import type { Conditioning } from '../types.ts';
 import type { Guidance, RecipeBase } from './common.ts';
-import { guided, loopBase, sizeOf, timestepsOf } from './common.ts';
+import { clipsX0, guided, loopBase, planOf, startNoise } from './common.ts';
 
 export interface SampleOptions extends RecipeBase, Guidance {
   cond: Conditioning;
@@ -12,8 +12,9 @@ export interface SampleOptions extends RecipeBase, Guidance {
 
 /** Text-to-image: pure Gaussian noise at the first timestep, denoised with CFG (Ho & Salimans 2022), and the coarse prior when given. */
 export async function sample(o: SampleOptions): Promise<Float32Array> {
-  const x = o.rng.normal(sizeOf(o.shape));
+  const plan = planOf(o);
+  const x = startNoise(o, plan);
   const g = guided(o.cond, o);
-  const estimator = o.prior ? withCoarsePrior(g, o.prior, o.schedule, o.clipX0 ?? true) : g;
-  return sampleLoop({ ...loopBase(o), x, timesteps: timestepsOf(o), estimator });
+  const estimator = o.prior ? withCoarsePrior(g, o.prior, o.schedule, clipsX0(plan)) : g;
+  return sampleLoop({ ...loopBase(o), x, plan, estimator });
 }

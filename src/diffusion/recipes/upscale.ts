@@ -1,10 +1,8 @@
-import { forward } from '../forward.ts';
 import { sampleLoop } from '../loop.ts';
-import { abarAt, timestepAtIndex } from '../schedule.ts';
 import { tiled } from '../tiles.ts';
 import type { Shape } from '../types.ts';
 import type { SdeditOptions } from './sdedit.ts';
-import { checkImage, guided, loopBase, sizeOf, timestepsOf } from './common.ts';
+import { checkImage, guided, loopBase, noisedAt, planFrom, planOf } from './common.ts';
 
 export interface TiledSdeditOptions extends SdeditOptions {
   /** The UNet's sample size; `shape` (the image's) is larger, covered by windows of this size. */
@@ -16,9 +14,8 @@ export interface TiledSdeditOptions extends SdeditOptions {
 /** SDEdit (Meng et al. 2022) of an image larger than the UNet, with the tiled estimator (MultiDiffusion): the low-noise detail pass of an upscale. */
 export async function tiledSdedit(o: TiledSdeditOptions): Promise<Float32Array> {
   checkImage(o.image, o.shape);
-  const all = timestepsOf(o);
-  const t = timestepAtIndex(all, o.iStart);
-  const x = forward(o.image, o.rng.normal(sizeOf(o.shape)), abarAt(o.schedule, t));
+  const plan = planFrom(planOf(o), o.iStart);
+  const x = noisedAt(o.image, plan.steps[0].at, o.rng);
   const estimator = tiled(guided(o.cond, o), o.shape, o.tile, o.stride);
-  return sampleLoop({ ...loopBase(o), x, timesteps: all.slice(o.iStart), estimator });
+  return sampleLoop({ ...loopBase(o), x, plan, estimator });
 }

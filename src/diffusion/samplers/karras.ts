@@ -1,15 +1,11 @@
-// Karras et al. 2022 (eq. 5) noise levels, mapped to the schedule's integer timesteps.
+// The project's Karras variant (Karras et al. 2022, eq. 5 sigmas snapped to integer timesteps of the
+// study's list range). On the cosine schedule at 4 steps it is closer to the exact ODE solution than
+// diffusers' full-range Karras sigmas, so the bundled model keeps it (timestep_spacing "strided").
 import type { Schedule } from '../schedule.ts';
 import { kSigma } from './sampler.ts';
+import { karrasSigmas } from './spacing.ts';
 
-/** Karras sigmas: (smax^(1/rho) + i/(n-1) (smin^(1/rho) - smax^(1/rho)))^rho, i = 0 .. n-1. */
-export function karrasSigmas(n: number, sigmaMin: number, sigmaMax: number, rho = 7): number[] {
-  const lo = sigmaMin ** (1 / rho);
-  const hi = sigmaMax ** (1 / rho);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push((hi + (n === 1 ? 0 : i / (n - 1)) * (lo - hi)) ** rho);
-  return out;
-}
+export { karrasSigmas } from './spacing.ts';
 
 /**
  * Respace a descending list ending at 0 by Karras sigmas between the sigmas of its first and last

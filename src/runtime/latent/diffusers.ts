@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { ModelError } from '../errors.ts';
 import { readJsonFile } from '../json-file.ts';
 import { parseManifest, type ModelManifest } from '../manifest.ts';
+import { isSchedulerClass, resolveScheduler, SCHEDULER_CLASSES } from '../../diffusion/samplers/config.ts';
+import { samplerOfClass } from '../../diffusion/samplers/registry.ts';
 
 /** Files every latent model folder must hold (relative paths). */
 export const LATENT_REQUIRED_FILES = [
@@ -79,29 +81,32 @@ export function defaultsFor(name: string): { steps: number; guidance: number } {
 }
 
 /**
- * The sampler that runs the same update as a diffusers scheduler class, so a pulled model keeps the
- * sampler it was published with (few-step models name theirs this way): EulerAncestralDiscrete ->
- * euler-a, DDIM -> ddim (eta 0, the pipelines' default), DPMSolverMultistep (2nd-order dpmsolver++) ->
- * dpmpp-2m, with Karras sigmas -> dpmpp-2m-karras, DDPM -> ddpm. Others (PNDM, LMS, plain Euler) have
- * no same-update sampler here: undefined, and jobs run ddpm.
+ * The scheduler section of a pulled model: its scheduler_config.json as published (`_class_name` and
+ * every key; the diffusion core honours or refuses each by name), with the class's defaults for the
+ * two keys the manifest needs, and the sampler that runs that class. Throws a ModelError naming an
+ * unsupported class or key and what to do.
  */
-export function samplerOfScheduler(sched: Record<string, unknown>): string | undefined {
-  switch (sched._class_name) {
-    case 'EulerAncestralDiscreteScheduler':
-      return 'euler-a';
-    case 'DDIMScheduler':
-      return 'ddim';
-    case 'DDPMScheduler':
-      return 'ddpm';
-    case 'DPMSolverMultistepScheduler': {
-      const plusPlus = sched.algorithm_type === undefined || sched.algorithm_type === 'dpmsolver++';
-      const order2 = sched.solver_order === undefined || sched.solver_order === 2;
-      if (!plusPlus || !order2) return undefined;
-      return sched.use_karras_sigmas === true ? 'dpmpp-2m-karras' : 'dpmpp-2m';
-    }
-    default:
-      return undefined;
+export function schedulerFromConfig(sched: Record<string, unknown>, dir: string): { scheduler: Record<string, unknown>; sampler: string } {
+  const cls = typeof sched._class_name === 'string' ? sched._class_name : '';
+  const sampler = samplerOfClass(sched);
+  if (!isSchedulerClass(cls) || !sampler) {
+    throw new ModelError(
+      'bad-manifest',
+      `${dir}: scheduler class "${cls || '(none)'}" is not supported; supported: ${Object.keys(SCHEDULER_CLASSES).join(', ')}. ` +
+        'Set "_class_name" in scheduler/scheduler_config.json to one of them (the model then samples with that class) and pull again.',
+    );
   }
+  let settings: Record<string, unknown>;
+  try {
+    settings = resolveScheduler(sched, cls).settings;
+  } catch (e) {
+    throw new ModelError(
+      'bad-manifest',
+      `${dir}: scheduler/scheduler_config.json: ${(e as Error).message}. Remove or change that key to run the model.`,
+    );
+  }
+  const scheduler = { ...sched, beta_schedule: settings.beta_schedule, num_train_timesteps: settings.num_train_timesteps };
+  return { scheduler, sampler };
 }
 
 /**
@@ -130,13 +135,7 @@ export function manifestFromDiffusersFolder(
     readJson(dir, 'vae_decoder/config.json', false) ?? readJson(dir, 'vae_encoder/config.json', false);
   const tokCfg = readJson(dir, 'tokenizer/tokenizer_config.json', false);
 
-  const prediction = typeof sched.prediction_type === 'string' ? sched.prediction_type : 'epsilon';
-  if (prediction !== 'epsilon' && prediction !== 'v_prediction') {
-    throw new ModelError(
-      'bad-manifest',
-      `${dir}: prediction_type "${prediction}" is not supported (epsilon, v_prediction)`,
-    );
-  }
+  const { scheduler, sampler } = schedulerFromConfig(sched, dir);
   const latentChannels = num(unetCfg, 'in_channels') ?? num(vaeCfg, 'latent_channels') ?? 4;
   if (latentChannels !== (num(vaeCfg, 'latent_channels') ?? latentChannels)) {
     throw new ModelError(
@@ -169,18 +168,7 @@ export function manifestFromDiffusersFolder(
       height: latentSize * factor,
       width: latentSize * factor,
     },
-    scheduler: {
-      beta_schedule: sched.beta_schedule ?? 'linear',
-      num_train_timesteps: num(sched, 'num_train_timesteps') ?? 1000,
-      beta_start: num(sched, 'beta_start') ?? 0.0001,
-      beta_end: num(sched, 'beta_end') ?? 0.02,
-      prediction_type: prediction,
-      variance_type: 'fixed_small',
-      clip_sample: sched.clip_sample === true,
-      // diffusers' schedulers default to "leading" when the config predates the key (SD 1.5's does).
-      timestep_spacing: ['trailing', 'linspace'].includes(String(sched.timestep_spacing)) ? sched.timestep_spacing : 'leading',
-      ...(num(sched, 'steps_offset') !== undefined ? { steps_offset: num(sched, 'steps_offset') } : {}),
-    },
+    scheduler,
     unet: {
       file: 'unet/model.onnx',
       inputs: { sample: 'sample', timestep: 'timestep', cond: 'encoder_hidden_states' },
@@ -208,7 +196,7 @@ export function manifestFromDiffusersFolder(
     },
     defaults: {
       ...(options.defaults ?? defaultsFor(`${options.name} ${options.source ?? ''}`)),
-      ...(samplerOfScheduler(sched) ? { sampler: samplerOfScheduler(sched) } : {}),
+      sampler,
     },
   };
   parseManifest(json, join(dir, 'model.json'));

@@ -11,7 +11,6 @@ import type { CudaAvailability, DeviceInfo, RuntimeOptions } from '../providers.
 import { createSession, type ModelSession } from '../session.ts';
 import type { LoadedModel } from '../types.ts';
 import { createUnetDenoiser, planUnet } from '../unet-denoiser.ts';
-import { asEpsilonDenoiser } from './prediction.ts';
 import { floatTypeOf } from '../tensors.ts';
 import { createVae } from './vae.ts';
 
@@ -96,7 +95,7 @@ export async function loadLatentModel(
     const imageShape: Shape = { ...image };
     const learnedVariance = manifest.scheduler.variance_type === 'learned_range';
     const plan = planUnet(unetSession, unet, sampleShape, encoder.condDims, learnedVariance);
-    const denoiser = asEpsilonDenoiser(createUnetDenoiser(unetSession, unet, plan), manifest.scheduler);
+    const denoiser = createUnetDenoiser(unetSession, unet, plan); // raw output; the sampling loop reads prediction_type
     const decoder = await open(vae.decoder);
     const encoderFile =
       vae.encoder ??
