@@ -5,42 +5,22 @@
 // with the job's prompt). Each is a new job whose spec names its parent (spec.from) and is
 // recorded as the parent's child; its input is a reference to the parent's candidate
 // (spec.source), which the inference process reads and cuts itself: no pixel is handled here.
-// Action ids are stateless ("act:<jobId>:<action>:<n>"): the parent is looked up in the store when
-// the button is pressed, so old messages keep working.
+// The buttons that offer them are the adapters' (adapters/presentation/follow-up-buttons.ts).
 import { refusal, type Engine, type JobOwner, type SubmitResult } from '../jobs/api.ts';
 import { moveOf, type SourceAction } from '../jobs/follow-up-source.ts';
-import {
-  candidateSeeds,
-  countOf,
-  randomSeed,
-  regenerate,
-  type JobSpec,
-  type Technique,
-} from '../jobs/spec.ts';
+import { candidateSeeds, countOf, randomSeed, regenerate, type Technique } from '../jobs/spec.ts';
 
 /** The actions: u = upscale, vs / vt = subtle / strong variation, re = reroll, zo15 / zo2 = zoom out, pl pr pu pd = pan. */
 export const FOLLOW_UP_ACTIONS = ['u', 'vs', 'vt', 're', 'zo15', 'zo2', 'pl', 'pr', 'pu', 'pd'] as const;
 export type FollowUpAction = (typeof FOLLOW_UP_ACTIONS)[number];
 
 /** Techniques whose result is one picture per candidate (noise and denoise show strips: reroll only). */
-const PICTURE_TECHNIQUES: readonly Technique[] = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid'];
+export const PICTURE_TECHNIQUES: readonly Technique[] = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid'];
 
 /** Share of the steps the U pass denoises (t about 150 of 1000 at 33 steps): detail, not a new picture. */
 const UPSCALE_SHARE = 0.15;
 /** Start index of a variation at 33 steps: subtle = the study's noise level 20 (t = 390), strong = 10 (t = 690). */
 const VARIATION_LEVEL = { vs: 20, vt: 10 } as const;
-
-/** The stateless id of an action button: "act:<jobId>:<action>:<n>" (n = 1-based candidate). */
-export function actionId(jobId: string, action: FollowUpAction, n = 1): string {
-  return `act:${jobId}:${action}:${n}`;
-}
-
-/** Parses an id made by actionId; null for anything else. */
-export function parseActionId(id: string): { jobId: string; action: FollowUpAction; n: number } | null {
-  const m = /^act:([a-z0-9]{1,64}):([a-z0-9]{1,8}):([1-4])$/.exec(id);
-  if (!m || !(FOLLOW_UP_ACTIONS as readonly string[]).includes(m[2])) return null;
-  return { jobId: m[1], action: m[2] as FollowUpAction, n: Number(m[3]) };
-}
 
 /** How a follow-up is named in captions and logs: "U2", "V3 subtle", "reroll", "zoom out 2x", "pan left". */
 export function actionLabel(action: FollowUpAction, n = 1): string {
@@ -60,44 +40,6 @@ export function actionLabel(action: FollowUpAction, n = 1): string {
     default:
       return `pan ${(moveOf(action as SourceAction) as { pan: string }).pan}`;
   }
-}
-
-/** One button of a result: its stateless id, its label, and the action it runs. */
-export interface ActionButton {
-  id: string;
-  /** Short label for chat buttons (may be an emoji: 🔁, ⬅). */
-  label: string;
-  /** The same in words, for places without an emoji font (the playground) and screen readers. */
-  words: string;
-  action: FollowUpAction;
-  n: number;
-}
-
-/**
- * The buttons under a finished job, in rows of at most 5: with several candidates U1..Un, V1..Vn
- * (strong) and reroll; with one, U, V subtle, V strong and reroll, zoom out 1.5x and 2x, and the
- * four pans. Strips (noise, denoise) get reroll only.
- */
-export function actionRows(jobId: string, spec: Pick<JobSpec, 'technique' | 'count'>): ActionButton[][] {
-  const b = (action: FollowUpAction, n: number, label: string): ActionButton => ({
-    id: actionId(jobId, action, n),
-    label,
-    words: /^[\w ().]+$/.test(label) ? label : actionLabel(action, n).replace(/^\w/, (c) => c.toUpperCase()),
-    action,
-    n,
-  });
-  const reroll = b('re', 1, '🔁');
-  if (!PICTURE_TECHNIQUES.includes(spec.technique)) return [[reroll]];
-  const count = countOf(spec);
-  if (count > 1) {
-    const ns = Array.from({ length: count }, (_, i) => i + 1);
-    return [ns.map((n) => b('u', n, `U${n}`)), ns.map((n) => b('vt', n, `V${n}`)), [reroll]];
-  }
-  return [
-    [b('u', 1, 'Upscale'), b('vs', 1, 'Vary (subtle)'), b('vt', 1, 'Vary (strong)'), reroll],
-    [b('zo15', 1, 'Zoom out 1.5x'), b('zo2', 1, 'Zoom out 2x')],
-    [b('pl', 1, '⬅'), b('pr', 1, '➡'), b('pu', 1, '⬆'), b('pd', 1, '⬇')],
-  ];
 }
 
 /** What followUp needs of an engine (any backend). */
@@ -124,7 +66,7 @@ export async function followUp(
   if (n < 1 || n > count) return refusal('invalid_spec', `Job ${jobId} has no image ${n}.`);
   // The picture must still be stored; the inference process reads it (pipeline/parent-input.ts).
   const files = await engine.resultFiles(jobId);
-  if ('ok' in files) return files;
+  if (!files.ok) return files;
   const source = { parent: jobId, candidate: n, count, action: action as SourceAction };
   const steps = result.spec.steps;
   // What carries over: the prompt and how the parent ran (model, steps, guidance, sampler, negative).
@@ -139,9 +81,14 @@ export async function followUp(
   };
   if (moveOf(source.action)) {
     if (!parent.spec.prompt)
-      return refusal('invalid_spec', 'This job has no prompt to paint the new border with; use /inpaint with one.');
+      return refusal(
+        'invalid_spec',
+        'This job has no prompt to paint the new border with; use /inpaint with one.',
+      );
     // The candidate moved on its canvas, the new border inpainted with the prompt.
-    return engine.submit({ ...carried, technique: 'inpaint', source, seed: randomSeed() }, owner, { parentId: jobId });
+    return engine.submit({ ...carried, technique: 'inpaint', source, seed: randomSeed() }, owner, {
+      parentId: jobId,
+    });
   }
   const noiseLevel =
     action === 'u'
@@ -149,6 +96,13 @@ export async function followUp(
       : Math.min(steps - 1, Math.round((VARIATION_LEVEL[action as 'vs' | 'vt'] * steps) / 33));
   // U keeps the candidate's own seed (the same picture, refined); V draws a new one.
   const seed = action === 'u' ? candidateSeeds(result.spec)[n - 1] : randomSeed();
-  const spec = { ...carried, technique: 'sketch', source, noiseLevel, seed, ...(action === 'u' ? { upscale: true } : {}) };
+  const spec = {
+    ...carried,
+    technique: 'sketch',
+    source,
+    noiseLevel,
+    seed,
+    ...(action === 'u' ? { upscale: true } : {}),
+  };
   return engine.submit(spec, owner, { parentId: jobId });
 }

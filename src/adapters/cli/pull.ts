@@ -113,7 +113,7 @@ export async function runPull(req: Extract<CliRequest, { kind: 'pull' }>, io: Cl
       );
     } else {
       io.stderr.write(
-        `${result.name}: ${result.manifest.family} model, ${result.downloaded} downloaded, ${result.skipped} already there; use it with --model ${result.name}\n`,
+        `${result.name}: ${result.manifest.family} model, ${result.downloaded} downloaded, ${result.skipped} already there; use it with --model ${result.name}\n${result.scheduler}\n`,
       );
       io.stdout.write(result.dir + '\n');
     }

@@ -3,7 +3,8 @@
 // through the adapter (startOrRefuse), answered under the button's message.
 import { MessageFlags, type ButtonInteraction, type RepliableInteraction } from 'discord.js';
 import type { Engine, SubmitResult } from '../../jobs/api.ts';
-import { actionLabel, followUp, parseActionId, type FollowUpAction } from '../../engine/follow-ups.ts';
+import { actionLabel, followUp, type FollowUpAction } from '../../engine/follow-ups.ts';
+import { parseActionId } from '../presentation/follow-up-buttons.ts';
 import { checkAccess, type AccessPolicy } from './access.ts';
 import { actorOf, answer, callerOf, ownerOf } from './interactions.ts';
 import { parseCustomId } from './messages.ts';
@@ -53,11 +54,19 @@ export async function onButton(host: ButtonHost, i: ButtonInteraction): Promise<
 }
 
 /** A follow-up button (U n, V n, zoom out, pan): a new job from the stored parent, answered under the button's message. */
-async function onFollowUp(host: ButtonHost, i: ButtonInteraction, act: { jobId: string; action: FollowUpAction; n: number }): Promise<void> {
+async function onFollowUp(
+  host: ButtonHost,
+  i: ButtonInteraction,
+  act: { jobId: string; action: FollowUpAction; n: number },
+): Promise<void> {
   const access = checkAccess(host.policy, callerOf(i));
   if (!access.ok) return answer(i, access.message);
   const priv = buttonIsPrivate(host.engine, ownerOf(i), i);
   await i.deferReply(deferFlags(priv));
   const res = await followUp(host.engine, act.jobId, act.action, act.n, ownerOf(i));
-  return host.startOrRefuse(res, host.interactionTarget(i, priv), `${actionLabel(act.action, act.n)} of job \`${act.jobId}\``);
+  return host.startOrRefuse(
+    res,
+    host.interactionTarget(i, priv),
+    `${actionLabel(act.action, act.n)} of job \`${act.jobId}\``,
+  );
 }

@@ -4,7 +4,7 @@ import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, type M
 import { buildCaption } from '../../../commands/caption.ts';
 import { progressBar, queuedText, quoteUserText } from '../../../commands/format.ts';
 import type { JobResult, JobSpec } from '../../jobs/api.ts';
-import { actionRows } from '../../engine/follow-ups.ts';
+import { actionRows } from '../presentation/follow-up-buttons.ts';
 
 /** Mentions parsed from nothing: no @everyone, role or user ping can come out of user text. */
 export const NO_MENTIONS = { parse: [] as never[], repliedUser: false };

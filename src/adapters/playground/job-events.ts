@@ -15,7 +15,7 @@ export async function getRecord(deps: ServerDeps, id: string): Promise<JobRecord
 /** A job as the API shows it to `session` (whether its files are still kept is looked up). */
 export async function viewOf(deps: ServerDeps, rec: JobRecord, session: string): Promise<JobView> {
   let kept = true;
-  if (rec.status === 'done') kept = !('ok' in (await deps.engine.resultFiles(rec.jobId)));
+  if (rec.status === 'done') kept = (await deps.engine.resultFiles(rec.jobId)).ok;
   return jobView(rec, session, kept);
 }
 

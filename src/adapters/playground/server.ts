@@ -13,7 +13,8 @@ import {
 } from '../../../commands/index.ts';
 import type { Config } from '../../config.ts';
 import type { Engine, JobOwner, SubmitResult } from '../../jobs/api.ts';
-import { actionLabel, followUp, parseActionId } from '../../engine/follow-ups.ts';
+import { actionLabel, followUp } from '../../engine/follow-ups.ts';
+import { parseActionId } from '../presentation/follow-up-buttons.ts';
 import type { Logger } from '../../jobs/logger.ts';
 import type { DecodeLimits } from '../../imaging/index.ts';
 import { clientAddressKey, type AddressLimit, type AddressSlot } from './address-limit.ts';
@@ -309,7 +310,14 @@ async function action(ctx: Ctx, id: string, name: string, n: number): Promise<vo
   }
   if (!r.ok) throw new HttpError(statusOfRefusal(r.code), r.message, r.code);
   const text = `${queuedText(r.jobId, r.position, r.estimatedWaitMs)} ${actionLabel(a.action, a.n)} of job ${id}.`;
-  sendReply(ctx, { kind: 'job', jobId: r.jobId, position: r.position, estimatedWaitMs: r.estimatedWaitMs, spec: r.spec, text });
+  sendReply(ctx, {
+    kind: 'job',
+    jobId: r.jobId,
+    position: r.position,
+    estimatedWaitMs: r.estimatedWaitMs,
+    spec: r.spec,
+    text,
+  });
 }
 
 /** GET /api/history?limit=n: the session's jobs, oldest first. */
@@ -329,11 +337,9 @@ async function history(ctx: Ctx): Promise<void> {
 
 /** GET /api/jobs/:id/image.png, raw.png, trajectory.gif */
 async function sendResultFile(ctx: Ctx, id: string, which: 'png' | 'rawPng' | 'gif'): Promise<void> {
-  const files = await ctx.deps.engine.resultFiles(id);
-  if ('ok' in files && files.ok === false)
-    throw new HttpError(statusOfRefusal(files.code), files.message, files.code);
-  const f = files as Exclude<typeof files, { ok: false }>;
-  const file = f[which];
+  const answer = await ctx.deps.engine.resultFiles(id);
+  if (!answer.ok) throw new HttpError(statusOfRefusal(answer.code), answer.message, answer.code);
+  const file = answer.files[which];
   if (!file)
     throw new HttpError(404, `Job ${id} has no trajectory GIF (its technique draws no frames).`, 'no_result');
   let size: number;

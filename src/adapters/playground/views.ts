@@ -2,7 +2,7 @@
 // never a file path on the server and never another browser's session id.
 import { buildCaption, captionParts, type CaptionParts, type CommandReply } from '../../../commands/index.ts';
 import type { JobEvent, JobRecord, JobSpec, JobStatus, JobTimings, PromptReport } from '../../jobs/api.ts';
-import { actionRows } from '../../engine/follow-ups.ts';
+import { actionRows } from '../presentation/follow-up-buttons.ts';
 import type { UnderstoodConcept } from '../../runtime/types.ts';
 
 /** Links of one job, relative to the server root. */

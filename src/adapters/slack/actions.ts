@@ -3,7 +3,8 @@
 // "act:<jobId>:<action>:<n>", resolved through the engine's store when pressed (app.action), so
 // buttons of old messages keep working after a restart. The new job answers in the same thread.
 import type { App } from '@slack/bolt';
-import { actionLabel, followUp, parseActionId } from '../../engine/follow-ups.ts';
+import { actionLabel, followUp } from '../../engine/follow-ups.ts';
+import { parseActionId } from '../presentation/follow-up-buttons.ts';
 import type { SlackContext } from './context.ts';
 import { startJobFlow } from './job-flow.ts';
 import { errorText } from './log.ts';
@@ -29,13 +30,26 @@ export function registerActions(app: App, ctx: SlackContext): void {
     const tell = (text: string) =>
       ctx.client.chat
         .postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) })
-        .catch((err: unknown) => ctx.log.warn({ err: errorText(err, ctx.secrets) }, 'ephemeral reply failed'));
+        .catch((err: unknown) =>
+          ctx.log.warn({ err: errorText(err, ctx.secrets) }, 'ephemeral reply failed'),
+        );
     try {
-      const owner = { platform: 'slack', userId: user, channelRef: channel, ...(ctx.teamId ? { serverId: ctx.teamId } : {}) };
+      const owner = {
+        platform: 'slack',
+        userId: user,
+        channelRef: channel,
+        ...(ctx.teamId ? { serverId: ctx.teamId } : {}),
+      };
       const res = await followUp(ctx.engine, act.jobId, act.action, act.n, owner);
       if (!res.ok) return void (await tell(`:warning: ${escapeMrkdwn(res.message)}`));
       const note = `${actionLabel(act.action, act.n)} of job ${act.jobId}`;
-      const started = await startJobFlow(ctx, res, { channel, ...(threadTs ? { threadTs } : {}) }, user, note);
+      const started = await startJobFlow(
+        ctx,
+        res,
+        { channel, ...(threadTs ? { threadTs } : {}) },
+        user,
+        note,
+      );
       if (!started.ok) await tell(`:warning: I could not post here (${escapeMrkdwn(started.error)}).`);
     } catch (err) {
       ctx.log.error({ action: act.action, err: errorText(err, ctx.secrets) }, 'follow-up failed');

@@ -2,7 +2,7 @@
 // follow-up buttons (action_id = the stateless "act:<jobId>:<action>:<n>"; actions.ts handles them).
 import type { types } from '@slack/bolt';
 import type { JobSpec } from '../../jobs/api.ts';
-import { actionRows } from '../../engine/follow-ups.ts';
+import { actionRows } from '../presentation/follow-up-buttons.ts';
 
 /** The Block Kit blocks of a finished status message: its text as a section, then the follow-up rows. */
 export function resultBlocks(text: string, jobId: string, spec: JobSpec): types.KnownBlock[] {
