@@ -5,12 +5,25 @@ import tseslint from 'typescript-eslint';
 // discord.js or @slack/bolt, only src/imaging/ imports sharp (tests, bench/ and the training-data
 // builders in models/emoji/data/ make and read images with it directly).
 const ORT = { name: 'onnxruntime-node', message: 'Only src/runtime/ imports onnxruntime-node.' };
-const SHARP = { name: 'sharp', message: 'Only src/imaging/ imports sharp; use its exports (src/imaging/index.ts).' };
+const SHARP = {
+  name: 'sharp',
+  message: 'Only src/imaging/ imports sharp; use its exports (src/imaging/index.ts).',
+};
 const DISCORD = { name: 'discord.js', message: 'Only src/adapters/ imports discord.js.' };
 const SLACK = { name: '@slack/bolt', message: 'Only src/adapters/ imports @slack/bolt.' };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'models/**/data/build/', 'coverage/', 'test-results/', '.carry/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'data/',
+      'models/**/data/build/',
+      'coverage/',
+      'test-results/',
+      '.carry/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -22,6 +35,24 @@ export default tseslint.config(
     files: ['src/**/*.ts', 'commands/**/*.ts'],
     ignores: ['src/runtime/**', 'src/adapters/**', 'src/imaging/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [ORT, DISCORD, SLACK, SHARP] }] },
+  },
+  {
+    // The scale-out engine is built from the engine's exported parts (src/engine/index.ts).
+    files: ['src/cluster/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [ORT, DISCORD, SLACK, SHARP],
+          patterns: [
+            {
+              group: ['../engine/*', '!../engine/index.ts'],
+              message: 'src/cluster/ imports the engine through src/engine/index.ts.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['src/runtime/**/*.ts'],

@@ -3,7 +3,7 @@
 // worker process share (ClusterWorker) unless WORKER=off.
 import type { Config } from '../config.ts';
 import type { Engine } from '../jobs/api.ts';
-import { createEngine } from '../engine/engine.ts';
+import { createEngine } from '../engine/index.ts';
 import type { Logger } from '../jobs/logger.ts';
 import type { EngineMetrics } from '../jobs/metrics.ts';
 

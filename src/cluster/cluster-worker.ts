@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { EngineHealth } from '../jobs/api.ts';
 import { formatDuration } from '../jobs/duration.ts';
-import { runOptions } from '../engine/job-runner.ts';
+import { runOptions } from '../engine/index.ts';
 import type { Logger } from '../jobs/logger.ts';
 import { rawResultFile, resultDir, uploadFile } from '../jobs/paths.ts';
 import { InferenceWorker, RunFailure, type RunHandle } from '../inference/worker.ts';
@@ -224,7 +224,10 @@ export class ClusterWorker {
     // unless it was here already (a DATA_DIR shared with the front-end).
     const parent = spec.source?.parent;
     const fetchedParent = parent !== undefined && !existsSync(rawResultFile(this.config.dataDir, parent));
-    if (fetchedParent && !(await this.blobs.toFile(blobNames.parentResult(parent), rawResultFile(this.config.dataDir, parent))))
+    if (
+      fetchedParent &&
+      !(await this.blobs.toFile(blobNames.parentResult(parent), rawResultFile(this.config.dataDir, parent)))
+    )
       fail('input', `The picture of job ${parent} is no longer stored; reroll it instead.`);
     const since = Date.now();
     const run: { handle: RunHandle | null; stop: Stop | null; since: number } = {
@@ -319,7 +322,9 @@ export class ClusterWorker {
     } finally {
       clearTimeout(timer);
       if (fetchedParent)
-        await rm(resultDir(this.config.dataDir, parent), { recursive: true, force: true }).catch(() => undefined);
+        await rm(resultDir(this.config.dataDir, parent), { recursive: true, force: true }).catch(
+          () => undefined,
+        );
       signal?.removeEventListener('abort', onAbort);
       this.metrics.addBusy(Date.now() - since);
       this.running = null;

@@ -21,22 +21,30 @@ import {
   type SubmitOptions,
   type SubmitResult,
 } from '../jobs/api.ts';
-import { ContentRules, loadGlobalRules } from '../engine/content-rules.ts';
-import { EtaEstimator } from '../engine/eta.ts';
-import { EventHub } from '../engine/events.ts';
-import { JobEnds } from '../engine/job-ends.ts';
-import { JobReads } from '../engine/job-reads.ts';
-import { cancelTarget, rerollOf } from '../engine/job-requests.ts';
-import { cleanOwner, LiveJobs, newJobId, type LiveJob } from '../engine/live-jobs.ts';
+import {
+  ContentRules,
+  EtaEstimator,
+  EventHub,
+  JobEnds,
+  JobReads,
+  LiveJobs,
+  cancelTarget,
+  checkSpec,
+  cleanOwner,
+  loadGlobalRules,
+  newJobId,
+  pruneOld,
+  removeOldSideFile,
+  rerollOf,
+  storeUpload,
+  type LiveJob,
+} from '../engine/index.ts';
 import { createLogger, type Logger } from '../jobs/logger.ts';
 import { createEngineMetrics, type EngineMetrics } from '../jobs/metrics.ts';
 import { dbFile } from '../jobs/paths.ts';
-import { pruneOld, removeOldSideFile } from '../engine/recovery.ts';
-import { checkSpec } from '../engine/spec-checks.ts';
 import { DEFAULT_SPEC_LIMITS, type SpecLimits } from '../jobs/spec.ts';
 import { SettingsStore } from '../store/settings-store.ts';
 import { describeWriteError, JobStore, recordOf, type StoredJob } from '../store/store.ts';
-import { storeUpload } from '../engine/uploads.ts';
 import { BlobStore, blobNames } from './blobs.ts';
 import { ClusterSync } from './frontend-sync.ts';
 import { queueEntries } from './queue-view.ts';
@@ -225,7 +233,13 @@ export class DistributedEngine extends JobReads implements Engine {
 
   async cancel(jobId: string, by: Actor): Promise<{ ok: true; status: JobStatus } | EngineRefusal> {
     const live = this.live.get(jobId);
-    const target = cancelTarget(jobId, live, live ? null : this.storedJob(jobId), by, this.config.adminUserIds);
+    const target = cancelTarget(
+      jobId,
+      live,
+      live ? null : this.storedJob(jobId),
+      by,
+      this.config.adminUserIds,
+    );
     if (!target.ok) return target;
     const a = target.job;
     try {
@@ -262,7 +276,8 @@ export class DistributedEngine extends JobReads implements Engine {
     const mine = this.served.get(this.config.model);
     const jobs = this.liveJobs();
     return {
-      ok: !this.closing && isReady(this.redis) && (mine?.workers ?? 0) > 0 && this.store.writeFailure === null,
+      ok:
+        !this.closing && isReady(this.redis) && (mine?.workers ?? 0) > 0 && this.store.writeFailure === null,
       workerAlive: (mine?.workers ?? 0) > 0,
       queued: jobs.filter((j) => j.startedAt === null).length,
       running: jobs.filter((j) => j.startedAt !== null).length,

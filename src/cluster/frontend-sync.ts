@@ -6,11 +6,14 @@
 // this process or Redis was down still ends its job.
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Config } from '../config.ts';
-import type { EtaEstimator } from '../engine/eta.ts';
-import type { EventHub } from '../engine/events.ts';
-import type { JobEnds } from '../engine/job-ends.ts';
-import { resultOf } from '../engine/job-runner.ts';
-import type { LiveJob, LiveJobs } from '../engine/live-jobs.ts';
+import {
+  resultOf,
+  type EtaEstimator,
+  type EventHub,
+  type JobEnds,
+  type LiveJob,
+  type LiveJobs,
+} from '../engine/index.ts';
 import type { Logger } from '../jobs/logger.ts';
 import type { EngineMetrics } from '../jobs/metrics.ts';
 import { rawResultFile, resultDir, uploadFile } from '../jobs/paths.ts';

@@ -1,7 +1,7 @@
 // The front-end's view of its held jobs as a queue: running first, then waiting jobs oldest first,
 // each waiting job's estimate being the sum of those ahead of it (the workers' parallelism aside).
 import type { QueueEntry } from '../jobs/api.ts';
-import type { LiveJob } from '../engine/live-jobs.ts';
+import { type LiveJob } from '../engine/index.ts';
 
 /** Queue entries of held jobs; `estimate` gives one job's expected run time in ms. */
 export function queueEntries(held: readonly LiveJob[], estimate: (job: LiveJob) => number): QueueEntry[] {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { armShutdownDeadline, isEntryPoint, SHUTDOWN_DEADLINE_MS } from '../entry-point.ts';
-import { startHealthServer } from '../engine/http-health.ts';
+import { startHealthServer } from '../engine/index.ts';
 import { createLogger } from '../jobs/logger.ts';
 import { ClusterWorker } from './cluster-worker.ts';
 import { safeUrl } from './redis.ts';

@@ -31,3 +31,17 @@ export { startHealthServer, type HealthServer } from './http-health.ts';
 export { createLogger, REDACT_PATHS, type Logger } from '../jobs/logger.ts';
 export { JobStore } from '../store/store.ts';
 export { StoreOpenError } from '../store/store-check.ts';
+
+// The parts an Engine implementation is built from, for the scale-out engine (src/cluster/): it
+// keeps live jobs, events, job ends, reads and admission as the embedded engine does.
+export { ContentRules, loadGlobalRules } from './content-rules.ts';
+export { EtaEstimator } from './eta.ts';
+export { EventHub } from './events.ts';
+export { JobEnds } from './job-ends.ts';
+export { JobReads } from './job-reads.ts';
+export { cancelTarget, rerollOf } from './job-requests.ts';
+export { resultOf, runOptions } from './job-runner.ts';
+export { cleanOwner, LiveJobs, type LiveJob } from './live-jobs.ts';
+export { pruneOld, removeOldSideFile } from './recovery.ts';
+export { checkSpec } from './spec-checks.ts';
+export { storeUpload } from './uploads.ts';
