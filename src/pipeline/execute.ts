@@ -101,7 +101,7 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
   };
 
   // The sampler owns its timestep selection (set_timesteps) for the model's scheduler config.
-  const sampler = samplerFor(spec.sampler ?? 'ddpm', model.manifest.scheduler);
+  const sampler = samplerFor(spec.sampler ?? 'ddpm', model.manifest.scheduler, spec.steps, schedule);
   const base = (): RecipeBase => ({
     shape,
     schedule,
@@ -322,10 +322,12 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
 }
 
 
-/** The sampler of a name for a model's scheduler config; a refused config key is a job failure naming it. */
-function samplerFor(name: string, config: Record<string, unknown>): ReturnType<typeof createSampler> {
+/** The sampler of a name for a model's scheduler config, checked to plan `steps`; a refused key or step count is a job failure naming it. */
+function samplerFor(name: string, config: Record<string, unknown>, steps: number, schedule: Schedule): ReturnType<typeof createSampler> {
   try {
-    return createSampler(name, config);
+    const sampler = createSampler(name, config);
+    sampler.plan(steps, schedule);
+    return sampler;
   } catch (e) {
     if (e instanceof RangeError) throw new ExecuteError(`Sampler ${name} cannot run this model's scheduler: ${e.message}`);
     throw e;

@@ -1,6 +1,6 @@
 // The model manifest (`model.json`): what a model folder holds and how to drive it.
 import { z } from 'zod';
-import { resolveScheduler } from '../diffusion/samplers/config.ts';
+import { resolveScheduler, SCHEDULER_CLASSES } from '../diffusion/samplers/config.ts';
 import { SAMPLER_NAMES } from '../diffusion/samplers/registry.ts';
 import { ModelError } from './errors.ts';
 import { readJsonFile } from './json-file.ts';
@@ -22,10 +22,10 @@ const SchedulerSchema = z.looseObject({
   _class_name: z.string().min(1).optional(),
   beta_schedule: z.enum(['squaredcos_cap_v2', 'linear', 'scaled_linear']),
   num_train_timesteps: positiveInt,
-  beta_start: z.number().positive().default(0.0001),
-  beta_end: z.number().positive().default(0.02),
-  prediction_type: z.enum(['epsilon', 'v_prediction', 'sample']).default('epsilon'),
-  variance_type: z.enum(['fixed_small', 'learned_range', 'learned']).nullable().default('fixed_small'),
+  beta_start: z.number().positive().optional(),
+  beta_end: z.number().positive().optional(),
+  prediction_type: z.enum(['epsilon', 'v_prediction', 'sample']).optional(),
+  variance_type: z.enum(['fixed_small', 'learned_range']).nullable().optional(),
   clip_sample: z.boolean().optional(),
   timestep_spacing: z.enum(['leading', 'trailing', 'linspace', 'strided']).optional(),
   steps_offset: z.number().int().min(0).optional(),
@@ -129,12 +129,22 @@ function familyProblems(m: ModelManifest): string[] {
   return out;
 }
 
-/** A project manifest (no `_class_name`) samples the study's way: strided list, x0 clipped on pixel models. */
-function withProjectDefaults(m: ModelManifest): void {
+/**
+ * Fill what the manifest leaves out: beta_start, beta_end and prediction_type get the defaults of the
+ * named class (diffusers'); a project manifest (no `_class_name`) gets DDPMScheduler's and samples the
+ * study's way: strided list, x0 clipped on pixel models.
+ */
+function withDefaults(m: ModelManifest): void {
   const s = m.scheduler;
-  if (s._class_name !== undefined) return;
-  s.timestep_spacing ??= 'strided';
-  s.clip_sample ??= m.family !== 'latent';
+  if (s._class_name === undefined) {
+    s.timestep_spacing ??= 'strided';
+    s.clip_sample ??= m.family !== 'latent';
+  }
+  const keys = SCHEDULER_CLASSES[s._class_name ?? 'DDPMScheduler'];
+  if (!keys) return; // refused by schedulerProblems
+  s.beta_start ??= Number(keys.beta_start.def);
+  s.beta_end ??= Number(keys.beta_end.def);
+  s.prediction_type ??= 'epsilon';
 }
 
 /** The scheduler config checked against its class (every key honoured or refused by name). */
@@ -155,7 +165,7 @@ export function parseManifest(json: unknown, source = 'model.json'): ModelManife
     const lines = result.error.issues.map((i) => `  - ${describeIssue(i)}`);
     throw new ModelError('bad-manifest', `Invalid model manifest ${source}:\n${lines.join('\n')}`);
   }
-  withProjectDefaults(result.data);
+  withDefaults(result.data);
   const problems = [...familyProblems(result.data), ...schedulerProblems(result.data)];
   if (problems.length > 0) {
     throw new ModelError(

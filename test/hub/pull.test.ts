@@ -249,6 +249,10 @@ describe('resumable downloads', () => {
       expect(r.name).toBe('onnx');
       expect(sameBytes(r.dir, 'unet/model.onnx')).toBe(true);
       expect(r.manifest.family).toBe('latent');
+      // The pull names the scheduler class, the sampler that runs it and every key it applied or left out.
+      expect(r.manifest.defaults.sampler).toBe('pndm');
+      expect(r.scheduler).toMatch(/^scheduler PNDMScheduler -> sampler pndm; applied: .*steps_offset 1.*skip_prk_steps true/);
+      expect(r.scheduler).toMatch(/not used by PNDMScheduler: clip_sample$/);
     } finally {
       await hub2.close();
     }

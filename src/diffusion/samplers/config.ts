@@ -25,7 +25,7 @@ const isBetas: Check = (v) =>
 const noLambdaClip: Check = (v) =>
   v === null || v === '-inf' || v === '-Infinity' || v === -Infinity ? undefined : 'clipping lambda is not supported (leave it out)';
 
-interface Key {
+export interface Key {
   def: unknown;
   check: Check;
 }
@@ -99,7 +99,7 @@ export const SCHEDULER_CLASSES: Record<string, Record<string, Key>> = {
     final_sigmas_type: key('zero', oneOf('zero', 'sigma_min')),
     lambda_min_clipped: key(null, noLambdaClip),
     // fixed_small (a DDPM-style config's value) means no learned variance, as null does.
-    variance_type: key(null, oneOf(null, 'fixed_small', 'learned', 'learned_range')),
+    variance_type: key(null, oneOf(null, 'fixed_small', 'learned_range')),
     thresholding: BOUNDING.thresholding,
     dynamic_thresholding_ratio: BOUNDING.dynamic_thresholding_ratio,
     sample_max_value: BOUNDING.sample_max_value,
@@ -167,4 +167,15 @@ export function configForClass(modelConfig: Record<string, unknown>, className: 
   const shipped = typeof modelConfig._class_name === 'string' ? modelConfig._class_name : undefined;
   const filled = shipped && isSchedulerClass(shipped) ? resolveScheduler(modelConfig, shipped).settings : modelConfig;
   return resolveScheduler({ ...modelConfig, ...filled }, className);
+}
+
+/** One line naming a model's scheduler class, the sampler that runs it, the keys applied and the keys the class does not take. */
+export function schedulerSummary(config: Record<string, unknown>, sampler: string): string {
+  const cls = typeof config._class_name === 'string' ? config._class_name : 'the project scheduler';
+  const r = resolveScheduler(config, isSchedulerClass(cls) ? cls : 'DDPMScheduler');
+  const applied = Object.entries(r.settings)
+    .filter(([k]) => k !== 'trained_betas' || r.settings[k] !== null)
+    .map(([k, v]) => `${k} ${Array.isArray(v) ? `[${v.length} values]` : JSON.stringify(v)}`);
+  const ignored = r.ignored.length > 0 ? `; not used by ${cls}: ${r.ignored.join(', ')}` : '';
+  return `scheduler ${cls} -> sampler ${sampler}; applied: ${applied.join(', ')}${ignored}`;
 }

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { isLatentLayoutFile, writeDiffusersManifest } from '../latent/diffusers.ts';
 import { readManifest, type ModelManifest } from '../manifest.ts';
+import { schedulerSummary } from '../../diffusion/samplers/config.ts';
 import { HubError, listRepoFiles, resolveUrl, type HubOptions, type RepoFile } from './client.ts';
 import { downloadFile } from './download.ts';
 
@@ -38,6 +39,8 @@ export interface PullResult {
   skipped: number;
   bytes: number;
   manifest: ModelManifest;
+  /** The scheduler class, the sampler chosen and every config key applied (schedulerSummary). */
+  scheduler: string;
 }
 
 /** A model folder name from a repository id or subfolder: its last segment, lower-cased, [a-z0-9._-] only. */
@@ -120,5 +123,6 @@ export async function pullModel(
     skipped: wanted.length - todo.length,
     bytes: total,
     manifest,
+    scheduler: schedulerSummary(manifest.scheduler, manifest.defaults.sampler ?? 'ddpm'),
   };
 }
