@@ -27,6 +27,13 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // Plain JavaScript run by node (the CLI launcher, the build, the inference process's entry).
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: {
+      globals: { console: 'readonly', performance: 'readonly', process: 'readonly', URL: 'readonly' },
+    },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },

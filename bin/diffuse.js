@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `diffuse` CLI: runs the built dist/src/adapters/cli.js with node, building dist/ first when a
+// The `diffuse` CLI: runs the built dist/cli/cli.js (src/adapters/cli.ts as one module) with node, building dist/ first when a
 // source changed since the last build (scripts/build.mjs; a read-only install runs what is built).
 import process from 'node:process';
 import { ensureBuilt } from '../scripts/build.mjs';
@@ -9,5 +9,5 @@ try {
 } catch (err) {
   console.error(`diffuse: could not rebuild dist/ (${err instanceof Error ? err.message : err}); running the last build`);
 }
-const { main } = await import('../dist/src/adapters/cli.js');
+const { main } = await import('../dist/cli/cli.js');
 await main(process.argv.slice(2));

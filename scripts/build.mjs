@@ -1,13 +1,23 @@
 // The one build step: esbuild turns each TypeScript file of src/ and commands/ into a JavaScript
 // file of the same path under dist/ (relative imports of `.ts` files become `.js`), copies the
-// playground's static files and bundles its browser code once. Everything at run time is plain
+// playground's static files and bundles its browser code once, and the CLI into one module. Everything at run time is plain
 // `node dist/...`. Runs at `npm install` (prepare), and before `npm start`, `npm run worker`,
 // `npm test` and the `diffuse` CLI when a source file changed since the last build (stale check:
 // the list of source files with their sizes and modification times).
 //   node scripts/build.mjs           build when stale
 //   node scripts/build.mjs --force   build always
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync, renameSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  copyFileSync,
+  renameSync,
+} from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -88,6 +98,34 @@ async function emit(files, DIST) {
             contents: rewriteSpecifiers(readFileSync(args.path, 'utf8')),
             loader: 'ts',
           }));
+        },
+      },
+    ],
+  });
+  // The CLI, which starts for every image, as one module with a chunk per lazily loaded part: one
+  // file to load is faster than a module per source file. Each source's import.meta.url is its
+  // built file's (relative to the chunk, so dist/ can move), so the paths derived from it hold.
+  await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: { cli: path.join('src', 'adapters', 'cli.ts') },
+    outdir: path.join(DIST, 'cli'),
+    bundle: true,
+    splitting: true,
+    packages: 'external',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'built-file-urls',
+        setup(b) {
+          b.onLoad({ filter: /\.m?ts$/ }, (args) => {
+            const built = path.relative(ROOT, args.path).replace(/\.m?ts$/, '.js');
+            const url = `new URL(${JSON.stringify(`../${built.split(path.sep).join('/')}`)}, import.meta.url).href`;
+            const text = rewriteSpecifiers(readFileSync(args.path, 'utf8'));
+            return { contents: text.replace(/\bimport\.meta\.url\b/g, url), loader: 'ts' };
+          });
         },
       },
     ],
