@@ -8,10 +8,38 @@ import { maskFromAlpha } from './tensor.ts';
 /** 'cover': scale to fill, then center-crop (default). 'contain': scale to fit, pad with white. */
 export type FitMode = 'cover' | 'contain';
 
-function checkTarget(width: number, height: number): void {
+/** Resizes raw pixels (1 or 3 channels) to width x height with the shared geometry: centred, padded with `pad`; the pixels and their channel count. */
+async function resizeRaw(
+  pixels: Uint8Array,
+  from: { width: number; height: number; channels: 1 | 3 },
+  width: number,
+  height: number,
+  fit: FitMode,
+  kernel: 'lanczos3' | 'linear',
+  pad: number,
+): Promise<{ data: Uint8Array; channels: number }> {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`bad target size ${width}x${height}`);
   }
+  const { data, info } = await sharp(pixels, { raw: from })
+    .resize({
+      width,
+      height,
+      fit,
+      position: 'centre',
+      kernel,
+      background: { r: pad, g: pad, b: pad, alpha: 1 },
+    })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  // A grey input may come back as RGB (sharp works in sRGB); only an RGB image must keep 3 channels.
+  if ((from.channels === 3 && info.channels !== 3) || info.width !== width || info.height !== height) {
+    throw new Error(
+      `resize produced ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x${from.channels}`,
+    );
+  }
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), channels: info.channels };
 }
 
 /** Resize an RGB image to width x height with Lanczos-3, center-cropping ('cover') or letterboxing on white ('contain'). */
@@ -22,26 +50,17 @@ export async function resizeImage(
   fit: FitMode = 'cover',
 ): Promise<RgbImage> {
   assertRgb(img);
-  checkTarget(width, height);
   if (img.width === width && img.height === height) return { width, height, rgb: img.rgb.slice() };
-  const { data, info } = await sharp(img.rgb, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .resize({
-      width,
-      height,
-      fit,
-      position: 'centre',
-      kernel: 'lanczos3',
-      background: { r: 255, g: 255, b: 255, alpha: 1 },
-    })
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3 || info.width !== width || info.height !== height) {
-    throw new Error(
-      `resize produced ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`,
-    );
-  }
-  return { width, height, rgb: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  const { data } = await resizeRaw(
+    img.rgb,
+    { width: img.width, height: img.height, channels: 3 },
+    width,
+    height,
+    fit,
+    'lanczos3',
+    255,
+  );
+  return { width, height, rgb: data };
 }
 
 /**
@@ -55,29 +74,21 @@ export async function resizeMask(
   height: number = width,
   fit: FitMode = 'cover',
 ): Promise<MaskImage> {
-  checkTarget(width, height);
   if (m.mask.length !== m.width * m.height)
     throw new RangeError(`mask: expected ${m.width * m.height} bytes, got ${m.mask.length}`);
   if (m.width === width && m.height === height) return { width, height, mask: m.mask.slice() };
-  const grey = new Uint8Array(m.mask.length);
-  for (let i = 0; i < grey.length; i++) grey[i] = m.mask[i] ? 255 : 0;
-  const { data, info } = await sharp(grey, { raw: { width: m.width, height: m.height, channels: 1 } })
-    .resize({
-      width,
-      height,
-      fit,
-      position: 'centre',
-      kernel: 'linear',
-      background: { r: 0, g: 0, b: 0, alpha: 1 },
-    })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const c = info.channels;
-  if (info.width !== width || info.height !== height) {
-    throw new Error(`mask resize produced ${info.width}x${info.height}, expected ${width}x${height}`);
-  }
+  const grey = m.mask.map((v) => (v ? 255 : 0));
+  const { data, channels } = await resizeRaw(
+    grey,
+    { width: m.width, height: m.height, channels: 1 },
+    width,
+    height,
+    fit,
+    'linear',
+    0,
+  );
   const mask = new Uint8Array(width * height);
-  for (let i = 0; i < mask.length; i++) mask[i] = data[i * c] >= 128 ? 1 : 0;
+  for (let i = 0; i < mask.length; i++) mask[i] = data[i * channels] >= 128 ? 1 : 0;
   return { width, height, mask };
 }
 

@@ -6,6 +6,8 @@ import {
   ContextMenuCommandBuilder,
   InteractionContextType,
   SlashCommandBuilder,
+  type SlashCommandIntegerOption,
+  type SlashCommandNumberOption,
   type RESTPostAPIApplicationCommandsJSONBody,
   type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from 'discord.js';
@@ -33,6 +35,15 @@ function numberChoices(choices: OptionChoice[]) {
   return choices.map((c) => ({ name: c.name.slice(0, 100), value: Number(c.value) }));
 }
 
+/** An integer or number option: name, description, bounds and choices, as Discord takes them. */
+function numeric<T extends SlashCommandIntegerOption | SlashCommandNumberOption>(x: T, o: OptionSpec, required: boolean): T {
+  x.setName(o.name).setDescription(describe(o)).setRequired(required);
+  if (o.min !== undefined) x.setMinValue(o.min);
+  if (o.max !== undefined) x.setMaxValue(o.max);
+  if (o.choices) x.addChoices(...numberChoices(o.choices));
+  return x;
+}
+
 function addOption(b: SlashCommandBuilder, o: OptionSpec): void {
   const required = o.required ?? false;
   switch (o.type) {
@@ -45,22 +56,10 @@ function addOption(b: SlashCommandBuilder, o: OptionSpec): void {
       });
       break;
     case 'integer':
-      b.addIntegerOption((x) => {
-        x.setName(o.name).setDescription(describe(o)).setRequired(required);
-        if (o.min !== undefined) x.setMinValue(o.min);
-        if (o.max !== undefined) x.setMaxValue(o.max);
-        if (o.choices) x.addChoices(...numberChoices(o.choices));
-        return x;
-      });
+      b.addIntegerOption((x) => numeric(x, o, required));
       break;
     case 'number':
-      b.addNumberOption((x) => {
-        x.setName(o.name).setDescription(describe(o)).setRequired(required);
-        if (o.min !== undefined) x.setMinValue(o.min);
-        if (o.max !== undefined) x.setMaxValue(o.max);
-        if (o.choices) x.addChoices(...numberChoices(o.choices));
-        return x;
-      });
+      b.addNumberOption((x) => numeric(x, o, required));
       break;
     case 'boolean':
       b.addBooleanOption((x) => x.setName(o.name).setDescription(describe(o)).setRequired(required));
