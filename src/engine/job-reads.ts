@@ -9,7 +9,7 @@ import {
   type JobEventListener,
   type JobOwner,
   type JobRecord,
-  type ResultFiles,
+  type ResultFilesAnswer,
   type SubscribeOptions,
 } from '../jobs/api.ts';
 import { terminalEvent, type EventHub } from './events.ts';
@@ -72,7 +72,7 @@ export abstract class JobReads {
     if (a) a.owner.messageRef = messageRef;
   }
 
-  async resultFiles(jobId: string): Promise<ResultFiles | EngineRefusal> {
+  async resultFiles(jobId: string): Promise<ResultFilesAnswer> {
     return resultFilesOf(jobId, this.storedJob(jobId), this.config.retentionDays);
   }
 

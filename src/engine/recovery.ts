@@ -5,7 +5,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { refusal, type EngineRefusal, type ResultFiles } from '../jobs/api.ts';
+import { refusal, type ResultFilesAnswer } from '../jobs/api.ts';
 import type { LiveJob, LiveJobs } from './live-jobs.ts';
 import type { Logger } from '../jobs/logger.ts';
 import { resultDir, uploadFile } from '../jobs/paths.ts';
@@ -105,7 +105,7 @@ export function resultFilesOf(
   jobId: string,
   job: StoredJob | null,
   retentionDays: number,
-): ResultFiles | EngineRefusal {
+): ResultFilesAnswer {
   if (!job) return refusal('not_found', `I can't find job ${jobId}.`);
   if (job.status !== 'done' || !job.result)
     return refusal('no_result', `Job ${jobId} has no result (it is ${job.status}).`);
@@ -115,5 +115,5 @@ export function resultFilesOf(
       `The images of job ${jobId} were deleted after ${retentionDays} days; regenerate it to get a new one.`,
     );
   }
-  return job.result.files;
+  return { ok: true, files: job.result.files };
 }

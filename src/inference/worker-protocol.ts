@@ -1,6 +1,6 @@
 // Messages between the engine and the inference worker process, over its IPC channel: plain
 // structured-clone data ('advanced' serialization). A cancel is read between denoising steps.
-import type { ModelInfo, PromptReport } from '../jobs/api.ts';
+import type { ModelInfo, PromptReport, ResultFiles } from '../jobs/api.ts';
 import type { ExecuteTimings } from '../pipeline/execute.ts';
 import type { JobSpec, ResolvedJobSpec } from '../jobs/spec.ts';
 import type { UnderstoodConcept } from '../runtime/types.ts';
@@ -54,15 +54,7 @@ export type ToWorker =
 export interface RunOutput {
   model: string;
   device: string;
-  files: {
-    png: string;
-    rawPng: string;
-    gif: string | null;
-    width: number;
-    height: number;
-    gifFrames: number;
-    gifBytes: number;
-  };
+  files: ResultFiles;
   timings: ExecuteTimings;
   /** The spec that ran, with the model's defaults resolved. */
   spec: ResolvedJobSpec;

@@ -141,6 +141,9 @@ export interface ResultFiles {
   gifBytes: number;
 }
 
+/** What resultFiles answers: the files of a finished job, or why there are none. */
+export type ResultFilesAnswer = { ok: true; files: ResultFiles } | EngineRefusal;
+
 /** A stored job as get() returns it. */
 export interface JobRecord {
   jobId: string;
@@ -273,7 +276,7 @@ export interface Engine {
   /** The stored job, or null. */
   get(jobId: string): Promise<JobRecord | null>;
   /** Result files of a finished job (to fetch them again by job id). */
-  resultFiles(jobId: string): Promise<ResultFiles | EngineRefusal>;
+  resultFiles(jobId: string): Promise<ResultFilesAnswer>;
   /** Records the chat message that shows a job (after the adapter's first reply), so recovery and 🔁 can find it. */
   setMessageRef(jobId: string, messageRef: string): Promise<void>;
   /** Subscribes to one job's events; past events of a recent job (latest queued, started, latest progress, terminal) are replayed at once unless `replay: false`. Returns the unsubscribe function. */

@@ -4,6 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { encodeGif, encodePng, fitGifToBytes, upscaleForDisplay, type RgbImage } from '../imaging/index.ts';
+import type { ResultFiles } from '../jobs/api.ts';
 
 /** Where to write: `rawPng` and `gif` are optional (a GIF is written only when there are frames). */
 export interface ResultPaths {
@@ -19,16 +20,8 @@ export interface ResultSizes {
   gifMaxBytes?: number;
 }
 
-/** What was written: absolute paths (null = not written), the PNG's size, the GIF's frames and bytes. */
-export interface WrittenResult {
-  png: string;
-  rawPng: string | null;
-  gif: string | null;
-  width: number;
-  height: number;
-  gifFrames: number;
-  gifBytes: number;
-}
+/** What was written: a job's ResultFiles, except that the raw PNG may not be (null). */
+export type WrittenResult = Omit<ResultFiles, 'rawPng'> & { rawPng: string | null };
 
 const GIF_TIMING = { delayMs: 80, lastFrameHoldMs: 1500, loop: 0 };
 
@@ -68,16 +61,10 @@ export async function writeResultFiles(
   };
   if (paths.gif === undefined || result.frames.length === 0) return written;
   const frames = result.frames.map((f) => upscale(f, sizes.gifSize));
-  if (sizes.gifMaxBytes === undefined) {
-    const buffer = await encodeGif(frames, GIF_TIMING);
-    return {
-      ...written,
-      gif: await put(paths.gif, buffer),
-      gifFrames: frames.length,
-      gifBytes: buffer.length,
-    };
-  }
-  const fitted = await fitGifToBytes(frames, GIF_TIMING, sizes.gifMaxBytes);
+  const fitted =
+    sizes.gifMaxBytes === undefined
+      ? { fits: true, buffer: await encodeGif(frames, GIF_TIMING), frames: frames.length }
+      : await fitGifToBytes(frames, GIF_TIMING, sizes.gifMaxBytes);
   if (!fitted.fits) return written;
   const gif = await put(paths.gif, fitted.buffer);
   return { ...written, gif, gifFrames: fitted.frames, gifBytes: fitted.buffer.length };

@@ -99,7 +99,7 @@ describe('engine on the tiny model', () => {
     expect(gif.length).toBeLessThanOrEqual(engine.config.gifMaxBytes);
     const rec = await engine.get(r.jobId);
     expect(rec).toMatchObject({ status: 'done', owner: alice, parentId: null, position: null, error: null });
-    expect(await engine.resultFiles(r.jobId)).toEqual(res.files);
+    expect(await engine.resultFiles(r.jobId)).toEqual({ ok: true, files: res.files });
   });
 
   it('runs jobs in FIFO order under concurrent submissions', async () => {

@@ -65,8 +65,7 @@ describe('restart recovery', () => {
         type: 'done',
         result: { jobId: ids[0], spec: { seed: 0 } },
       });
-      const files = await later.resultFiles(ids[0]);
-      expect('png' in files && files.png.endsWith(`${ids[0]}/image.png`)).toBe(true);
+      expect(await later.resultFiles(ids[0])).toMatchObject({ ok: true, files: { png: expect.stringMatching(new RegExp(`${ids[0]}/image\\.png$`)) } });
     } finally {
       await later.close();
     }
