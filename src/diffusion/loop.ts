@@ -45,7 +45,7 @@ export interface LoopOptions {
  */
 export async function sampleLoop(opts: LoopOptions): Promise<Float32Array> {
   const { plan, sampler, estimator, denoiser, rng, project, onStep, signal } = opts;
-  const prediction = opts.prediction ?? 'epsilon';
+  const prediction = plan.prediction ?? opts.prediction ?? 'epsilon';
   const steps = plan.steps;
   let state: unknown;
   let x = opts.x;

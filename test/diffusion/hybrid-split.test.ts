@@ -21,7 +21,8 @@ function twoBandImage(k: 1 | 2): Float32Array {
   for (let c = 0; c < SHAPE.channels; c++)
     for (let y = 0; y < SHAPE.height; y++)
       for (let x = 0; x < SHAPE.width; x++) {
-        const low = k === 1 ? 0.4 * Math.sin((2 * Math.PI * x) / 32 + c) : 0.4 * Math.cos((2 * Math.PI * y) / 32 - c);
+        const low =
+          k === 1 ? 0.4 * Math.sin((2 * Math.PI * x) / 32 + c) : 0.4 * Math.cos((2 * Math.PI * y) / 32 - c);
         const high = k === 1 ? 0.3 * (-1) ** (x + y) : 0.3 * (-1) ** x;
         out[i++] = low + high;
       }
@@ -37,7 +38,13 @@ const highpass = (x: Float32Array): Float32Array => {
   return x.map((v, i) => v - l[i]);
 };
 
-const common = () => ({ shape: SHAPE, schedule, rng: createRng(11), sampler: studySampler('ddim'), steps: 33 });
+const common = () => ({
+  shape: SHAPE,
+  schedule,
+  rng: createRng(11),
+  sampler: studySampler('ddim'),
+  steps: 33,
+});
 
 /** A hybrid of far = image k, near = the other, sampled without guidance by the prompt-dependent exact denoiser. */
 async function hybridOf(far: 1 | 2, near: 1 | 2): Promise<Float32Array> {

@@ -63,7 +63,7 @@ describe('published scheduler configs', () => {
 
   it('SD3 flow matching (FlowMatchEulerDiscreteScheduler) is refused, naming the class and what to do', () => {
     expect(() => schedulerFromConfig(load('sd3-flow'), 'sd3')).toThrow(
-      /FlowMatchEulerDiscreteScheduler" is not supported; supported: .*DDIMScheduler.*Set "_class_name"/,
+      /flow-matching model \(FlowMatchEulerDiscreteScheduler.*not supported by the runtime/,
     );
   });
 

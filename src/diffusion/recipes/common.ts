@@ -56,7 +56,8 @@ export function planFrom(plan: Plan, iStart: number): Plan {
  */
 export function planBelow(plan: Plan, schedule: Schedule, t0: number): Plan {
   const kept: PlanStep[] = plan.steps.filter((s) => s.t < t0 && s.pndm === undefined);
-  const lead: PlanStep = { t: t0, at: vpLevel(schedule.alphasCumprod[t0]), to: kept[0]?.at ?? CLEAN };
+  const at = plan.levelOf?.(t0) ?? vpLevel(schedule.alphasCumprod[t0]);
+  const lead: PlanStep = { t: t0, at, to: kept[0]?.at ?? CLEAN };
   return { ...plan, steps: [lead, ...kept] };
 }
 

@@ -8,5 +8,6 @@ export * from './pndm.ts';
 export * from './euler.ts';
 export * from './dpmpp-2m.ts';
 export * from './lcm.ts';
+export * from './flow-euler.ts';
 export * from './karras.ts';
 export * from './registry.ts';

@@ -5,9 +5,12 @@ import { ddim } from './ddim.ts';
 import { ddpm } from './ddpm.ts';
 import { dpmpp2m } from './dpmpp-2m.ts';
 import { euler, eulerAncestral } from './euler.ts';
+import { flowEuler } from './flow-euler.ts';
 import { lcm } from './lcm.ts';
 import { pndm } from './pndm.ts';
 import type { Sampler } from './sampler.ts';
+
+const FLOW = 'FlowMatchEulerDiscreteScheduler';
 
 interface Entry {
   className: string;
@@ -37,6 +40,11 @@ const SAMPLERS = {
     about: 'DPM-Solver++(2M) on Karras sigmas',
   },
   lcm: { className: 'LCMScheduler', make: lcm, about: 'Latent Consistency Model sampling (LCM-distilled models, 1-8 steps)' },
+  'flow-euler': {
+    className: 'FlowMatchEulerDiscreteScheduler',
+    make: flowEuler,
+    about: 'flow matching, Euler (velocity models such as SD3)',
+  },
 } satisfies Record<string, Entry>;
 
 export type SamplerName = keyof typeof SAMPLERS;
@@ -69,6 +77,11 @@ export function samplerClass(name: SamplerName): string {
 export function createSampler(name: string, modelConfig: Record<string, unknown> = {}): Sampler & { config: ResolvedScheduler } {
   if (!isSamplerName(name)) throw new RangeError(`unknown sampler "${name}"; known: ${SAMPLER_NAMES.join(', ')}`);
   const entry: Entry = SAMPLERS[name];
+  const flowModel = modelConfig._class_name === FLOW;
+  if (flowModel !== (entry.className === FLOW))
+    throw new RangeError(
+      flowModel ? `a flow-matching model samples with flow-euler, not ${name}` : `${name} runs flow-matching models only`,
+    );
   const config = configForClass({ ...modelConfig, ...entry.fixed }, entry.className);
   return Object.assign(entry.make(config.settings), { config });
 }

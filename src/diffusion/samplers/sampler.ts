@@ -48,6 +48,10 @@ export interface Plan {
   /** Start noise scale in VP form (diffusers' init_noise_sigma times the first alpha; 1 for VP samplers). */
   noiseScale: number;
   x0: X0Processing;
+  /** What the model predicts when the class fixes it (flow matching: the velocity); else the config's prediction_type. */
+  prediction?: PredictionType;
+  /** The level of a model timestep, where it is not the VP level of alphas_cumprod (flow matching: s = t / T). */
+  levelOf?: (t: number) => Level;
 }
 
 export interface SamplerStepInput {
@@ -85,7 +89,7 @@ export interface Sampler {
   step(s: SamplerStepInput): SamplerStepOutput;
 }
 
-export const PREDICTION_TYPES = ['epsilon', 'v_prediction', 'sample'] as const;
+export const PREDICTION_TYPES = ['epsilon', 'v_prediction', 'sample', 'flow_prediction'] as const;
 export type PredictionType = (typeof PREDICTION_TYPES)[number];
 
 /** VP level of abar: alpha = sqrt(abar), sigma = sqrt(1 - abar). */
@@ -116,7 +120,8 @@ export function kSigma(abar: number): number {
 
 /**
  * eps and x0 from a model output at level (a, s): epsilon: x0 = (x - s eps) / a; v (Salimans & Ho 2022,
- * v = a eps - s x0): x0 = a x - s v, eps = a v + s x; sample: x0 = output, eps = (x - a x0) / s.
+ * v = a eps - s x0): x0 = a x - s v, eps = a v + s x; sample: x0 = output, eps = (x - a x0) / s;
+ * flow (velocity v = eps - x0 on x = (1 - s) x0 + s eps): x0 = x - s v, eps = x + (1 - s) v.
  */
 export function fromPrediction(type: PredictionType, out: Float32Array, x: Float32Array, l: Level): { eps: Float32Array; x0: Float32Array } {
   const { alpha: a, sigma: s } = l;
@@ -129,6 +134,9 @@ export function fromPrediction(type: PredictionType, out: Float32Array, x: Float
     } else if (type === 'v_prediction') {
       x0[i] = a * x[i] - s * out[i];
       eps[i] = a * out[i] + s * x[i];
+    } else if (type === 'flow_prediction') {
+      x0[i] = x[i] - s * out[i];
+      eps[i] = x[i] + a * out[i];
     } else {
       x0[i] = out[i];
       eps[i] = (x[i] - a * out[i]) / s;

@@ -96,6 +96,11 @@ export function schedulerFromConfig(sched: Record<string, unknown>, dir: string)
         'Set "_class_name" in scheduler/scheduler_config.json to one of them (the model then samples with that class) and pull again.',
     );
   }
+  if (cls === 'FlowMatchEulerDiscreteScheduler')
+    throw new ModelError(
+      'bad-manifest',
+      `${dir}: a flow-matching model (FlowMatchEulerDiscreteScheduler, an SD3/Flux-style transformer) is not supported by the runtime yet; the flow-euler sampler exists in the diffusion core only`,
+    );
   let settings: Record<string, unknown>;
   try {
     settings = resolveScheduler(sched, cls).settings;
