@@ -21,7 +21,7 @@ interface Entry {
 }
 
 const SAMPLERS = {
-  ddpm: { className: 'DDPMScheduler', make: ddpm, about: 'DDPM ancestral (the study; default)' },
+  ddpm: { className: 'DDPMScheduler', make: ddpm, about: 'strided DDPM (the study; default)' },
   ddim: { className: 'DDIMScheduler', make: (s) => ddim(s, 0), about: 'DDIM, deterministic (eta 0)' },
   'ddim-eta1': { className: 'DDIMScheduler', make: (s) => ddim(s, 1), about: 'DDIM with eta 1 (stochastic)' },
   pndm: { className: 'PNDMScheduler', make: pndm, about: 'PNDM / PLMS (Stable Diffusion 1.x ships it)' },
