@@ -24,9 +24,6 @@ const SAMPLERS = {
   ddpm: { className: 'DDPMScheduler', make: ddpm, about: 'strided DDPM (the study; default)' },
   ddim: { className: 'DDIMScheduler', make: (s) => ddim(s, 0), about: 'DDIM, deterministic (eta 0)' },
   'ddim-eta1': { className: 'DDIMScheduler', make: (s) => ddim(s, 1), about: 'DDIM with eta 1 (stochastic)' },
-  pndm: { className: 'PNDMScheduler', make: pndm, about: 'PNDM / PLMS (Stable Diffusion 1.x ships it)' },
-  euler: { className: 'EulerDiscreteScheduler', make: euler, about: 'Euler, deterministic (SD-Turbo ships it)' },
-  'euler-a': { className: 'EulerAncestralDiscreteScheduler', make: eulerAncestral, about: 'Euler ancestral (k-diffusion)' },
   'dpmpp-2m': {
     className: 'DPMSolverMultistepScheduler',
     fixed: { use_karras_sigmas: false },
@@ -39,6 +36,9 @@ const SAMPLERS = {
     make: (s) => dpmpp2m(s),
     about: 'DPM-Solver++(2M) on Karras sigmas',
   },
+  'euler-a': { className: 'EulerAncestralDiscreteScheduler', make: eulerAncestral, about: 'Euler ancestral (k-diffusion)' },
+  pndm: { className: 'PNDMScheduler', make: pndm, about: 'PNDM / PLMS (Stable Diffusion 1.x ships it)' },
+  euler: { className: 'EulerDiscreteScheduler', make: euler, about: 'Euler, deterministic (SD-Turbo ships it)' },
   lcm: { className: 'LCMScheduler', make: lcm, about: 'Latent Consistency Model sampling (LCM-distilled models, 1-8 steps)' },
   'flow-euler': {
     className: 'FlowMatchEulerDiscreteScheduler',
