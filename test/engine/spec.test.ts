@@ -105,7 +105,7 @@ describe('job spec', () => {
       /^Unknown view; use one of identity, flip/,
     );
     expect(message({ technique: 'imagine', prompt: 'x', sampler: 'plms' })).toBe(
-      'Sampler must be one of ddpm, ddim, ddim-eta1, dpmpp-2m, dpmpp-2m-karras, euler-a.',
+      'Sampler must be one of ddpm, ddim, ddim-eta1, dpmpp-2m, dpmpp-2m-karras, euler-a, pndm, euler, lcm, flow-euler.',
     );
     expect(message({ technique: 'denoise', image: REF, method: 'magic' })).toBe(
       'Method must be one of blur, one-step, iterative, all.',
