@@ -103,6 +103,13 @@ describe('start-up errors of npm start', () => {
     const r = await runToExit({ QUEUE_MAX: 'lots' });
     expectOneLine(r, /QUEUE_MAX must be a number/, 2);
   });
+
+  it('a content rule the linear-time engine cannot run is a bad setting: code 2, naming the file and the rule', async () => {
+    const file = path.join(tempDir(), 'rules.txt');
+    writeFileSync(file, 'zorb\n/((a+))+$/\n/(\\w+)\\s\\1/\n');
+    const r = await runToExit({ CONTENT_RULES_FILE: file, PLAYGROUND_PORT: '0' });
+    expectOneLine(r, /CONTENT_RULES_FILE .*rules\.txt: \/\(\\w\+\)\\s\\1\/ refers back to a group/, 2);
+  });
 });
 
 describe('DEVICE=auto through npm start', () => {
