@@ -66,6 +66,8 @@ export interface Config {
   intraOpThreads: number;
   /** Nice value of the inference process and all its threads (0 normal, 19 lowest). */
   inferenceNice: number;
+  /** A running job's inference process silent for longer (and for 4x its longest silence so far) makes /healthz not ok. */
+  inferenceStallMs: number;
   queueMax: number;
   userMaxPending: number;
   maxSteps: number;
@@ -144,11 +146,14 @@ const ENV = z.object({
   DATA_DIR: str('./data'),
   MODEL: str('emoji'),
   MODELS_DIR: str('./models'),
-  DEVICE: z.enum(['cpu', 'cuda', 'webgpu', 'auto'], { error: 'must be cpu, cuda, webgpu or auto' }).default('cpu'),
+  DEVICE: z
+    .enum(['cpu', 'cuda', 'webgpu', 'auto'], { error: 'must be cpu, cuda, webgpu or auto' })
+    .default('cpu'),
   CUDA_DEVICE_ID: int(0, 0, 64),
   CPU_FALLBACK: bool(true),
   INTRA_OP_THREADS: int(0, 0, 1024),
   INFERENCE_NICE: int(10, 0, 19),
+  INFERENCE_STALL_MS: int(30_000, 1000),
   QUEUE_MAX: int(50, 1, 100_000),
   USER_MAX_PENDING: int(2, 1, 1000),
   MAX_STEPS: int(100, 1, 999),
@@ -273,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cpuFallback: e.CPU_FALLBACK,
     intraOpThreads: e.INTRA_OP_THREADS,
     inferenceNice: e.INFERENCE_NICE,
+    inferenceStallMs: e.INFERENCE_STALL_MS,
     queueMax: e.QUEUE_MAX,
     userMaxPending: e.USER_MAX_PENDING,
     maxSteps: e.MAX_STEPS,

@@ -151,9 +151,16 @@ export class ClusterWorker {
   /** Health for /healthz. */
   health(): EngineHealth {
     const c = this.metrics.counts.get(this.config.cluster.workerModels[0]);
+    const stalled = this.inference.stalledMs();
     return {
-      ok: !this.closing && isReady(this.redis) && this.inference.alive && this.bullWorkers.length > 0,
+      ok:
+        !this.closing &&
+        isReady(this.redis) &&
+        this.inference.alive &&
+        this.bullWorkers.length > 0 &&
+        stalled === null,
       workerAlive: this.inference.alive,
+      ...(stalled !== null ? { inferenceStalledMs: stalled } : {}),
       queued: (c?.waiting ?? 0) + (c?.prioritized ?? 0),
       running: this.running ? 1 : 0,
       model: this.config.cluster.workerModels.join(','),

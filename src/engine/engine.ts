@@ -231,7 +231,13 @@ export class LocalEngine extends JobReads implements Engine {
 
   async cancel(jobId: string, by: Actor): Promise<{ ok: true; status: JobStatus } | EngineRefusal> {
     const live = this.live.get(jobId);
-    const target = cancelTarget(jobId, live, live ? null : this.storedJob(jobId), by, this.config.adminUserIds);
+    const target = cancelTarget(
+      jobId,
+      live,
+      live ? null : this.storedJob(jobId),
+      by,
+      this.config.adminUserIds,
+    );
     if (!target.ok) return target;
     const a = target.job;
 
@@ -256,9 +262,16 @@ export class LocalEngine extends JobReads implements Engine {
   }
 
   health(): EngineHealth {
+    const stalled = this.worker.stalledMs();
     return {
-      ok: this.worker.alive && !this.closing && !this.worker.info.error && this.store.writeFailure === null,
+      ok:
+        this.worker.alive &&
+        !this.closing &&
+        !this.worker.info.error &&
+        this.store.writeFailure === null &&
+        stalled === null,
       workerAlive: this.worker.alive,
+      ...(stalled !== null ? { inferenceStalledMs: stalled } : {}),
       queued: this.queue.waitingCount,
       running: this.queue.running ? 1 : 0,
       model: this.worker.info.model ?? this.config.model,

@@ -25,8 +25,12 @@ export function postToEngine(m: FromWorker): void {
   if (process.connected) process.send?.(m, () => undefined);
 }
 
-/** Serves the engine's messages, the ones that arrived while the entry loaded first. */
+/** How often this process says it is alive (between blocking calls). */
+export const HEARTBEAT_MS = 2_000;
+
+/** Serves the engine's messages, the ones that arrived while the entry loaded first; starts the heartbeat. */
 export function onEngineMessage(serve: (m: ToWorker) => void): void {
+  setInterval(() => postToEngine({ type: 'heartbeat' }), HEARTBEAT_MS).unref();
   process.on('message', (m) => serve(m as ToWorker));
   if (waiting) {
     process.off('message', waiting.keep);

@@ -16,6 +16,8 @@ export interface WorkerSettings {
   cudaDeviceId: number;
   cpuFallback: boolean;
   intraOpThreads: number;
+  /** INFERENCE_STALL_MS: a running job whose process has sent nothing for longer (and for 4x its longest silence so far) is reported stalled. */
+  stallMs?: number;
   /** INFERENCE_NICE: the process's nice value, set by worker-boot.mjs before anything else starts (default 0). */
   nice?: number;
   /** Limits stored uploads are decoded with: the ones they were accepted under (UPLOAD_MAX_BYTES, UPLOAD_MAX_PIXELS). */
@@ -69,6 +71,8 @@ export type FromWorker =
   | { type: 'info'; requestId: number; info?: ModelInfo; error?: string; userError?: boolean }
   /** Answer to a 'models' request. */
   | { type: 'models'; requestId: number; names: string[] }
+  /** Sent every HEARTBEAT_MS while the process's event loop runs (not while it is inside a blocking call such as a UNet step). */
+  | { type: 'heartbeat' }
   /** The model is loaded and the job begins (the job's time limit counts from here). */
   | { type: 'started'; runId: number }
   | { type: 'progress'; runId: number; step: number; total: number }

@@ -22,6 +22,7 @@ export function workerConfigFrom(
     cpuFallback: config.cpuFallback,
     intraOpThreads: config.intraOpThreads,
     nice: config.inferenceNice,
+    stallMs: config.inferenceStallMs,
     uploadLimits,
     preload: true,
     maxSteps: config.maxSteps,
@@ -39,7 +40,10 @@ export function watchWorker(
     if (info.error) log.error({ model, err: info.error }, 'default model failed to load');
     else {
       // The device choice and its reason (auto's reasoning, or why the device asked for is not used).
-      const why = { ...(info.adapter ? { adapter: info.adapter } : {}), ...(info.deviceReason ? { reason: info.deviceReason } : {}) };
+      const why = {
+        ...(info.adapter ? { adapter: info.adapter } : {}),
+        ...(info.deviceReason ? { reason: info.deviceReason } : {}),
+      };
       log.info({ model: info.model, device: info.device, ...why }, 'inference worker ready');
     }
   });

@@ -93,8 +93,14 @@ export class InferenceWorker extends EventEmitter {
     number,
     { name: string; resolve(r: ModelInfoAnswer): void; timer: NodeJS.Timeout }
   >();
-  private readonly modelsRequests = new Map<number, { resolve(names: string[] | null): void; timer: NodeJS.Timeout }>();
+  private readonly modelsRequests = new Map<
+    number,
+    { resolve(names: string[] | null): void; timer: NodeJS.Timeout }
+  >();
   private nextRequestId = 1;
+  /** When the process last sent anything, and the longest silence of the running job so far (ms). */
+  private lastHeard = Date.now();
+  private longestSilence = 0;
   /** Whether the running process has reported ready, and whether a kill waits for its exit. */
   private readySeen = false;
   private killing = false;
@@ -114,6 +120,17 @@ export class InferenceWorker extends EventEmitter {
   /** The running process's id (null when none runs). */
   get pid(): number | null {
     return this.worker?.pid ?? null;
+  }
+
+  /**
+   * How long the process has been silent during a running job, when that is longer than the stall
+   * limit (INFERENCE_STALL_MS, and 4x the job's longest silence so far: a long step is not a stall);
+   * null while it is not stalled.
+   */
+  stalledMs(): number | null {
+    if (!this.pending) return null;
+    const silent = Date.now() - this.lastHeard;
+    return silent > Math.max(this.config.stallMs ?? 30_000, 4 * this.longestSilence) ? silent : null;
   }
 
   /** Whether a run is in flight. */
@@ -160,6 +177,8 @@ export class InferenceWorker extends EventEmitter {
       pending = { runId, handlers, resolve, reject, abortMessage: null, killTimer: null };
     });
     this.pending = pending;
+    this.lastHeard = Date.now();
+    this.longestSilence = 0;
     this.holdOpen();
     this.post({ type: 'run', runId, jobId, spec, options });
     return {
@@ -264,7 +283,13 @@ export class InferenceWorker extends EventEmitter {
   private holdOpen(): void {
     const w = this.worker;
     if (!w) return;
-    const hold = this.closing || this.killing || !this.readySeen || this.pending !== null || this.infoRequests.size > 0 || this.modelsRequests.size > 0;
+    const hold =
+      this.closing ||
+      this.killing ||
+      !this.readySeen ||
+      this.pending !== null ||
+      this.infoRequests.size > 0 ||
+      this.modelsRequests.size > 0;
     if (hold) {
       w.ref();
       w.channel?.ref();
@@ -279,6 +304,10 @@ export class InferenceWorker extends EventEmitter {
   }
 
   private onMessage(m: FromWorker): void {
+    const now = Date.now();
+    if (this.pending) this.longestSilence = Math.max(this.longestSilence, now - this.lastHeard);
+    this.lastHeard = now;
+    if (m.type === 'heartbeat') return;
     if (m.type === 'models') {
       const r = this.modelsRequests.get(m.requestId);
       if (!r) return;

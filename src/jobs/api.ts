@@ -8,7 +8,13 @@ import type { SettingsApi } from '../store/settings-store.ts';
 import type { JobSpec, ResolvedJobSpec, Technique } from './spec.ts';
 
 export type { JobSpec, JobSpecInput, ResolvedJobSpec, Technique, ImageRef } from './spec.ts';
-export type { JobDefaults, Settings, SettingsApi, SettingsPatch, SettingsScope } from '../store/settings-store.ts';
+export type {
+  JobDefaults,
+  Settings,
+  SettingsApi,
+  SettingsPatch,
+  SettingsScope,
+} from '../store/settings-store.ts';
 
 /** Who submitted a job, and where to answer. */
 export interface JobOwner {
@@ -254,6 +260,8 @@ export type ModelInfoResult = { ok: true; info: ModelInfo } | EngineRefusal;
 export interface EngineHealth {
   ok: boolean;
   workerAlive: boolean;
+  /** ms the inference process has been silent during a running job, past its stall limit (INFERENCE_STALL_MS); absent when it is not stalled. */
+  inferenceStalledMs?: number;
   queued: number;
   running: number;
   model: string;
