@@ -4,7 +4,7 @@
 import type { Schedule } from '../schedule.ts';
 import { checkRange } from './ddpm.ts';
 import type { Level, Plan, PlanStep, Sampler } from './sampler.ts';
-import { moveTo, vpLevel } from './sampler.ts';
+import { abarOf, vpLevel } from './sampler.ts';
 import { spacedTimesteps } from './spacing.ts';
 import { CLEAN, isStudy, studyPlan } from './study.ts';
 
@@ -44,9 +44,13 @@ function mix(a: Float32Array, wa: number, b: Float32Array, wb: number): Float32A
  */
 function transfer(sample: Float32Array, out: Float32Array, from: Level, to: Level, v: boolean): Float32Array {
   const eps = v ? mix(out, from.alpha, sample, from.sigma) : out;
-  const x0 = new Float32Array(sample.length);
-  for (let i = 0; i < x0.length; i++) x0[i] = (sample[i] - from.sigma * eps[i]) / from.alpha;
-  return moveTo(x0, eps, to);
+  // x' = sqrt(a'/a) x - (a' - a) eps / (a sqrt(1 - a') + sqrt(a (1 - a) a')), a = abar (no division by sqrt(a) of x).
+  const [a, ap] = [abarOf(from), abarOf(to)];
+  const c = Math.sqrt(ap / a);
+  const d = (ap - a) / (a * Math.sqrt(1 - ap) + Math.sqrt(a * (1 - a) * ap));
+  const next = new Float32Array(sample.length);
+  for (let i = 0; i < next.length; i++) next[i] = c * sample[i] - d * eps[i];
+  return next;
 }
 
 /**

@@ -1,0 +1,117 @@
+// The product's samplers against the reference port of diffusers' loops (reference/diffusers-port.ts):
+// every supported class x timestep spacing x steps in {1, 2, 4, 12, 50} x prediction type, on the
+// exact denoiser of Gaussian data and on a fake network; final samples within 1e-5.
+import { describe, expect, it } from 'vitest';
+import { conditional } from '../../src/diffusion/guidance.ts';
+import { sampleLoop } from '../../src/diffusion/loop.ts';
+import { createRng } from '../../src/diffusion/rng.ts';
+import { createSampler } from '../../src/diffusion/samplers/registry.ts';
+import { makeSchedule } from '../../src/diffusion/schedule.ts';
+import type { Denoiser } from '../../src/diffusion/types.ts';
+import { cond } from './helpers.ts';
+import { alphasCumprod, ddimLoop, dpmLoop, eulerLoop, flowLoop, lcmLoop, pndmLoop, type Config, type Model } from './reference/diffusers-port.ts';
+
+const N = 24;
+const SD = { beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, num_train_timesteps: 1000, clip_sample: false };
+const SPACINGS: Config[] = [
+  { timestep_spacing: 'leading', steps_offset: 0 },
+  { timestep_spacing: 'leading', steps_offset: 1 },
+  { timestep_spacing: 'trailing', steps_offset: 0 },
+  { timestep_spacing: 'linspace', steps_offset: 0 },
+];
+const STEPS = [1, 2, 4, 12, 50];
+const MU = Array.from({ length: N }, (_, i) => 0.6 * Math.sin(i));
+const S = 0.4;
+
+/** A fake network: 0.8 tanh(x) + 0.1 cos(t / 157). */
+const fake: Model = (x, t) => Float64Array.from(x, (v) => 0.8 * Math.tanh(v) + 0.1 * Math.cos(t / 157));
+
+/** The exact eps (or v) of Gaussian data N(MU, S^2) at the level of timestep t (sigma interpolated at fractional t). */
+function gauss(c: Config, v: boolean): Model {
+  const sig = alphasCumprod(c).map((a) => Math.sqrt((1 - a) / a));
+  return (x, t) => {
+    const i = Math.min(Math.floor(t), 998);
+    const s = sig[i] + (t - i) * (sig[i + 1] - sig[i]);
+    const ab = 1 / (1 + s * s);
+    const k = (Math.sqrt(ab) * S * S) / (ab * S * S + 1 - ab);
+    return Float64Array.from(x, (xv, j) => {
+      const x0 = MU[j] + k * (xv - Math.sqrt(ab) * MU[j]);
+      const eps = (xv - Math.sqrt(ab) * x0) / Math.sqrt(1 - ab);
+      return v ? Math.sqrt(ab) * eps - Math.sqrt(1 - ab) * x0 : eps;
+    });
+  };
+}
+
+function asDenoiser(m: Model): Denoiser {
+  return async (t, batch) => batch.map((r) => ({ eps: Float32Array.from(m(Float64Array.from(r.x), t)) }));
+}
+
+async function product(name: string, c: Config, steps: number, model: Model, z: Float32Array, seed = 3): Promise<Float32Array> {
+  const sampler = createSampler(name, c);
+  const plan = sampler.plan(steps, makeSchedule(sampler.config.settings));
+  return sampleLoop({
+    x: z.map((v) => v * plan.noiseScale),
+    plan,
+    sampler,
+    estimator: conditional(cond(0)),
+    denoiser: asDenoiser(model),
+    rng: createRng(seed),
+    prediction: c.prediction_type as 'epsilon' | 'v_prediction' | undefined,
+  });
+}
+
+function maxDiff(a: Float32Array, b: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+const CLASSES: Array<[string, string, Config, (c: Config, n: number, x: Float64Array, m: Model) => Float64Array]> = [
+  ['ddim', 'DDIMScheduler', { set_alpha_to_one: false }, ddimLoop],
+  ['ddim', 'DDIMScheduler', { set_alpha_to_one: true }, ddimLoop],
+  ['pndm', 'PNDMScheduler', { skip_prk_steps: true }, pndmLoop],
+  ['pndm', 'PNDMScheduler', { skip_prk_steps: false }, pndmLoop],
+  ['euler', 'EulerDiscreteScheduler', {}, eulerLoop],
+  ['euler', 'EulerDiscreteScheduler', { final_sigmas_type: 'sigma_min' }, eulerLoop],
+  ['dpmpp-2m', 'DPMSolverMultistepScheduler', {}, dpmLoop],
+  ['dpmpp-2m', 'DPMSolverMultistepScheduler', { final_sigmas_type: 'sigma_min', lower_order_final: false }, dpmLoop],
+];
+
+describe.each(CLASSES)('%s (%s %j) against the reference port', (name, cls, extra, ref) => {
+  it.each(SPACINGS.flatMap((sp) => ['epsilon', 'v_prediction'].map((p) => [JSON.stringify(sp), p, sp] as const)))(
+    '%s, %s: every step count, both models, within 1e-5',
+    async (_label, prediction, spacing) => {
+      const c = { _class_name: cls, ...SD, ...extra, ...spacing, prediction_type: prediction };
+      for (const steps of STEPS) {
+        if (cls === 'PNDMScheduler' && !extra.skip_prk_steps && steps < 4) continue;
+        for (const model of [fake, gauss(c, prediction === 'v_prediction')]) {
+          const z = createRng(steps).normal(N);
+          const got = await product(name, c, steps, model, z);
+          const want = ref(c, steps, Float64Array.from(z), model);
+          expect(maxDiff(got, want), `${steps} steps`).toBeLessThan(1e-5);
+        }
+      }
+    },
+  );
+});
+
+describe('LCM and flow matching against the reference port', () => {
+  it.each([1, 2, 4, 8])('lcm, %i steps (the same seeded noise on each step but the last)', async (steps) => {
+    const c = { _class_name: 'LCMScheduler', ...SD };
+    for (const model of [fake, gauss(c, false)]) {
+      const z = createRng(9).normal(N);
+      const got = await product('lcm', c, steps, model, z, 4);
+      const want = lcmLoop(c, steps, Float64Array.from(z), model, createRng(4));
+      expect(maxDiff(got, want)).toBeLessThan(1e-5);
+    }
+  });
+
+  it.each([1, 2, 4, 12, 50])('flow-euler, %i steps, shift 1 and 3', async (steps) => {
+    for (const shift of [1, 3]) {
+      const c = { _class_name: 'FlowMatchEulerDiscreteScheduler', num_train_timesteps: 1000, shift };
+      const z = createRng(steps).normal(N);
+      const got = await product('flow-euler', c, steps, fake, z);
+      expect(maxDiff(got, flowLoop(shift, steps, Float64Array.from(z), fake))).toBeLessThan(1e-5);
+    }
+  });
+});
