@@ -1,6 +1,7 @@
 // The product's samplers against the reference port of diffusers' loops (reference/diffusers-port.ts):
 // every supported class x timestep spacing x steps in {1, 2, 4, 12, 50} x prediction type, on the
-// exact denoiser of Gaussian data and on a fake network; final samples within 1e-5.
+// exact denoiser of Gaussian data and on a fake network; final samples within 1e-5 (relative to 1 + |x|:
+// the product keeps x in float32, the port in float64).
 import { describe, expect, it } from 'vitest';
 import { conditional } from '../../src/diffusion/guidance.ts';
 import { sampleLoop } from '../../src/diffusion/loop.ts';
@@ -9,7 +10,7 @@ import { createSampler } from '../../src/diffusion/samplers/registry.ts';
 import { makeSchedule } from '../../src/diffusion/schedule.ts';
 import type { Denoiser } from '../../src/diffusion/types.ts';
 import { cond } from './helpers.ts';
-import { alphasCumprod, ddimLoop, dpmLoop, eulerLoop, flowLoop, lcmLoop, pndmLoop, type Config, type Model } from './reference/diffusers-port.ts';
+import { alphasCumprod, ddimLoop, ddpmLoop, dpmLoop, eulerLoop, flowLoop, lcmLoop, pndmLoop, type Config, type Model } from './reference/diffusers-port.ts';
 
 const N = 24;
 const SD = { beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, num_train_timesteps: 1000, clip_sample: false };
@@ -60,9 +61,10 @@ async function product(name: string, c: Config, steps: number, model: Model, z: 
   });
 }
 
+/** Largest |a - b| / (1 + |b|): float32 samples against the float64 port, scaled to the sample's size. */
 function maxDiff(a: Float32Array, b: Float64Array): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
   return m;
 }
 
@@ -95,7 +97,18 @@ describe.each(CLASSES)('%s (%s %j) against the reference port', (name, cls, extr
   );
 });
 
-describe('LCM and flow matching against the reference port', () => {
+describe('DDPM, LCM and flow matching against the reference port (the same seeded noise)', () => {
+  it.each(SPACINGS.map((sp) => [JSON.stringify(sp), sp] as const))('ddpm, %s, epsilon and v_prediction, clip_sample on and off', async (_l, spacing) => {
+    for (const prediction of ['epsilon', 'v_prediction'])
+      for (const clip of [false, true])
+        for (const steps of STEPS) {
+          const c = { _class_name: 'DDPMScheduler', ...SD, ...spacing, prediction_type: prediction, clip_sample: clip };
+          const z = createRng(steps).normal(N);
+          const got = await product('ddpm', c, steps, fake, z, 6);
+          expect(maxDiff(got, ddpmLoop(c, steps, Float64Array.from(z), fake, createRng(6))), `${steps} steps`).toBeLessThan(1e-5);
+        }
+  });
+
   it.each([1, 2, 4, 8])('lcm, %i steps (the same seeded noise on each step but the last)', async (steps) => {
     const c = { _class_name: 'LCMScheduler', ...SD };
     for (const model of [fake, gauss(c, false)]) {

@@ -200,3 +200,25 @@ export function flowLoop(shift: number, n: number, x: Float64Array, model: Model
   }
   return x;
 }
+
+/** DDPMScheduler (fixed_small): posterior mean to the next listed timestep (the last to abar = 1), noise from `rng` while t > 0. */
+export function ddpmLoop(c: Config, n: number, x: Float64Array, model: Model, rng: Rng): Float64Array {
+  const acp = alphasCumprod(c);
+  const ts = ddimTimesteps(c, n);
+  ts.forEach((t, i) => {
+    const out = model(x, t);
+    const prev = i + 1 < ts.length ? ts[i + 1] : -1;
+    const [a, ap] = [acp[t], prev >= 0 ? acp[prev] : 1];
+    const [alpha, beta] = [a / ap, 1 - a / ap];
+    const v = c.prediction_type === 'v_prediction';
+    let x0 = v ? map(x, (xi, j) => Math.sqrt(a) * xi - Math.sqrt(1 - a) * out[j]) : map(x, (xi, j) => (xi - Math.sqrt(1 - a) * out[j]) / Math.sqrt(a));
+    if (c.clip_sample) x0 = map(x0, (q) => Math.min(1, Math.max(-1, q)));
+    const mean = map(x, (xi, j) => ((Math.sqrt(ap) * beta) / (1 - a)) * x0[j] + ((Math.sqrt(alpha) * (1 - ap)) / (1 - a)) * xi);
+    if (i < ts.length - 1 && t > 0) {
+      const sd = Math.sqrt(Math.max(((1 - ap) / (1 - a)) * beta, 1e-20));
+      const z = rng.normal(x.length);
+      x = map(mean, (m, j) => m + sd * z[j]);
+    } else x = mean;
+  });
+  return x;
+}
