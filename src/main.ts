@@ -189,18 +189,8 @@ async function main(): Promise<void> {
       }
     }
   }
-  // Adapters that log in at once see the engine's recovery events (jobs of a previous run); one
-  // that is slow or failing does not hold the engine up for long.
-  let capTimer: NodeJS.Timeout | undefined;
-  const cap = new Promise<void>((resolve) => (capTimer = setTimeout(resolve, FIRST_LOGIN_WAIT_MS)));
-  await Promise.race([Promise.all(retries.map((r) => r.firstAttempt)), cap]);
-  clearTimeout(capTimer);
-  if (stopping) return;
-  try {
-    await engine.start();
-  } catch (err) {
-    fail(oneLine(err, secrets));
-  }
+  // /healthz and /metrics answer from here on, while the engine starts (a Redis that is down at
+  // start shows there as not ok, rather than as a port that does not answer).
   if (config.metricsPort > 0 && !stopping) {
     try {
       const health = await startHealthServer({
@@ -211,6 +201,10 @@ async function main(): Promise<void> {
       });
       running.push({ name: 'metrics', stop: () => health.close() });
       logger.info(`health and metrics on ${health.url}`);
+      if (!/^(127\.|::1$|localhost$)/.test(config.metricsHost))
+        logger.warn(
+          `METRICS_HOST ${config.metricsHost} serves /healthz and /metrics to other machines without authentication; keep that address on a private network`,
+        );
     } catch (err) {
       const { metricsHost: host, metricsPort: port } = config;
       fail(
@@ -224,6 +218,18 @@ async function main(): Promise<void> {
         ),
       );
     }
+  }
+  // Adapters that log in at once see the engine's recovery events (jobs of a previous run); one
+  // that is slow or failing does not hold the engine up for long.
+  let capTimer: NodeJS.Timeout | undefined;
+  const cap = new Promise<void>((resolve) => (capTimer = setTimeout(resolve, FIRST_LOGIN_WAIT_MS)));
+  await Promise.race([Promise.all(retries.map((r) => r.firstAttempt)), cap]);
+  clearTimeout(capTimer);
+  if (stopping) return;
+  try {
+    await engine.start();
+  } catch (err) {
+    fail(oneLine(err, secrets));
   }
 }
 

@@ -1,9 +1,11 @@
-// Stopping the scale-out processes while Redis is down: SIGTERM to the front-end (`dist/src/main.js`
+// Starting and stopping the scale-out processes while Redis is down. A front-end started while
+// Redis is down answers /healthz (not ok) at once. Stopping them: SIGTERM to the front-end (`dist/src/main.js`
 // with REDIS_URL) and to a worker (`dist/src/cluster/worker-main.js`) ends each within 10 s, even
 // though closing BullMQ's and ioredis' connections cannot finish (the stop has a deadline).
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   clusterEnv,
+  freePort,
   HAVE_REDIS,
   playgroundUrl,
   startEntryProc,
@@ -56,3 +58,29 @@ describe.skipIf(!HAVE_REDIS)(
     }, 90_000);
   },
 );
+
+describe('a front-end started while Redis is down', () => {
+  it('answers /healthz (503, not ok) while it waits for Redis, and warns that METRICS_HOST is not loopback', async () => {
+    const d = workDir('no-redis');
+    const [redisPort, metricsPort] = [await freePort(), await freePort()];
+    const env = clusterEnv(`redis://127.0.0.1:${redisPort}`, d.dataDir, {
+      WORKER: 'off',
+      PLAYGROUND_PORT: '0',
+      METRICS_PORT: String(metricsPort),
+      METRICS_HOST: '0.0.0.0',
+    });
+    const frontend = startEntryProc('main', env, d.cwd, 'front-end');
+    try {
+      await frontend.waitForLine(/health and metrics on/, 30_000);
+      expect(frontend.lines.join('\n')).toMatch(
+        /METRICS_HOST 0\.0\.0\.0 serves \/healthz and \/metrics to other machines without authentication/,
+      );
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ ok: false });
+    } finally {
+      await frontend.stop(2000);
+      d.remove();
+    }
+  }, 60_000);
+});
