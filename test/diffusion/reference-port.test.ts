@@ -97,6 +97,22 @@ describe.each(CLASSES)('%s (%s %j) against the reference port', (name, cls, extr
   );
 });
 
+describe('zero terminal SNR (rescale_betas_zero_snr, trailing, v_prediction) against the reference port', () => {
+  it.each([
+    ['ddim', 'DDIMScheduler', ddimLoop],
+    ['euler', 'EulerDiscreteScheduler', eulerLoop],
+  ] as const)('%s: every step count, both models', async (name, cls, ref) => {
+    const c = { _class_name: cls, ...SD, timestep_spacing: 'trailing', rescale_betas_zero_snr: true, prediction_type: 'v_prediction', set_alpha_to_one: false };
+    for (const steps of STEPS)
+      for (const model of [fake, gauss(c, true)]) {
+        const z = createRng(steps).normal(N);
+        const got = await product(name, c, steps, model, z);
+        expect(got.every(Number.isFinite)).toBe(true);
+        expect(maxDiff(got, ref(c, steps, Float64Array.from(z), model)), `${steps} steps`).toBeLessThan(1e-5);
+      }
+  });
+});
+
 describe('DDPM, LCM and flow matching against the reference port (the same seeded noise)', () => {
   it.each(SPACINGS.map((sp) => [JSON.stringify(sp), sp] as const))('ddpm, %s, epsilon and v_prediction, clip_sample on and off', async (_l, spacing) => {
     for (const prediction of ['epsilon', 'v_prediction'])

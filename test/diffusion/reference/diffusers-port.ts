@@ -28,7 +28,11 @@ export function alphasCumprod(c: Config): number[] {
   const out: number[] = [];
   let p = 1;
   for (const b of betas) out.push((p *= 1 - b));
-  return out;
+  if (!c.rescale_betas_zero_snr) return out;
+  // rescale_zero_terminal_snr: sqrt(abar) shifted to end at 0 and scaled to keep its first value.
+  const root = out.map(Math.sqrt);
+  const [r0, rT] = [root[0], root[T - 1]];
+  return root.map((r) => ((r - rT) * (r0 / (r0 - rT))) ** 2);
 }
 
 /** DDIM / PNDM / DDPM set_timesteps (descending). */
@@ -112,6 +116,7 @@ export function pndmLoop(c: Config, n: number, x: Float64Array, model: Model): F
 /** Euler (deterministic), used as diffusers' pipelines use it: start x * init_noise_sigma, scale_model_input for the model. Returns x in VP form at the last sigma. */
 export function eulerLoop(c: Config, n: number, z: Float64Array, model: Model): Float64Array {
   const acp = alphasCumprod(c);
+  if (c.rescale_betas_zero_snr) acp[T - 1] = 2 ** -24;
   const all = acp.map((a) => Math.sqrt((1 - a) / a));
   const sp = c.timestep_spacing;
   const ts = sp === 'linspace' ? npLinspace(0, T - 1, n).reverse() : ddimTimesteps(c, n);
