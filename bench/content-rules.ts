@@ -15,7 +15,14 @@ import { ContentRules, loadGlobalRules } from '../src/engine/content-rules.ts';
 import { createEngine } from '../src/engine/engine.ts';
 import { startHealthServer } from '../src/engine/http-health.ts';
 
-const CORPUS = ['/((a+))+$/', '/(?:(a+))+$/', '/(a|a?)+$/', '/(.*a){12}$/', '/((\\w+\\s?))+$/', '/.*.*.*.*.*.*=$/'];
+const CORPUS = [
+  '/((a+))+$/',
+  '/(?:(a+))+$/',
+  '/(a|a?)+$/',
+  '/(.*a){12}$/',
+  '/((\\w+\\s?))+$/',
+  '/.*.*.*.*.*.*=$/',
+];
 
 function arg(args: string[], name: string, def: number): number {
   const i = args.indexOf(`--${name}`);
@@ -23,7 +30,12 @@ function arg(args: string[], name: string, def: number): number {
 }
 
 function prompts(n: number): string[] {
-  return ['a'.repeat(n - 1) + '!', 'lorem ipsum '.repeat(Math.ceil(n / 12)).slice(0, n - 1) + '!', 'a'.repeat(n), 'a'.repeat(n - 1) + '='];
+  return [
+    'a'.repeat(n - 1) + '!',
+    'lorem ipsum '.repeat(Math.ceil(n / 12)).slice(0, n - 1) + '!',
+    'a'.repeat(n),
+    'a'.repeat(n - 1) + '=',
+  ];
 }
 
 // Polls in its own thread (a stalled main thread delays the answers, never the requests).
@@ -81,10 +93,18 @@ export async function main(args: string[]): Promise<void> {
   const engine = createEngine(config, { defaultMetrics: false });
   await engine.start();
   const pg = await startPlayground(config, engine);
-  const hs = await startHealthServer({ host: '127.0.0.1', port: 0, health: () => engine.health(), registry: engine.metrics.registry });
+  const hs = await startHealthServer({
+    host: '127.0.0.1',
+    port: 0,
+    health: () => engine.health(),
+    registry: engine.metrics.registry,
+  });
   const rules = new ContentRules(loadGlobalRules(config), null);
   const owner = { platform: 'bench', userId: 'u' };
-  const worker = new Worker(POLLER, { eval: true, workerData: { urls: [`${hs.url}/healthz`, new URL('/api/health', pg.url).href] } });
+  const worker = new Worker(POLLER, {
+    eval: true,
+    workerData: { urls: [`${hs.url}/healthz`, new URL('/api/health', pg.url).href] },
+  });
   await new Promise((r) => worker.once('message', r));
   const take = (): Promise<{ lat: number[]; bad: number }> =>
     new Promise((resolve) => {
@@ -92,7 +112,11 @@ export async function main(args: string[]): Promise<void> {
       worker.postMessage('take');
     });
   const post = async (body: unknown): Promise<number> => {
-    const res = await fetch(new URL('/api/jobs', pg.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(new URL('/api/jobs', pg.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     await res.arrayBuffer();
     return res.status;
   };
@@ -112,11 +136,17 @@ export async function main(args: string[]): Promise<void> {
   };
   const report = (label: string, r: { lat: number[]; bad: number }, extra = ''): void => {
     const s = [...r.lat].sort((x, y) => x - y);
-    console.log(`${label.padEnd(22)} polls ${String(s.length).padStart(4)}  not answered/not 200 ${r.bad}  p99 ${q(s, 0.99).toFixed(1)} ms  worst ${(s.at(-1) ?? NaN).toFixed(1)} ms${extra}`);
+    console.log(
+      `${label.padEnd(22)} polls ${String(s.length).padStart(4)}  not answered/not 200 ${r.bad}  p99 ${q(s, 0.99).toFixed(1)} ms  worst ${(s.at(-1) ?? NaN).toFixed(1)} ms${extra}`,
+    );
   };
   try {
     const cold = await submitAll();
-    report('first round (cold)', await take(), `  checks ${cold.checkMs.map((m) => m.toFixed(0)).join('/')} ms`);
+    report(
+      'first round (cold)',
+      await take(),
+      `  checks ${cold.checkMs.map((m) => m.toFixed(0)).join('/')} ms`,
+    );
     await new Promise((r) => setTimeout(r, 1000));
     report('idle (noise floor)', await take());
     const lat: number[] = [];
@@ -132,8 +162,14 @@ export async function main(args: string[]): Promise<void> {
       bad += t.bad;
     }
     checks.sort((x, y) => x - y);
-    report(`corpus x ${rounds} rounds`, { lat, bad }, `  ${chars}-char check worst ${checks.at(-1)?.toFixed(1)} ms; submit answers ${[...statuses].join(',')}`);
-    console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'}), load ${os.loadavg()[0].toFixed(2)}`);
+    report(
+      `corpus x ${rounds} rounds`,
+      { lat, bad },
+      `  ${chars}-char check worst ${checks.at(-1)?.toFixed(1)} ms; submit answers ${[...statuses].join(',')}`,
+    );
+    console.log(
+      `node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'}), load ${os.loadavg()[0].toFixed(2)}`,
+    );
   } finally {
     worker.postMessage('stop');
     await hs.close();

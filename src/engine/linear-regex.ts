@@ -15,7 +15,6 @@ export class PatternError extends Error {
 /** Largest program (NFA instructions, after counted repeats are expanded) a pattern may compile to. */
 export const MAX_PROGRAM = 1000;
 
-
 /** The parsed pattern. A `char` matches one code point; `rep` repeats min..max times (max may be Infinity). */
 export type Node =
   | { k: 'char'; source: string }
@@ -68,7 +67,8 @@ export function parsePattern(source: string, flags: { multiline?: boolean } = {}
       if (!m) return fail('has a { that is not a repeat count');
       min = Number(m[1]);
       max = m[2] ? (m[3] ? Number(m[3]) : Infinity) : min;
-      if (min > MAX_PROGRAM || (max !== Infinity && max > MAX_PROGRAM)) fail(`repeats something more than ${MAX_PROGRAM} times`);
+      if (min > MAX_PROGRAM || (max !== Infinity && max > MAX_PROGRAM))
+        fail(`repeats something more than ${MAX_PROGRAM} times`);
       i += m[0].length - 1;
     } else return node;
     i++;
@@ -81,8 +81,15 @@ export function parsePattern(source: string, flags: { multiline?: boolean } = {}
     if (c === '(') {
       i++;
       if (source.startsWith('?:', i)) i += 2;
-      else if (source.startsWith('?=', i) || source.startsWith('?!', i) || source.startsWith('?<=', i) || source.startsWith('?<!', i)) {
-        fail('uses a look-ahead or look-behind (?=, ?!, ?<=, ?<!), which the linear-time rule engine does not run');
+      else if (
+        source.startsWith('?=', i) ||
+        source.startsWith('?!', i) ||
+        source.startsWith('?<=', i) ||
+        source.startsWith('?<!', i)
+      ) {
+        fail(
+          'uses a look-ahead or look-behind (?=, ?!, ?<=, ?<!), which the linear-time rule engine does not run',
+        );
       } else if (source.startsWith('?<', i)) {
         const end = source.indexOf('>', i);
         if (end < 0) fail('has an unfinished group name');
@@ -96,7 +103,8 @@ export function parsePattern(source: string, flags: { multiline?: boolean } = {}
     if (c === ')') return fail('has a ) without its (');
     if (c === '^' || c === '$') {
       i++;
-      const kind: AssertKind = c === '^' ? (flags.multiline ? 'lineStart' : 'start') : flags.multiline ? 'lineEnd' : 'end';
+      const kind: AssertKind =
+        c === '^' ? (flags.multiline ? 'lineStart' : 'start') : flags.multiline ? 'lineEnd' : 'end';
       return { k: 'assert', kind };
     }
     if (c === '*' || c === '+' || c === '?' || c === '{') return fail(`has nothing before ${c} to repeat`);
@@ -126,7 +134,8 @@ export function parsePattern(source: string, flags: { multiline?: boolean } = {}
       i += 2;
       return { k: 'assert', kind: e === 'b' ? 'word' : 'notWord' };
     }
-    if (/[1-9]/.test(e) || e === 'k') return fail('refers back to a group (\\1, \\k<name>), which the linear-time rule engine does not run');
+    if (/[1-9]/.test(e) || e === 'k')
+      return fail('refers back to a group (\\1, \\k<name>), which the linear-time rule engine does not run');
     if ((e === 'p' || e === 'P' || e === 'u') && source[i + 2] === '{') {
       const end = source.indexOf('}', i);
       if (end < 0) fail(`has an unfinished \\${e}{`);
@@ -159,7 +168,10 @@ export function compileNode(root: Node, source: string, flags: { dotAll?: boolea
   const charFlags = flags.dotAll ? 'ius' : 'iu';
 
   const emit = (o: number, x = 0, y = 0): number => {
-    if (op.length >= MAX_PROGRAM) throw new PatternError(`is too large once its repeats are written out (more than ${MAX_PROGRAM} steps); write it more simply`);
+    if (op.length >= MAX_PROGRAM)
+      throw new PatternError(
+        `is too large once its repeats are written out (more than ${MAX_PROGRAM} steps); write it more simply`,
+      );
     op.push(o);
     a.push(x);
     b.push(y);
@@ -220,7 +232,10 @@ export function compileNode(root: Node, source: string, flags: { dotAll?: boolea
 }
 
 /** Parses and compiles a JavaScript pattern for linear-time matching (always `iu`; `s` and `m` honoured). */
-export function compileLinear(source: string, flags: { dotAll?: boolean; multiline?: boolean } = {}): LinearRegex {
+export function compileLinear(
+  source: string,
+  flags: { dotAll?: boolean; multiline?: boolean } = {},
+): LinearRegex {
   try {
     // V8 checks the syntax (in linear time: nothing is matched), so errors read as JavaScript's do.
     new RegExp(source, `iu${flags.dotAll ? 's' : ''}${flags.multiline ? 'm' : ''}`);

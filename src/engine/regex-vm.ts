@@ -12,7 +12,16 @@ export const ASSERT = 3;
 export const MATCH = 4;
 
 /** Zero-width assertions: text or line start/end, \b and \B, no letter/digit/_ before or after. */
-export const ASSERTS = ['start', 'end', 'lineStart', 'lineEnd', 'word', 'notWord', 'noLetterBefore', 'noLetterAfter'] as const;
+export const ASSERTS = [
+  'start',
+  'end',
+  'lineStart',
+  'lineEnd',
+  'word',
+  'notWord',
+  'noLetterBefore',
+  'noLetterAfter',
+] as const;
 export type AssertKind = (typeof ASSERTS)[number];
 
 /** One single-character test (a literal, class, escape or `.`), answered by V8 on one code point and remembered. */
@@ -47,7 +56,14 @@ const LETTER_OR_DIGIT = new CharTest('[\\p{L}\\p{N}_]', 'u');
 
 /** A word character of \b in `iu` mode: [A-Za-z0-9_] and the two letters that case-fold into it (ſ, K). */
 function isWordChar(cp: number): boolean {
-  return (cp >= 0x61 && cp <= 0x7a) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x30 && cp <= 0x39) || cp === 0x5f || cp === 0x17f || cp === 0x212a;
+  return (
+    (cp >= 0x61 && cp <= 0x7a) ||
+    (cp >= 0x41 && cp <= 0x5a) ||
+    (cp >= 0x30 && cp <= 0x39) ||
+    cp === 0x5f ||
+    cp === 0x17f ||
+    cp === 0x212a
+  );
 }
 
 /** Whether an assertion holds between `before` and `after` (-1 = the text's edge). */
@@ -63,7 +79,9 @@ function holds(kind: AssertKind, before: number, after: number): boolean {
       return after < 0 || LINE_END.has(after);
     case 'word':
     case 'notWord':
-      return ((before >= 0 && isWordChar(before)) !== (after >= 0 && isWordChar(after))) === (kind === 'word');
+      return (
+        ((before >= 0 && isWordChar(before)) !== (after >= 0 && isWordChar(after))) === (kind === 'word')
+      );
     case 'noLetterBefore':
       return before < 0 || !LETTER_OR_DIGIT.has(before);
     case 'noLetterAfter':
@@ -110,7 +128,8 @@ export class RegexVm {
     // Which assertions hold at each position (0 = before the first code point, n = after the last).
     const ctx = new Uint8Array(n + 1);
     if (this.usedAsserts !== 0) {
-      for (let pos = 0; pos <= n; pos++) ctx[pos] = this.context(pos > 0 ? cps[pos - 1] : -1, pos < n ? cps[pos] : -1);
+      for (let pos = 0; pos <= n; pos++)
+        ctx[pos] = this.context(pos > 0 ? cps[pos - 1] : -1, pos < n ? cps[pos] : -1);
     }
     if (this.states.length >= MAX_STATES) this.dropCache();
     let s = this.transition(NO_STATE, 0, ctx[0]);
@@ -125,7 +144,8 @@ export class RegexVm {
 
   private context(before: number, after: number): number {
     let bits = 0;
-    for (let k = 0; k < ASSERTS.length; k++) if (this.usedAsserts & (1 << k) && holds(ASSERTS[k], before, after)) bits |= 1 << k;
+    for (let k = 0; k < ASSERTS.length; k++)
+      if (this.usedAsserts & (1 << k) && holds(ASSERTS[k], before, after)) bits |= 1 << k;
     return bits;
   }
 

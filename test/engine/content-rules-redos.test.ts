@@ -16,7 +16,14 @@ import { Client, playgroundConfig } from '../playground/helpers.ts';
 import { testConfig } from './helpers.ts';
 
 /** The patterns the red team got past the old validator, each of which stalled the bot. */
-const REDOS_CORPUS = ['/((a+))+$/', '/(?:(a+))+$/', '/(a|a?)+$/', '/(.*a){12}$/', '/((\\w+\\s?))+$/', '/.*.*.*.*.*.*=$/'];
+const REDOS_CORPUS = [
+  '/((a+))+$/',
+  '/(?:(a+))+$/',
+  '/(a|a?)+$/',
+  '/(.*a){12}$/',
+  '/((\\w+\\s?))+$/',
+  '/.*.*.*.*.*.*=$/',
+];
 
 /** Prompts of `n` characters that make a backtracking engine try every split (and one that matches the last rule). */
 function killerPrompts(n: number): Record<string, string> {
@@ -49,13 +56,18 @@ describe('the ReDoS corpus on the linear-time engine', () => {
       for (const [name, text] of Object.entries(prompts)) {
         expect(text).toHaveLength(10_000);
         const refused = rules.check({ prompt: text }, owner);
-        expect({ p, name, refused: refused?.code ?? null }).toEqual({ p, name, refused: EXPECTED[p][name] ? 'content_rule' : null });
+        expect({ p, name, refused: refused?.code ?? null }).toEqual({
+          p,
+          name,
+          refused: EXPECTED[p][name] ? 'content_rule' : null,
+        });
       }
     }
     // Short prompts, where V8's backtracking engine still finishes, give the same answers.
     for (const p of REDOS_CORPUS) {
       const re = new RegExp(p.slice(1, -1), 'iu');
-      for (const text of Object.values(killerPrompts(12))) expect(compileRule(p).test(text), `${p} on ${text}`).toBe(re.test(text));
+      for (const text of Object.values(killerPrompts(12)))
+        expect(compileRule(p).test(text), `${p} on ${text}`).toBe(re.test(text));
     }
   });
 
@@ -64,9 +76,13 @@ describe('the ReDoS corpus on the linear-time engine', () => {
     writeFileSync(file, `# rules\nzorb\n${REDOS_CORPUS.join('\n')}\n/(a)\\1/\n`);
     expect(() => testConfig({ CONTENT_RULES_FILE: file })).toThrow(ConfigError);
     expect(() => testConfig({ CONTENT_RULES_FILE: file })).toThrow(
-      new RegExp(`CONTENT_RULES_FILE ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: /\\(a\\)\\\\1/ refers back to a group`),
+      new RegExp(
+        `CONTENT_RULES_FILE ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: /\\(a\\)\\\\1/ refers back to a group`,
+      ),
     );
-    expect(() => testConfig({ CONTENT_RULES: 'ok, /(?<!x)y/' })).toThrow(/CONTENT_RULES: \/\(\?<!x\)y\/ uses a look-ahead or look-behind/);
+    expect(() => testConfig({ CONTENT_RULES: 'ok, /(?<!x)y/' })).toThrow(
+      /CONTENT_RULES: \/\(\?<!x\)y\/ uses a look-ahead or look-behind/,
+    );
     writeFileSync(file, REDOS_CORPUS.join('\n'));
     expect(loadGlobalRules(testConfig({ CONTENT_RULES_FILE: file }))).toEqual(REDOS_CORPUS);
   });
@@ -142,7 +158,12 @@ describe('the bot answers /healthz while the corpus runs', () => {
     engine = createEngine(config, { defaultMetrics: false });
     await engine.start();
     pg = await startPlayground(config, engine);
-    hs = await startHealthServer({ host: '127.0.0.1', port: 0, health: () => engine!.health(), registry: engine.metrics.registry });
+    hs = await startHealthServer({
+      host: '127.0.0.1',
+      port: 0,
+      health: () => engine!.health(),
+      registry: engine.metrics.registry,
+    });
     // The same rules the engine holds, for prompts longer than a job may carry (500 characters).
     const rules = new ContentRules(loadGlobalRules(config), null);
 

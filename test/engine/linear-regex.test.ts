@@ -17,7 +17,23 @@ function rng(seed: number): () => number {
   };
 }
 
-const ATOMS = ['a', 'b', 'A', '.', '[ab]', '[^a]', '\\w', '\\s', '\\d', 'é', '😀', '[a-c]', '\\p{L}', '\\n', ' '];
+const ATOMS = [
+  'a',
+  'b',
+  'A',
+  '.',
+  '[ab]',
+  '[^a]',
+  '\\w',
+  '\\s',
+  '\\d',
+  'é',
+  '😀',
+  '[a-c]',
+  '\\p{L}',
+  '\\n',
+  ' ',
+];
 const QUANTS = ['', '', '', '*', '+', '?', '{2}', '{1,3}', '{0,2}', '{2,}', '*?'];
 
 function randomPattern(r: () => number, depth = 0): string {
@@ -70,7 +86,10 @@ describe('linear-time matcher', () => {
     ];
     for (const [p, f, text] of cases) {
       const v8 = new RegExp(p, `iu${f}`).test(text);
-      expect(compileLinear(p, { dotAll: f.includes('s'), multiline: f.includes('m') }).test(text), `/${p}/${f} on ${JSON.stringify(text)}`).toBe(v8);
+      expect(
+        compileLinear(p, { dotAll: f.includes('s'), multiline: f.includes('m') }).test(text),
+        `/${p}/${f} on ${JSON.stringify(text)}`,
+      ).toBe(v8);
     }
   });
 
@@ -90,7 +109,9 @@ describe('linear-time matcher', () => {
       const mine = compileLinear(p, flags);
       for (let j = 0; j < 4; j++) {
         const text = randomText(r);
-        expect(mine.test(text), `/${p}/ ${JSON.stringify(flags)} on ${JSON.stringify(text)}`).toBe(v8.test(text));
+        expect(mine.test(text), `/${p}/ ${JSON.stringify(flags)} on ${JSON.stringify(text)}`).toBe(
+          v8.test(text),
+        );
         compared++;
       }
     }
@@ -100,7 +121,8 @@ describe('linear-time matcher', () => {
   it('refuses back-references, look-arounds, modifiers and oversized repeats, saying why', () => {
     expect(() => compileLinear('(a)\\1')).toThrow(/refers back to a group/);
     expect(() => compileLinear('(?<x>a)\\k<x>')).toThrow(/refers back to a group/);
-    for (const p of ['a(?=b)', 'a(?!b)', '(?<=a)b', '(?<!a)b']) expect(() => compileLinear(p)).toThrow(/look-ahead or look-behind/);
+    for (const p of ['a(?=b)', 'a(?!b)', '(?<=a)b', '(?<!a)b'])
+      expect(() => compileLinear(p)).toThrow(/look-ahead or look-behind/);
     expect(() => compileLinear('a{5000}')).toThrow(/more than 1000 times/);
     expect(() => compileLinear('(a{30}){40}')).toThrow(/too large once its repeats are written out/);
     expect(() => compileLinear('(')).toThrow(/is not a valid pattern/);
