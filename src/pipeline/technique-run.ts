@@ -1,0 +1,166 @@
+// What every technique of the executor works with for one candidate: the resolved spec, the model's
+// shapes and schedule, the seeded generator, the sampler (which owns its timestep selection), prompt
+// encoding with the prompts it reports, classifier-free guidance, the input image, the recipe options
+// shared by all techniques (RecipeBase) and the progress and frame hooks. A technique (techniques.ts)
+// reads it and answers with its final sample.
+import {
+  createRng,
+  createSampler,
+  makeSchedule,
+  type Guidance,
+  type RecipeBase,
+  type Rng,
+  type Sampler,
+  type Schedule,
+  type SchedulerConfig,
+  type StepInfo,
+} from '../diffusion/index.ts';
+import { tensorToRgb, type RgbImage } from '../imaging/index.ts';
+import type { EncodedPrompt } from '../runtime/types.ts';
+import type { PromptReport } from '../jobs/api.ts';
+import { usesGuidance, type ResolvedJobSpec } from '../jobs/spec.ts';
+import { ExecuteError } from './execute-error.ts';
+import { parentInput } from './parent-input.ts';
+import type { ExecuteContext, ExecuteHooks, InputImage, StepProgress } from './execute-types.ts';
+
+/** What a technique answers: its final sample, and what the executor does with it. */
+export interface TechniqueResult {
+  finalSample: Float32Array;
+  /** Steps of the sampling loop it ran (0 for the forward process). */
+  loopSteps: number;
+  /** A picture of its own (the strips of noise and denoise) instead of the decoded final sample. */
+  picture?: RgbImage;
+  /** Pixels to restore after decoding (latent inpainting: the VAE cannot reproduce them exactly). */
+  restoreKnown?: { image: Float32Array; mask: Float32Array };
+}
+
+/** One candidate's run (see the file header). */
+export interface TechniqueRun {
+  spec: ResolvedJobSpec;
+  ctx: ExecuteContext;
+  hooks: ExecuteHooks;
+  model: ExecuteContext['model'];
+  /** The sample's shape (latent or pixel) and the image's. */
+  shape: ExecuteContext['model']['sampleShape'];
+  img: ExecuteContext['model']['imageShape'];
+  latent: boolean;
+  schedule: Schedule;
+  rng: Rng;
+  sampler: Sampler;
+  /** The picture's size: the model's, or twice it for an upscaling sketch. */
+  out: { width: number; height: number };
+  /** Trajectory frames collected so far. */
+  frames: RgbImage[];
+  prompts: PromptReport[];
+  /** Progress of techniques that run several loops (denoise 'all'): steps before this loop, and the total. */
+  progress: { offset: number; total: number };
+  encode(role: PromptReport['role'], text: string): Promise<EncodedPrompt>;
+  /** CFG with the negative prompt (or the empty one) as uncond; plain conditional when guidance is 1 or less or nothing conditions. */
+  guidanceFor(condTexts: string[]): Promise<Guidance>;
+  /** The spec's input image: an upload, or the parent's candidate of a follow-up. */
+  input(): Promise<InputImage>;
+  /** The recipe options every technique shares. */
+  base(): RecipeBase;
+  toRgb(sample: Float32Array): Promise<RgbImage>;
+}
+
+/** The sampler of a name for a model's scheduler config, checked to plan `steps`; a refused key or step count is a job failure naming it. */
+function samplerFor(
+  name: string,
+  config: Record<string, unknown>,
+  steps: number,
+  schedule: Schedule,
+): Sampler {
+  try {
+    const sampler = createSampler(name, config);
+    sampler.plan(steps, schedule);
+    return sampler;
+  } catch (e) {
+    if (e instanceof RangeError)
+      throw new ExecuteError(`Sampler ${name} cannot run this model's scheduler: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Sets up one candidate's run; `denoiser` is the model's, counted by the executor. */
+export function createRun(
+  spec: ResolvedJobSpec,
+  ctx: ExecuteContext,
+  hooks: ExecuteHooks,
+  denoiser: RecipeBase['denoiser'],
+  stepTimes: number[],
+): TechniqueRun {
+  const { model } = ctx;
+  const shape = model.sampleShape;
+  const img = model.imageShape;
+  const schedule = makeSchedule(model.manifest.scheduler as SchedulerConfig);
+  const frameEvery = Math.max(1, Math.floor(hooks.frameEvery ?? 1));
+  const frameSource = hooks.frameSource ?? 'xt';
+  let lastStepAt = performance.now();
+  const run: TechniqueRun = {
+    spec,
+    ctx,
+    hooks,
+    model,
+    shape,
+    img,
+    latent: img.channels !== shape.channels || img.height !== shape.height || img.width !== shape.width,
+    schedule,
+    rng: createRng(spec.seed),
+    // The sampler owns its timestep selection (set_timesteps) for the model's scheduler config.
+    sampler: samplerFor(spec.sampler ?? 'ddpm', model.manifest.scheduler, spec.steps, schedule),
+    out: { width: img.width, height: img.height },
+    frames: [],
+    prompts: [],
+    progress: { offset: 0, total: 0 },
+    async encode(role, text) {
+      hooks.signal?.throwIfAborted();
+      const e = await model.encodePrompt(text);
+      if (text) run.prompts.push({ role, text, understood: e.understood, unknown: e.unknown });
+      return e;
+    },
+    async guidanceFor(condTexts) {
+      const negative = spec.negative ?? '';
+      if (!usesGuidance(spec.guidance) || (condTexts.every((c) => c === '') && negative === '')) return {};
+      const u = await run.encode('negative', negative);
+      return { uncond: u.cond, guidanceScale: spec.guidance };
+    },
+    async input() {
+      hooks.signal?.throwIfAborted();
+      if (spec.source) return parentInput(spec.source, ctx, img);
+      if (!spec.image) throw new ExecuteError(`${spec.technique} needs an image.`);
+      return ctx.loadImage(spec.image);
+    },
+    async toRgb(sampleX) {
+      return tensorToRgb(await model.fromSample(sampleX), run.out.width, run.out.height);
+    },
+    base: () => ({
+      shape,
+      schedule,
+      denoiser,
+      rng: run.rng,
+      sampler: run.sampler,
+      steps: spec.steps,
+      prediction: model.manifest.scheduler.prediction_type,
+      onStep,
+      signal: hooks.signal,
+    }),
+  };
+  async function onStep(info: StepInfo): Promise<void> {
+    const now = performance.now();
+    stepTimes.push(now - lastStepAt);
+    lastStepAt = now;
+    const p: StepProgress = {
+      step: run.progress.offset + info.index + 1,
+      total: run.progress.total || info.total,
+      t: info.t,
+    };
+    await hooks.onProgress?.(p);
+    if ((info.index + 1) % frameEvery === 0 || info.index === info.total - 1) {
+      const frame = await run.toRgb(frameSource === 'x0' ? info.x0 : info.x);
+      run.frames.push(frame);
+      await hooks.onFrame?.(frame, p);
+    }
+  }
+  return run;
+}
