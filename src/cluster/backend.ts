@@ -1,3 +1,4 @@
+// Runs in the bot's process (scale-out front-end) and the scale-out worker.
 // Chooses the engine `npm start` runs: without REDIS_URL the embedded LocalEngine (p-queue, worker
 // thread, SQLite: nothing else to install); with it the DistributedEngine front-end, plus a local
 // worker process share (ClusterWorker) unless WORKER=off.

@@ -1,3 +1,4 @@
+// Runs in the bot's process (scale-out front-end) and the scale-out worker.
 // Blobs of scale-out mode: uploads, result files, progress previews and the raw results that
 // follow-ups start from travel between front-ends and workers as Redis strings with a time-to-live, referenced by key from job data, progress and
 // return values (never inside BullMQ's job data).

@@ -1,3 +1,4 @@
+// Runs in the bot's process (scale-out front-end) and the scale-out worker.
 // A worker of scale-out mode: owns one inference worker process (src/inference/worker.ts), takes jobs
 // of the models it serves from their BullMQ queues one at a time, fetches the uploads (and a
 // follow-up's parent result) they need,

@@ -1,3 +1,4 @@
+// Runs in the bot's process (scale-out front-end) and the scale-out worker.
 // The front-end engine of scale-out mode (REDIS_URL set): validates jobs, applies the queue and
 // per-user limits at submit (with the same messages as embedded mode), keeps its jobs in its own
 // SQLite store (for 🔁 and restarts), and sends them through BullMQ to the workers that serve

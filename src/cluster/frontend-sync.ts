@@ -1,3 +1,4 @@
+// Runs in the bot's process (scale-out front-end) and the scale-out worker.
 // The front-end's view of BullMQ: a queue and a QueueEvents listener per model, and the
 // translation of BullMQ's events (active, progress, completed, failed) into the engine's job
 // events for the jobs this front-end holds. Results are fetched from their blobs into

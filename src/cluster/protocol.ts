@@ -1,3 +1,4 @@
+// Runs in the bot's process (scale-out front-end) and the scale-out worker.
 // What crosses Redis between front-ends and workers: BullMQ job data (the spec as submitted,
 // carried through unchanged, plus run settings), progress data (step counts and a preview blob
 // key), the return value (the run's facts with blob keys instead of file paths), and failure

@@ -1,3 +1,4 @@
+// Runs in the bot's process (scale-out front-end) and the scale-out worker.
 // The front-end's view of its held jobs as a queue: running first, then waiting jobs oldest first,
 // each waiting job's estimate being the sum of those ahead of it (the workers' parallelism aside).
 import type { QueueEntry } from '../jobs/api.ts';

@@ -1,3 +1,4 @@
+// Runs in the bot's process (scale-out front-end) and the scale-out worker.
 // Redis names and connections of scale-out mode: one BullMQ queue per model, the key names of
 // blobs, the worker registry and cancel requests, and ioredis clients whose connection errors
 // are logged as one clear line (then every 30 s while Redis stays away) instead of crashing.

@@ -1,3 +1,4 @@
+// Runs in the bot's process (scale-out front-end) and the scale-out worker.
 // The worker registry: each worker registers the models it serves in Redis with a heartbeat
 // (a sorted set per model, scored by when the registration expires), and the facts of each
 // model (ModelInfo). Front-ends read it to refuse jobs for a model no worker serves.

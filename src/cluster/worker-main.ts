@@ -1,3 +1,4 @@
+// Runs in the bot's process (scale-out front-end) and the scale-out worker.
 // `npm run worker` (and `diffuse worker`): a worker process of scale-out mode alone, for a GPU
 // host. It needs REDIS_URL; loads the models of WORKER_MODELS (default MODEL), takes their jobs
 // from Redis, and serves /healthz and /metrics on METRICS_HOST:METRICS_PORT. SIGINT/SIGTERM put

@@ -1,3 +1,4 @@
+// Runs in the bot's process (scale-out front-end) and the scale-out worker.
 // Metrics and health of a worker process (/metrics, /healthz): queue depth and jobs by state
 // for each model it serves (read from BullMQ at scrape time), its finished jobs, step time and
 // busy ratio (share of its uptime spent running jobs).

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // The coarse data prior: the closed-form (optimal) denoiser of a small set of low-resolution
 // training images, used for the coarse layout of the first, high-noise steps of text-to-image.
 //

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Separable Gaussian blur and the low-pass / high-pass split of hybrid images
 // (Oliva, Torralba & Schyns 2006; on noise estimates as in Geng et al., "Visual Anagrams", 2024).
 import type { Shape } from './types.ts';

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Forward process and one-step denoising (DDPM, Ho et al. 2020, eq. 4 and its inverse).
 
 /** Forward process: x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps. */

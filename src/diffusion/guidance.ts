@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Composable noise estimators: classifier-free guidance (Ho & Salimans 2022), averaging and views
 // (Visual Anagrams, Geng et al. 2024), frequency split (hybrid images / Factorized Diffusion).
 // Composition concatenates requests, so one sampler step is one batched Denoiser call. A composite

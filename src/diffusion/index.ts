@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Public API of the diffusion core: pure math, seeded, no I/O.
 export type * from './types.ts';
 export * from './schedule.ts';

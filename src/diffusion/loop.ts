@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // The one sampling loop, driven by a composable estimator and a sampler's plan (diffusers'
 // set_timesteps) and step; every technique is a start x, an estimator and an optional projection,
 // and runs with every sampler.
@@ -59,7 +60,9 @@ export async function sampleLoop(opts: LoopOptions): Promise<Float32Array> {
       throw new RangeError(`denoiser returned ${outputs.length} outputs for ${requests.length} requests`);
     }
     const est = estimator.combine(outputs);
-    let { eps, x0 } = fromPrediction(prediction, est.eps, x, step.at);
+    const predicted = fromPrediction(prediction, est.eps, x, step.at);
+    const x0 = predicted.x0;
+    let eps = predicted.eps;
     processX0(x0, plan.x0);
     if (plan.x0.epsFromX0 && (plan.x0.clip !== undefined || plan.x0.threshold)) eps = epsFrom(x, x0, step.at);
     const final = i === steps.length - 1;

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Seeded Gaussian generator, identical numbers on every platform.
 //
 // Integers: xoshiro128** (Blackman & Vigna 2018), 32-bit state words, seeded by splitmix32 from

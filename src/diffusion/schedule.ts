@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Noise schedules (DDPM, Ho et al. 2020; cosine: Nichol & Dhariwal 2021) from a diffusers-style
 // scheduler config. Notation: betas = beta_t, alphas = 1 - beta_t, alphasCumprod = abar_t.
 

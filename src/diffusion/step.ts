@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // The strided DDPM update t -> t' (Ho et al. 2020, eq. 7, with abar ratios for skipped steps) and
 // its variance: the fixed posterior variance beta_tilde, or learned_range (Nichol & Dhariwal 2021).
 //

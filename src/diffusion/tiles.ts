@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Tiled noise estimates (MultiDiffusion, Bar-Tal et al. 2023): a sample larger than the UNet's
 // input is covered by overlapping windows of the UNet's size; the inner estimator runs on each
 // window (all windows' requests in the same batched call) and each element's estimate is the

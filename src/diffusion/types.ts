@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Shared contracts of the diffusion core. Pure data and function types: no I/O, no runtime imports.
 //
 // Notation (the study's, DDPM): x_t noisy sample at timestep t, x0 clean sample,

@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // Content rules: banned words or /patterns/ checked against every prompt of every job (prompt,
 // second prompt, negative prompt) at engine submit, so new jobs, regenerations and follow-ups
 // all pass the same check. Rules come from the configuration (CONTENT_RULES, CONTENT_RULES_FILE)

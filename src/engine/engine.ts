@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // The in-process engine: validates and stores jobs (SQLite), queues them FIFO on one device
 // (p-queue, concurrency 1), runs them on the inference worker process, and reports progress.
 // It implements the Engine interface of api.ts; a distributed backend can replace it. Its parts:

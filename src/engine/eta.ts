@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // Wait estimates: how long until a queued job starts, from a moving average of ms per step per
 // technique (learnt from finished jobs) and the running job's progress.
 import { countOf, type JobSpec } from '../jobs/spec.ts';

@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // The engine's event hub: delivers each job's events to its subscribers and to subscribeAll
 // listeners, and keeps the latest events of recent jobs so a late subscriber is brought up to date
 // (subscribe's replay, and snapshot's ordered one).

@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // Follow-ups of a finished job, the actions under every result: U n (that candidate alone, with a
 // low-noise SDEdit pass that adds detail; small pixel models upscale 2x, pipeline/upscale.ts), V n (a variation: SDEdit of that candidate, subtle or
 // strong, with a new seed), reroll (the same job with a new seed), zoom out 1.5x / 2x and pan a

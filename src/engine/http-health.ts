@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // A small HTTP server for operators: GET /healthz (JSON, 200 or 503) and GET /metrics
 // (Prometheus text format). Bound to 127.0.0.1 unless configured otherwise.
 import { createServer, type Server } from 'node:http';

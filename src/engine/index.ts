@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // Public API of the engine: the Engine interface adapters use, the job spec, the in-process
 // implementation, the technique executor (shared with the CLI) and the health/metrics server.
 export * from '../jobs/api.ts';

@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // What the embedded engine and the scale-out front-end share: admission of a new job (refused
 // while closing, or by the queue and per-user limits), and the read side: a job's record, its
 // result files, its message, and its events (live, replayed, or rebuilt from the store).

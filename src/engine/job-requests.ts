@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // What a request about an existing job needs before either engine acts on it (the embedded
 // LocalEngine and the scale-out front-end): who may cancel it, and the input of its 🔁 reroll.
 import { refusal, type Actor, type EngineRefusal, type JobSpecInput, type SubmitOptions } from '../jobs/api.ts';

@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // One job's run on the inference worker: marks it started, relays progress and previews, applies
 // the time limit, turns the worker's output into the job's result, and ends the job.
 import type { Config } from '../config.ts';

@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // The jobs the engine holds in memory while they are queued or running (the store has them too),
 // counted per user, and admission: the queue and per-user limits a new job is checked against.
 import { randomBytes } from 'node:crypto';

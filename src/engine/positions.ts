@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // Queue positions as users see them: a job's place (the running job counts as one ahead), its
 // estimated wait, the queue listing, and the 'queued' events that tell waiting jobs they moved.
 import type { QueueEntry } from '../jobs/api.ts';

@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // The per-device FIFO queue: p-queue with concurrency 1 (one job on the device at a time), plus
 // the bookkeeping p-queue lacks: the order of waiting jobs (for positions) and removal by id.
 import PQueue from 'p-queue';

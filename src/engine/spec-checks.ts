@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // What submit checks of a job before it is stored: the spec itself (and against the model's
 // defaults once the worker has reported them), the model's name (against the installed models
 // the inference process reports), and the uploads it names.

@@ -1,3 +1,4 @@
+// Runs in the bot's process (and a scale-out front-end).
 // Upload storage: an uploaded image is checked from its header (and libvips' stats of its alpha
 // channel when it has one; never decoded here: the inference process decodes it once, when a job
 // uses it), written once under DATA_DIR/uploads by its sha256, and recorded in the job store.

@@ -1,3 +1,4 @@
+// Runs in the bot's process (header checks) and the inference process and CLI (decoding, encoding).
 // Canvases of the zoom-out and pan follow-ups: the picture placed on a canvas of the same size
 // (shrunk to the centre for zoom out, shifted for pan) and the mask of the new border to
 // inpaint (white = regenerate, black = keep). The kept pixels are copied exactly.

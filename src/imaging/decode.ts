@@ -1,3 +1,4 @@
+// Runs in the bot's process (header checks) and the inference process and CLI (decoding, encoding).
 // Safe decoding of user uploads with sharp: byte, pixel and channel limits checked from the
 // header before any pixel is allocated, first frame only, EXIF auto-orientation, alpha
 // flattened onto white and kept as an optional mask.

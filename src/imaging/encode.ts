@@ -1,3 +1,4 @@
+// Runs in the bot's process (header checks) and the inference process and CLI (decoding, encoding).
 // Output encoding: deterministic PNG, nearest-neighbour display upscaling, animated GIF of a
 // trajectory, and a GIF shrinker that fits a byte budget.
 import sharp from 'sharp';

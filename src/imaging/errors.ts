@@ -1,3 +1,4 @@
+// Runs in the bot's process (header checks) and the inference process and CLI (decoding, encoding).
 // The one error type that the imaging layer raises for bad user input.
 
 /** Why an uploaded image was refused. */

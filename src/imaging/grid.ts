@@ -1,3 +1,4 @@
+// Runs in the bot's process (header checks) and the inference process and CLI (decoding, encoding).
 // Candidate grids: several same-sized images in rows and columns with no gaps, so each cell can be
 // cut back out pixel for pixel (U n, V n of a grid). No text, no fonts.
 import type { RgbImage } from './types.ts';

@@ -1,3 +1,4 @@
+// Runs in the bot's process (header checks) and the inference process and CLI (decoding, encoding).
 // Public API of the imaging layer (sharp): safe decoding, resizing, tensors and masks, PNG/GIF encoding, strips.
 export type { DecodedImage, ImageFormat, MaskImage, RgbImage } from './types.ts';
 export { assertRgb } from './types.ts';

@@ -1,3 +1,4 @@
+// Runs in the bot's process (header checks) and the inference process and CLI (decoding, encoding).
 // One input loader for every front end: a decoded upload, file or earlier result brought to the
 // model's image resolution (centre crop), as the tensors the executor takes. Used by the worker and the CLI.
 import { fitToModel, resizeImage } from './resize.ts';

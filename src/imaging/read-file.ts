@@ -1,3 +1,4 @@
+// Runs in the bot's process (header checks) and the inference process and CLI (decoding, encoding).
 // Reads an image file that ships with a model (not a user upload: no size limits or format
 // checks beyond sharp's own), e.g. the tile atlas of a coarse data prior.
 import sharp from 'sharp';

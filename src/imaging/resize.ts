@@ -1,3 +1,4 @@
+// Runs in the bot's process (header checks) and the inference process and CLI (decoding, encoding).
 // Resizing to a model's resolution with sharp: center-crop ('cover') or letterbox on white
 // ('contain'); masks follow the same geometry.
 import sharp from 'sharp';

@@ -1,3 +1,4 @@
+// Runs in the bot's process (header checks) and the inference process and CLI (decoding, encoding).
 // Container detection from the first bytes, before any decoder sees the data.
 import type { ImageFormat } from './types.ts';
 

@@ -1,3 +1,4 @@
+// Runs in the bot's process (header checks) and the inference process and CLI (decoding, encoding).
 // Side-by-side comparison strips (denoise --method all, noise --t 250,500,750). No text, no fonts.
 import type { RgbImage } from './types.ts';
 import { assertRgb } from './types.ts';

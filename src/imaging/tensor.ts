@@ -1,3 +1,4 @@
+// Runs in the bot's process (header checks) and the inference process and CLI (decoding, encoding).
 // Conversions between 8-bit images and the model's float tensors (CHW, [-1, 1]), and masks.
 import type { MaskImage, RgbImage } from './types.ts';
 import { assertRgb } from './types.ts';

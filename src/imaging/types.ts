@@ -1,3 +1,4 @@
+// Runs in the bot's process (header checks) and the inference process and CLI (decoding, encoding).
 // Plain image data shared by the imaging layer and its callers. No I/O.
 
 /** An 8-bit sRGB image, row-major, interleaved RGB (HWC, 3 bytes per pixel). */

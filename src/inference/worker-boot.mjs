@@ -1,3 +1,4 @@
+// Runs in the inference process.
 // Entry of the inference process (started by worker.ts): sets the nice value it is given (argv[2],
 // INFERENCE_NICE) on every thread of this process, receives its settings as the first message, then
 // imports the entry they name. Built, it runs as plain JavaScript; from the TypeScript sources (the

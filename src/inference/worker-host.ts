@@ -1,3 +1,4 @@
+// Runs in the inference process.
 // The inference worker process's link to the engine: its settings (the first message, taken by
 // worker-boot.mjs) and the messages in and out over the IPC channel.
 import type { FromWorker, ToWorker, WorkerSettings } from './worker-protocol.ts';

@@ -1,3 +1,4 @@
+// Runs in the inference process.
 // The inference worker process: owns the loaded models (one session per model per device, loaded
 // once), runs executeJob for one job at a time, writes the result files, and streams progress and
 // PNG previews back. session.run and image encoding block this process, never the bot's.

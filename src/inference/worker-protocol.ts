@@ -1,3 +1,4 @@
+// Shared by the bot's process and the inference process (message types).
 // Messages between the engine and the inference worker process, over its IPC channel: plain
 // structured-clone data ('advanced' serialization). A cancel is read between denoising steps.
 import type { ModelInfo, PromptReport, ResultFiles } from '../jobs/api.ts';

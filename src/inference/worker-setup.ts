@@ -1,3 +1,4 @@
+// Runs in the bot's process.
 // Setting up the engine's inference worker: its settings from the bot's config, and the log
 // lines and metrics of its start, restarts and errors.
 import type { Config } from '../config.ts';

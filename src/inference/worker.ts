@@ -1,3 +1,4 @@
+// Runs in the bot's process: its handle of the inference process.
 // The engine's handle of the inference process: starts it (worker-boot.mjs), sends it one job at a
 // time, relays progress, and restarts it when it crashes. A crash fails only the job that was running.
 //

@@ -1,3 +1,4 @@
+// Shared by the bot's process, the inference process and the CLI.
 // The engine's interface, as chat adapters (Discord, Slack, playground) and commands see it.
 // It names no queue library: the in-process backend (p-queue + inference process + SQLite) implements
 // it today; a distributed backend (BullMQ on Redis, GPU workers elsewhere) can implement it later

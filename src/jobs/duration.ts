@@ -1,3 +1,4 @@
+// Shared by the bot's process, the inference process and the CLI.
 // The one duration formatter: short for captions and queue lines ("850 ms", "4.2 s", "3 min 5 s"),
 // spelled out for limits in sentences ("1 second", "90 seconds", "1.5 minutes").
 

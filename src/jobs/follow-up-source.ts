@@ -1,3 +1,4 @@
+// Shared by the bot's process, the inference process and the CLI.
 // The input of a follow-up job (U, V, zoom out, pan): a candidate of an earlier job's result,
 // referenced by job and candidate rather than copied into a new upload. The process that runs the
 // job reads the parent's raw result itself (src/pipeline/parent-input.ts).

@@ -1,3 +1,4 @@
+// Shared by the bot's process, the inference process and the CLI.
 // The pino logger: structured lines carrying job ids; secrets are redacted by key wherever they appear.
 import pino, { type Logger } from 'pino';
 

@@ -1,3 +1,4 @@
+// Shared by the bot's process, the inference process and the CLI.
 // Prometheus metrics of the engine (prom-client), on a registry of their own.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 

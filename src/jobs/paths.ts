@@ -1,3 +1,4 @@
+// Shared by the bot's process, the inference process and the CLI.
 // Where the engine keeps its files under DATA_DIR.
 import path from 'node:path';
 

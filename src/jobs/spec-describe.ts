@@ -1,3 +1,4 @@
+// Shared by the bot's process, the inference process and the CLI.
 // A job spec in one line of text, for status messages and logs.
 import type { JobSpec } from './spec.ts';
 

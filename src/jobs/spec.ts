@@ -1,3 +1,4 @@
+// Shared by the bot's process, the inference process and the CLI.
 // The job spec: plain, serializable data that says what one job does. Adapters build it from a
 // chat command; the engine validates it (with messages a chat user understands), stores it, and
 // hands it to the inference worker. Regenerate = the same spec with a new seed.

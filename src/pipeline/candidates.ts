@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Several candidates of one job in one batched run: candidate i is the 1-candidate job with seed
 // seed + i, run as its own lane (own generator, estimator and sampler history), and a gate joins
 // the lanes' UNet requests of each step into one denoiser call (count x CFG rows; the runtime

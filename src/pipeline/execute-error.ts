@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The executor's user-facing failure: bad input discovered at run time.
 
 /** A user-facing failure of a job (bad input discovered at run time); its message can be shown as is. */

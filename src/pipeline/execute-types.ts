@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The executor's contract: where it gets its model and images, its hooks, and what it returns.
 import type { RgbImage } from '../imaging/index.ts';
 import type { LoadedModel, UnderstoodConcept } from '../runtime/types.ts';

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The technique executor shared by the CLI and the inference process: a job spec in, an image,
 // trajectory frames and timings out. It resolves the spec, sets up the run (technique-run.ts) and
 // calls the technique's function from the table (techniques.ts), where prompts and images meet the

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Mask helpers of the executor: bringing an inpainting mask to the sample's resolution, and
 // pasting the known pixels back after a latent model's decode.
 

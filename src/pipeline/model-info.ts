@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // A model's facts for /model, /help and option texts: built on the inference worker from the
 // model it loaded (manifest, image size, device), with the effective defaults a job gets when it
 // leaves steps and guidance out (the same resolveJobSpec the jobs use).

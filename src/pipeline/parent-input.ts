@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The input of a follow-up (U, V, zoom out, pan), read where the job runs: the parent's raw
 // result decoded once, candidate n cut out of its grid, and for zoom out and pan the candidate
 // moved on a canvas of the model's size with the new border to inpaint.

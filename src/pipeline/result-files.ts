@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The one writer of a job's result images, shared by the inference worker and the CLI: the PNG
 // upscaled for display, optionally the PNG at the model's resolution, and the trajectory GIF
 // (80 ms a frame, the last held 1.5 s, looping), shrunk to a byte limit when one is given.

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // What every technique of the executor works with for one candidate: the resolved spec, the model's
 // shapes and schedule, the seeded generator, the sampler (which owns its timestep selection), prompt
 // encoding with the prompts it reports, classifier-free guidance, the input image, the recipe options

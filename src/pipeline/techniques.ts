@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // One function per technique of the study, in a table: each encodes its prompts, reads its input
 // and runs its recipe of src/diffusion on a TechniqueRun (technique-run.ts), answering with the
 // final sample (and, for the strips of noise and denoise, a picture of its own).

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The upscale of small pixel models (U n on a 64x64 model): the picture resized 2x (Lanczos-3),
 // then a low-noise SDEdit pass over windows of the model's size (tiledSdedit) adds the detail a
 // resize cannot. Models with images of UPSCALE_BELOW px or more are not resized: their U pass

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Loads a pixel model's coarse data prior (manifest `prior`): low-resolution tiles of its training
 // images and their emoji, and picks the tiles of a prompt's understood concepts.
 import { readFileSync } from 'node:fs';

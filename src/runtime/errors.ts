@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Errors of the runtime layer, each with a code so callers can tell bad input from a failure.
 
 /** What went wrong: a user-fixable configuration problem, or a model that does not match its manifest. */

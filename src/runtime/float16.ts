@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // IEEE 754 binary16 <-> binary32 conversion (Node 20 has no Float16Array; ORT takes float16 as Uint16Array bits).
 
 const f32 = new Float32Array(1);

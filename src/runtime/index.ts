@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Public API of the runtime layer (the only importer of onnxruntime-node).
 export type { EncodedPrompt, LoadedModel, UnderstoodConcept } from './types.ts';
 export { ModelError, type ModelErrorCode } from './errors.ts';

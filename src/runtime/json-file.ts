@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // One way to read a model's JSON files: read, parse, validate with a zod schema, and fail with a
 // ModelError that names the file and never quotes its bytes (V8's parse message shows them).
 import { readFileSync } from 'node:fs';

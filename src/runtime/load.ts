@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // loadModel: manifest -> prompt encoder + UNet session -> a LoadedModel ready to sample.
 import { join } from 'node:path';
 import type { Shape } from '../diffusion/types.ts';

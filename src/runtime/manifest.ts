@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The model manifest (`model.json`): what a model folder holds and how to drive it.
 import { z } from 'zod';
 import { resolveScheduler, SCHEDULER_CLASSES } from '../diffusion/samplers/config.ts';

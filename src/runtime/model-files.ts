@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The files a model manifest names stay inside the model folder: relative paths only, no `..`
 // out of it, and no symbolic link leading out (checked on the real paths). Errors about model
 // files name the file and what is wrong, never the bytes read from it.

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Model resolution: a name in the models folder, or a path to a folder holding model.json.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';

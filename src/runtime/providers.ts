@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Execution providers: which device a session runs on, chosen from options and checked against the build.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // ONNX sessions: creation on the chosen execution provider, metadata checks, timed runs.
 import { existsSync } from 'node:fs';
 import { InferenceSession, type Tensor } from 'onnxruntime-node';

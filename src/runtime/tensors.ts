@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Float tensors in the element type a session declares (float32 or float16), and float outputs read back as float32.
 import { Tensor } from 'onnxruntime-node';
 import { ModelError } from './errors.ts';

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Contracts between the runtime (which owns onnxruntime-node) and the rest of the bot.
 import type { X0Refiner } from '../diffusion/coarse-prior.ts';
 import type { Conditioning, Denoiser, Shape } from '../diffusion/types.ts';

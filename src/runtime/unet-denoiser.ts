@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The batched UNet Denoiser: requests -> chunks -> one session.run per chunk -> per-request eps (and variance).
 import { Tensor } from 'onnxruntime-node';
 import type { DenoiserOutput, DenoiserRequest, Denoiser, Shape } from '../diffusion/types.ts';

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // WebGPU adapter probe without a GPU API: onnxruntime-node's WebGPU EP (Dawn) drives Vulkan on
 // Linux, so what it can find follows from the Vulkan loader, the installed Vulkan drivers (ICD
 // manifests) and the GPU device nodes. Software drivers (Mesa lavapipe, SwiftShader) are told

@@ -1,3 +1,4 @@
+// Runs in the bot's process.
 // Online backups of the job store: SQLite's backup API through better-sqlite3 (db.backup copies
 // a page batch per event-loop turn, so the main thread is never held for long), every
 // STORE_BACKUP_HOURS, into DATA_DIR/backups/jobs-<UTC time>.sqlite, keeping the newest

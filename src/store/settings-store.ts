@@ -1,3 +1,4 @@
+// Runs in the bot's process.
 // Per-user, per-server and per-channel settings kept in the job store's SQLite file (table
 // `settings`, schema version 2): a user's defaults for new jobs, a server's defaults set by its
 // admins, and the banned words or patterns (content rules) of a server or channel.

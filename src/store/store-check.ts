@@ -1,3 +1,4 @@
+// Runs in the bot's process.
 // Checks made before the job store is used: a file that is not a diffuse-bot store (foreign,
 // half-written, damaged, newer) stops start-up with one line naming it; it is never overwritten.
 // An empty or missing store next to the results of earlier jobs is reported.

@@ -9,7 +9,7 @@ import { oneStep } from '../../src/diffusion/forward.ts';
 import { cfg, conditional } from '../../src/diffusion/guidance.ts';
 import { sampleLoop } from '../../src/diffusion/loop.ts';
 import { createRng } from '../../src/diffusion/rng.ts';
-import { abarAt, makeSchedule, stridedTimesteps } from '../../src/diffusion/schedule.ts';
+import { abarAt, makeSchedule } from '../../src/diffusion/schedule.ts';
 import type { DenoiserOutput, Estimator, Shape } from '../../src/diffusion/types.ts';
 import { cond, image, promptEps, recording, studyLoop } from './helpers.ts';
 

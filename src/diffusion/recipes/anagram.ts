@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 import { average, withView } from '../guidance.ts';
 import { sampleLoop } from '../loop.ts';
 import type { Conditioning, Estimator, Shape } from '../types.ts';

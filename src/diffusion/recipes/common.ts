@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Options shared by the recipes (one file per technique, each: a start x, an estimator, a projection).
 import { cfg, conditional } from '../guidance.ts';
 import type { StepInfo } from '../loop.ts';

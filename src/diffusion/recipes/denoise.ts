@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 import { gaussianBlur } from '../filters.ts';
 import { forward } from '../forward.ts';
 import { fromPrediction, processX0, vpLevel } from '../samplers/sampler.ts';

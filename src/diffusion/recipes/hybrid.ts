@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 import { gaussianLowpass, hybridFilterFor } from '../filters.ts';
 import { frequencySplit } from '../guidance.ts';
 import { sampleLoop } from '../loop.ts';

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 export * from './common.ts';
 export * from './sample.ts';
 export * from './sdedit.ts';

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 import { sampleLoop } from '../loop.ts';
 import type { Level } from '../samplers/sampler.ts';
 import type { Conditioning, Shape } from '../types.ts';

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 import { forward } from '../forward.ts';
 import type { Rng } from '../rng.ts';
 import type { Schedule } from '../schedule.ts';

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 import { withCoarsePrior, type X0Refiner } from '../coarse-prior.ts';
 import { sampleLoop } from '../loop.ts';
 import type { Conditioning } from '../types.ts';

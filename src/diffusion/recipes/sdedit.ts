@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 import { sampleLoop } from '../loop.ts';
 import type { Conditioning } from '../types.ts';
 import type { Guidance, RecipeBase } from './common.ts';

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // diffusers' bounding of the predicted x0 from a resolved config: thresholding wins over clip_sample.
 import type { X0Processing } from './sampler.ts';
 

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Scheduler configs as diffusers reads them: each class's keys with that class's defaults, every key
 // of a class honoured or refused by name, and from_config's rule when a job picks another sampler
 // than the class a model ships with (the shipped class's filled config, the picked class's defaults

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // DDIM (Song, Meng & Ermon 2021, eq. 12) as diffusers' DDIMScheduler selects and steps it.
 import type { Schedule } from '../schedule.ts';
 import { bounding } from './bounding.ts';

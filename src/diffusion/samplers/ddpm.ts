@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // DDPM ancestral sampling (Ho et al. 2020, eq. 7 with abar ratios for skipped steps), as diffusers'
 // DDPMScheduler selects and steps it; the study's strided variant under timestep_spacing "strided".
 import type { Schedule } from '../schedule.ts';

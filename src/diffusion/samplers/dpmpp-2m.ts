@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // DPM-Solver++(2M) (Lu et al. 2022, "DPM-Solver++", Algorithm 2) as diffusers'
 // DPMSolverMultistepScheduler (algorithm_type dpmsolver++) selects and steps it.
 import type { Schedule } from '../schedule.ts';
@@ -5,7 +6,7 @@ import { bounding } from './bounding.ts';
 import { checkRange } from './ddpm.ts';
 import type { Level, Plan, PlanStep, Sampler } from './sampler.ts';
 import { kLevel, kSigma } from './sampler.ts';
-import { dpmSolverTimesteps, interpIndex, karrasSigmas, sigmaToT } from './spacing.ts';
+import { dpmSolverTimesteps, karrasSigmas, sigmaToT } from './spacing.ts';
 import { isStudy, studyPlan } from './study.ts';
 
 /** lambda = log(alpha / sigma) (half log-SNR). */

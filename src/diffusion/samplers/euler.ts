@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Euler (Karras et al. 2022, Algorithm 1 without churn) and Euler ancestral (k-diffusion
 // sample_euler_ancestral) as diffusers' EulerDiscreteScheduler / EulerAncestralDiscreteScheduler
 // select and step them. In k-space x_k = x / alpha, sigma_k = sigma / alpha.

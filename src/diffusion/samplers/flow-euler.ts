@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Flow matching (Lipman et al. 2023; rectified flow, Liu et al. 2023) sampled with Euler steps, as
 // diffusers' FlowMatchEulerDiscreteScheduler selects and steps it (SD3). Levels: x = (1 - s) x0 + s eps,
 // the model predicts the velocity v = eps - x0, its timestep is s T.

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 export * from './sampler.ts';
 export * from './spacing.ts';
 export * from './config.ts';

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // The project's Karras variant (Karras et al. 2022, eq. 5 sigmas snapped to integer timesteps of the
 // study's list range). On the cosine schedule at 4 steps it is closer to the exact ODE solution than
 // diffusers' full-range Karras sigmas, so the bundled model keeps it (timestep_spacing "strided").

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Latent Consistency Models (Luo et al. 2023) multistep sampling as diffusers' LCMScheduler selects
 // and steps it: skip-step timesteps from the distillation's original schedule, the consistency
 // boundary scalings c_skip / c_out, and fresh noise to the next timestep.

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // PNDM (Liu et al. 2022, "Pseudo Numerical Methods for Diffusion Models on Manifolds") as diffusers'
 // PNDMScheduler selects and steps it: Runge-Kutta warm-up steps (PRK) unless skip_prk_steps, then
 // linear multistep (PLMS) on eps, each update the DDIM-form transfer between two levels.

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Samplers by name: the names a job spec, a command option and a model manifest may use, each the
 // diffusers scheduler class it reproduces. A sampler is made for a model's scheduler config.
 import { configForClass, type ResolvedScheduler } from './config.ts';

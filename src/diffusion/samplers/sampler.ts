@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // The sampler contract. A sampler is what a diffusers scheduler class is, without hidden state: it
 // selects its timesteps (`plan`, diffusers' set_timesteps) and takes one step from the model's output
 // (`step`, pure: what a multistep method keeps is returned and passed back in by the loop).

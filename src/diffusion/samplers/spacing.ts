@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Timestep selection as diffusers' schedulers do it in set_timesteps: the three timestep_spacing
 // rules, numpy's rounding (half to even), linear interpolation of sigmas and the sigma -> t map.
 // Notation: T = num_train_timesteps, n = inference steps; lists are descending (first model call first).

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // The study's timestep selection (timestep_spacing "strided", this project's extension): the strided
 // list 990, 960, ..., 0 with the predicted x0 clipped and eps re-derived from it, for every sampler.
 // The bundled model opts into it in its manifest; pulled models sample as diffusers does.

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 import { permutationView, tableFrom } from './view.ts';
 
 /** Upside-down view: vertical flip, out[y, x] = in[H - 1 - y, x] (its own inverse). */

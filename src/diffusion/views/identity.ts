@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 import type { View } from './view.ts';
 import { checkShape } from './view.ts';
 

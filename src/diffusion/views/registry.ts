@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 import { flipView } from './flip.ts';
 import { identityView } from './identity.ts';
 import { negateView } from './negate.ts';

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 import { permutationView, tableFrom } from './view.ts';
 
 /** Rotation by 180 degrees: out[y, x] = in[H - 1 - y, W - 1 - x]. */

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 import { permutationView, requireSquare, tableFrom } from './view.ts';
 
 /** Clockwise quarter turn (square samples): out[y, x] = in[N - 1 - x, y]. */

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI (pure math, no I/O).
 // Views for visual anagrams (Geng, Park & Owens, "Visual Anagrams", CVPR 2024): orthogonal
 // transforms of a CHW sample, each with an exact inverse.
 import type { Shape } from '../types.ts';

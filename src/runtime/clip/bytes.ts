@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The byte <-> printable-character table of GPT-2/CLIP byte-level BPE (`bytes_to_unicode`).
 
 /** GPT-2's `bytes_to_unicode`: printable bytes map to themselves, the other 68 to U+0100 onwards, so every byte has a visible character. */

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The CLIP text encoder of a latent model: token ids [1, 77] -> per-token hidden states [1, 77, D],
 // the conditioning Stable Diffusion's UNet cross-attends to.
 import { Tensor } from 'onnxruntime-node';

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // CLIP's text tokenizer (Radford et al. 2021, `simple_tokenizer.py`; the Hugging Face CLIPTokenizer):
 // clean-up, lower-casing, a pre-tokenizing regex, byte-level BPE with the `</w>` end-of-word
 // marker, start/end tokens, truncation and padding to the context length (77).

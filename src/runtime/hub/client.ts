@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The Hugging Face hub over HTTPS, as its own clients use it: endpoint from HF_ENDPOINT (default
 // https://huggingface.co), token from HF_TOKEN, file listing from the tree API
 // (`/api/models/{repo}/tree/{revision}/{path}?recursive=true`, paginated by Link headers),

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Resumable downloads: bytes go to `<file>.part`, an interrupted transfer continues with an HTTP
 // Range request from the bytes already there, and the finished file must have exactly the size
 // the listing gave (else it is removed) before it is renamed into place.

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // `models pull`: list a hub repository, keep the files a supported layout needs, download them
 // (resumably, sizes checked) into `<modelsDir>/<name>`, and write the model manifest.
 import { existsSync, mkdirSync, statSync } from 'node:fs';

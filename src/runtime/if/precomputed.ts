@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Precomputed prompt embeddings (the study's way with DeepFloyd IF, whose T5-XXL text encoder is
 // too large to load next to the UNet): an index of prompt texts and one raw record per prompt.
 import { readFileSync } from 'node:fs';

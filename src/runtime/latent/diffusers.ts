@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // A model manifest (model.json) for a Stable-Diffusion-style ONNX folder in the diffusers/optimum
 // layout, read from its own config files: model_index.json, scheduler/scheduler_config.json,
 // unet/config.json, text_encoder/config.json, vae_decoder/config.json, tokenizer/*.

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Loading a latent model (Stable-Diffusion-style ONNX in the diffusers/optimum layout): CLIP
 // tokenizer and text encoder, UNet, VAE decoder and encoder, all on the same execution provider.
 import { existsSync } from 'node:fs';

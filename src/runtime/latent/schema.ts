@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Manifest sections of the latent family (Stable-Diffusion-style ONNX exports) and of the
 // precomputed-embedding prompt encoder (IF-style pixel models). zod only; read by manifest.ts.
 import { z } from 'zod';

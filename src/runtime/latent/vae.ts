@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The VAE of a latent diffusion model (Rombach et al. 2022): images in [-1, 1] <-> latents, with the
 // config's scaling: z = scaling_factor * (mean - shift_factor), image = decode(z / scaling_factor + shift_factor).
 import type { Shape } from '../../diffusion/types.ts';

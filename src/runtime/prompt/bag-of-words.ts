@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Bag-of-words prompt encoder: cond = mean of the embedding rows of the prompt's known tokens.
 //
 // Tokenization: NFKC + lowercase; runs of letters/digits/marks and single emoji are words;

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // Emoji text normalisation shared by the prompt encoder, the coarse prior, the training-data
 // builder and the model evaluation: variation selectors (U+FE0E text, U+FE0F emoji
 // presentation) and Fitzpatrick skin-tone modifiers (U+1F3FB..U+1F3FF, Unicode TR51).

@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The factory that builds the prompt encoder a manifest names (the interfaces are in types.ts).
 import type { PromptManifest } from '../manifest.ts';
 import { ModelError } from '../errors.ts';

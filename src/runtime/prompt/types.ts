@@ -1,3 +1,4 @@
+// Runs in the inference process and the CLI.
 // The prompt encoder interfaces, apart from every encoder so that none imports another: the
 // bag-of-words and precomputed encoders (synchronous) and the CLIP text encoder (it runs a session).
 import type { EncodedPrompt } from '../types.ts';
