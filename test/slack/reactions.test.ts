@@ -60,6 +60,11 @@ describe('Slack adapter, reactions', () => {
   });
 
   it('ignores other reactions and reactions on messages that are not results', async () => {
+    // The previous job's last status edit may still be on its way on a busy machine: start once the fake is quiet.
+    for (let seen = -1; seen !== fake.calls.length; ) {
+      seen = fake.calls.length;
+      await new Promise((r) => setTimeout(r, 700));
+    }
     const before = fake.calls.length;
     await react('UUSER001', 'thumbsup', result1.ts);
     const plain = fake.addUserMessage(C, { user: 'UUSER003', text: 'just chatting' });
