@@ -133,7 +133,9 @@ async function startPoller(urls: string[]): Promise<{ stop(): Promise<PollAnswer
     stop: () =>
       new Promise<PollAnswer[]>((resolve, reject) => {
         worker.on('message', (m: { type: string; answers: PollAnswer[] }) => {
-          if (m.type === 'done') resolve(m.answers);
+          if (m.type !== 'done') return;
+          void worker.terminate();
+          resolve(m.answers);
         });
         worker.once('error', reject);
         worker.postMessage('stop');
