@@ -2,10 +2,12 @@
 // routes a bot uses (gateway discovery, interaction callbacks, interaction webhooks, channel
 // messages, command registration; JSON and multipart bodies) and a gateway WebSocket (HELLO,
 // IDENTIFY -> READY + GUILD_CREATE, heartbeats and ACKs, dispatches). It enforces Discord's
-// interaction deadlines (3 s to acknowledge, a limited token lifetime) and records everything.
+// interaction deadlines (3 s to acknowledge, a limited token lifetime) and the message limits of
+// limits.ts (400 code 50035, 413), answers 429 on demand (rateLimit), and records everything.
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkMessage, DISCORD_LIMITS, rateLimitAnswer } from './limits.ts';
 import { acceptWebSocket, type WsConnection } from './ws-server.ts';
 
 /** One uploaded file of a multipart request. */
@@ -100,6 +102,9 @@ export class FakeDiscord extends EventEmitter {
   readonly attachmentFetches: string[] = [];
   /** The next this many logins (GET /gateway/bot) answer 401 whatever the token, as for a rejected one. */
   rejectLogins = 0;
+  /** Largest file one upload may carry (Discord: 10 MiB for a bot); larger ones answer 413. */
+  maxFileBytes: number = DISCORD_LIMITS.fileBytes;
+  private rateLimits: { match: (r: RecordedRequest) => boolean; left: number; retryAfterS: number; global: boolean }[] = [];
   private server: Server | null = null;
   private sockets = new Set<WsConnection>();
   private seq = 0;
@@ -477,6 +482,11 @@ export class FakeDiscord extends EventEmitter {
     });
   }
 
+  /** The next `count` REST requests that match answer 429 with `retry_after` (seconds) and Discord's rate-limit headers. */
+  rateLimit(match: (r: RecordedRequest) => boolean, count = 1, retryAfterS = 0.3, global = false): void {
+    this.rateLimits.push({ match, left: count, retryAfterS, global });
+  }
+
   // ---- REST ----------------------------------------------------------------------------
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -524,7 +534,15 @@ export class FakeDiscord extends EventEmitter {
       this.record(rec);
       return this.send(res, 400, { message: `bad body: ${(err as Error).message}`, code: 50109 });
     }
-    const [status, out] = this.route(rec);
+    const limit = this.rateLimits.find((l) => l.left > 0 && l.match(rec));
+    if (limit) {
+      limit.left--;
+      const answer = rateLimitAnswer(limit.retryAfterS, `bucket-${rec.method}-${rec.path.split('/')[1]}`, limit.global);
+      rec.status = 429;
+      this.record(rec);
+      return this.send(res, 429, answer.body, answer.headers);
+    }
+    const [status, out] = this.invalidMessage(rec) ?? this.route(rec);
     rec.status = status;
     this.record(rec);
     this.send(res, status, out);
@@ -535,10 +553,21 @@ export class FakeDiscord extends EventEmitter {
     this.emit('request', rec);
   }
 
-  private send(res: ServerResponse, status: number, body: unknown): void {
-    if (status === 204) return void res.writeHead(204).end();
+  /** Discord's answer to a message body it refuses (limits.ts), for routes that create or edit a message. */
+  private invalidMessage(rec: RecordedRequest): [number, unknown] | null {
+    const { method, path, json } = rec;
+    if (/^\/interactions\/\d+\/[^/]+\/callback$/.test(path)) {
+      const type = (json as { type?: number } | null)?.type;
+      return type === 4 || type === 7 ? checkMessage((json?.data as Record<string, unknown>) ?? {}, rec.files, this.maxFileBytes) : null;
+    }
+    const isMessage = /^\/webhooks\/\d+\/[^/]+(\/messages\/[^/]+)?$/.test(path) || /^\/channels\/\d+\/messages(\/\d+)?$/.test(path);
+    return isMessage && (method === 'POST' || method === 'PATCH') ? checkMessage(json ?? {}, rec.files, this.maxFileBytes) : null;
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (status === 204) return void res.writeHead(204, headers).end();
     const text = JSON.stringify(body ?? null);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+    res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
     res.end(text);
   }
 

@@ -166,7 +166,15 @@ export class JobView {
           gif = null;
           note = [note, 'The animation was too large to upload.'].filter(Boolean).join('\n');
         }
-        await this.show(resultPayload(e.result, png, gif, note));
+        try {
+          await this.show(resultPayload(e.result, png, gif, note));
+        } catch (err) {
+          // Discord answers 413 for a file over the channel's upload limit: the PNG alone may still fit.
+          if (!gif || (err as { status?: unknown }).status !== 413) throw err;
+          this.options.log?.warn({ jobId: this.jobId, err: safeError(err) }, 'discord result too large; sending it without the animation');
+          note = [note, 'The animation was too large to upload.'].filter(Boolean).join('\n');
+          await this.show(resultPayload(e.result, png, null, note));
+        }
       } else if (e.type === 'failed') {
         await this.show(endedPayload(this.jobId, this.spec, `⚠️ ${e.message}`));
       } else {
