@@ -1,7 +1,7 @@
 // /info job: everything about one job: its parameters (as it ran: the model's defaults
 // resolved), the model, timings, its lineage (the job it follows up, and that job's parent, ...)
 // and the `diffuse ...` command line that draws the same image.
-import type { JobRecord, JobSpec } from '../src/jobs/api.ts';
+import { canSeeJob, type JobRecord, type JobSpec } from '../src/jobs/api.ts';
 import { candidateSeeds } from '../src/jobs/spec.ts';
 import { commandLineOf } from './command-line.ts';
 import { formatDuration, noPing } from './format.ts';
@@ -17,14 +17,19 @@ export const spec: CommandSpec = {
 /** Most ancestors listed. */
 const LINEAGE_MAX = 5;
 
-/** The job's details for the caller only; jobs of another platform are not shown. */
+/** The job's details for the caller only; jobs of another platform, and another user's private job (but to admins), are not shown. */
 export async function execute(ctx: CommandContext): Promise<CommandReply> {
   const raw = optString(ctx.options, 'job');
   const jobId = raw?.replace(/^`|`$/g, '').trim().toLowerCase();
   if (!jobId || !/^[a-z0-9]{1,64}$/.test(jobId)) return { kind: 'refusal', message: 'Give a job id, e.g. /info job:abc123 (it is shown under every result).' };
   const rec = await ctx.engine.get(jobId);
-  if (!rec || rec.owner.platform !== ctx.owner.platform) return { kind: 'refusal', message: `I can't find job ${jobId}.`, code: 'not_found' };
+  if (!rec || rec.owner.platform !== ctx.owner.platform || !canSeeJob(rec.owner, viewerOf(ctx))) return { kind: 'refusal', message: `I can't find job ${jobId}.`, code: 'not_found' };
   return { kind: 'text', text: await infoText(ctx, rec), ephemeral: true };
+}
+
+/** The caller as a viewer of jobs: admins see private jobs in /info. */
+function viewerOf(ctx: CommandContext): { platform: string; userId: string; isAdmin: boolean } {
+  return { platform: ctx.owner.platform, userId: ctx.owner.userId, isAdmin: ctx.actor.isAdmin };
 }
 
 /** The parent of a job: the job it follows up (spec.from) or regenerates (parentId). */
@@ -75,8 +80,14 @@ async function infoText(ctx: CommandContext, rec: JobRecord): Promise<string> {
   const seen = new Set([rec.jobId]);
   while (p && chain.length < LINEAGE_MAX && !seen.has(p.jobId)) {
     seen.add(p.jobId);
-    chain.push(`${noPing(p.action)} of \`${p.jobId}\``);
     const parent = await ctx.engine.get(p.jobId);
+    // Another user's private job is named without its id, and its ancestors stay unknown.
+    if (parent && !canSeeJob(parent.owner, viewerOf(ctx))) {
+      chain.push(`${noPing(p.action)} of a private job`);
+      p = null;
+      break;
+    }
+    chain.push(`${noPing(p.action)} of \`${p.jobId}\``);
     p = parent ? parentOf(parent) : null;
   }
   lines.push(chain.length ? `Lineage: ${chain.join(' ← ')}${p ? ' ← …' : ''}` : 'Lineage: an original job (no parent)');

@@ -7,7 +7,10 @@ import type { CommandContext, CommandOptions, CommandReply } from './types.ts';
 
 /** Submits a job spec input for ctx.owner, with the owner's /settings filling what the command left out; an engine refusal becomes a 'refusal' reply with its message. */
 export async function submitJob(ctx: CommandContext, input: JobSpecInput): Promise<CommandReply> {
-  const res = await ctx.engine.submit(applyDefaults(input, ctx.engine, ctx.owner), ctx.owner);
+  const priv = wantsPrivate(ctx.engine, ctx.owner, ctx.options);
+  // A private job is stored as such: only its owner sees it (engine reads, follow-ups, /info, /queue).
+  const owner = priv ? { ...ctx.owner, private: true } : ctx.owner;
+  const res = await ctx.engine.submit(applyDefaults(input, ctx.engine, ctx.owner), owner);
   if (!res.ok) return { kind: 'refusal', message: res.message, code: res.code };
   return {
     kind: 'job',
@@ -16,7 +19,7 @@ export async function submitJob(ctx: CommandContext, input: JobSpecInput): Promi
     estimatedWaitMs: res.estimatedWaitMs,
     spec: res.spec,
     text: queuedText(res.jobId, res.position, res.estimatedWaitMs),
-    private: wantsPrivate(ctx.engine, ctx.owner, ctx.options),
+    private: priv,
   };
 }
 

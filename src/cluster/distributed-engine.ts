@@ -166,6 +166,9 @@ export class DistributedEngine extends JobReads implements Engine {
     });
     if (!checked.ok) return checked;
     const spec = checked.spec;
+    // Another user's upload or private job reads as absent.
+    const hidden = this.inputRefusal(spec, owner, options.parentId);
+    if (hidden) return hidden;
     // The same content rules as embedded mode, checked by the front-end that took the request.
     const banned = this.contentRules.check(spec, owner);
     if (banned) return banned;
@@ -228,8 +231,12 @@ export class DistributedEngine extends JobReads implements Engine {
   }
 
   async regenerate(jobId: string, owner: JobOwner, seed?: number): Promise<SubmitResult> {
-    const reroll = rerollOf(jobId, this.store.get(jobId), seed);
-    return reroll.ok ? this.submit(reroll.input, owner, reroll.options) : reroll;
+    // Another user's private job reads as absent; the reroll of a private job is private.
+    const stored = this.visibleJob(jobId, owner);
+    const reroll = rerollOf(jobId, stored, seed);
+    if (!reroll.ok) return reroll;
+    const priv = owner.private === true || stored?.owner.private === true;
+    return this.submit(reroll.input, priv ? { ...owner, private: true } : owner, reroll.options);
   }
 
   async cancel(jobId: string, by: Actor): Promise<{ ok: true; status: JobStatus } | EngineRefusal> {
@@ -265,9 +272,9 @@ export class DistributedEngine extends JobReads implements Engine {
     return queueEntries(this.liveJobs(), (j) => this.eta.estimate(j.spec));
   }
 
-  async storeUpload(bytes: Uint8Array): Promise<StoredUpload | EngineRefusal> {
+  async storeUpload(bytes: Uint8Array, owner?: JobOwner): Promise<StoredUpload | EngineRefusal> {
     const limits = { maxBytes: this.config.uploadMaxBytes, maxPixels: this.config.uploadMaxPixels };
-    const r = await storeUpload(bytes, { dataDir: this.config.dataDir, store: this.store, limits });
+    const r = await storeUpload(bytes, { dataDir: this.config.dataDir, store: this.store, limits }, owner);
     // Workers read it from Redis; when Redis is away now, submit puts it there later.
     if (r.ok) await this.blobs.put(blobNames.upload(r.ref), bytes).catch(() => undefined);
     return r;

@@ -196,6 +196,9 @@ export class LocalEngine extends JobReads implements Engine {
     });
     if (!checked.ok) return checked;
     const spec = checked.spec;
+    // Another user's upload or private job reads as absent.
+    const hidden = this.inputRefusal(spec, owner, options.parentId);
+    if (hidden) return hidden;
     // Every job passes here (new, regenerated, follow-up): its prompts meet the content rules in force now.
     const banned = this.contentRules.check(spec, owner);
     if (banned) return banned;
@@ -226,8 +229,12 @@ export class LocalEngine extends JobReads implements Engine {
   }
 
   async regenerate(jobId: string, owner: JobOwner, seed?: number): Promise<SubmitResult> {
-    const reroll = rerollOf(jobId, this.store.get(jobId), seed);
-    return reroll.ok ? this.submit(reroll.input, owner, reroll.options) : reroll;
+    // Another user's private job reads as absent; the reroll of a private job is private.
+    const stored = this.visibleJob(jobId, owner);
+    const reroll = rerollOf(jobId, stored, seed);
+    if (!reroll.ok) return reroll;
+    const priv = owner.private === true || stored?.owner.private === true;
+    return this.submit(reroll.input, priv ? { ...owner, private: true } : owner, reroll.options);
   }
 
   async cancel(jobId: string, by: Actor): Promise<{ ok: true; status: JobStatus } | EngineRefusal> {
@@ -258,8 +265,9 @@ export class LocalEngine extends JobReads implements Engine {
     return this.positions.list();
   }
 
-  async storeUpload(bytes: Uint8Array): Promise<StoredUpload | EngineRefusal> {
-    return storeUpload(bytes, { dataDir: this.config.dataDir, store: this.store, limits: this.uploadLimits });
+  async storeUpload(bytes: Uint8Array, owner?: JobOwner): Promise<StoredUpload | EngineRefusal> {
+    const to = { dataDir: this.config.dataDir, store: this.store, limits: this.uploadLimits };
+    return storeUpload(bytes, to, owner);
   }
 
   health(): EngineHealth {

@@ -7,7 +7,7 @@
 // recorded as the parent's child; its input is a reference to the parent's candidate
 // (spec.source), which the inference process reads and cuts itself: no pixel is handled here.
 // The buttons that offer them are the adapters' (adapters/presentation/follow-up-buttons.ts).
-import { refusal, type Engine, type JobOwner, type SubmitResult } from '../jobs/api.ts';
+import { canSeeJob, refusal, type Engine, type JobOwner, type SubmitResult } from '../jobs/api.ts';
 import { moveOf, type SourceAction } from '../jobs/follow-up-source.ts';
 import { candidateSeeds, countOf, randomSeed, regenerate, type Technique } from '../jobs/spec.ts';
 
@@ -55,7 +55,9 @@ export async function followUp(
   owner: JobOwner,
 ): Promise<SubmitResult> {
   const parent = await engine.get(jobId);
-  if (!parent) return refusal('not_found', `I can't find job ${jobId}.`);
+  // Another user's private job reads as absent (a forged action id too); a private job's follow-ups are private.
+  if (!parent || !canSeeJob(parent.owner, owner)) return refusal('not_found', `I can't find job ${jobId}.`);
+  if (parent.owner.private) owner = { ...owner, private: true };
   const from = { jobId, action: actionLabel(action, n) };
   if (action === 're') return engine.submit({ ...regenerate(parent.spec), from }, owner, { parentId: jobId });
   if (!PICTURE_TECHNIQUES.includes(parent.spec.technique))

@@ -4,6 +4,7 @@
 // result files, its message, and its events (live, replayed, or rebuilt from the store).
 import type { Config } from '../config.ts';
 import {
+  canSeeJob,
   refusal,
   type EngineRefusal,
   type JobEvent,
@@ -13,6 +14,7 @@ import {
   type ResultFilesAnswer,
   type SubscribeOptions,
 } from '../jobs/api.ts';
+import type { JobSpec } from '../jobs/spec.ts';
 import { terminalEvent, type EventHub } from './events.ts';
 import { storeFailureMessage, type JobEnds } from './job-ends.ts';
 import type { LiveJobs } from './live-jobs.ts';
@@ -104,6 +106,35 @@ export abstract class JobReads {
       return [{ type: 'started', jobId, owner, startedAt: rec.startedAt ?? Date.now() }];
     const position = rec.position ?? 0;
     return [{ type: 'queued', jobId, owner, position, estimatedWaitMs: this.queuedWait(position) }];
+  }
+
+  /** The stored job `jobId` when `owner` may see it (not private, or theirs), else null: a private job reads as absent to others. */
+  protected visibleJob(jobId: string, owner: JobOwner): StoredJob | null {
+    const job = this.store.get(jobId);
+    return job && canSeeJob(job.owner, owner) ? job : null;
+  }
+
+  /**
+   * Why a new job of `owner` may not use its inputs, answered as if they did not exist, or null: a
+   * private job it follows up or rerolls (`parentId`, spec.source) that is another user's, or an
+   * upload (spec.image, spec.mask) that `owner` neither uploaded nor used in a job of their own
+   * (the parent's own inputs pass when `owner` may see the parent).
+   */
+  protected inputRefusal(spec: JobSpec, owner: JobOwner, parentId?: string | null): EngineRefusal | null {
+    const parent = parentId ? this.store.get(parentId) : null;
+    if (parent && !canSeeJob(parent.owner, owner)) return refusal('not_found', `I can't find job ${parentId}.`);
+    const source = spec.source ? this.store.get(spec.source.parent) : null;
+    if (source && !canSeeJob(source.owner, owner))
+      return refusal('not_found', `I can't find job ${source.jobId}.`);
+    for (const [field, ref] of [
+      ['image', spec.image],
+      ['mask', spec.mask],
+    ] as const) {
+      if (!ref || this.store.uploadUsableBy(ref, owner)) continue;
+      if (parent && (parent.spec.image === ref || parent.spec.mask === ref)) continue;
+      return refusal('bad_image', `I no longer have the ${field} of that request; attach it again.`);
+    }
+    return null;
   }
 
   /**

@@ -132,5 +132,6 @@ export function cleanOwner(o: JobOwner): JobOwner {
     userId: String(o.userId),
     ...(o.channelRef !== undefined ? { channelRef: String(o.channelRef) } : {}),
     ...(o.messageRef !== undefined ? { messageRef: String(o.messageRef) } : {}),
+    ...(o.private === true ? { private: true } : {}),
   };
 }

@@ -7,14 +7,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkUpload, isImageInputError } from '../imaging/index.ts';
-import { refusal, type EngineRefusal, type StoredUpload } from '../jobs/api.ts';
+import { refusal, type EngineRefusal, type JobOwner, type StoredUpload } from '../jobs/api.ts';
 import { uploadFile } from '../jobs/paths.ts';
 import type { JobStore } from '../store/store.ts';
 
-/** Checks and stores an uploaded image; a bad image is refused with a message for the user. */
+/** Checks and stores an uploaded image, recording `owner` as one who may use its reference; a bad image is refused with a message for the user. */
 export async function storeUpload(
   bytes: Uint8Array,
   to: { dataDir: string; store: JobStore; limits: { maxBytes?: number; maxPixels?: number } },
+  owner?: JobOwner,
 ): Promise<StoredUpload | EngineRefusal> {
   let decoded;
   try {
@@ -41,5 +42,6 @@ export async function storeUpload(
     bytes: bytes.length,
     createdAt: Date.now(),
   });
+  if (owner) to.store.addUploadOwner(ref, owner);
   return { ok: true, ref, width: decoded.width, height: decoded.height, hasAlpha };
 }

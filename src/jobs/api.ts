@@ -29,6 +29,23 @@ export interface JobOwner {
   messageRef?: string;
   /** The server the request comes from (Discord guild, Slack team, 'playground'): its content rules apply. Not stored. */
   serverId?: string;
+  /** Private job: only this owner sees it (its record, files, events, follow-ups; /info also admins); stored with the job. */
+  private?: boolean;
+}
+
+/** Who asks to see or act on a job: a user of a platform, an admin where admins may see private jobs (/info). */
+export interface JobViewer {
+  platform: string;
+  userId: string;
+  /** An admin (ADMIN_USER_IDS or the platform's moderator right) where the read lets admins see private jobs. */
+  isAdmin?: boolean;
+}
+
+/** Whether `viewer` may see or act on a job of `owner`: any job that is not private; a private one only its owner (same platform and user) or an admin. */
+export function canSeeJob(owner: JobOwner, viewer: JobViewer): boolean {
+  if (!owner.private) return true;
+  if (viewer.isAdmin === true) return true;
+  return owner.platform === viewer.platform && owner.userId === viewer.userId;
 }
 
 /** Who asks for a cancel. Admins (ADMIN_USER_IDS) may cancel anyone's job. */
@@ -282,7 +299,7 @@ export interface Engine {
   regenerate(jobId: string, owner: JobOwner, seed?: number): Promise<SubmitResult>;
   /** Cancels a job: a queued job is removed; a running job stops within one step. Owner or admin only. */
   cancel(jobId: string, by: Actor): Promise<{ ok: true; status: JobStatus } | EngineRefusal>;
-  /** The stored job, or null. */
+  /** The stored job, or null, whoever asks: callers show a private one only where canSeeJob allows. */
   get(jobId: string): Promise<JobRecord | null>;
   /** Result files of a finished job (to fetch them again by job id). */
   resultFiles(jobId: string): Promise<ResultFilesAnswer>;
@@ -296,8 +313,8 @@ export interface Engine {
   subscribeAll(listener: JobEventListener): () => void;
   /** Queued and running jobs, running first, then in FIFO order. */
   listQueue(): Promise<QueueEntry[]>;
-  /** Decodes and validates an uploaded image (limits on bytes, pixels, format), stores it by sha256 under DATA_DIR. */
-  storeUpload(bytes: Uint8Array): Promise<StoredUpload | EngineRefusal>;
+  /** Decodes and validates an uploaded image (limits on bytes, pixels, format), stores it by sha256 under DATA_DIR; its reference is usable by `owner` only (and by owners of jobs using it). */
+  storeUpload(bytes: Uint8Array, owner?: JobOwner): Promise<StoredUpload | EngineRefusal>;
   /** Health for /healthz. */
   health(): EngineHealth;
   /** Facts and effective defaults of a model (default: the configured one), from the inference worker that loads it. */

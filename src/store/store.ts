@@ -44,6 +44,14 @@ const MIGRATIONS: readonly string[] = [
    );`,
   // 2: per-user, per-server and per-channel settings (settings-store.ts).
   SETTINGS_MIGRATION,
+  // 3: private jobs (seen by their owner only), and who uploaded each image (its reference is theirs).
+  `ALTER TABLE jobs ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE upload_owners (
+     ref TEXT NOT NULL,
+     platform TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     PRIMARY KEY (ref, platform, user_id)
+   );`,
 ];
 
 interface JobRow {
@@ -65,6 +73,7 @@ interface JobRow {
   attempts: number;
   cancelled_by: string | null;
   pruned: number;
+  private: number;
 }
 
 /** A stored job row, decoded (position is filled in by the engine). */
@@ -180,8 +189,8 @@ export class JobStore {
     createdAt: number;
   }): void {
     this.write(
-      `INSERT INTO jobs (id, spec, technique, platform, user_id, channel_ref, message_ref, status, parent_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+      `INSERT INTO jobs (id, spec, technique, platform, user_id, channel_ref, message_ref, status, parent_id, created_at, private)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
       job.jobId,
       JSON.stringify(job.spec),
       job.spec.technique,
@@ -191,6 +200,7 @@ export class JobStore {
       job.owner.messageRef ?? null,
       job.parentId ?? null,
       job.createdAt,
+      job.owner.private ? 1 : 0,
     );
   }
 
@@ -317,8 +327,32 @@ export class JobStore {
     return rows.map((r) => r.ref).filter((r) => !live.has(r));
   }
 
+  /** Records that `owner` uploaded the image `ref` (an upload may have several: the same bytes from several users). */
+  addUploadOwner(ref: string, owner: { platform: string; userId: string }): void {
+    this.write(
+      'INSERT OR IGNORE INTO upload_owners (ref, platform, user_id) VALUES (?, ?, ?)',
+      ref,
+      owner.platform,
+      owner.userId,
+    );
+  }
+
+  /** Whether `owner` may use the upload `ref`: they uploaded it, or they own a job whose image or mask it is. */
+  uploadUsableBy(ref: string, owner: { platform: string; userId: string }): boolean {
+    const uploaded = this.sql(
+      'SELECT 1 FROM upload_owners WHERE ref = ? AND platform = ? AND user_id = ?',
+    ).get(ref, owner.platform, owner.userId);
+    if (uploaded) return true;
+    const used = this.sql(
+      `SELECT 1 FROM jobs WHERE platform = ? AND user_id = ?
+         AND (json_extract(spec, '$.image') = ? OR json_extract(spec, '$.mask') = ?) LIMIT 1`,
+    ).get(owner.platform, owner.userId, ref, ref);
+    return used !== undefined;
+  }
+
   deleteUpload(ref: string): void {
     this.write('DELETE FROM uploads WHERE ref = ?', ref);
+    this.write('DELETE FROM upload_owners WHERE ref = ?', ref);
   }
 
   /** Closes the database; the last connection to close checkpoints the WAL and removes it. */
@@ -356,6 +390,7 @@ function decode(r: JobRow): StoredJob {
       userId: r.user_id,
       ...(r.channel_ref !== null ? { channelRef: r.channel_ref } : {}),
       ...(r.message_ref !== null ? { messageRef: r.message_ref } : {}),
+      ...(r.private === 1 ? { private: true } : {}),
     },
     status: r.status,
     parentId: r.parent_id,

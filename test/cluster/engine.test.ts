@@ -77,7 +77,7 @@ describe.skipIf(!HAVE_REDIS)('distributed engine in-process (skipped without /us
   }, 60_000);
 
   it('an upload reaches a worker with another DATA_DIR through Redis', async () => {
-    const up = await engine.storeUpload(await testPng(48, 40));
+    const up = await engine.storeUpload(await testPng(48, 40), owner);
     if (!up.ok) throw new Error(up.message);
     const r = await engine.submit(
       { technique: 'sketch', prompt: 'a house', image: up.ref, seed: 3, steps: 4, noiseLevel: 1 },

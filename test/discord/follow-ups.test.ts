@@ -73,7 +73,10 @@ describe('follow-up buttons on Discord', () => {
     // The same pass from an upload of exactly candidate 2 draws the same picture.
     const grid = await decodeImage(readFileSync((await h.engine.get(gridJob))!.result!.files.rawPng));
     const cell = gridCell(grid, 4, 1);
-    const up = await h.engine.storeUpload(await encodePng(cell.rgb, cell.width, cell.height));
+    const up = await h.engine.storeUpload(await encodePng(cell.rgb, cell.width, cell.height), {
+      platform: 'discord',
+      userId: USER,
+    });
     if (!up.ok) throw new Error(up.message);
     const { source: _source, from: _from, ...same } = u2!.spec;
     const again = await h.engine.submit({ ...same, image: up.ref }, { platform: 'discord', userId: USER });

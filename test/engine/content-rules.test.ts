@@ -118,7 +118,7 @@ describe('settings table', () => {
     old.close();
 
     const s = new JobStore(file);
-    expect(s.version()).toBe(2);
+    expect(s.version()).toBe(3);
     expect(s.get('oldjob1')).toMatchObject({ jobId: 'oldjob1', status: 'done', spec: { prompt: 'a cat', seed: 3 } });
     s.close();
     // The engine opens it (the start-up store check passes) and keeps settings across a reopen.

@@ -141,7 +141,7 @@ describe('the engine on a few-step model (manifest: 4 steps, guidance 0)', () =>
   });
 
   it('a sketch without a noise level starts at the scaled default (1 of 4: three steps run)', async () => {
-    const up = await engine.storeUpload(await testPng());
+    const up = await engine.storeUpload(await testPng(), owner);
     if (!up.ok) throw new Error(up.message);
     const { result, steps } = await run(engine, { technique: 'sketch', image: up.ref, seed: 2 });
     expect(result.spec).toMatchObject({ steps: 4, noiseLevel: 1, guidance: 0 });
@@ -151,7 +151,7 @@ describe('the engine on a few-step model (manifest: 4 steps, guidance 0)', () =>
 
   it('refuses at submit a noise level at or past the model default steps, once the worker reported them', async () => {
     await engine.modelInfo();
-    const up = await engine.storeUpload(await testPng());
+    const up = await engine.storeUpload(await testPng(), owner);
     if (!up.ok) throw new Error(up.message);
     expect(await engine.submit({ technique: 'sketch', image: up.ref, noiseLevel: 5 }, owner)).toEqual({
       ok: false,

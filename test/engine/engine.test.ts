@@ -283,11 +283,13 @@ describe('engine on the tiny model', () => {
       code: 'bad_image',
     });
     const png = await testPng(48, 40);
-    const up = await engine.storeUpload(png);
+    const up = await engine.storeUpload(png, alice);
     expect(up).toMatchObject({ ok: true, width: 48, height: 40, hasAlpha: false });
+    // Bob uploads the same bytes: the reference is his too.
+    expect(await engine.storeUpload(png, bob)).toMatchObject({ ok: true });
     if (!up.ok) return;
     expect(up.ref).toMatch(/^[0-9a-f]{64}$/);
-    const holed = await engine.storeUpload(await testPng(48, 40, true));
+    const holed = await engine.storeUpload(await testPng(48, 40, true), alice);
     expect(holed).toMatchObject({ ok: true, hasAlpha: true });
     if (!holed.ok) return;
 
@@ -455,7 +457,7 @@ describe('engine limits that need their own config', () => {
       const large = await solid(5200, 5000).png().toBuffer();
       expect(heavy.length).toBeGreaterThan(10 * 1024 * 1024);
       for (const png of [heavy, large]) {
-        const up = await engine.storeUpload(png);
+        const up = await engine.storeUpload(png, alice);
         if (!up.ok) throw new Error(`refused: ${up.message}`);
         const spec = { technique: 'sketch', image: up.ref, prompt: 'rocket', noiseLevel: 1, steps: 3, seed: 1 };
         const end = await waitForJob(engine, accepted(await engine.submit(spec, alice)).jobId);

@@ -68,7 +68,7 @@ describe('follow-up refusals', () => {
       ok: false,
       message: `Job ${two} has no image 3.`,
     });
-    const up = await engine.storeUpload(await testPng(64, 64));
+    const up = await engine.storeUpload(await testPng(64, 64), owner);
     if (!up.ok) throw new Error(up.message);
     const strip = await finished({ technique: 'noise', image: up.ref, seed: 1 });
     expect(await followUp(engine, strip, 'vs', 1, owner)).toMatchObject({

@@ -16,8 +16,8 @@ beforeAll(async () => {
 });
 afterAll(async () => engine?.close());
 
-async function upload(bytes: Buffer): Promise<string> {
-  const r = await engine.storeUpload(bytes);
+async function upload(bytes: Buffer, by: typeof owner = owner): Promise<string> {
+  const r = await engine.storeUpload(bytes, by);
   if (!r.ok) throw new Error(r.message);
   return r.ref;
 }
@@ -38,12 +38,15 @@ describe('inpaint admission', () => {
 
   it('accepts an image with transparent pixels, or any image with a mask', async () => {
     const holed = await upload(await testPng(48, 40, true));
-    const opaque = await upload(await testPng(48, 40, false));
     const a = await engine.submit({ technique: 'inpaint', prompt: 'a cat', image: holed, steps: 2 }, owner);
     expect(a.ok).toBe(true);
+    // Another user, with uploads of their own (the same bytes give the same references).
+    const u2 = { ...owner, userId: 'u2' };
+    const opaque = await upload(await testPng(48, 40, false), u2);
+    expect(await upload(await testPng(48, 40, true), u2)).toBe(holed);
     const b = await engine.submit(
       { technique: 'inpaint', prompt: 'a cat', image: opaque, mask: holed, steps: 2 },
-      { ...owner, userId: 'u2' },
+      u2,
     );
     expect(b.ok).toBe(true);
   });

@@ -92,7 +92,7 @@ describe('a damaged job store', () => {
     db.prepare('INSERT INTO migrations (version, applied_at) VALUES (99, 0)').run();
     db.close();
     expect(startupError(dataDir).message).toMatch(
-      /written by a newer diffuse-bot \(store version 99, this one knows 2\)/,
+      /written by a newer diffuse-bot \(store version 99, this one knows 3\)/,
     );
 
     const other = testConfig().dataDir;
@@ -147,7 +147,7 @@ describe('a damaged job store', () => {
   it('a fresh data dir starts quietly', () => {
     const { dataDir } = testConfig();
     const s = new JobStore(dbFile(dataDir));
-    expect(s.version()).toBe(2);
+    expect(s.version()).toBe(3);
     s.close();
   });
 });

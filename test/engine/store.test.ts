@@ -12,7 +12,7 @@ describe('job store', () => {
   it('migrates once, keeps jobs across reopen, and lists them FIFO by status', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'diffuse-store-')), 'db', 'jobs.sqlite');
     const s = new JobStore(file);
-    expect(s.version()).toBe(2);
+    expect(s.version()).toBe(3);
     expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
     s.insert({
       jobId: 'job1',
@@ -34,7 +34,7 @@ describe('job store', () => {
     s.close();
 
     const t = new JobStore(file);
-    expect(t.version()).toBe(2);
+    expect(t.version()).toBe(3);
     expect(t.get('job1')).toMatchObject({
       status: 'done',
       startedAt: 10,

@@ -212,7 +212,7 @@ export class DiscordAdapter {
           if (err instanceof AttachmentError) return answer(i, `⚠️ ${err.message}`);
           throw err;
         }
-        const stored = await this.engine.storeUpload(bytes);
+        const stored = await this.engine.storeUpload(bytes, ownerOf(i)); // its reference is this user's
         if (!stored.ok) return answer(i, `⚠️ ${stored.message}`);
         options[o.name] = stored.ref;
       } else if (o.value !== undefined && o.value !== null) {

@@ -1,14 +1,15 @@
 // A job's progress as server-sent events, and the job look-ups the API routes share.
 import type { ServerResponse } from 'node:http';
-import type { JobEvent, JobRecord } from '../../jobs/api.ts';
+import { canSeeJob, type JobEvent, type JobRecord } from '../../jobs/api.ts';
 import { HttpError } from './http-error.ts';
 import type { ServerDeps } from './server.ts';
 import { eventMessage, jobView, type JobView, type SseMessage } from './views.ts';
 
-/** A job's record, or 404 not_found. */
-export async function getRecord(deps: ServerDeps, id: string): Promise<JobRecord> {
+/** A job's record as `session` may see it, or 404 not_found (also for another session's private job). */
+export async function getRecord(deps: ServerDeps, id: string, session: string): Promise<JobRecord> {
   const rec = await deps.engine.get(id);
-  if (!rec) throw new HttpError(404, `I can't find job ${id}.`, 'not_found');
+  if (!rec || !canSeeJob(rec.owner, { platform: 'playground', userId: session }))
+    throw new HttpError(404, `I can't find job ${id}.`, 'not_found');
   return rec;
 }
 
@@ -29,7 +30,7 @@ export async function events(
   id: string,
 ): Promise<void> {
   const { deps, res } = ctx;
-  await getRecord(deps, id);
+  await getRecord(deps, id, ctx.session);
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',

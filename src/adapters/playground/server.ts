@@ -191,7 +191,9 @@ async function submit(ctx: Ctx): Promise<void> {
     if (refused) throw new HttpError(statusOfRefusal(refused.code), refused.message, refused.code);
     for (const [name, ref] of Object.entries(images)) {
       options[name] =
-        typeof ref === 'string' ? ref : await storeImage(deps.engine, ref, name, deps.uploadLimits);
+        typeof ref === 'string'
+          ? ref
+          : await storeImage(deps.engine, ref, name, deps.uploadLimits, ownerOf(ctx.session));
     }
     const reply = await runCommand(command, commandContext(ctx, options));
     if (reply.kind === 'job') slot?.keep(reply.jobId);
@@ -253,7 +255,7 @@ function sendReply(ctx: Ctx, reply: CommandReply): void {
 
 /** GET /api/jobs/:id */
 async function getJob(ctx: Ctx, id: string): Promise<void> {
-  const rec = await getRecord(ctx.deps, id);
+  const rec = await getRecord(ctx.deps, id, ctx.session);
   sendJson(ctx.res, 200, await viewOf(ctx.deps, rec, ctx.session));
 }
 
@@ -337,6 +339,7 @@ async function history(ctx: Ctx): Promise<void> {
 
 /** GET /api/jobs/:id/image.png, raw.png, trajectory.gif */
 async function sendResultFile(ctx: Ctx, id: string, which: 'png' | 'rawPng' | 'gif'): Promise<void> {
+  await getRecord(ctx.deps, id, ctx.session); // another session's private job: 404
   const answer = await ctx.deps.engine.resultFiles(id);
   if (!answer.ok) throw new HttpError(statusOfRefusal(answer.code), answer.message, answer.code);
   const file = answer.files[which];

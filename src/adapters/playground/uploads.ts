@@ -1,7 +1,7 @@
 // Image uploads of the playground: sniffed, stored through engine.storeUpload, and refused with
 // the HTTP status that says what was wrong (413 too many bytes, 415 not an image, 422 too many
 // pixels or damaged).
-import type { Engine } from '../../jobs/api.ts';
+import type { Engine, JobOwner } from '../../jobs/api.ts';
 import { checkUpload, isImageInputError, sniffFormat, type DecodeLimits } from '../../imaging/index.ts';
 import { ACCEPTED_FORMATS_TEXT } from '../../imaging/errors.ts';
 import { HttpError } from './http-error.ts';
@@ -15,12 +15,13 @@ const STATUS_OF_IMAGE_ERROR: Record<string, number> = {
   truncated: 422,
 };
 
-/** Stores one uploaded image and returns its reference; throws HttpError 413/415/422 with the imaging layer's message. */
+/** Stores one uploaded image as `owner`'s (its reference is theirs) and returns its reference; throws HttpError 413/415/422 with the imaging layer's message. */
 export async function storeImage(
   engine: Engine,
   bytes: Uint8Array,
   field: string,
   limits: DecodeLimits,
+  owner?: JobOwner,
 ): Promise<string> {
   const sniffed = bytes.length === 0 ? 'unknown' : sniffFormat(bytes);
   if (sniffed === 'unknown') {
@@ -30,7 +31,7 @@ export async function storeImage(
       'not_an_image',
     );
   }
-  const stored = await engine.storeUpload(bytes);
+  const stored = await engine.storeUpload(bytes, owner);
   if (stored.ok) return stored.ref;
   // The engine says no with a user message only; checking again (from the header, fast) recovers
   // the precise reason for the status code.

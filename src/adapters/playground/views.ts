@@ -197,7 +197,9 @@ export function replyView(reply: CommandReply, session: string): Record<string, 
       kind: 'queue',
       text: reply.text,
       entries: reply.entries.map((e) => ({
-        jobId: e.jobId,
+        // Another session's private job comes without its id (commands/queue.ts).
+        jobId: e.jobId || null,
+        private: e.owner.private === true,
         technique: e.technique,
         status: e.status,
         position: e.position,

@@ -105,7 +105,7 @@ export async function storeSlackImage(ctx: SlackContext, file: SlackFile, userId
     ctx.log.warn({ fileId: file.id, err: errorText(err, ctx.secrets) }, 'download refused or failed');
     return { ok: false, message };
   }
-  const stored = await ctx.engine.storeUpload(bytes);
+  const stored = await ctx.engine.storeUpload(bytes, { platform: 'slack', userId }); // its reference is this user's
   if (!stored.ok) return { ok: false, message: `${describeFile(full)}: ${stored.message}` };
   return { ok: true, ref: stored.ref };
 }

@@ -1,0 +1,86 @@
+// Private jobs on Discord (real discord.js against the local fake, real engine on the tiny model):
+// a /imagine with private:true is stored as private; /info of it answers "not found" to another
+// user (its owner and an admin see it); a forged follow-up button (act:<id>:u:1, act:<id>:re:1) on
+// it starts nothing and answers "not found"; the private prompt reaches no other user.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordedRequest } from './fake-discord.ts';
+import { startDiscordHarness, type DiscordHarness } from './harness.ts';
+
+const OWNER = '200000000000000071';
+const OTHER = '200000000000000072';
+const ADMIN = '200000000000000073';
+const PROMPT = 'a secret rocket';
+
+let h: DiscordHarness;
+let jobId = '';
+let messageId = '';
+
+const content = (r: RecordedRequest) => String(r.json?.content ?? '');
+const edit = (token: string) => (r: RecordedRequest) =>
+  r.method === 'PATCH' && r.path.endsWith(`/${token}/messages/@original`);
+
+beforeAll(async () => {
+  h = await startDiscordHarness({ ADMIN_USER_IDS: ADMIN });
+  const cmd = h.fake.sendCommand({
+    name: 'imagine',
+    options: { prompt: PROMPT, steps: 3, seed: 5, private: true },
+    userId: OWNER,
+  });
+  const final = await h.fake.waitForRequest(
+    (r) => edit(cmd.token)(r) && r.files.some((f) => f.filename.endsWith('.png') && f.filename !== 'preview.png'),
+    60_000,
+    'the private result',
+  );
+  jobId = /job `([a-z0-9]+)`/.exec(content(final))![1];
+  messageId = cmd.originalId!;
+}, 90_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+/** /info <jobId> as `userId`: the text of its reply. */
+async function info(userId: string): Promise<string> {
+  const cmd = h.fake.sendCommand({ name: 'info', options: { job: jobId }, userId });
+  return content(await h.fake.waitForRequest(edit(cmd.token), 30_000, `/info as ${userId}`));
+}
+
+describe('private jobs on Discord', () => {
+  it('stores the job as private', async () => {
+    expect((await h.engine.get(jobId))?.owner).toMatchObject({ platform: 'discord', userId: OWNER, private: true });
+  });
+
+  it('/info answers "not found" to another user, and shows the job to its owner and to an admin', async () => {
+    const other = await info(OTHER);
+    expect(other).toContain(`I can't find job ${jobId}.`);
+    expect(other).not.toContain('rocket');
+    expect(await info(OWNER)).toContain(`prompt "${PROMPT}"`);
+    expect(await info(ADMIN)).toContain(`prompt "${PROMPT}"`);
+  });
+
+  it('a forged follow-up button on it starts no job and answers "not found"', async () => {
+    const before = h.engine.store.children(jobId).length;
+    for (const customId of [`act:${jobId}:u:1`, `act:${jobId}:re:1`, `act:${jobId}:zo2:1`]) {
+      const click = h.fake.sendButton({ customId, messageId, userId: OTHER });
+      const reply = await h.fake.waitForRequest(
+        (r) => r.method === 'PATCH' && r.path.endsWith(`/${click.token}/messages/@original`),
+        30_000,
+        `the answer to ${customId}`,
+      );
+      expect(content(reply)).toContain(`I can't find job ${jobId}.`);
+      expect(content(reply)).not.toContain('rocket');
+    }
+    expect(h.engine.store.children(jobId).length).toBe(before);
+    expect(await h.engine.listQueue()).toEqual([]);
+  });
+
+  it('the owner can still follow it up, and the follow-up is private too', async () => {
+    const click = h.fake.sendButton({ customId: `act:${jobId}:vs:1`, messageId, userId: OWNER });
+    await h.fake.waitForRequest(
+      (r) => edit(click.token)(r) && r.files.some((f) => f.filename.endsWith('.png') && f.filename !== 'preview.png'),
+      60_000,
+      'the V1 result',
+    );
+    const [child] = h.engine.store.children(jobId);
+    expect(child?.owner).toMatchObject({ userId: OWNER, private: true });
+  });
+});
