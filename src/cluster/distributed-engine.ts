@@ -159,7 +159,7 @@ export class DistributedEngine extends JobReads implements Engine {
     if (down) return down;
     const checked = await checkSpec(input, {
       limits: this.limits,
-      worker: { knownDefaults: (m) => this.served.get(m ?? this.config.model)?.info?.defaults },
+      worker: { knownInfo: (m) => this.served.get(m ?? this.config.model)?.info ?? undefined },
       // Any model name passes here: the registry check below says whether a worker serves it.
       models: { has: async () => true, list: async () => new Set(this.served.keys()) },
       store: this.store,

@@ -3,7 +3,7 @@
 // defaults once the worker has reported them), the model's name (against the installed models
 // the inference process reports), and the uploads it names.
 import type { Config } from '../config.ts';
-import { refusal, type EngineRefusal } from '../jobs/api.ts';
+import { refusal, type EngineRefusal, type ModelInfo } from '../jobs/api.ts';
 import { parseJobSpec, resolveJobSpec, type JobSpec, type SpecLimits } from '../jobs/spec.ts';
 import type { JobStore } from '../store/store.ts';
 import type { InferenceWorker } from '../inference/worker.ts';
@@ -42,7 +42,7 @@ export async function checkSpec(
   input: unknown,
   ctx: {
     limits: SpecLimits;
-    worker: Pick<InferenceWorker, 'knownDefaults'>;
+    worker: Pick<InferenceWorker, 'knownInfo'>;
     models: Pick<KnownModels, 'has' | 'list'>;
     store: JobStore;
   },
@@ -50,10 +50,17 @@ export async function checkSpec(
   const parsed = parseJobSpec(input, ctx.limits);
   if (!parsed.ok) return refusal('invalid_spec', parsed.message);
   const spec = parsed.spec;
-  // Checked against the model's defaults when the worker has reported them (the run resolves them again).
-  const defaults = ctx.worker.knownDefaults(spec.model);
-  const resolved = defaults ? resolveJobSpec(spec, defaults, ctx.limits) : null;
+  // Checked against the model's facts when the worker has reported them (the run resolves the defaults again).
+  const info = ctx.worker.knownInfo(spec.model);
+  const resolved = info ? resolveJobSpec(spec, info.defaults, ctx.limits) : null;
   if (resolved && !resolved.ok) return refusal('invalid_spec', resolved.message);
+  const unrunnable = info && resolved?.ok ? samplerRefusal(info, resolved.spec.sampler, resolved.spec.steps) : null;
+  if (unrunnable) return refusal('invalid_spec', unrunnable);
+  if (info?.guidanceEmbedding && spec.negative)
+    return refusal(
+      'invalid_spec',
+      `${info.name} takes guidance as an input of its UNet (a guidance embedding), not through a negative prompt: leave the negative prompt out.`,
+    );
   if (spec.model && !(await ctx.models.has(spec.model))) {
     return refusal(
       'invalid_spec',
@@ -81,4 +88,31 @@ export async function checkSpec(
     );
   }
   return { ok: true, spec };
+}
+
+/**
+ * Why `sampler` cannot run `steps` steps on a model, from the limits its own plan (diffusers'
+ * set_timesteps) gave in the inference process (ModelInfo.scheduler), or null: a pure look-up.
+ */
+export function samplerRefusal(info: ModelInfo, sampler: string | undefined, steps: number): string | null {
+  const limits = sampler ? info.scheduler?.samplers[sampler] : undefined;
+  if (!sampler || !limits) return null;
+  if (limits.refused) return `Sampler ${sampler} cannot run ${info.name}: ${limits.refused}.`;
+  const hit = limits.refusedSteps?.find((r) => steps >= r.from && steps <= r.to);
+  if (!hit) return null;
+  const fine = runnableSteps(limits.refusedSteps ?? [], info.scheduler?.maxSteps);
+  return `Sampler ${sampler} cannot run ${steps} steps on ${info.name}: ${hit.why}.${fine ? ` It runs ${fine} steps there.` : ''}`;
+}
+
+/** The step counts in 1..max outside the refused ranges, as "1-50" or "4-100, 120"; null when none or max is unknown. */
+function runnableSteps(refused: readonly { from: number; to: number }[], max: number | undefined): string | null {
+  if (!max) return null;
+  const out: string[] = [];
+  let from = 1;
+  for (const r of [...refused].sort((a, b) => a.from - b.from)) {
+    if (r.from > from) out.push(r.from - 1 === from ? `${from}` : `${from}-${r.from - 1}`);
+    from = Math.max(from, r.to + 1);
+  }
+  if (from <= max) out.push(from === max ? `${from}` : `${from}-${max}`);
+  return out.length > 0 ? out.join(', ') : null;
 }

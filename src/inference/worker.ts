@@ -237,6 +237,11 @@ export class InferenceWorker extends EventEmitter {
     });
   }
 
+  /** The facts of a model the process has reported (default: the default model), or undefined; never asks. */
+  knownInfo(model?: string): ModelInfo | undefined {
+    return this.modelFacts.get(model ?? this.config.defaultModel);
+  }
+
   /** The effective defaults of a model the process has reported (default: the default model), or undefined. */
   knownDefaults(model?: string): ModelInfo['defaults'] | undefined {
     return this.modelFacts.get(model ?? this.config.defaultModel)?.defaults;

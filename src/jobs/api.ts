@@ -269,6 +269,30 @@ export interface ModelInfo {
   adapter?: string;
   /** Why this device was chosen (auto's reasoning, or why the one asked for is not used). */
   deviceReason?: string;
+  /** The model's scheduler and what each sampler can run on it, worked out where the model is loaded. */
+  scheduler?: SchedulerFacts;
+  /** The UNet takes guidance as an input (LCM's w embedding, `timestep_cond`): guidance runs through it, not through CFG. */
+  guidanceEmbedding?: boolean;
+}
+
+/** A model's scheduler as the inference process resolved it (ModelInfo.scheduler). */
+export interface SchedulerFacts {
+  /** The diffusers class the model ships with ("the project scheduler" when its manifest names none). */
+  className: string;
+  /** Every key the class honours, as applied ("steps_offset 1"). */
+  applied: string[];
+  /** Keys of the model's config that its class does not take. */
+  ignored: string[];
+  /** The step counts the limits below were worked out for: 1..maxSteps (MAX_STEPS). */
+  maxSteps: number;
+  /** Per sampler name: why it cannot run this model at all, or the step counts (within 1..maxSteps) its own plan refuses and why. */
+  samplers: Record<string, SamplerLimits>;
+}
+
+/** What one sampler refuses on a model: all of it, or ranges of step counts (inclusive). */
+export interface SamplerLimits {
+  refused?: string;
+  refusedSteps?: { from: number; to: number; why: string }[];
 }
 
 /** Answer of Engine.modelInfo. */

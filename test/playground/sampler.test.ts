@@ -1,6 +1,7 @@
 // The sampler through the playground's JSON API on a real engine (models/test-tiny): as a command
 // option and in a text command line, recorded in the job and its caption, deterministic per seed;
-// an unknown sampler is refused with the list.
+// an unknown sampler is refused with the list; a sampler that cannot run the model is refused at
+// submit (422) from the model's facts, not failed after queueing.
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
@@ -71,5 +72,19 @@ describe('sampler in the playground', () => {
     const body = (await res.json()) as { error: string };
     expect(res.status).toBe(400);
     expect(body.error).toContain('dpmpp-2m');
+  });
+
+  it('refuses at submit a sampler the model cannot run, saying why (422, nothing queued)', async () => {
+    const info = await engine.modelInfo(); // the model's facts, as the inference process reported them
+    expect(info.ok).toBe(true);
+    const res = await alice.postJson('/api/jobs', {
+      command: 'imagine',
+      options: { prompt: 'a dog', steps: 4, sampler: 'flow-euler' },
+    });
+    const body = (await res.json()) as { error: string; code: string };
+    expect(res.status).toBe(422);
+    expect(body.code).toBe('invalid_spec');
+    expect(body.error).toBe('Sampler flow-euler cannot run test-tiny: flow-euler runs flow-matching models only.');
+    expect(await engine.listQueue()).toEqual([]);
   });
 });
