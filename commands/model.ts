@@ -31,6 +31,15 @@ export function summaryOf(info: ModelInfo): ModelSummary {
     defaultGuidance: info.defaults.guidance,
     defaultNoiseLevel: info.defaults.noiseLevel,
     defaultSampler: info.defaults.sampler,
+    ...(info.scheduler
+      ? {
+          schedulerClass: info.scheduler.className,
+          schedulerApplied: info.scheduler.applied,
+          schedulerIgnored: info.scheduler.ignored,
+          samplersRefused: Object.keys(info.scheduler.samplers).filter((n) => info.scheduler?.samplers[n].refused),
+        }
+      : {}),
+    ...(info.guidanceEmbedding ? { guidanceEmbedding: true } : {}),
   };
 }
 
@@ -54,6 +63,14 @@ export function modelText(s: ModelSummary): string {
     const about = isSamplerName(s.defaultSampler) ? `: ${SAMPLER_DESCRIPTIONS[s.defaultSampler]}` : '';
     lines.push(`Sampler: ${s.defaultSampler}${about}. Others: ${others.join(', ')}.`);
   }
+  if (s.schedulerClass) {
+    const by = s.defaultSampler ? `, run by ${s.defaultSampler} by default` : '';
+    const keys = s.schedulerApplied?.length ? `; config applied: ${s.schedulerApplied.join(', ')}` : '';
+    const ignored = s.schedulerIgnored?.length ? `; not used by the class: ${s.schedulerIgnored.join(', ')}` : '';
+    lines.push(`Scheduler: ${s.schedulerClass}${by}${keys}${ignored}.`);
+    if (s.samplersRefused?.length) lines.push(`Not for this model: ${s.samplersRefused.join(', ')}.`);
+  }
+  if (s.guidanceEmbedding) lines.push('Guidance: fed to the UNet as an embedding (LCM), one evaluation per step; no negative prompt.');
   if (s.device) {
     const why = s.deviceReason ? ` (${s.deviceReason})` : '';
     lines.push(`Running on: ${s.device}${s.adapter ? `, ${s.adapter}` : ''}${why}`);

@@ -93,6 +93,15 @@ export interface ModelSummary {
   defaultNoiseLevel?: number;
   /** The sampler a job that names none runs with (the manifest's, else the study's ddpm). */
   defaultSampler?: string;
+  /** The diffusers scheduler class the model ships with, and every config key it applies ("steps_offset 1"). */
+  schedulerClass?: string;
+  schedulerApplied?: string[];
+  /** Config keys the class does not take. */
+  schedulerIgnored?: string[];
+  /** Samplers that cannot run this model at all (e.g. flow-euler on a VP model). */
+  samplersRefused?: string[];
+  /** Guidance goes into the UNet (LCM's guidance embedding) instead of classifier-free guidance. */
+  guidanceEmbedding?: boolean;
 }
 
 /** A reply: the job was queued. `text` is a ready-made one-line status. */

@@ -5,6 +5,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getCommand } from '../../commands/index.ts';
+import type { CommandReply } from '../../commands/types.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
 import { samplerRefusal } from '../../src/engine/spec-checks.ts';
 import { waitForJob, type JobOwner, type ModelInfo } from '../../src/jobs/api.ts';
@@ -90,6 +92,18 @@ describe('the embedded engine refuses at submit (tiny-sd with a PNDM config publ
     const lcm = await engine.submit({ technique: 'sketch', image: 'a'.repeat(64), seed: 1, steps: 55, sampler: 'lcm' }, owner);
     expect(!lcm.ok && lcm.message).toContain('LCM takes 1..50 steps (original_inference_steps). It runs 1-50 steps there.');
     expect(await engine.listQueue()).toEqual([]);
+  });
+
+  it('/model names the scheduler class, the sampler that runs by default, the config applied and the samplers refused', async () => {
+    const ctx = { engine, owner, actor: { userId: 'u1', isAdmin: false }, options: {} };
+    const reply = (await getCommand('model')!.execute(ctx)) as Extract<CommandReply, { kind: 'model' }>;
+    expect(reply.model).toMatchObject({ schedulerClass: 'PNDMScheduler', defaultSampler: 'pndm', samplersRefused: ['flow-euler'] });
+    const line = reply.text.split('\n').find((l) => l.startsWith('Scheduler: '));
+    expect(line).toMatch(/^Scheduler: PNDMScheduler, run by pndm by default; config applied: num_train_timesteps 1000, beta_start 0.00085, /);
+    expect(line).toContain('skip_prk_steps false');
+    expect(line).toContain('steps_offset 1');
+    expect(line).toContain('beta_schedule "scaled_linear"');
+    expect(reply.text).toContain('\nNot for this model: flow-euler.');
   });
 
   it('the same samplers at counts they run are taken and finish', async () => {
