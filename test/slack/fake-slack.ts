@@ -3,9 +3,14 @@
 // upload flow (files.getUploadURLExternal -> POST to upload_url -> files.completeUploadExternal),
 // url_private file downloads that need the bot token, response_url webhooks, and a Socket Mode
 // WebSocket (apps.connections.open hands out ws://127.0.0.1:<port>/link). It records every call.
+// Strict as Slack is: blocks are checked (block-limits.ts) and replaced on chat.update; a
+// slack_file shows only once its upload is complete (asynchronously, uploadDelayMs) and shared in
+// that channel; `failNext` answers `ratelimited` (HTTP 429, Retry-After) or any error on demand;
+// an envelope not acknowledged within ackTimeoutMs is sent again with retry_attempt/retry_reason.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { blockErrors, invalidBlocks } from './block-limits.ts';
 
 /** One recorded Web API call. */
 export interface ApiCall {
@@ -30,6 +35,10 @@ export interface FakeFile {
   bytes: Buffer;
   /** Serve without content-length, in 1 KiB chunks. */
   chunked?: boolean;
+  /** Until this time (ms) an uploaded file is still being processed: it cannot be shown. */
+  readyAt?: number;
+  /** Channels the file is shared in. */
+  shares?: string[];
 }
 
 /** A message in a fake channel. */
@@ -41,6 +50,7 @@ export interface FakeMessage {
   bot_id?: string;
   text: string;
   files?: FakeFile[];
+  blocks?: unknown[];
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
@@ -77,6 +87,15 @@ export class FakeSlack {
   readonly socketMessages: Record<string, unknown>[] = [];
   /** Requests to file URLs, with the Authorization header they carried. */
   readonly fileRequests: { path: string; authorization: string | undefined }[] = [];
+  /** Ephemeral messages Slack accepted (only `user` sees them). */
+  readonly ephemerals: { channel: string; user: string; text: string; blocks?: unknown[] }[] = [];
+  /** Every envelope sent over Socket Mode, redeliveries included. */
+  readonly envelopes: Record<string, unknown>[] = [];
+  /** How long an uploaded file stays in processing after files.completeUploadExternal. */
+  uploadDelayMs = 30;
+  /** An envelope not acknowledged within this time is delivered again (Slack: 3 s; at most 3 retries). */
+  ackTimeoutMs = 3000;
+  private failures: { method: string; error: string; left: number; retryAfterS: number; when?: (args: Record<string, unknown>) => boolean }[] = [];
   readonly botUserId: string;
   readonly botId: string;
   readonly teamId: string;
@@ -205,9 +224,22 @@ export class FakeSlack {
     return `${this.url}/respond/${id}`;
   }
 
-  /** Sends a Socket Mode envelope to every connected client. */
-  sendEnvelope(envelope: Record<string, unknown>): void {
-    for (const ws of this.sockets) ws.send(JSON.stringify(envelope));
+  /** The next `count` calls of `method` (those `when` accepts) fail with `error` ('ratelimited': HTTP 429 with Retry-After `retryAfterS`). */
+  failNext(method: string, error: string, count = 1, retryAfterS = 1, when?: (args: Record<string, unknown>) => boolean): void {
+    this.failures.push({ method, error, left: count, retryAfterS, when });
+  }
+
+  /** Sends a Socket Mode envelope to every connected client; an envelope with an id is sent again until acknowledged. */
+  sendEnvelope(envelope: Record<string, unknown>, attempt = 0): void {
+    const sent = attempt === 0 ? envelope : { ...envelope, retry_attempt: attempt, retry_reason: 'timeout' };
+    this.envelopes.push(sent);
+    for (const ws of this.sockets) ws.send(JSON.stringify(sent));
+    const id = envelope.envelope_id;
+    if (typeof id !== 'string' || attempt >= 3) return;
+    const timer = setTimeout(() => {
+      if (!this.socketMessages.some((m) => m.envelope_id === id)) this.sendEnvelope(envelope, attempt + 1);
+    }, this.ackTimeoutMs);
+    timer.unref();
   }
 
   /** Number of open Socket Mode connections. */
@@ -257,6 +289,21 @@ export class FakeSlack {
       res.end(JSON.stringify({ ok: false, error: 'invalid_auth' }));
       return;
     }
+    const failure = this.failures.find((f) => f.left > 0 && f.method === method && (!f.when || f.when(args)));
+    if (failure) {
+      failure.left--;
+      if (failure.error === 'ratelimited') {
+        res.statusCode = 429;
+        res.setHeader('retry-after', String(failure.retryAfterS));
+      }
+      res.end(JSON.stringify(failure.error === 'invalid_blocks' ? invalidBlocks(['injected by the test [json-pointer:/blocks]']) : { ok: false, error: failure.error }));
+      return;
+    }
+    const refused = args.blocks !== undefined ? blockErrors(json(args.blocks), (ref) => this.fileRefusal(ref, String(args.channel ?? ''))) : [];
+    if (refused.length > 0) {
+      res.end(JSON.stringify(invalidBlocks(refused)));
+      return;
+    }
     const handler = this.handlers[method];
     if (!handler) {
       res.end(JSON.stringify({ ok: false, error: 'unknown_method' }));
@@ -303,6 +350,13 @@ export class FakeSlack {
     res.end(file.bytes);
   }
 
+  /** Why a slack_file cannot be shown in `channel` (unknown, still processing, or not shared there), or null. */
+  private fileRefusal(ref: { id?: string; url?: string }, channel: string): string | null {
+    const file = ref.id ? this.files.get(ref.id) : [...this.files.values()].find((f) => f.url_private === ref.url);
+    if (!file || (file.readyAt ?? 0) > Date.now() || !(file.shares ?? [channel]).includes(channel)) return 'invalid slack file';
+    return null;
+  }
+
   // ---- Web API methods ----------------------------------------------------------------------
 
   private botMessage(channel: string, args: Record<string, unknown>, files?: FakeFile[]): FakeMessage {
@@ -315,6 +369,8 @@ export class FakeSlack {
       ...(typeof args.thread_ts === 'string' && args.thread_ts ? { thread_ts: args.thread_ts } : {}),
       ...(files ? { files } : {}),
     };
+    const blocks = json(args.blocks);
+    if (Array.isArray(blocks)) m.blocks = blocks;
     const meta = json(args.metadata);
     if (meta && typeof meta === 'object') m.metadata = meta as FakeMessage['metadata'];
     this.messagesOf(channel).push(m);
@@ -322,7 +378,7 @@ export class FakeSlack {
   }
 
   private publicFile(f: FakeFile): Omit<FakeFile, 'bytes'> {
-    const { bytes: _bytes, chunked: _chunked, ...rest } = f;
+    const { bytes: _bytes, chunked: _chunked, readyAt: _readyAt, shares: _shares, ...rest } = f;
     return rest;
   }
 
@@ -346,6 +402,9 @@ export class FakeSlack {
         const m = this.message(String(a.channel), String(a.ts));
         if (!m) return { ok: false, error: 'message_not_found' };
         if (typeof a.text === 'string') m.text = a.text;
+        // Blocks given replace the message's blocks; left out, the message keeps its own.
+        const blocks = json(a.blocks);
+        if (Array.isArray(blocks)) m.blocks = blocks;
         return { ok: true, channel: a.channel, ts: m.ts, text: m.text };
       },
       'chat.delete': (a) => {
@@ -355,7 +414,20 @@ export class FakeSlack {
         list.splice(i, 1);
         return { ok: true, channel: a.channel, ts: a.ts };
       },
-      'chat.postEphemeral': () => ({ ok: true, message_ts: this.nextTs() }),
+      'chat.postEphemeral': (a) => {
+        const channel = String(a.channel ?? '');
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        if (channel.startsWith('CNOTIN')) return { ok: false, error: 'not_in_channel' };
+        if (typeof a.user !== 'string' || !a.user) return { ok: false, error: 'user_not_in_channel' };
+        const blocks = json(a.blocks);
+        this.ephemerals.push({ channel, user: a.user, text: String(a.text ?? ''), ...(Array.isArray(blocks) ? { blocks } : {}) });
+        return { ok: true, message_ts: this.nextTs() };
+      },
+      'conversations.open': (a) => {
+        const users = String(a.users ?? '');
+        if (!/^U[A-Z0-9]+$/.test(users)) return { ok: false, error: 'user_not_found' };
+        return { ok: true, channel: { id: `D${users.slice(1)}` } };
+      },
       'conversations.replies': (a) => {
         const channel = String(a.channel);
         const target = this.message(channel, String(a.ts));
@@ -386,12 +458,27 @@ export class FakeSlack {
           if (!up || !up.bytes) return { ok: false, error: 'file_not_found' };
           const f = this.addFile({ name: up.filename, bytes: up.bytes, user: this.botUserId });
           this.files.delete(f.id);
-          const file: FakeFile = { ...f, id: up.fileId, title: entry.title ?? up.filename, url_private: f.url_private.replace(f.id, up.fileId), url_private_download: f.url_private_download.replace(f.id, up.fileId) };
+          const file: FakeFile = {
+            ...f,
+            id: up.fileId,
+            title: entry.title ?? up.filename,
+            url_private: f.url_private.replace(f.id, up.fileId),
+            url_private_download: f.url_private_download.replace(f.id, up.fileId),
+            readyAt: Date.now() + this.uploadDelayMs,
+            shares: [],
+          };
           this.files.set(file.id, file);
           done.push(file);
         }
+        // As in Slack, the files are processed and shared after the call returns.
         const channel = typeof a.channel_id === 'string' ? a.channel_id : undefined;
-        if (channel) this.botMessage(channel, { text: a.initial_comment ?? '', thread_ts: a.thread_ts }, done);
+        const share = () => {
+          if (!channel) return;
+          for (const f of done) f.shares!.push(channel);
+          this.botMessage(channel, { text: a.initial_comment ?? '', thread_ts: a.thread_ts }, done);
+        };
+        if (this.uploadDelayMs > 0) setTimeout(share, this.uploadDelayMs).unref();
+        else share();
         return { ok: true, files: done.map((f) => ({ id: f.id, title: f.title })) };
       },
       'files.delete': (a) => {

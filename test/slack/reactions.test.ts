@@ -27,7 +27,8 @@ describe('Slack adapter, reactions', () => {
     await fake.waitFor(() => fake.callsOf('files.completeUploadExternal').length === 1, 60_000, 'the first result');
     status1 = fake.messagesOf(C).find((m) => jobOf(m))!;
     job1 = jobOf(status1)!;
-    result1 = fake.messagesOf(C).find((m) => m.files?.length)!;
+    // Slack shares uploaded files a moment after files.completeUploadExternal answers.
+    result1 = await fake.waitFor(() => fake.messagesOf(C).find((m) => m.files?.length), 5_000, 'the shared result');
   });
   afterAll(async () => {
     await h?.close();
@@ -39,6 +40,7 @@ describe('Slack adapter, reactions', () => {
     const res = await react('UUSER002', 'repeat', result1.ts);
     expect(res.status).toBe(200);
     await fake.waitFor(() => fake.callsOf('files.completeUploadExternal').length === 2, 60_000, 'the second result');
+    await fake.waitFor(() => fake.messagesOf(C).filter((m) => m.files?.length).length === 2, 5_000, 'the second result shared');
 
     const status2 = fake.messagesOf(C).find((m) => jobOf(m) && jobOf(m) !== job1)!;
     const job2 = jobOf(status2)!;

@@ -1,6 +1,6 @@
 // /settings, content rules and private replies on Slack (HTTP mode, signed requests to the bot,
 // Web API calls to the local fake on 127.0.0.1, tiny model): a private /imagine is shown only to
-// its requester (chat.postEphemeral, files uploaded unshared), never in the channel; a user's
+// its requester (chat.postEphemeral; files shared in their direct messages), never in the channel; a user's
 // setting changes the next job; a workspace admin's banned word is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_REFUSAL } from '../../src/engine/content-rules.ts';
@@ -31,26 +31,31 @@ describe('Slack settings, content rules and private replies', () => {
     return { text: String(r.body.text), type: r.body.response_type };
   }
 
-  it('a private /imagine is shown only to its requester: ephemeral status and result, files shared nowhere', async () => {
+  it('a private /imagine is shown only to its requester: ephemeral status, result files shared in their direct messages only', async () => {
     const before = fake.callsOf('chat.postMessage').length;
     const res = await postSigned(h.eventsUrl, slashCommandForm(fake, { command: '/imagine', text: 'a rocket ship --seed 3 --steps 1 --private', channel: 'C0000001', user: 'UUSER001' }), FORM);
     expect(res.status).toBe(200);
-    const result = await fake.waitFor(
-      () => fake.callsOf('chat.postEphemeral').find((c) => c.args.user === 'UUSER001' && String(c.args.blocks ?? '').includes('slack_file')),
-      60_000,
-      'the private result',
-    );
-    const blocks = JSON.parse(String(result.args.blocks)) as { type: string; slack_file?: { id: string } }[];
-    const images = blocks.filter((b) => b.type === 'image');
-    expect(images).toHaveLength(2);
-    const queued = fake.callsOf('chat.postEphemeral').find((c) => c.args.user === 'UUSER001' && String(c.args.text).includes('only you see this'));
-    expect(String(queued?.args.text)).toContain('asked for *imagine "a rocket ship"*');
-    expect(String(result.args.text)).toContain('seed 3 · 1 step');
-    // The uploads completed without a channel, and nothing was posted in the channel.
+    const note = await fake.waitFor(() => fake.ephemerals.find((e) => e.user === 'UUSER001' && e.text.includes('direct messages')), 60_000, 'the private result note');
+    expect(note.channel).toBe('C0000001');
+    expect(note.text).toContain('seed 3 · 1 step');
+    const queued = fake.ephemerals.find((e) => e.user === 'UUSER001' && e.text.includes('only you see this'));
+    expect(queued?.text).toContain('asked for *imagine "a rocket ship"*');
+    // The files went to the requester's direct messages (conversations.open with that user), nowhere else.
+    expect(fake.callsOf('conversations.open').at(-1)!.args.users).toBe('UUSER001');
     const complete = fake.callsOf('files.completeUploadExternal').at(-1)!;
-    expect(complete.args.channel_id).toBeUndefined();
-    expect(images.map((b) => b.slack_file!.id).sort()).toEqual((JSON.parse(String(complete.args.files)) as { id: string }[]).map((f) => f.id).sort());
+    expect(complete.args.channel_id).toBe('DUSER001');
+    const dm = await fake.waitFor(() => fake.messagesOf('DUSER001').find((m) => m.files?.length), 5_000, 'the files in the DM');
+    expect(dm.files!.map((f) => f.name).sort()).toEqual([expect.stringMatching(/\.gif$/), expect.stringMatching(/\.png$/)]);
     expect(fake.callsOf('chat.postMessage').length).toBe(before);
+    expect(fake.messagesOf('C0000001').some((m) => m.files?.length)).toBe(false);
+  });
+
+  it('a private result that cannot go by direct message says why, with the caption, only to its requester', async () => {
+    fake.failNext('conversations.open', 'cannot_dm_bot');
+    await postSigned(h.eventsUrl, slashCommandForm(fake, { command: '/imagine', text: 'a paper boat --seed 4 --steps 1 --private', channel: 'C0000001', user: 'UUSER003' }), FORM);
+    const note = await fake.waitFor(() => fake.ephemerals.find((e) => e.user === 'UUSER003' && e.text.includes('could not send you the images')), 60_000, 'the fallback note');
+    expect(note.text).toContain('(cannot_dm_bot)');
+    expect(note.text).toContain('seed 4 · 1 step');
     expect(fake.messagesOf('C0000001').some((m) => m.files?.length)).toBe(false);
   });
 

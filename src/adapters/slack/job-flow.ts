@@ -144,8 +144,14 @@ export async function followJob(ctx: SlackContext, jobId: string, status: Status
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     // A result gets its follow-up buttons (U n, V n, 🔁, zoom out, pan) under the status text.
     const blocks = end.type === 'done' && uploaded ? resultBlocks(finalText, jobId, end.result.spec) : undefined;
-    const last = blocks ? ctx.client.chat.update({ channel: status.channel, ts: status.ts, text: finalText, blocks }) : update(finalText);
-    await last.catch((err: unknown) => ctx.log.warn({ jobId, err: errorText(err, ctx.secrets) }, 'final status edit failed'));
+    try {
+      if (blocks) await ctx.client.chat.update({ channel: status.channel, ts: status.ts, text: finalText, blocks });
+      else await update(finalText);
+    } catch (err) {
+      ctx.log.warn({ jobId, err: errorText(err, ctx.secrets) }, 'final status edit failed');
+      // Buttons refused (invalid_blocks): the status still shows the end, as text (the result is in the thread).
+      if (blocks) await update(finalText).catch(() => {});
+    }
   } finally {
     await editor.close();
     ctx.following.delete(jobId);

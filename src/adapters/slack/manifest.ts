@@ -11,12 +11,13 @@ export const BOT_SCOPES = [
   'app_mentions:read', // app_mention events
   'chat:write', // status messages (chat.postMessage, chat.update, chat.delete, chat.postEphemeral) where the bot is a member
   'files:read', // files.info and url_private downloads of posted images
-  'files:write', // files.uploadV2 of results (unshared for private jobs), files.delete of deleted results
+  'files:write', // files.uploadV2 of results (a private job's in a direct message), files.delete of deleted results
   'reactions:read', // reaction_added events
   'channels:history', // conversations.replies in public channels (image threads, results)
   'groups:history', // ... in private channels
   'im:history', // ... in direct messages
   'mpim:history', // ... in group direct messages
+  'im:write', // conversations.open: a private job's result is shared in the requester's direct messages
 ] as const;
 
 /** A slash command's usage hint in the text syntax of commands/text-args.ts (at most 100 characters). */

@@ -1,8 +1,9 @@
-// A private job on Slack: only the person who asked sees it. Its status and result are
-// "only visible to you" messages (chat.postEphemeral). Ephemeral messages cannot be edited or
-// carry uploads, so the flow posts one when the job is queued and one when it ends; the result
-// files are uploaded without sharing them in any channel (files.uploadV2 with no channel) and
-// shown in the ephemeral message's image blocks by their Slack file id.
+// A private job on Slack: only the person who asked sees it. Its status is an "only visible to
+// you" message (chat.postEphemeral) where it was asked. Ephemeral messages cannot be edited or carry
+// uploads, and Slack refuses (invalid_blocks) an image block of a file that is not shared where the
+// message goes; so the result files are shared in the requester's direct messages with the bot
+// (conversations.open + files.uploadV2), and an ephemeral note where the job was asked points there.
+// Where the direct message fails, the note carries the caption and says why the images are missing.
 import { readFile } from 'node:fs/promises';
 import { buildCaption } from '../../../commands/index.ts';
 import type { JobResult } from '../../jobs/api.ts';
@@ -11,10 +12,6 @@ import { statusHead, statusLine, waitForEnd, type JobStart } from './job-flow.ts
 import { errorText, slackErrorCode } from './log.ts';
 import { resultFileName } from './result-ref.ts';
 import { escapeMrkdwn } from './text.ts';
-
-/** Tries, and the first wait between them, to show a file Slack is still processing. */
-const FILE_READY_TRIES = 4;
-const FILE_READY_WAIT_MS = 1000;
 
 /** Posts a message only `user` sees in `place`. */
 async function postPrivate(ctx: SlackContext, place: Place, user: string, text: string, blocks?: unknown[]): Promise<void> {
@@ -57,7 +54,7 @@ export async function startPrivateJobFlow(ctx: SlackContext, job: JobStart, plac
   return { ok: true };
 }
 
-/** Uploads the PNG and GIF unshared and shows them to `user` only, with the shared caption. */
+/** Shares the PNG and GIF with `user` in a direct message with the bot, and tells them so where they asked. */
 async function showPrivateResult(ctx: SlackContext, result: JobResult, place: Place, user: string): Promise<void> {
   const caption = escapeMrkdwn(buildCaption(result, { style: 'slack', maxLength: 2900 }));
   const title = `${result.spec.technique} · seed ${result.spec.seed}`;
@@ -65,20 +62,17 @@ async function showPrivateResult(ctx: SlackContext, result: JobResult, place: Pl
     { file: await readFile(result.files.png), filename: resultFileName(result.jobId, 'png'), title },
   ];
   if (result.files.gif) uploads.push({ file: await readFile(result.files.gif), filename: resultFileName(result.jobId, 'gif'), title: `${title} · denoising` });
-  const res = (await ctx.client.files.uploadV2({ file_uploads: uploads })) as { files?: { id?: string; files?: { id?: string }[] }[] };
-  const ids = (res.files ?? []).flatMap((f) => (f.files ? f.files.map((x) => x.id) : [f.id])).filter((id): id is string => typeof id === 'string');
-  if (ids.length === 0) throw new Error('files.uploadV2 returned no file');
-  const blocks = [
-    { type: 'section', text: { type: 'mrkdwn', text: caption } },
-    ...ids.map((id, i) => ({ type: 'image', slack_file: { id }, alt_text: i === 0 ? title : `${title} · denoising` })),
-  ];
-  // A just-uploaded file may not be ready to show yet (Slack answers invalid_blocks): try again a few times.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await postPrivate(ctx, place, user, caption, blocks);
-    } catch (err) {
-      if (slackErrorCode(err) !== 'invalid_blocks' || attempt >= FILE_READY_TRIES) throw err;
-      await new Promise((r) => setTimeout(r, FILE_READY_WAIT_MS * attempt));
-    }
+  try {
+    const dm = await ctx.client.conversations.open({ users: user });
+    const channel = dm.channel?.id;
+    if (!channel) throw new Error('conversations.open returned no channel');
+    await ctx.client.files.uploadV2({ channel_id: channel, initial_comment: caption, file_uploads: uploads });
+  } catch (err) {
+    const code = slackErrorCode(err) ?? errorText(err, ctx.secrets);
+    ctx.log.warn({ jobId: result.jobId, err: errorText(err, ctx.secrets) }, 'could not send the private result by direct message');
+    const why = `:warning: I could not send you the images in a direct message (${code}). The job is \`${result.jobId}\`: ask again once I may message you.`;
+    await postPrivate(ctx, place, user, `${caption}\n${why}`.slice(0, 3000));
+    return;
   }
+  await postPrivate(ctx, place, user, `${caption}\n:envelope: Only you can see this: the images are in your direct messages with me.`.slice(0, 3000));
 }
