@@ -8,7 +8,8 @@ import type { StoredJob } from '../store/store.ts';
 
 /**
  * The live job a cancel may stop: only its owner (same platform when the actor names one) or an
- * admin (Actor.isAdmin or ADMIN_USER_IDS) may; a job that already ended is not cancellable.
+ * admin (Actor.isAdmin or ADMIN_USER_IDS) may (another user's private job is not found); a job
+ * that already ended is not cancellable.
  */
 export function cancelTarget(
   jobId: string,
@@ -21,6 +22,8 @@ export function cancelTarget(
   const owner = live ? live.owner : stored!.owner;
   const isAdmin = by.isAdmin || adminUserIds.includes(by.userId);
   const isOwner = owner.userId === by.userId && (by.platform === undefined || by.platform === owner.platform);
+  // Another user's private job reads as absent.
+  if (owner.private && !isOwner && !isAdmin) return refusal('not_found', `I can't find job ${jobId}.`);
   if (!isOwner && !isAdmin)
     return refusal('forbidden', 'Only the person who asked for that job (or an admin) can cancel it.');
   if (!live)

@@ -68,6 +68,10 @@ describe('private jobs', () => {
         message: `I can't find job ${secret}.`,
       });
     expect(await engine.regenerate(secret, bob)).toMatchObject({ ok: false, code: 'not_found' });
+    expect(await engine.cancel(secret, { userId: 'bob', isAdmin: false, platform: 'discord' })).toMatchObject({
+      ok: false,
+      code: 'not_found',
+    });
     // A follow-up spec naming it as its source, submitted directly: not found either.
     const forged = await engine.submit(
       { technique: 'sketch', prompt: 'x', steps: 2, noiseLevel: 1, source: { parent: secret, candidate: 1, count: 1, action: 'vs' } },

@@ -80,6 +80,10 @@ describe('private jobs in the playground', () => {
       expect(res.status, f).toBe(404);
       expect(((await res.json()) as { code: string }).code, f).toBe('not_found');
     }
+    // Cancel (DELETE) answers the same, not "forbidden" (which would say the job exists).
+    const del = await bob.fetch(`/api/jobs/${secret.jobId}`, { method: 'DELETE' });
+    expect(del.status).toBe(404);
+    expect(((await del.json()) as { code: string }).code).toBe('not_found');
     // A public job of the same session stays readable by others.
     expect((await bob.json(`/api/jobs/${open.jobId}`)).status).toBe(200);
     expect((await bob.fetch(`/api/jobs/${open.jobId}/image.png`)).status).toBe(200);

@@ -343,8 +343,11 @@ export class DiscordAdapter {
       if (!job || job.createdAt >= this.startedAt || this.views.has(e.jobId)) return;
       const ref = job.owner.messageRef?.split('/');
       const channelId = ref?.[0] ?? job.owner.channelRef;
-      // Guild channels are known once the gateway session is ready.
-      const target = new ChannelTarget(async () => (await this.ready(), this.sendableChannel(channelId)), ref?.[1]);
+      // Guild channels are known once the gateway session is ready. A private job goes to its owner's direct messages only.
+      const owner = job.owner.userId;
+      const target = job.owner.private
+        ? new ChannelTarget(async () => (await this.ready(), this.client.users.createDM(owner).catch(() => null)))
+        : new ChannelTarget(async () => (await this.ready(), this.sendableChannel(channelId)), ref?.[1]);
       this.track(new JobView(this.engine, e.jobId, job.spec, target, { log: this.log, note: `Finished after a restart, for <@${job.owner.userId}>.` })).start();
     })().catch((err) => this.log.warn({ err: safeError(err), jobId: e.jobId }, 'discord recovery report failed'));
   }
