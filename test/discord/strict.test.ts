@@ -86,6 +86,15 @@ describe('strict fake Discord', () => {
     expect(content(final)).toContain('seed 3');
   });
 
+  it('a rate-limited deferral is retried within the 3 s deadline and the job runs', async () => {
+    const it0 = h.fake.sendCommand({ name: 'imagine', options: { prompt: 'a quick fox', seed: 4, steps: 2 }, userId: '300000000000000004' });
+    h.fake.rateLimit((r) => r.path.startsWith(`/interactions/${it0.id}/`), 1, 0.2);
+    const defer = await h.fake.waitForRequest((r) => r.path.startsWith(`/interactions/${it0.id}/`) && r.status === 204, 10_000, 'the deferral');
+    expect(h.fake.requests.some((r) => r.path.startsWith(`/interactions/${it0.id}/`) && r.status === 429)).toBe(true);
+    expect(defer.at - it0.createdAt).toBeLessThan(3000);
+    await h.fake.waitForRequest((r) => original(it0.token)(r) && r.status === 200 && hasFile(r, '.png'), 60_000, 'the result');
+  });
+
   it('sends a result over the upload limit without its animation, saying so', async () => {
     const first = h.fake.sendCommand({ name: 'imagine', options: { prompt: 'a green frog', seed: 5, steps: 6 }, userId: '300000000000000002' });
     const done = await h.fake.waitForRequest((r) => original(first.token)(r) && r.status === 200 && hasFile(r, '.gif'), 60_000, 'the first result');
