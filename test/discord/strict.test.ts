@@ -95,6 +95,17 @@ describe('strict fake Discord', () => {
     await h.fake.waitForRequest((r) => original(it0.token)(r) && r.status === 200 && hasFile(r, '.png'), 60_000, 'the result');
   });
 
+  it('a deferral held back past the 3 s deadline by a rate limit fails as Discord answers it, and starts no job', async () => {
+    const before = h.engine.store.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number };
+    const late = h.fake.sendCommand({ name: 'imagine', options: { prompt: 'a slow snail', steps: 2 }, userId: '300000000000000005' });
+    h.fake.rateLimit((r) => r.path.startsWith(`/interactions/${late.id}/`), 1, 3.5);
+    const unknown = await h.fake.waitForRequest((r) => r.path.startsWith(`/interactions/${late.id}/`) && r.status === 404, 10_000, 'the late deferral');
+    expect(unknown.at - late.createdAt).toBeGreaterThan(3000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.fake.requests.some((r) => r.path.startsWith(`/webhooks/`) && r.path.includes(late.token) && r.status === 200)).toBe(false);
+    expect(h.engine.store.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual(before);
+  });
+
   it('sends a result over the upload limit without its animation, saying so', async () => {
     const first = h.fake.sendCommand({ name: 'imagine', options: { prompt: 'a green frog', seed: 5, steps: 6 }, userId: '300000000000000002' });
     const done = await h.fake.waitForRequest((r) => original(first.token)(r) && r.status === 200 && hasFile(r, '.gif'), 60_000, 'the first result');
