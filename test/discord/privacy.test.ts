@@ -1,7 +1,7 @@
 // Private jobs on Discord (real discord.js against the local fake, real engine on the tiny model):
 // a /imagine with private:true is stored as private; /info of it answers "not found" to another
-// user (its owner and an admin see it); a forged follow-up button (act:<id>:u:1, act:<id>:re:1) on
-// it starts nothing and answers "not found"; the private prompt reaches no other user.
+// user (its owner and an admin see it); a forged follow-up, new-seed or cancel button (act:<id>:u:1,
+// diffuse:regen:<id>, ...) on it starts nothing and answers "not found"; its prompt reaches no one else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from './fake-discord.ts';
 import { startDiscordHarness, type DiscordHarness } from './harness.ts';
@@ -57,9 +57,10 @@ describe('private jobs on Discord', () => {
     expect(await info(ADMIN)).toContain(`prompt "${PROMPT}"`);
   });
 
-  it('a forged follow-up button on it starts no job and answers "not found"', async () => {
+  it('a forged follow-up, new-seed or cancel button on it starts no job and answers "not found"', async () => {
     const before = h.engine.store.children(jobId).length;
-    for (const customId of [`act:${jobId}:u:1`, `act:${jobId}:re:1`, `act:${jobId}:zo2:1`]) {
+    const forged = [`act:${jobId}:u:1`, `act:${jobId}:re:1`, `act:${jobId}:zo2:1`, `diffuse:regen:${jobId}`, `diffuse:cancel:${jobId}`];
+    for (const customId of forged) {
       const click = h.fake.sendButton({ customId, messageId, userId: OTHER });
       const reply = await h.fake.waitForRequest(
         (r) => r.method === 'PATCH' && r.path.endsWith(`/${click.token}/messages/@original`),
