@@ -1,7 +1,8 @@
 // The Slack adapter's error branches, each reached through an error the strict fake answers on
 // demand (HTTP mode, signed requests, tiny model): a status that cannot be posted cancels its job
 // and says why; a failed progress edit leaves the job running to its result; a thread Slack will
-// not read answers the mention with a warning.
+// not read answers the mention with a warning; a result whose files cannot be deleted still loses
+// its messages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack } from './fake-slack.ts';
 import { BOT_TOKEN, eventCallback, postSigned, slashCommandForm, startHarness, type Harness } from './helpers.ts';
@@ -42,6 +43,19 @@ describe('Slack adapter error branches', () => {
     const done = await fake.waitFor(() => (fake.message(C, status.ts)?.blocks ? fake.message(C, status.ts) : null), 60_000, 'the result buttons');
     expect(done.text).toContain(':white_check_mark: Done in');
     expect(fake.callsOf('chat.update').filter((c) => c.args.ts === status.ts).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it(':x: on a result whose files Slack will not delete still removes its messages', async () => {
+    await imagine('a wax seal --seed 9 --steps 2', 'delete-fails');
+    const status = await fake.waitFor(() => statusOf('a wax seal'), 20_000, 'the status');
+    const result = await fake.waitFor(() => fake.messagesOf(C).find((m) => m.thread_ts === status.ts && m.files?.length), 60_000, 'the result');
+    await fake.waitFor(() => fake.message(C, status.ts)?.blocks, 10_000, 'the buttons');
+    fake.failNext('files.delete', 'cant_delete_file', 2);
+    const event = { type: 'reaction_added', user: 'UUSER001', reaction: 'x', item: { type: 'message', channel: C, ts: status.ts }, item_user: fake.botUserId };
+    await postSigned(h.eventsUrl, eventCallback(fake, event), 'application/json');
+    await fake.waitFor(() => !fake.message(C, result.ts) && !fake.message(C, status.ts), 10_000, 'the deletion');
+    expect(fake.callsOf('files.delete').length).toBeGreaterThanOrEqual(1);
+    expect(h.logs()).toContain('files.delete failed');
   });
 
   it('a mention whose thread Slack will not read answers with a warning', async () => {
