@@ -42,10 +42,12 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
   const spec = resolved.spec;
   let unetCalls = 0;
   let unetEvaluations = 0;
+  // A UNet that takes guidance as an input (LCM's embedding) gets the job's scale there, not through CFG.
+  const unet = model.guidanceEmbedding ? model.guidanceEmbedding.denoiser(spec.guidance) : model.denoiser;
   const denoiser: typeof model.denoiser = (t, batch, signal) => {
     unetCalls++;
     unetEvaluations += batch.length;
-    return model.denoiser(t, batch, signal);
+    return unet(t, batch, signal);
   };
   const stepTimes: number[] = [];
   const run = createRun(spec, ctx, hooks, denoiser, stepTimes);

@@ -56,7 +56,7 @@ export interface TechniqueRun {
   /** Progress of techniques that run several loops (denoise 'all'): steps before this loop, and the total. */
   progress: { offset: number; total: number };
   encode(role: PromptReport['role'], text: string): Promise<EncodedPrompt>;
-  /** CFG with the negative prompt (or the empty one) as uncond; plain conditional when guidance is 1 or less or nothing conditions. */
+  /** CFG with the negative prompt (or the empty one) as uncond; plain conditional when guidance is 1 or less, nothing conditions, or the model takes guidance as an input (LCM). */
   guidanceFor(condTexts: string[]): Promise<Guidance>;
   /** The spec's input image: an upload, or the parent's candidate of a follow-up. */
   input(): Promise<InputImage>;
@@ -122,6 +122,7 @@ export function createRun(
     },
     async guidanceFor(condTexts) {
       const negative = spec.negative ?? '';
+      if (model.guidanceEmbedding) return {}; // the UNet's guidance embedding carries the scale (execute.ts)
       if (!usesGuidance(spec.guidance) || (condTexts.every((c) => c === '') && negative === '')) return {};
       const u = await run.encode('negative', negative);
       return { uncond: u.cond, guidanceScale: spec.guidance };

@@ -34,6 +34,12 @@ export interface LoadedModel {
   /** Whether the UNet returns learned variance (`learned_range`). */
   learnedVariance: boolean;
   denoiser: Denoiser;
+  /**
+   * Set when the UNet takes guidance as an input (LCM's `timestep_cond`, the guidance-scale embedding):
+   * the denoiser for a guidance scale. Guidance then runs through it, not through classifier-free guidance;
+   * `denoiser` uses the manifest's default scale.
+   */
+  guidanceEmbedding?: { dim: number; denoiser(guidanceScale: number): Denoiser };
   /** Device the sessions run on (absent for models not backed by ONNX sessions, e.g. test fakes). */
   device?: 'cpu' | 'cuda' | 'webgpu' | 'auto';
   /** Set when the device asked for is not used and the CPU is (`fallbackToCpu`, or `auto` without a GPU). */

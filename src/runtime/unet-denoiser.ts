@@ -7,6 +7,7 @@ import { toFloat16Bits } from './float16.ts';
 import type { UnetManifest } from './manifest.ts';
 import { checkTensors, fixedDim, type ModelSession } from './session.ts';
 import { floatTensor, runFloat } from './tensors.ts';
+import { guidanceCondOf, guidanceScaleEmbedding, type GuidanceCond } from './latent/guidance-embedding.ts';
 
 /** How the UNet is driven, derived from the manifest and the session's metadata. */
 export interface UnetPlan {
@@ -20,6 +21,8 @@ export interface UnetPlan {
   fixedBatch?: number;
   /** Whether the timestep input is a scalar (rank 0) instead of [N]. */
   scalarTimestep: boolean;
+  /** LCM's guidance-embedding input (`timestep_cond`), when the UNet has one. */
+  guidanceCond?: GuidanceCond;
 }
 
 /** Validate the UNet's inputs and outputs against the manifest and work out batching; throws naming the file and tensor. */
@@ -32,7 +35,11 @@ export function planUnet(
 ): UnetPlan {
   const { sample, timestep, cond } = unet.inputs;
   const outC = learnedVariance ? 2 * shape.channels : shape.channels;
+  const guidanceCond = guidanceCondOf(session);
   checkTensors(session.file, 'input', session.inputs, [
+    ...(guidanceCond
+      ? [{ name: guidanceCond.name, role: 'LCM guidance embedding', types: [guidanceCond.dtype], ranks: [2], dims: [null, guidanceCond.dim] }]
+      : []),
     {
       name: sample,
       role: 'unet.inputs.sample',
@@ -62,6 +69,7 @@ export function planUnet(
   const fixedBatch = fixedDim(sampleInfo, 0);
   const scalarTimestep = session.inputs.get(timestep)!.shape.length === 0;
   return {
+    ...(guidanceCond ? { guidanceCond } : {}),
     shape,
     condDims,
     learnedVariance,
@@ -95,8 +103,16 @@ function sameDims(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** Build the Denoiser: chunks of plan.chunkSize, x and cond stacked on a new batch axis, timestep as [N] of the declared dtype. */
-export function createUnetDenoiser(session: ModelSession, unet: UnetManifest, plan: UnetPlan): Denoiser {
+/**
+ * Build the Denoiser: chunks of plan.chunkSize, x and cond stacked on a new batch axis, timestep as [N] of the
+ * declared dtype; a UNet with `timestep_cond` gets the LCM guidance-scale embedding of w = guidanceScale - 1
+ * (LatentConsistencyModelPipeline) for every request.
+ */
+export function createUnetDenoiser(session: ModelSession, unet: UnetManifest, plan: UnetPlan, guidanceScale?: number): Denoiser {
+  const gc = plan.guidanceCond;
+  if (gc && guidanceScale === undefined)
+    throw new ModelError('bad-request', `${session.file} takes a guidance embedding (${gc.name}): a guidance scale is needed`);
+  const wEmbedding = gc ? guidanceScaleEmbedding((guidanceScale ?? 1) - 1, gc.dim) : undefined;
   const { channels, height, width } = plan.shape;
   const size = channels * height * width;
   const condSize = plan.condDims.reduce((a, b) => a * b, 1);
@@ -116,6 +132,11 @@ export function createUnetDenoiser(session: ModelSession, unet: UnetManifest, pl
       [unet.inputs.timestep]: timestepTensor(t, n, unet.timestep_dtype, plan.scalarTimestep),
       [unet.inputs.cond]: floatTensor(c, [n, ...plan.condDims], unet.dtype),
     };
+    if (gc && wEmbedding) {
+      const w = new Float32Array(n * gc.dim);
+      for (let i = 0; i < n; i++) w.set(wEmbedding, i * gc.dim);
+      feeds[gc.name] = floatTensor(w, [n, gc.dim], gc.dtype);
+    }
     const { data } = await runFloat(session, feeds, unet.outputs.eps, n * outC * height * width);
     const outputs: DenoiserOutput[] = [];
     for (let i = 0; i < reqs.length; i++) {

@@ -76,8 +76,12 @@ export function readmeLicense(dir: string): string | undefined {
   return m ? m[1].trim().replace(/^["']|["']$/g, '') : undefined;
 }
 
-/** Few-step distilled models (SD-Turbo style) sample in 1 step without guidance; others 50 steps at 7.5. */
-export function defaultsFor(name: string): { steps: number; guidance: number } {
+/**
+ * Few-step distilled models (SD-Turbo style) sample in 1 step without guidance; LCM models (LCMScheduler)
+ * as diffusers' LatentConsistencyModelPipeline defaults them: 4 steps at guidance 8.5; others 50 steps at 7.5.
+ */
+export function defaultsFor(name: string, schedulerClass?: string): { steps: number; guidance: number } {
+  if (schedulerClass === 'LCMScheduler') return { steps: 4, guidance: 8.5 };
   return /turbo/i.test(name) ? { steps: 1, guidance: 1 } : { steps: 50, guidance: 7.5 };
 }
 
@@ -201,7 +205,7 @@ export function manifestFromDiffusersFolder(
       encoder_output: 'latent_sample',
     },
     defaults: {
-      ...(options.defaults ?? defaultsFor(`${options.name} ${options.source ?? ''}`)),
+      ...(options.defaults ?? defaultsFor(`${options.name} ${options.source ?? ''}`, String(sched._class_name))),
       sampler,
     },
   };

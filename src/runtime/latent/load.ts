@@ -96,7 +96,12 @@ export async function loadLatentModel(
     const imageShape: Shape = { ...image };
     const learnedVariance = manifest.scheduler.variance_type === 'learned_range';
     const plan = planUnet(unetSession, unet, sampleShape, encoder.condDims, learnedVariance);
-    const denoiser = createUnetDenoiser(unetSession, unet, plan); // raw output; the sampling loop reads prediction_type
+    // Raw output; the sampling loop reads prediction_type. An LCM UNet (timestep_cond) gets its guidance embedding.
+    const denoiser = createUnetDenoiser(unetSession, unet, plan, manifest.defaults.guidance);
+    const gc = plan.guidanceCond;
+    const guidanceEmbedding = gc
+      ? { dim: gc.dim, denoiser: (scale: number) => createUnetDenoiser(unetSession, unet, plan, scale) }
+      : undefined;
     const decoder = await open(vae.decoder);
     const encoderFile =
       vae.encoder ??
@@ -119,6 +124,7 @@ export async function loadLatentModel(
       imageShape,
       learnedVariance,
       denoiser,
+      ...(guidanceEmbedding ? { guidanceEmbedding } : {}),
       device: deviceInfo.device,
       fallbackReason: fallback?.fallbackReason,
       deviceInfo,
