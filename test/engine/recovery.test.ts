@@ -69,7 +69,7 @@ describe('restart recovery', () => {
     } finally {
       await later.close();
     }
-  });
+  }, 120_000);
 
   it('with RECOVERY=fail, reports each interrupted job failed to its channel', async () => {
     const config = testConfig({ RECOVERY: 'fail' });
@@ -96,5 +96,5 @@ describe('restart recovery', () => {
     } finally {
       await engine.close();
     }
-  });
+  }, 120_000);
 });
