@@ -3,6 +3,8 @@
 // user (its owner and an admin see it); a forged follow-up, new-seed or cancel button (act:<id>:u:1,
 // diffuse:regen:<id>, ...) on it starts nothing and answers "not found"; its prompt reaches no one else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DiscordAdapter } from '../../src/adapters/discord/index.ts';
+import { waitForJob } from '../../src/jobs/api.ts';
 import type { RecordedRequest } from './fake-discord.ts';
 import { startDiscordHarness, type DiscordHarness } from './harness.ts';
 
@@ -72,6 +74,35 @@ describe('private jobs on Discord', () => {
     }
     expect(h.engine.store.children(jobId).length).toBe(before);
     expect(await h.engine.listQueue()).toEqual([]);
+  });
+
+  it('a private job finished after a restart of the adapter is not posted in its channel', async () => {
+    await h.adapter.stop();
+    const channel = h.fake.channelIds[1];
+    // Submitted while no adapter ran (as a job requeued after a restart); long enough to end after the new one started.
+    const res = await h.engine.submit(
+      { technique: 'imagine', prompt: 'a hidden moon', steps: 60 },
+      { platform: 'discord', userId: OWNER, channelRef: channel, private: true },
+    );
+    if (!res.ok) throw new Error(res.message);
+    h.adapter = new DiscordAdapter(h.engine, h.engine.config, { minEditIntervalMs: 50 });
+    await h.adapter.start();
+    await h.adapter.ready();
+    expect((await h.engine.get(res.jobId))?.status).not.toBe('done');
+    expect((await waitForJob(h.engine, res.jobId)).type).toBe('done');
+    // The adapter reports the result: to the owner's direct messages (opening one), not to the channel.
+    const report = await h.fake.waitForRequest(
+      (r) => r.path === '/users/@me/channels' || (r.method === 'POST' && r.path === `/channels/${channel}/messages`),
+      30_000,
+      'the report of the recovered job',
+    );
+    expect(report.path).toBe('/users/@me/channels');
+    expect(report.json).toMatchObject({ recipient_id: OWNER });
+    await h.adapter.idle();
+    const leaked = h.fake.requests.filter(
+      (r) => r.path.startsWith(`/channels/${channel}/`) && JSON.stringify(r.json ?? {}).includes('hidden moon'),
+    );
+    expect(leaked).toEqual([]);
   });
 
   it('the owner can still follow it up, and the follow-up is private too', async () => {
