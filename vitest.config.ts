@@ -16,7 +16,7 @@ export default defineConfig({
     // costs about 0.4-0.6 s of imports a file (34 files of test/diffusion, imaging, commands and
     // runtime: 11-22 s shared, 32-35 s isolated, on 2 busy cores), so order independence is
     // checked by a shuffled run instead, whose seed is printed and replays the same order:
-    //   npx vitest run --sequence.shuffle --sequence.seed="$(date +%s)"
+    //   npm test -- --sequence.shuffle.files --sequence.seed=N   (.ci/run; tests inside a file keep their order)
     isolate: false,
     // Waits of expect.poll (a job finishing, a page updating) get room on a loaded 2-core machine;
     // they end as soon as the condition holds, so this never slows a passing test.

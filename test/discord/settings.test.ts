@@ -81,12 +81,23 @@ describe('settings', () => {
     expect(flagsOf(await fake.waitForRequest(deferOf(bySetting.id), 10_000, 'defer')) & EPHEMERAL).toBe(EPHEMERAL);
     const final = await fake.waitForRequest(finalEdit(bySetting.token), 60_000, 'private result');
     expect(final.files.some((f) => f.filename.endsWith('.png'))).toBe(true);
-    // A new seed pressed on a private result stays private, even for a user without the setting.
+    // A new seed of a private result stays private, even once its owner has turned the setting off.
     const privJob = /diffuse:regen:([a-z0-9]+)/.exec(JSON.stringify(fake.messages.get(priv.originalId!)))![1];
     expect((await h.engine.get(privJob))?.owner.userId).toBe(OTHER);
-    const again = fake.sendButton({ customId: `diffuse:regen:${privJob}`, messageId: priv.originalId!, userId: '300000000000000007' });
+    expect(await reply('settings', { private: false }, OTHER)).toContain('private replies off');
+    const again = fake.sendButton({ customId: `diffuse:regen:${privJob}`, messageId: priv.originalId!, userId: OTHER });
     expect(flagsOf(await fake.waitForRequest(deferOf(again.id), 10_000, 'button defer')) & EPHEMERAL).toBe(EPHEMERAL);
     await fake.waitForRequest(finalEdit(again.token), 60_000, 'private regeneration');
+    // Anyone else is told it is not found, and nothing starts.
+    const before = (await h.engine.store.children(privJob)).length;
+    const stranger = fake.sendButton({ customId: `diffuse:regen:${privJob}`, messageId: priv.originalId!, userId: '300000000000000007' });
+    const answer = await fake.waitForRequest(
+      (r) => r.method === 'PATCH' && r.path.endsWith(`/${stranger.token}/messages/@original`),
+      30_000,
+      'the answer to a stranger',
+    );
+    expect(content(answer)).toContain(`I can't find job ${privJob}.`);
+    expect((await h.engine.store.children(privJob)).length).toBe(before);
     await h.adapter.idle();
   });
 
