@@ -91,8 +91,9 @@ describe('Slack adapter, images from the channel', () => {
   it('explains what is missing when a mention has no image, and runs text techniques anywhere', async () => {
     const res = await mentionIn(undefined, 'noise --t 250');
     expect(res.status).toBe(200);
-    const last = () => fake.messagesOf(C).filter((m) => m.user === fake.botUserId).at(-1);
-    const noImage = await fake.waitFor(() => (last()?.text.includes('I found no image here') ? last() : undefined), 10_000, 'the no-image reply');
+    // Looked for among all the bot's messages: the previous test's result may still be posting (uploads complete later).
+    const reply = () => fake.messagesOf(C).find((m) => m.user === fake.botUserId && m.text.includes('I found no image here'));
+    const noImage = await fake.waitFor(reply, 10_000, 'the no-image reply');
     expect(noImage.thread_ts).toBeDefined();
 
     await mentionIn(undefined, 'imagine a boat --steps 2 --seed 11');
