@@ -1,11 +1,14 @@
 // Shared helpers of the playground tests: a config on a fresh data dir with the tiny test model,
 // an HTTP client that keeps the session cookie like a browser, an SSE reader and test images.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { afterAll, beforeAll } from 'vitest';
+import { startPlayground, type Playground } from '../../src/adapters/playground/index.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
+import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -130,4 +133,21 @@ export async function halfMaskPng(w = 48, h = 40): Promise<Buffer> {
 /** A base64 data URL of `bytes`. */
 export function dataUrl(bytes: Uint8Array, type = 'image/png'): string {
   return `data:${type};base64,${Buffer.from(bytes).toString('base64')}`;
+}
+
+/** A real engine and playground for a test file (playgroundConfig(env)): started before its tests, stopped and its DATA_DIR removed after them. */
+export function usePlayground(env: Record<string, string> = {}): { config: Config; engine: LocalEngine; pg: Playground } {
+  const box = {} as { config: Config; engine: LocalEngine; pg: Playground };
+  beforeAll(async () => {
+    box.config = playgroundConfig(env);
+    box.engine = createEngine(box.config, { defaultMetrics: false });
+    await box.engine.start();
+    box.pg = await startPlayground(box.config, box.engine);
+  });
+  afterAll(async () => {
+    await box.pg?.stop();
+    await box.engine?.close();
+    if (box.config) rmSync(box.config.dataDir, { recursive: true, force: true });
+  });
+  return box;
 }

@@ -1,30 +1,14 @@
 // An LCM model with a guidance-embedding UNet (models/tiny-lcm) through the playground's JSON API:
 // /imagine runs lcm at the model's 4 steps, the caption says so, and a request the model cannot
 // run (LCM above its original_inference_steps) is refused at submit with the reason.
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.ts';
-import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
-import { startPlayground, type Playground } from '../../src/adapters/playground/index.ts';
-import { Client, playgroundConfig, readEvents } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Client, readEvents, usePlayground } from './helpers.ts';
 
-let config: Config;
-let engine: LocalEngine;
-let pg: Playground;
+const env = usePlayground({ MODEL: 'tiny-lcm' });
 let alice: Client;
 
 beforeAll(async () => {
-  config = playgroundConfig({ MODEL: 'tiny-lcm' });
-  engine = createEngine(config, { defaultMetrics: false });
-  await engine.start();
-  pg = await startPlayground(config, engine);
-  alice = new Client(pg.url);
-});
-
-afterAll(async () => {
-  await pg?.stop();
-  await engine?.close();
-  if (config) rmSync(config.dataDir, { recursive: true, force: true });
+  alice = new Client(env.pg.url);
 });
 
 describe('tiny-lcm in the playground', () => {
@@ -43,7 +27,7 @@ describe('tiny-lcm in the playground', () => {
   });
 
   it('refuses 60 lcm steps at submit (422) with the counts that run', async () => {
-    const info = await engine.modelInfo();
+    const info = await env.engine.modelInfo();
     expect(info.ok).toBe(true);
     const res = await alice.postJson('/api/jobs', { command: 'imagine', options: { prompt: 'a dog', steps: 60 } });
     const body = (await res.json()) as { error: string; code: string };

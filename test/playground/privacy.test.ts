@@ -2,35 +2,19 @@
 // engine (models/test-tiny): another session gets 404 for a private job's JSON, PNGs, GIF and
 // events, and for its follow-ups and new seed; /queue and /info show it without its id or
 // prompt; an upload reference works only for the session that uploaded it (or owns a job using it).
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.ts';
-import { startPlayground, type Playground } from '../../src/adapters/playground/index.ts';
-import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
-import { Client, dataUrl, playgroundConfig, readEvents, samplePng } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Client, dataUrl, readEvents, samplePng, usePlayground } from './helpers.ts';
 
-let config: Config;
-let engine: LocalEngine;
-let pg: Playground;
+const env = usePlayground({ USER_MAX_PENDING: '4' });
 let alice: Client;
 let bob: Client;
 
 beforeAll(async () => {
-  config = playgroundConfig({ USER_MAX_PENDING: '4' });
-  engine = createEngine(config, { defaultMetrics: false });
-  await engine.start();
-  pg = await startPlayground(config, engine);
-  alice = new Client(pg.url);
-  bob = new Client(pg.url);
+  alice = new Client(env.pg.url);
+  bob = new Client(env.pg.url);
   // Each client gets its own session cookie.
   await alice.fetch('/api/health');
   await bob.fetch('/api/health');
-});
-
-afterAll(async () => {
-  await pg?.stop();
-  await engine?.close();
-  if (config) rmSync(config.dataDir, { recursive: true, force: true });
 });
 
 interface Done {

@@ -2,30 +2,14 @@
 // option and in a text command line, recorded in the job and its caption, deterministic per seed;
 // an unknown sampler is refused with the list; a sampler that cannot run the model is refused at
 // submit (422) from the model's facts, not failed after queueing.
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.ts';
-import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
-import { startPlayground, type Playground } from '../../src/adapters/playground/index.ts';
-import { Client, playgroundConfig, readEvents } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Client, readEvents, usePlayground } from './helpers.ts';
 
-let config: Config;
-let engine: LocalEngine;
-let pg: Playground;
+const env = usePlayground({ USER_MAX_PENDING: '4' });
 let alice: Client;
 
 beforeAll(async () => {
-  config = playgroundConfig({ USER_MAX_PENDING: '4' });
-  engine = createEngine(config, { defaultMetrics: false });
-  await engine.start();
-  pg = await startPlayground(config, engine);
-  alice = new Client(pg.url);
-});
-
-afterAll(async () => {
-  await pg?.stop();
-  await engine?.close();
-  if (config) rmSync(config.dataDir, { recursive: true, force: true });
+  alice = new Client(env.pg.url);
 });
 
 async function run(body: unknown) {
@@ -75,7 +59,7 @@ describe('sampler in the playground', () => {
   });
 
   it('refuses at submit a sampler the model cannot run, saying why (422, nothing queued)', async () => {
-    const info = await engine.modelInfo(); // the model's facts, as the inference process reported them
+    const info = await env.engine.modelInfo(); // the model's facts, as the inference process reported them
     expect(info.ok).toBe(true);
     const res = await alice.postJson('/api/jobs', {
       command: 'imagine',
@@ -85,6 +69,6 @@ describe('sampler in the playground', () => {
     expect(res.status).toBe(422);
     expect(body.code).toBe('invalid_spec');
     expect(body.error).toBe('Sampler flow-euler cannot run test-tiny: flow-euler runs flow-matching models only.');
-    expect(await engine.listQueue()).toEqual([]);
+    expect(await env.engine.listQueue()).toEqual([]);
   });
 });
