@@ -83,6 +83,34 @@ function samplerFor(
   }
 }
 
+/** The loop's step hook: per-step times, progress (offset for techniques with several loops) and a trajectory frame every FRAME_EVERY steps. */
+function stepHandler(
+  run: () => TechniqueRun,
+  hooks: ExecuteHooks,
+  stepTimes: number[],
+): (info: StepInfo) => Promise<void> {
+  const frameEvery = Math.max(1, Math.floor(hooks.frameEvery ?? 1));
+  const frameSource = hooks.frameSource ?? 'xt';
+  let lastStepAt = performance.now();
+  return async (info) => {
+    const r = run();
+    const now = performance.now();
+    stepTimes.push(now - lastStepAt);
+    lastStepAt = now;
+    const p: StepProgress = {
+      step: r.progress.offset + info.index + 1,
+      total: r.progress.total || info.total,
+      t: info.t,
+    };
+    await hooks.onProgress?.(p);
+    if ((info.index + 1) % frameEvery === 0 || info.index === info.total - 1) {
+      const frame = await r.toRgb(frameSource === 'x0' ? info.x0 : info.x);
+      r.frames.push(frame);
+      await hooks.onFrame?.(frame, p);
+    }
+  };
+}
+
 /** Sets up one candidate's run; `denoiser` is the model's, counted by the executor. */
 export function createRun(
   spec: ResolvedJobSpec,
@@ -95,9 +123,7 @@ export function createRun(
   const shape = model.sampleShape;
   const img = model.imageShape;
   const schedule = makeSchedule(model.manifest.scheduler as SchedulerConfig);
-  const frameEvery = Math.max(1, Math.floor(hooks.frameEvery ?? 1));
-  const frameSource = hooks.frameSource ?? 'xt';
-  let lastStepAt = performance.now();
+  const onStep = stepHandler(() => run, hooks, stepTimes);
   const run: TechniqueRun = {
     spec,
     ctx,
@@ -148,21 +174,5 @@ export function createRun(
       signal: hooks.signal,
     }),
   };
-  async function onStep(info: StepInfo): Promise<void> {
-    const now = performance.now();
-    stepTimes.push(now - lastStepAt);
-    lastStepAt = now;
-    const p: StepProgress = {
-      step: run.progress.offset + info.index + 1,
-      total: run.progress.total || info.total,
-      t: info.t,
-    };
-    await hooks.onProgress?.(p);
-    if ((info.index + 1) % frameEvery === 0 || info.index === info.total - 1) {
-      const frame = await run.toRgb(frameSource === 'x0' ? info.x0 : info.x);
-      run.frames.push(frame);
-      await hooks.onFrame?.(frame, p);
-    }
-  }
   return run;
 }
