@@ -1,12 +1,12 @@
 # syntax=docker/dockerfile:1
 # diffuse-bot images (see docs/scaling.md and deploy/compose.yaml):
 #   target `app`        the bot (`node dist/src/main.js`, what `npm start` runs): chat adapters, and with REDIS_URL the scale-out front-end;
-#                       CPU inference when it runs jobs itself. Debian 12 + Node 20.
+#                       CPU inference when it runs jobs itself. Debian 12 + Node 22.
 #   target `gpu-worker` a scale-out worker (`node dist/src/cluster/worker-main.js`) with onnxruntime-node's CUDA 12
 #                       provider (needs the NVIDIA container toolkit and DEVICE=cuda).
 # Build: docker build --target app -t diffuse-bot .   |   docker build --target gpu-worker -t diffuse-worker .
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:22-bookworm-slim
 ARG CUDA_IMAGE=nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04
 
 FROM ${NODE_IMAGE} AS app
