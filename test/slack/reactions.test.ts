@@ -62,10 +62,11 @@ describe('Slack adapter, reactions', () => {
   });
 
   it('ignores other reactions and reactions on messages that are not results', async () => {
-    // The previous job's last status edit may still be on its way on a busy machine: start once the fake is quiet.
+    // The previous job's last status edit comes up to 1.5 s (the status throttle) after its upload: start once
+    // the fake has been quiet for longer than that.
     for (let seen = -1; seen !== fake.calls.length; ) {
       seen = fake.calls.length;
-      await new Promise((r) => setTimeout(r, 700));
+      await new Promise((r) => setTimeout(r, 2000));
     }
     const before = fake.calls.length;
     await react('UUSER001', 'thumbsup', result1.ts);
