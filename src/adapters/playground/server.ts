@@ -279,10 +279,23 @@ async function regenerate(ctx: Ctx, id: string): Promise<void> {
     if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
       throw new HttpError(400, 'seed must be a whole number from 0 to 4294967295.', 'bad_options');
   }
+  await submitAndReply(
+    ctx,
+    () => ctx.deps.engine.regenerate(id, ownerOf(ctx.session), n),
+    (r) => `${queuedText(r.jobId, r.position, r.estimatedWaitMs)} New seed: ${r.spec.seed}.`,
+  );
+}
+
+/** Submits under the address's slot (kept by the new job), then answers with the job, or with the refusal as an HTTP error. */
+async function submitAndReply(
+  ctx: Ctx,
+  submit: () => Promise<SubmitResult>,
+  text: (r: Extract<SubmitResult, { ok: true }>) => string,
+): Promise<void> {
   const slot = await addressSlot(ctx);
   let r: SubmitResult;
   try {
-    r = await ctx.deps.engine.regenerate(id, ownerOf(ctx.session), n);
+    r = await submit();
     if (r.ok) slot?.keep(r.jobId);
   } finally {
     slot?.release();
@@ -294,7 +307,7 @@ async function regenerate(ctx: Ctx, id: string): Promise<void> {
     position: r.position,
     estimatedWaitMs: r.estimatedWaitMs,
     spec: r.spec,
-    text: `${queuedText(r.jobId, r.position, r.estimatedWaitMs)} New seed: ${r.spec.seed}.`,
+    text: text(r),
   });
 }
 
@@ -302,24 +315,12 @@ async function regenerate(ctx: Ctx, id: string): Promise<void> {
 async function action(ctx: Ctx, id: string, name: string, n: number): Promise<void> {
   const a = parseActionId(`act:${id}:${name}:${n}`);
   if (!a) throw new HttpError(404, `There is no action ${name}; see docs/api.md.`, 'no_route');
-  const slot = await addressSlot(ctx);
-  let r: SubmitResult;
-  try {
-    r = await followUp(ctx.deps.engine, a.jobId, a.action, a.n, ownerOf(ctx.session));
-    if (r.ok) slot?.keep(r.jobId);
-  } finally {
-    slot?.release();
-  }
-  if (!r.ok) throw new HttpError(statusOfRefusal(r.code), r.message, r.code);
-  const text = `${queuedText(r.jobId, r.position, r.estimatedWaitMs)} ${actionLabel(a.action, a.n)} of job ${id}.`;
-  sendReply(ctx, {
-    kind: 'job',
-    jobId: r.jobId,
-    position: r.position,
-    estimatedWaitMs: r.estimatedWaitMs,
-    spec: r.spec,
-    text,
-  });
+  await submitAndReply(
+    ctx,
+    () => followUp(ctx.deps.engine, a.jobId, a.action, a.n, ownerOf(ctx.session)),
+    (r) =>
+      `${queuedText(r.jobId, r.position, r.estimatedWaitMs)} ${actionLabel(a.action, a.n)} of job ${id}.`,
+  );
 }
 
 /** GET /api/history?limit=n: the session's jobs, oldest first. */
