@@ -34,6 +34,8 @@ export interface SlackConfig {
 
 /** Settings of the local playground. */
 export interface PlaygroundConfig {
+  /** PLAYGROUND: auto = only when no chat platform is configured; on = beside the chat adapters too; off = never. */
+  mode: 'auto' | 'on' | 'off';
   host: string;
   port: number;
   token?: string;
@@ -101,6 +103,8 @@ export interface Config {
   metricsPort: number;
   metricsHost: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** LOG_FORMAT: auto = readable lines on a terminal, JSON lines otherwise; json or pretty force one. */
+  logFormat: 'auto' | 'json' | 'pretty';
   adminUserIds: string[];
   /** Banned words or /patterns/ (linear-time engine) checked on every prompt, everywhere (CONTENT_RULES, comma-separated). */
   contentRules: string[];
@@ -178,6 +182,7 @@ const ENV = z.object({
       error: 'must be a pino level (info, debug, ...)',
     })
     .default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
   ADMIN_USER_IDS: list(),
   CONTENT_RULES: list(),
   CONTENT_RULES_FILE: z.string().optional(),
@@ -195,6 +200,7 @@ const ENV = z.object({
   SLACK_PORT: int(3000, 0, 65535),
   SLACK_HOST: str('127.0.0.1'),
   SLACK_API_URL: secret(),
+  PLAYGROUND: z.enum(['auto', 'on', 'off'], { error: 'must be auto, on or off' }).default('auto'),
   PLAYGROUND_HOST: str('127.0.0.1'),
   PLAYGROUND_PORT: int(8080, 0, 65535),
   PLAYGROUND_TOKEN: secret(),
@@ -256,7 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ['botToken', 'appToken', 'signingSecret'],
   );
   const playground = redactable<PlaygroundConfig>(
-    { host: e.PLAYGROUND_HOST, port: e.PLAYGROUND_PORT, token: e.PLAYGROUND_TOKEN },
+    { mode: e.PLAYGROUND, host: e.PLAYGROUND_HOST, port: e.PLAYGROUND_PORT, token: e.PLAYGROUND_TOKEN },
     ['token'],
   );
   const cluster = redactable<ClusterConfig>(
@@ -299,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsPort: e.METRICS_PORT,
     metricsHost: e.METRICS_HOST,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     adminUserIds: e.ADMIN_USER_IDS,
     contentRules: e.CONTENT_RULES,
     ...(e.CONTENT_RULES_FILE ? { contentRulesFile: path.resolve(e.CONTENT_RULES_FILE) } : {}),

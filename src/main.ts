@@ -12,7 +12,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createBackend, type RunningEngine } from './cluster/backend.ts';
 import { armShutdownDeadline, SHUTDOWN_DEADLINE_MS } from './entry-point.ts';
 import { startHealthServer } from './engine/http-health.ts';
-import { createLogger, type Logger } from './jobs/logger.ts';
+import { processLogger, type Logger } from './jobs/logger.ts';
 
 /** Longest wait for the chat adapters' first login before the engine starts anyway. */
 const FIRST_LOGIN_WAIT_MS = 15_000;
@@ -102,6 +102,18 @@ function keepStarting(
   );
 }
 
+/** One line per adapter before anything connects: what will run, and why the playground does not. */
+function logStartPlan(adapters: AdapterName[], config: Config, logger: Logger): void {
+  if (adapters.includes('discord')) logger.info('Discord: connecting');
+  if (adapters.includes('slack')) logger.info(`Slack: connecting (${config.slack.mode} mode)`);
+  if (adapters.includes('playground')) return;
+  logger.info(
+    config.playground.mode === 'off'
+      ? 'playground: off (PLAYGROUND=off)'
+      : 'playground: off (chat tokens set; PLAYGROUND=on to keep it)',
+  );
+}
+
 async function main(): Promise<void> {
   // Settings from ./.env when present (variables already in the environment win).
   if (existsSync('.env')) {
@@ -121,7 +133,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const secrets = secretsOf(config);
-  const logger = createLogger(config.logLevel);
+  const logger = processLogger(config);
   // A stray rejection in a chat library must not take the bot (and the running job) down.
   process.on('unhandledRejection', (err) =>
     logger.error({ err: oneLine(err, secrets) }, 'unhandled promise rejection'),
@@ -157,6 +169,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  logStartPlan(adapters, config, logger);
   for (const name of adapters) {
     if (name === 'discord') {
       const { DiscordAdapter } = await import('./adapters/discord/index.ts');
@@ -182,7 +195,8 @@ async function main(): Promise<void> {
       try {
         const pg = await startPlayground(config, engine, { logger });
         running.push({ name, stop: () => pg.stop() });
-        console.log(`diffuse-bot playground: ${pg.url}  (no Discord or Slack credentials configured)`);
+        const why = adapters.length > 1 ? 'beside the chat adapters, PLAYGROUND=on' : 'no Discord or Slack credentials configured';
+        console.log(`diffuse-bot playground: ${pg.url}  (${why})`);
       } catch (err) {
         const { host, port } = config.playground;
         fail(listenError(err, 'The playground', host, port, 'PLAYGROUND_HOST and PLAYGROUND_PORT', secrets));

@@ -1,4 +1,6 @@
-// Which adapters `npm start` runs: every chat platform whose credentials are set, else the playground.
+// Runs in the bot's process.
+// Which adapters `npm start` runs: every chat platform whose credentials are set, and the playground
+// when none is (PLAYGROUND=auto), always (on) or never (off).
 import { ConfigError, type Config } from '../config.ts';
 
 export type AdapterName = 'discord' | 'slack' | 'playground';
@@ -17,6 +19,9 @@ export function enabledAdapters(config: Config): AdapterName[] {
     if (missing.length > 0) throw new ConfigError(`Slack is half configured: set ${missing.join(' and ')}.`);
     out.push('slack');
   }
-  if (out.length === 0) out.push('playground');
+  const mode = config.playground.mode;
+  if (mode === 'on' || (mode === 'auto' && out.length === 0)) out.push('playground');
+  if (out.length === 0)
+    throw new ConfigError('PLAYGROUND=off and no chat platform is configured: set DISCORD_TOKEN or the Slack tokens, or let the playground run.');
   return out;
 }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { armShutdownDeadline, isEntryPoint, SHUTDOWN_DEADLINE_MS } from '../entry-point.ts';
 import { startHealthServer } from '../engine/index.ts';
-import { createLogger } from '../jobs/logger.ts';
+import { processLogger } from '../jobs/logger.ts';
 import { ClusterWorker } from './cluster-worker.ts';
 import { safeUrl } from './redis.ts';
 
@@ -37,7 +37,7 @@ export async function runWorkerProcess(): Promise<void> {
   }
   const url = config.cluster.redisUrl;
   if (!url) fail('REDIS_URL is not set: a worker takes its jobs from Redis (see docs/scaling.md).', 2);
-  const logger = createLogger(config.logLevel);
+  const logger = processLogger(config);
   process.on('unhandledRejection', (err) => logger.error({ err: text(err) }, 'unhandled promise rejection'));
   let worker: ClusterWorker;
   try {

@@ -12,7 +12,7 @@ import { createLogger, type Logger } from '../../jobs/logger.ts';
 import type { SlackContext } from './context.ts';
 import { followJob, statusHead } from './job-flow.ts';
 import { DEFAULT_MAX_BODY_BYTES, guardRequestListener } from './http-guard.ts';
-import { boltLogger, errorText } from './log.ts';
+import { authFailure, boltLogger, errorText } from './log.ts';
 import { registerMentions } from './mentions.ts';
 import { registerActions } from './actions.ts';
 import { registerReactions } from './reactions.ts';
@@ -88,10 +88,12 @@ export async function startSlackBot(config: Config, engine: Engine, options: Sla
   }
   // auth.test first, on a client of our own: given the bot's ids, Bolt skips its own un-awaited
   // auth.test, so a rejected token ends in this one error instead of a stray rejection.
-  const auth = await new webApi.WebClient(s.botToken, { ...clientOptions, logger })
+  // No retries and a 10 s limit: a failure is reported at once, as what it is (unreachable or a
+  // rejected token), and the caller tries again with its own backoff.
+  const auth = await new webApi.WebClient(s.botToken, { ...clientOptions, retryConfig: { retries: 0 }, timeout: 10_000, logger })
     .auth.test()
     .catch((err: unknown) => {
-      throw new Error(`Slack rejected the bot token (auth.test: ${errorText(err, secrets)}).`);
+      throw new Error(authFailure(err, secrets));
     });
   const botUserId = String(auth.user_id ?? '');
   if (!botUserId) throw new Error('auth.test returned no bot user id.');

@@ -63,3 +63,22 @@ export function slackErrorCode(err: unknown): string | undefined {
   const e = err as { data?: { error?: unknown } };
   return typeof e?.data?.error === 'string' ? e.data.error : undefined;
 }
+
+const REJECTED_TOKEN = /^(invalid_auth|not_authed|token_revoked|token_expired|account_inactive|no_permission|missing_scope)$/;
+
+/**
+ * Why the start-up auth.test failed, as a sentence naming the real cause: Slack unreachable (no
+ * answer, refused, DNS, timeout), Slack answering with an HTTP error, or Slack rejecting the token.
+ */
+export function authFailure(err: unknown, secrets: readonly string[] = []): string {
+  const e = err as { code?: unknown; statusCode?: unknown; original?: { code?: unknown; message?: unknown } };
+  const code = slackErrorCode(err);
+  if (code && REJECTED_TOKEN.test(code))
+    return `Slack rejected the bot token (auth.test: ${code}); check SLACK_BOT_TOKEN (xoxb-...) and that the app is installed in the workspace.`;
+  if (code) return `Slack refused auth.test (${code}).`;
+  if (e?.code === 'slack_webapi_http_error')
+    return `Slack answered auth.test with HTTP ${String(e.statusCode)}; it may be having an outage.`;
+  if (e?.code === 'slack_webapi_rate_limited_error') return 'Slack rate-limited auth.test.';
+  const cause = e?.original?.code ?? e?.original?.message ?? errorText(err, secrets);
+  return `Slack is unreachable (${scrubSecrets(String(cause), secrets)}); check this machine's network, proxy and DNS.`;
+}
