@@ -62,8 +62,8 @@ describe('start-up lines of npm start', () => {
 
   it('LOG_FORMAT=pretty writes readable lines (time, level, message, key=value), JSON by default on a pipe', async () => {
     proc = startEntry({ LOG_FORMAT: 'pretty', PLAYGROUND_PORT: '0' });
-    const ready = await proc.waitForLine(/ INFO  (engine|model|inference).*/, 60_000);
-    expect(ready).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  /);
+    const ready = await proc.waitForLine(/ INFO {2}(engine|model|inference).*/, 60_000);
+    expect(ready).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}/);
     expect(proc.lines.filter((l) => l.startsWith('{"level"'))).toEqual([]);
     await proc.stop();
     proc = startEntry({ PLAYGROUND_PORT: '0' });
