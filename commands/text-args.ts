@@ -6,6 +6,7 @@
 // to the next option (or is one "quoted" string); other options take one word.
 import type { CommandOptions, CommandSpec, OptionSpec } from './types.ts';
 import { usage } from './help.ts';
+import { characterCount } from '../src/jobs/prompt-text.ts';
 
 /** Parsed options, or one message for the user. `missingImages` names required image options the adapter must fill from attachments. */
 export type TextArgsResult = { ok: true; options: CommandOptions; missingImages: string[] } | { ok: false; error: string };
@@ -195,7 +196,8 @@ function coerceOne(o: OptionSpec, v: unknown): string | number | boolean | { err
       return s;
     case 'string': {
       const str = String(s);
-      if (o.maxLength !== undefined && str.length > o.maxLength) return { error: `${o.name} is too long (at most ${o.maxLength} characters).` };
+      const n = o.maxLength !== undefined && str.length > o.maxLength ? characterCount(str) : 0;
+      if (o.maxLength !== undefined && n > o.maxLength) return { error: `${o.name} is too long: ${n} characters (at most ${o.maxLength}).` };
       return matchChoice(o, str);
     }
   }

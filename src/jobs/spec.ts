@@ -7,6 +7,7 @@ import { randomSeed } from '../diffusion/rng.ts';
 import { DEFAULT_SAMPLER, SAMPLER_NAMES } from '../diffusion/samplers/registry.ts';
 import { VIEW_NAMES } from '../diffusion/views/registry.ts';
 import { moveOf, SOURCE_ACTIONS, type FollowUpSource } from './follow-up-source.ts';
+import { promptTransform } from './prompt-text.ts';
 
 export type { FollowUpSource } from './follow-up-source.ts';
 
@@ -160,13 +161,9 @@ const WHAT: Record<string, string> = {
 
 const REF = /^[0-9a-f]{64}$/;
 
+/** A prompt: controls and escape sequences removed, at most maxPromptChars characters as a reader counts them (prompt-text.ts). */
 function prompt(limits: SpecLimits, name: string) {
-  return z
-    .string({ error: `${name} must be text` })
-    .max(limits.maxPromptChars, {
-      error: `${name} is too long (at most ${limits.maxPromptChars} characters)`,
-    })
-    .transform((s) => s.replace(/\s+/g, ' ').trim());
+  return z.string({ error: `${name} must be text` }).transform(promptTransform(name, limits.maxPromptChars));
 }
 
 function int(name: string, min: number, max: number) {

@@ -94,7 +94,7 @@ describe('parseTextArgs', () => {
     expect(err('a | b --view sideways', 'anagram')).toMatch(/^view must be one of identity, flip/);
     expect(err('something', 'queue')).toMatch(/takes no free text/);
     expect(err('x --image foo.png', 'sketch')).toMatch(/attach a file/);
-    expect(err('x'.repeat(501), 'imagine')).toBe('prompt is too long (at most 500 characters).');
+    expect(err('x'.repeat(501), 'imagine')).toBe('prompt is too long: 501 characters (at most 500).');
   });
 
   it('keeps words with colons that are not option names in the prompt', () => {

@@ -83,7 +83,7 @@ describe('job spec', () => {
     );
     expect(message({ technique: 'imagine', prompt: 'x', guidance: 31 })).toBe('Guidance must be at most 30.');
     expect(message({ technique: 'imagine', prompt: 'x'.repeat(501) })).toBe(
-      'Prompt is too long (at most 500 characters).',
+      'Prompt is too long: 501 characters (at most 500).',
     );
     expect(message({ technique: 'sketch', image: REF, steps: 10, noiseLevel: 10 })).toBe(
       'Noise level must be below the step count (10).',
