@@ -632,4 +632,20 @@ describe('access control', () => {
     );
     expect(cross).toMatchObject({ status: 403, code: 'cross_site' });
   });
+
+  it('Fetch Metadata: Sec-Fetch-Site cross-site or same-site is refused even with this host as Origin', async () => {
+    const origin = new URL(pg.url).origin;
+    const post = (site: string) =>
+      alice.fetch('/api/jobs', {
+        method: 'POST',
+        headers: { origin, 'sec-fetch-site': site, 'content-type': 'application/json' },
+        body: '{"text":"/help"}',
+      });
+    for (const site of ['cross-site', 'same-site']) {
+      expect(await failure(await post(site))).toMatchObject({ status: 403, code: 'cross_site' });
+    }
+    // The page's own requests, and requests typed in by the user.
+    expect((await post('same-origin')).status).toBe(200);
+    expect((await post('none')).status).toBe(200);
+  });
 });

@@ -89,8 +89,15 @@ export function hostAllowed(req: IncomingMessage, boundHost: string): boolean {
   return isLoopbackHost(hostnameOf(host));
 }
 
-/** Whether a state-changing request comes from this origin (no Origin header = not a browser cross-site request). */
+/**
+ * Whether a state-changing request comes from this origin. A browser's Fetch Metadata comes first
+ * (the rule of Go's net/http CrossOriginProtection): `Sec-Fetch-Site` same-origin or none (typed in,
+ * a bookmark) is this origin, cross-site or same-site is not, whatever the Origin header says. Without
+ * it, the Origin header must name this host (no Origin = not a browser cross-site request).
+ */
 export function sameOrigin(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string' && site !== '') return site === 'same-origin' || site === 'none';
   const origin = req.headers.origin;
   if (origin === undefined || origin === '') return true;
   if (origin === 'null') return false;
