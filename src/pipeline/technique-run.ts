@@ -111,6 +111,8 @@ function stepHandler(
   };
 }
 
+const FLOW_CLASS = 'FlowMatchEulerDiscreteScheduler';
+
 /** Sets up one candidate's run; `denoiser` is the model's, counted by the executor. */
 export function createRun(
   spec: ResolvedJobSpec,
@@ -123,6 +125,13 @@ export function createRun(
   const shape = model.sampleShape;
   const img = model.imageShape;
   const schedule = makeSchedule(model.manifest.scheduler as SchedulerConfig);
+  const samplerName = spec.sampler ?? model.manifest.defaults.sampler ?? 'ddpm';
+  // noise and denoise draw the DDPM forward process x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps of the
+  // model's betas; a flow-matching model has none (its levels are x = (1 - s) x0 + s eps).
+  if ((spec.technique === 'noise' || spec.technique === 'denoise') && model.manifest.scheduler._class_name === FLOW_CLASS)
+    throw new ExecuteError(
+      `${spec.technique} shows the DDPM forward process, which a flow-matching model (${FLOW_CLASS}) does not have; use sketch or inpaint on it.`,
+    );
   const onStep = stepHandler(() => run, hooks, stepTimes);
   const run: TechniqueRun = {
     spec,
@@ -135,7 +144,8 @@ export function createRun(
     schedule,
     rng: createRng(spec.seed),
     // The sampler owns its timestep selection (set_timesteps) for the model's scheduler config.
-    sampler: samplerFor(spec.sampler ?? 'ddpm', model.manifest.scheduler, spec.steps, schedule),
+    // Techniques without a sampler option (noise) get the model's own.
+    sampler: samplerFor(samplerName, model.manifest.scheduler, spec.steps, schedule),
     out: { width: img.width, height: img.height },
     frames: [],
     prompts: [],

@@ -9,6 +9,7 @@ import { checkManifestPaths, manifestFile } from './model-files.ts';
 import { ClipPromptSchema, PrecomputedPromptSchema, VaeSchema } from './latent/schema.ts';
 
 const positiveInt = z.number().int().positive();
+const FLOW_CLASS = 'FlowMatchEulerDiscreteScheduler';
 
 /** Sample layout (no batch dimension), CHW. */
 const SampleSchema = z.object({ channels: positiveInt, height: positiveInt, width: positiveInt });
@@ -21,7 +22,8 @@ const SampleSchema = z.object({ channels: positiveInt, height: positiveInt, widt
  */
 const SchedulerSchema = z.looseObject({
   _class_name: z.string().min(1).optional(),
-  beta_schedule: z.enum(['squaredcos_cap_v2', 'linear', 'scaled_linear']),
+  /** Required but for flow matching (FlowMatchEulerDiscreteScheduler has no betas). */
+  beta_schedule: z.enum(['squaredcos_cap_v2', 'linear', 'scaled_linear']).optional(),
   num_train_timesteps: positiveInt,
   beta_start: z.number().positive().optional(),
   beta_end: z.number().positive().optional(),
@@ -123,6 +125,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 /** Sections a family needs beyond the common schema: latent models need `vae` and `image`; bag-of-words is for pixel models. */
 function familyProblems(m: ModelManifest): string[] {
   const out: string[] = [];
+  if (m.scheduler.beta_schedule === undefined && m.scheduler._class_name !== FLOW_CLASS)
+    out.push('`scheduler.beta_schedule`: missing (expected one of "squaredcos_cap_v2", "linear", "scaled_linear")');
   if (m.family === 'latent') {
     if (!m.vae) out.push('`vae`: missing (a latent model needs its VAE decoder)');
     if (!m.image) out.push('`image`: missing (a latent model needs the image layout its VAE decodes to)');
@@ -133,10 +137,12 @@ function familyProblems(m: ModelManifest): string[] {
 /**
  * Fill what the manifest leaves out: beta_start, beta_end and prediction_type get the defaults of the
  * named class (diffusers'); a project manifest (no `_class_name`) gets DDPMScheduler's and samples the
- * study's way: strided list, x0 clipped on pixel models.
+ * study's way: strided list, x0 clipped on pixel models. A flow-matching class has none of these keys
+ * (its model predicts the velocity).
  */
 function withDefaults(m: ModelManifest): void {
   const s = m.scheduler;
+  if (s._class_name === FLOW_CLASS) return;
   if (s._class_name === undefined) {
     s.timestep_spacing ??= 'strided';
     s.clip_sample ??= m.family !== 'latent';

@@ -1,6 +1,6 @@
 // The scheduler_config.json files real models publish (SD 1.5, SD 2.1-v, SD-Turbo, an LCM model, SD3's
 // flow matching), mapped as `models pull` maps them: the class's sampler, diffusers' timesteps for it,
-// the keys the class does not take reported, and an unsupported class refused with what to do.
+// the keys the class does not take reported, and a key value this project does not run refused by name.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -61,10 +61,21 @@ describe('published scheduler configs', () => {
     expect(ignored).toContain('use_karras_sigmas');
   });
 
-  it('SD3 flow matching (FlowMatchEulerDiscreteScheduler) is refused, naming the class and what to do', () => {
-    expect(() => schedulerFromConfig(load('sd3-flow'), 'sd3')).toThrow(
-      /flow-matching model \(FlowMatchEulerDiscreteScheduler.*not supported by the runtime/,
-    );
+  it('SD3 flow matching (FlowMatchEulerDiscreteScheduler, shift 3): flow-euler from t = 1000 (sigma 1), the velocity read, landing on sigma 0', () => {
+    const { scheduler, sampler } = schedulerFromConfig(load('sd3-flow'), 'sd3');
+    expect(sampler).toBe('flow-euler');
+    // As published: no betas are made up for a class that has none.
+    expect(scheduler).toEqual({ ...load('sd3-flow') });
+    const { plan, ts, ignored } = planned('sd3-flow', 28);
+    expect(ignored).toEqual([]);
+    expect(plan.prediction).toBe('flow_prediction');
+    expect(ts).toHaveLength(28);
+    expect(ts[0]).toBeCloseTo(1000, 3);
+    // t = sigma x 1000 with sigma = 3 u / (1 + 2 u), u = linspace(1, 0.002994, 28): u_1 = 0.9630739, sigma_1 = 0.9873806.
+    expect(ts[1]).toBeCloseTo(987.3806, 2);
+    expect(plan.steps[1].at.sigma).toBeCloseTo(ts[1] / 1000, 6);
+    expect(plan.steps[27].to).toEqual({ alpha: 1, sigma: 0 });
+    expect(planned('sd3-flow', 1).ts).toEqual([1000]);
   });
 
   it('a key of the class with a value this project does not run is refused by name', () => {

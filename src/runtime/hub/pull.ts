@@ -3,7 +3,7 @@
 // (resumably, sizes checked) into `<modelsDir>/<name>`, and write the model manifest.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
-import { isLatentLayoutFile, writeDiffusersManifest } from '../latent/diffusers.ts';
+import { isLatentLayoutFile, transformerRefusal, writeDiffusersManifest } from '../latent/diffusers.ts';
 import { readManifest, type ModelManifest } from '../manifest.ts';
 import { schedulerSummary } from '../../diffusion/samplers/config.ts';
 import { HubError, listRepoFiles, resolveUrl, type HubOptions, type RepoFile } from './client.ts';
@@ -59,6 +59,7 @@ export function modelNameFor(repo: string, subfolder?: string): string {
 export function detectLayout(paths: readonly string[]): 'manifest' | 'latent' {
   if (paths.includes('model.json')) return 'manifest';
   if (paths.includes('model_index.json') && paths.includes('unet/model.onnx')) return 'latent';
+  if (paths.includes('transformer/model.onnx')) throw new HubError('layout', transformerRefusal('this repository'));
   const shown = paths.slice(0, 12).join(', ') + (paths.length > 12 ? ', ...' : '');
   throw new HubError(
     'layout',

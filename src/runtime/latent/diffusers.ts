@@ -40,6 +40,19 @@ export function isLatentLayoutFile(path: string): boolean {
   return (LATENT_FOLDERS as readonly string[]).includes(path.slice(0, slash));
 }
 
+/**
+ * Why a diffusion-transformer folder (SD3/Flux: transformer/ with hidden_states, timestep,
+ * encoder_hidden_states, pooled_projections) is refused, and what runs instead.
+ */
+export function transformerRefusal(where: string): string {
+  return (
+    `${where}: a diffusion-transformer model (transformer/model.onnx, SD3/Flux-style) is not supported: its transformer ` +
+    'takes pooled_projections (the pooled embeddings of two CLIP text encoders) and joint CLIP + T5 prompt embeddings, ' +
+    'and this runtime runs one CLIP text encoder. A flow-matching model runs when its denoiser has the UNet contract ' +
+    '(unet/model.onnx: sample, timestep, encoder_hidden_states -> the velocity) with one CLIP text encoder.'
+  );
+}
+
 /** Options of the generated manifest. */
 export interface DiffusersManifestOptions {
   name: string;
@@ -78,10 +91,12 @@ export function readmeLicense(dir: string): string | undefined {
 
 /**
  * Few-step distilled models (SD-Turbo style) sample in 1 step without guidance; LCM models (LCMScheduler)
- * as diffusers' LatentConsistencyModelPipeline defaults them: 4 steps at guidance 8.5; others 50 steps at 7.5.
+ * as diffusers' LatentConsistencyModelPipeline defaults them: 4 steps at guidance 8.5; flow-matching models
+ * (FlowMatchEulerDiscreteScheduler) as StableDiffusion3Pipeline does: 28 steps at 7; others 50 steps at 7.5.
  */
 export function defaultsFor(name: string, schedulerClass?: string): { steps: number; guidance: number } {
   if (schedulerClass === 'LCMScheduler') return { steps: 4, guidance: 8.5 };
+  if (schedulerClass === 'FlowMatchEulerDiscreteScheduler') return { steps: 28, guidance: 7 };
   return /turbo/i.test(name) ? { steps: 1, guidance: 1 } : { steps: 50, guidance: 7.5 };
 }
 
@@ -101,11 +116,6 @@ export function schedulerFromConfig(sched: Record<string, unknown>, dir: string)
         'Set "_class_name" in scheduler/scheduler_config.json to one of them (the model then samples with that class) and pull again.',
     );
   }
-  if (cls === 'FlowMatchEulerDiscreteScheduler')
-    throw new ModelError(
-      'bad-manifest',
-      `${dir}: a flow-matching model (FlowMatchEulerDiscreteScheduler, an SD3/Flux-style transformer) is not supported by the runtime yet; the flow-euler sampler exists in the diffusion core only`,
-    );
   let settings: Record<string, unknown>;
   try {
     settings = resolveScheduler(sched, cls).settings;
@@ -115,7 +125,11 @@ export function schedulerFromConfig(sched: Record<string, unknown>, dir: string)
       `${dir}: scheduler/scheduler_config.json: ${(e as Error).message}. Remove or change that key to run the model.`,
     );
   }
-  const scheduler = { ...sched, beta_schedule: settings.beta_schedule, num_train_timesteps: settings.num_train_timesteps };
+  const scheduler = {
+    ...sched,
+    ...(settings.beta_schedule !== undefined ? { beta_schedule: settings.beta_schedule } : {}),
+    num_train_timesteps: settings.num_train_timesteps,
+  };
   return { scheduler, sampler };
 }
 
@@ -128,6 +142,7 @@ export function manifestFromDiffusersFolder(
   options: DiffusersManifestOptions,
 ): Record<string, unknown> {
   const index = readJson(dir, 'model_index.json', true)!;
+  if ('transformer' in index || existsSync(join(dir, 'transformer', 'model.onnx'))) throw new ModelError('bad-manifest', transformerRefusal(dir));
   if ('text_encoder_2' in index || 'tokenizer_2' in index) {
     throw new ModelError(
       'bad-manifest',

@@ -16,6 +16,7 @@ import { floatTypeOf } from '../tensors.ts';
 import { createVae } from './vae.ts';
 
 const TIMESTEP_TYPES = ['float32', 'float16', 'int64', 'int32'] as const;
+const FLOW_CLASS = 'FlowMatchEulerDiscreteScheduler';
 
 /** The UNet section with dtypes taken from the session (as the model declares them) and the output name resolved when the model has a single output. */
 export function unetAsDeclared(session: ModelSession, unet: UnetManifest): UnetManifest {
@@ -92,6 +93,11 @@ export async function loadLatentModel(
     const encoder = createClipTextEncoder(text, tokenizer, prompt);
     const unetSession = await open(manifest.unet.file);
     const unet = unetAsDeclared(unetSession, manifest.unet);
+    if (manifest.scheduler._class_name === FLOW_CLASS && unet.timestep_dtype.startsWith('int'))
+      throw new ModelError(
+        'bad-manifest',
+        `${unetSession.file}: a flow-matching model is fed the fractional timestep sigma x ${manifest.scheduler.num_train_timesteps} (as diffusers feeds SD3), but its input "${unet.inputs.timestep}" is ${unet.timestep_dtype}; export the denoiser with a float32 or float16 timestep`,
+      );
     const sampleShape: Shape = { ...manifest.sample };
     const imageShape: Shape = { ...image };
     const learnedVariance = manifest.scheduler.variance_type === 'learned_range';
