@@ -6,6 +6,7 @@ import { loadConfig } from '../../config.ts';
 import { HubError, hubOptionsFromEnv } from '../../runtime/hub/client.ts';
 import { modelNameFor } from '../../runtime/hub/pull.ts';
 import { writeDiffusersManifest } from '../../runtime/latent/diffusers.ts';
+import { schedulerSummary } from '../../diffusion/samplers/config.ts';
 import { pullModel } from '../../runtime/hub/pull.ts';
 import type { CliRequest } from './args.ts';
 import { EXIT, UsageError } from './errors.ts';
@@ -50,12 +51,13 @@ function registerLocal(req: Extract<CliRequest, { kind: 'pull' }>, io: CliIo): n
   const dir = resolve(req.repo);
   const name = req.name ?? modelNameFor(basename(dir));
   const manifest = writeDiffusersManifest(dir, { name, source: dir });
+  const scheduler = schedulerSummary(manifest.scheduler, manifest.defaults.sampler ?? 'ddpm');
   if (req.json) {
     io.stdout.write(
-      JSON.stringify({ name, dir, layout: 'latent', family: manifest.family, downloaded: 0 }) + '\n',
+      JSON.stringify({ name, dir, layout: 'latent', family: manifest.family, downloaded: 0, scheduler }) + '\n',
     );
   } else {
-    io.stderr.write(`${name}: wrote ${dir}/model.json; use it with --model ${dir}\n`);
+    io.stderr.write(`${name}: wrote ${dir}/model.json; use it with --model ${dir}\n${scheduler}\n`);
     io.stdout.write(dir + '\n');
   }
   return EXIT.ok;
@@ -109,6 +111,7 @@ export async function runPull(req: Extract<CliRequest, { kind: 'pull' }>, io: Cl
           downloaded: result.downloaded,
           skipped: result.skipped,
           bytes: result.bytes,
+          scheduler: result.scheduler,
         }) + '\n',
       );
     } else {
