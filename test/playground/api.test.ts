@@ -96,7 +96,8 @@ describe('page and commands', () => {
     const html = await res.text();
     expect(html).toContain('<script type="module" src="/app.js">');
     expect(html).not.toMatch(/https?:\/\//);
-    expect(c.cookies.get('diffuse_session')).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // A random id and the server's signature of it (sessions.ts).
+    expect(c.cookies.get('diffuse_session')).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
 
     const js = await c.fetch('/app.js', { headers: { 'accept-encoding': 'gzip' } });
     expect(js.status).toBe(200);
@@ -148,7 +149,7 @@ describe('page and commands', () => {
     expect(q.status).toBe(200);
     const queue = (await q.json()) as { reply: { kind: string; entries: unknown[] } };
     expect(queue.reply.kind).toBe('queue');
-    expect(JSON.stringify(queue)).not.toContain(bob.cookies.get('diffuse_session') ?? 'no-bob-session');
+    expect(JSON.stringify(queue)).not.toContain(bob.cookies.get('diffuse_session')?.split('.')[0] ?? 'no-bob-session');
   });
 
   it('reports the engine health', async () => {
@@ -228,7 +229,7 @@ describe('a job from submit to files', () => {
     expect(timings.perStepMs).toBeGreaterThan(0);
     expect(body.result).toMatchObject({ seed: 3, steps: 4, model: 'test-tiny', width: 128, height: 128 });
     expect((body.links as Record<string, string>).gif).toBe(`/api/jobs/${job.jobId}/trajectory.gif`);
-    expect(JSON.stringify(body)).not.toContain(alice.cookies.get('diffuse_session')!);
+    expect(JSON.stringify(body)).not.toContain(alice.cookies.get('diffuse_session')!.split('.')[0]);
     expect(JSON.stringify(body)).not.toContain(config.dataDir);
     const other = await bob.json<{ mine: boolean }>(`/api/jobs/${job.jobId}`);
     expect(other.body.mine).toBe(false);

@@ -1,7 +1,7 @@
 // Who may use the playground: loopback binding by default, an access token for anything else
-// (Bearer header, or a cookie set by /?token=), a random session cookie that names the browser,
-// and Host/Origin checks against DNS rebinding and cross-site requests.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+// (Bearer header, or a cookie set by /?token=), cookies (the session cookie: sessions.ts), and
+// Host/Origin checks against DNS rebinding and cross-site requests.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 
@@ -9,8 +9,6 @@ import type { IncomingMessage } from 'node:http';
 export const SESSION_COOKIE = 'diffuse_session';
 /** Cookie holding the access token after a visit to /?token=. */
 export const TOKEN_COOKIE = 'diffuse_token';
-
-const SESSION_RE = /^[A-Za-z0-9_-]{22,64}$/;
 
 /** Whether a bind address only accepts connections from this machine (127.0.0.0/8, ::1, localhost). */
 export function isLoopbackHost(host: string): boolean {
@@ -67,13 +65,6 @@ export function hasToken(req: IncomingMessage, token: string): boolean {
   }
   const cookie = parseCookies(req.headers.cookie)[TOKEN_COOKIE];
   return cookie !== undefined && secretEquals(cookie, token);
-}
-
-/** The browser's session id from its cookie, or a new random one (128 bits, base64url) with `fresh` set. */
-export function sessionOf(req: IncomingMessage): { id: string; fresh: boolean } {
-  const id = parseCookies(req.headers.cookie)[SESSION_COOKIE];
-  if (id && SESSION_RE.test(id)) return { id, fresh: false };
-  return { id: randomBytes(16).toString('base64url'), fresh: true };
 }
 
 /** A Set-Cookie value: HttpOnly, SameSite=Strict, Path=/, a year long; Secure when the page is served over TLS by a proxy. */

@@ -12,6 +12,7 @@ import { loadAssets } from './assets.ts';
 import { assertSafeBinding } from './auth.ts';
 import { SessionHistory } from './history.ts';
 import { handle } from './server.ts';
+import { Sessions } from './sessions.ts';
 
 export { isLoopbackHost, assertSafeBinding } from './auth.ts';
 
@@ -32,6 +33,8 @@ export interface PlaygroundOptions {
   historyFile?: string | null;
   /** Milliseconds between keep-alive comments on event streams (default 15000). */
   heartbeatMs?: number;
+  /** File of the key that signs session cookies (default DATA_DIR/playground/session.key; null keeps one in memory). */
+  sessionKeyFile?: string | null;
 }
 
 /** A running playground. */
@@ -72,6 +75,9 @@ export async function startPlayground(
     heartbeatMs: options.heartbeatMs ?? 15_000,
     streams,
     addressLimit: new AddressLimit(engine, config.userMaxPending),
+    sessions: Sessions.open(
+      options.sessionKeyFile === undefined ? path.join(config.dataDir, 'playground', 'session.key') : options.sessionKeyFile,
+    ),
   };
   const server = createServer(
     { requestTimeout: 120_000, headersTimeout: 30_000 },

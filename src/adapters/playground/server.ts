@@ -19,12 +19,13 @@ import type { Logger } from '../../jobs/logger.ts';
 import type { DecodeLimits } from '../../imaging/index.ts';
 import { clientAddressKey, type AddressLimit, type AddressSlot } from './address-limit.ts';
 import type { Asset } from './assets.ts';
-import { SESSION_COOKIE, cookieHeader, hasToken, hostAllowed, sameOrigin, sessionOf } from './auth.ts';
+import { SESSION_COOKIE, cookieHeader, hasToken, hostAllowed, sameOrigin } from './auth.ts';
 import { parseBody, readBody } from './body.ts';
 import { resolveCommand } from './command-body.ts';
 import type { SessionHistory } from './history.ts';
 import { HttpError, statusOfRefusal } from './http-error.ts';
 import { events, getRecord, viewOf } from './job-events.ts';
+import type { Sessions } from './sessions.ts';
 import { isTls, serveStatic } from './static.ts';
 import { storeImage } from './uploads.ts';
 import { jobLinks, replyView, type JobView } from './views.ts';
@@ -47,6 +48,8 @@ export interface ServerDeps {
   streams: Set<() => void>;
   /** The per-user limit of requests without a session cookie, by client address. */
   addressLimit: AddressLimit;
+  /** Issues and checks the signed session cookies. */
+  sessions: Sessions;
 }
 
 const JOB_ID = '([a-z0-9]{4,32})';
@@ -116,8 +119,8 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
       'bad_host',
     );
   }
-  const session = sessionOf(req);
-  if (session.fresh) res.appendHeader('set-cookie', cookieHeader(SESSION_COOKIE, session.id, isTls(req)));
+  const session = deps.sessions.of(req, (id) => deps.history.list(id, 1).length > 0);
+  if (session.setCookie) res.appendHeader('set-cookie', cookieHeader(SESSION_COOKIE, session.setCookie, isTls(req)));
 
   if (!url.pathname.startsWith('/api/')) {
     await serveStatic(req, res, url, deps);
