@@ -9,6 +9,7 @@ import { parseRuleList, validateRules } from '../src/engine/content-rules.ts';
 import { DEFAULT_SPEC_LIMITS, MAX_COUNT } from '../src/jobs/spec.ts';
 import { listModels } from '../src/runtime/models-dir.ts';
 import { optNumber, optString } from './submit.ts';
+import { stepLimit } from './settings-hint.ts';
 import { effectiveDefaults, settingsOf } from './job-defaults.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
 
@@ -73,7 +74,7 @@ export async function execute(ctx: CommandContext): Promise<CommandReply> {
     return refuse(`Only the server's admins can change its ${scope === 'server' ? 'defaults and content rules' : 'channel content rules'}.`);
   }
 
-  const patch = buildPatch(ctx, scope);
+  const patch = buildPatch(ctx, scope, o.steps !== undefined ? await stepLimit(ctx.engine) : DEFAULT_SPEC_LIMITS.maxSteps);
   if ('error' in patch) return refuse(patch.error);
   store.update(scope, ctx.owner.platform, id, patch.patch);
   const whose = scope === 'user' ? 'Your settings' : scope === 'server' ? "This server's settings" : "This channel's content rules";
@@ -85,7 +86,7 @@ function refuse(message: string): CommandReply {
 }
 
 /** The change the options ask for, or a message for the user. */
-function buildPatch(ctx: CommandContext, scope: SettingsScope): { patch: SettingsPatch } | { error: string } {
+function buildPatch(ctx: CommandContext, scope: SettingsScope, maxSteps: number): { patch: SettingsPatch } | { error: string } {
   const o = ctx.options;
   const patch: SettingsPatch = {};
   const clear = optString(o, 'clear');
@@ -113,13 +114,14 @@ function buildPatch(ctx: CommandContext, scope: SettingsScope): { patch: Setting
   }
   for (const [opt, key, min, max, int] of [
     ['cfg', 'guidance', 0, DEFAULT_SPEC_LIMITS.maxGuidance, false],
-    ['steps', 'steps', 1, DEFAULT_SPEC_LIMITS.maxSteps, true],
+    ['steps', 'steps', 1, maxSteps, true],
     ['count', 'count', 1, MAX_COUNT, true],
   ] as const) {
     const v = optNumber(o, opt);
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (int && !Number.isInteger(v))) {
-      return { error: `${opt} must be ${int ? 'a whole number' : 'a number'} from ${min} to ${max}.` };
+      const limit = opt === 'steps' && typeof v === 'number' && v > max ? `: this bot runs at most ${max} steps (its MAX_STEPS setting), so every job would be refused` : '';
+      return { error: `${opt} must be ${int ? 'a whole number' : 'a number'} from ${min} to ${max}${limit}.` };
     }
     patch[key] = v;
   }

@@ -3,6 +3,7 @@
 import type { JobSpecInput } from '../src/jobs/api.ts';
 import { queuedText } from './format.ts';
 import { applyDefaults, wantsPrivate } from './job-defaults.ts';
+import { settingsHint } from './settings-hint.ts';
 import type { CommandContext, CommandOptions, CommandReply } from './types.ts';
 
 /** Submits a job spec input for ctx.owner, with the owner's /settings filling what the command left out; an engine refusal becomes a 'refusal' reply with its message. */
@@ -11,7 +12,11 @@ export async function submitJob(ctx: CommandContext, input: JobSpecInput): Promi
   // A private job is stored as such: only its owner sees it (engine reads, follow-ups, /info, /queue).
   const owner = priv ? { ...ctx.owner, private: true } : ctx.owner;
   const res = await ctx.engine.submit(applyDefaults(input, ctx.engine, ctx.owner), owner);
-  if (!res.ok) return { kind: 'refusal', message: res.message, code: res.code };
+  if (!res.ok) {
+    // A value the user's or the server's /settings gave is named, so that it can be changed.
+    const hint = res.code === 'invalid_spec' ? settingsHint(res.message, input, ctx.engine, ctx.owner) : '';
+    return { kind: 'refusal', message: res.message + hint, code: res.code };
+  }
   return {
     kind: 'job',
     jobId: res.jobId,

@@ -7,6 +7,8 @@ import { parseCommandLine } from '../../src/adapters/cli/args.ts';
 import { SettingsStore } from '../../src/store/settings-store.ts';
 import { JobStore } from '../../src/store/store.ts';
 import { fakeEngine } from './fake-engine.ts';
+import { refusal } from '../../src/jobs/api.ts';
+import { DEFAULT_SPEC_LIMITS, parseJobSpec } from '../../src/jobs/spec.ts';
 
 const store = new JobStore(':memory:');
 const settings = new SettingsStore(store.db);
@@ -64,6 +66,51 @@ describe('/settings', () => {
     expect(text(await run('settings', { clear: 'steps' }, 'u5'))).toContain('Your defaults: cfg 2\n');
     await run('settings', { clear: 'all' }, 'u5');
     expect(settings.get('user', 'test', 'u5')).toEqual({});
+  });
+});
+
+describe('/settings and the step limit (MAX_STEPS)', () => {
+  /** A fake engine under MAX_STEPS=20: its model facts and its submit's spec check both say so. */
+  function limitedEngine() {
+    const base = fakeEngine();
+    const limits = { ...DEFAULT_SPEC_LIMITS, maxSteps: 20 };
+    const modelInfo = base.modelInfo.bind(base);
+    return Object.assign(base, {
+      settings,
+      async modelInfo() {
+        const r = await modelInfo();
+        return r.ok ? { ok: true as const, info: { ...r.info, scheduler: { ...r.info.scheduler!, maxSteps: 20 } } } : r;
+      },
+      async submit(input: unknown) {
+        const parsed = parseJobSpec(input, limits);
+        return parsed.ok ? { ok: true as const, jobId: 'j1', position: 0, estimatedWaitMs: 0, spec: parsed.spec } : refusal('invalid_spec', parsed.message);
+      },
+    });
+  }
+  const ask = (name: string, options: CommandOptions, userId: string, serverAdmin = false) =>
+    getCommand(name)!.execute({ engine: limitedEngine(), owner: owner(userId), actor: { userId, isAdmin: false, platform: 'test', serverAdmin }, options, defaultModel: 'test-tiny' });
+  const said = (r: { kind: string }) => ('text' in r ? String(r.text) : 'message' in r ? String(r.message) : '');
+
+  it('refuses steps above the limit when it is set, naming the limit', async () => {
+    const r = await ask('settings', { steps: 50 }, 'm1');
+    expect(r.kind).toBe('refusal');
+    expect(said(r)).toBe('steps must be a whole number from 1 to 20: this bot runs at most 20 steps (its MAX_STEPS setting), so every job would be refused.');
+    expect(settings.get('user', 'test', 'm1').steps).toBeUndefined();
+    expect(said(await ask('settings', { scope: 'server', steps: 21 }, 'admin', true))).toContain('at most 20 steps');
+    expect(said(await ask('settings', { steps: 20 }, 'm1'))).toContain('Saved.');
+  });
+
+  it('a job refused because of a saved setting says which setting and how to change it', async () => {
+    // Saved before the limit was lowered (or straight into the store).
+    settings.update('user', 'test', 'm2', { steps: 50 });
+    const r = await ask('imagine', { prompt: 'a cat' }, 'm2');
+    expect(said(r)).toBe('Steps must be at most 20. (steps 50 comes from your /settings: change it with /settings steps:…, or /settings clear:steps.)');
+    // Given with the command, the value is the user's own: no hint.
+    expect(said(await ask('imagine', { prompt: 'a cat', steps: 30 }, 'm2'))).toBe('Steps must be at most 20.');
+    // A server default says whose it is.
+    settings.update('server', 'test', 'S1', { steps: 40 });
+    expect(said(await ask('imagine', { prompt: 'a cat' }, 'm3'))).toContain("steps 40 comes from this server's /settings, set by its admins");
+    settings.update('server', 'test', 'S1', { steps: null });
   });
 });
 

@@ -11,7 +11,7 @@ let engine: LocalEngine;
 let pg: Playground;
 
 beforeAll(async () => {
-  const config = playgroundConfig({ CONTENT_RULES: 'zorblax' });
+  const config = playgroundConfig({ CONTENT_RULES: 'zorblax', MAX_STEPS: '20' });
   engine = createEngine(config, { defaultMetrics: false });
   await engine.start();
   pg = await startPlayground(config, engine);
@@ -68,4 +68,16 @@ it('a banned word is refused on /imagine and on a regeneration of a job whose pr
   const again = await c.fetch(`/api/jobs/${id}/regenerate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   expect(again.status).toBe(403);
   expect(await again.json()).toEqual({ error: CONTENT_REFUSAL, code: 'content_rule' });
+});
+
+it('MAX_STEPS: /settings refuses more steps than the bot runs, and a job refused by a saved setting says so', async () => {
+  const a = new Client(pg.url);
+  const over = await command(a, 'settings', { steps: 50 });
+  expect(over).toMatchObject({ status: 400, body: { error: expect.stringContaining('this bot runs at most 20 steps (its MAX_STEPS setting)') } });
+  // A setting saved before the limit came down: the refusal names it.
+  const session = a.cookies.get('diffuse_session')!.split('.')[0]; // the session id, its jobs' owner
+  engine.settings!.update('user', 'playground', session, { steps: 50 });
+  const job = await command(a, 'imagine', { prompt: 'a ship' });
+  expect(job.status).toBe(422);
+  expect(String(job.body.error)).toBe('Steps must be at most 20. (steps 50 comes from your /settings: change it with /settings steps:…, or /settings clear:steps.)');
 });
