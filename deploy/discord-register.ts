@@ -4,9 +4,10 @@
 //   npm run deploy:discord -- --global      global commands (may take a while to show)
 //   npm run deploy:discord -- --dry-run     print the JSON that would be sent; needs no token
 // Settings come from the environment (DISCORD_TOKEN, DISCORD_APP_ID, DISCORD_GUILD_ID,
-// DISCORD_API_BASE, DISCORD_ALLOW_DMS); the token is never printed.
+// DISCORD_API_BASE, DISCORD_ALLOW_DMS); the token is never printed. After registering it prints
+// the invite URL with the permissions the bot needs (src/adapters/discord/permissions.ts).
 import { pathToFileURL } from 'node:url';
-import { commandDefinitions, registerCommands, scrub } from '../src/adapters/discord/index.ts';
+import { commandDefinitions, inviteUrl, registerCommands, scrub } from '../src/adapters/discord/index.ts';
 import { loadConfig } from '../src/config.ts';
 
 /** Parsed command line of the deploy script. */
@@ -66,6 +67,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
   try {
     const res = await registerCommands({ token: d.token, appId: d.appId, guildId, apiBase: d.apiBase, allowDms: d.allowDms });
     out(`Registered ${res.names.length} commands (${res.scope}): ${res.names.join(', ')}`);
+    out(`Invite the bot (its slash commands and the channel permissions it needs): ${inviteUrl(d.appId)}`);
     return 0;
   } catch (err) {
     const e = err as { status?: number; message?: string };

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkMessage, DISCORD_LIMITS, rateLimitAnswer } from './limits.ts';
+import { MISSING_PERMISSIONS, permissionsFor } from './permissions.ts';
 import { acceptWebSocket, type WsConnection } from './ws-server.ts';
 
 /** One uploaded file of a multipart request. */
@@ -104,6 +105,8 @@ export class FakeDiscord extends EventEmitter {
   rejectLogins = 0;
   /** Largest file one upload may carry (Discord: 10 MiB for a bot); larger ones answer 413. */
   maxFileBytes: number = DISCORD_LIMITS.fileBytes;
+  /** The bot's permissions in the guild's channels (null = all): channel routes lacking one answer 403 (50013). */
+  botPermissions: bigint | null = null;
   private rateLimits: { match: (r: RecordedRequest) => boolean; left: number; retryAfterS: number; global: boolean }[] = [];
   private server: Server | null = null;
   private sockets = new Set<WsConnection>();
@@ -621,6 +624,8 @@ export class FakeDiscord extends EventEmitter {
     }
     if ((m = /^\/channels\/(\d+)(?:\/messages(?:\/(\d+))?)?$/.exec(path))) {
       if (!this.botAuth(rec)) return unauthorized;
+      const need = permissionsFor(method, path, rec.json, rec.files.length);
+      if (this.botPermissions !== null && need !== null && (need & this.botPermissions) !== need) return [403, MISSING_PERMISSIONS];
       const channelId = m[1];
       if (!this.channelIds.includes(channelId)) return [404, { message: 'Unknown Channel', code: 10003 }];
       const isMessages = path.includes('/messages');

@@ -1,6 +1,7 @@
 // A fake Discord, an engine and a DiscordAdapter logged in to the fake: the setup shared by the
 // Discord test files that need nothing more special.
 import { DiscordAdapter, type DiscordAdapterOptions } from '../../src/adapters/discord/index.ts';
+import type { Config } from '../../src/config.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/index.ts';
 import { testConfig } from '../engine/helpers.ts';
 import { FakeDiscord } from './fake-discord.ts';
@@ -10,6 +11,7 @@ export interface DiscordHarness {
   fake: FakeDiscord;
   engine: LocalEngine;
   adapter: DiscordAdapter;
+  config: Config;
   close(): Promise<void>;
 }
 
@@ -31,14 +33,16 @@ export async function startDiscordHarness(
   const adapter = new DiscordAdapter(engine, config, { minEditIntervalMs: 50, ...options(fake) });
   await adapter.start();
   await adapter.ready();
-  return {
+  const h: DiscordHarness = {
     fake,
     engine,
     adapter,
+    config,
     async close() {
-      await adapter.stop();
+      await h.adapter.stop();
       await engine.close();
       await fake.close();
     },
   };
+  return h;
 }

@@ -73,7 +73,10 @@ describe('deploy/discord-register', () => {
     expect(put.path).toBe(`/applications/${fake.appId}/guilds/${fake.guildId}/commands`);
     expect(put.authorization).toBe(`Bot ${fake.token}`);
     expect((put.json as unknown as unknown[]).length).toBe(14);
-    expect(lines).toEqual([`Registered 14 commands (guild ${fake.guildId}): imagine, sketch, inpaint, anagram, hybrid, noise, denoise, queue, cancel, help, model, settings, info, Job info`]);
+    expect(lines).toEqual([
+      `Registered 14 commands (guild ${fake.guildId}): imagine, sketch, inpaint, anagram, hybrid, noise, denoise, queue, cancel, help, model, settings, info, Job info`,
+      `Invite the bot (its slash commands and the channel permissions it needs): https://discord.com/oauth2/authorize?client_id=${fake.appId}&scope=bot+applications.commands&permissions=101376`,
+    ]);
 
     expect(await main(['--global'], env, (l) => lines.push(l))).toBe(0);
     expect(fake.requests.at(-1)!.path).toBe(`/applications/${fake.appId}/commands`);

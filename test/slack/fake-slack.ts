@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { blockErrors, invalidBlocks } from './block-limits.ts';
+import { METHOD_SCOPES } from './scopes.ts';
 
 /** One recorded Web API call. */
 export interface ApiCall {
@@ -95,6 +96,10 @@ export class FakeSlack {
   uploadDelayMs = 30;
   /** An envelope not acknowledged within this time is delivered again (Slack: 3 s; at most 3 retries). */
   ackTimeoutMs = 3000;
+  /** The bot token's scopes (null = every scope): a method whose scope is missing answers `missing_scope`. */
+  grantedScopes: readonly string[] | null = null;
+  /** The scopes calls were refused for (`missing_scope`), in order. */
+  readonly missingScopes: string[] = [];
   private failures: { method: string; error: string; left: number; retryAfterS: number; when?: (args: Record<string, unknown>) => boolean }[] = [];
   readonly botUserId: string;
   readonly botId: string;
@@ -289,6 +294,13 @@ export class FakeSlack {
       res.end(JSON.stringify({ ok: false, error: 'invalid_auth' }));
       return;
     }
+    const scope = METHOD_SCOPES[method];
+    const needed = typeof scope === 'function' ? scope(args) : scope;
+    if (this.grantedScopes && needed && method !== 'apps.connections.open' && !this.grantedScopes.includes(needed)) {
+      this.missingScopes.push(needed);
+      res.end(JSON.stringify({ ok: false, error: 'missing_scope', needed, provided: this.grantedScopes.join(',') }));
+      return;
+    }
     const failure = this.failures.find((f) => f.left > 0 && f.method === method && (!f.when || f.when(args)));
     if (failure) {
       failure.left--;
@@ -328,6 +340,12 @@ export class FakeSlack {
 
   private serveFile(pathname: string, auth: string | undefined, res: ServerResponse): void {
     this.fileRequests.push({ path: pathname, authorization: auth });
+    if (this.grantedScopes && !this.grantedScopes.includes('files:read')) {
+      this.missingScopes.push('files:read');
+      res.statusCode = 403;
+      res.end('missing_scope');
+      return;
+    }
     const id = /^\/files-pri\/[A-Z0-9]+-([A-Z0-9]+)\//.exec(pathname)?.[1];
     const file = id ? this.files.get(id) : undefined;
     if (auth !== `Bearer ${this.options.botToken}`) {

@@ -15,5 +15,6 @@ export {
   type AttachmentPolicy,
 } from './attachments.ts';
 export { customId, parseCustomId, jobIdOfMessage, NO_MENTIONS, type ButtonAction, type Payload } from './messages.ts';
+export { BOT_PERMISSIONS, BOT_PERMISSION_BITS, inviteUrl } from './permissions.ts';
 export { restOptions } from './rest-base.ts';
 export { scrub, safeError } from './safe-log.ts';

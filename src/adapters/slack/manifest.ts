@@ -1,6 +1,7 @@
 // The Slack app manifest, derived from the command specs: the slash commands, the message
 // shortcut, the bot events and the scopes the adapter uses. deploy/slack-manifest.json is its
-// output (`npx tsx src/adapters/slack/manifest.ts > deploy/slack-manifest.json`).
+// output for Socket Mode (`npm run --silent deploy:slack-manifest > deploy/slack-manifest.json`);
+// `-- --request-url=https://host/slack/events` writes the HTTP-mode manifest with its request URLs.
 import { pathToFileURL } from 'node:url';
 import { COMMANDS, type CommandSpec } from '../../../commands/index.ts';
 import { SHORTCUT_CALLBACK_ID } from './run-command.ts';
