@@ -43,6 +43,7 @@ import { orphanWarning } from '../store/store-check.ts';
 import { describeWriteError, JobStore, recordOf, type StoredJob } from '../store/store.ts';
 import { storeUpload } from './uploads.ts';
 import { InferenceWorker, type WorkerFactory } from '../inference/worker.ts';
+import { ConceptRequests } from '../inference/concept-client.ts';
 import { watchWorker, workerConfigFrom } from '../inference/worker-setup.ts';
 
 /** Options of createEngine beyond the config. */
@@ -85,6 +86,7 @@ export class LocalEngine extends JobReads implements Engine {
   private readonly limits: SpecLimits;
   private readonly runContext: RunContext;
   private readonly models: KnownModels;
+  private readonly concepts: ConceptRequests;
   private readonly uploadLimits: { maxBytes?: number; maxPixels?: number };
   private started = false;
   private pruneTimer: NodeJS.Timeout | null = null;
@@ -135,6 +137,7 @@ export class LocalEngine extends JobReads implements Engine {
     const workerConfig = workerConfigFrom(config, this.uploadLimits);
     this.worker = options.worker ? options.worker(workerConfig) : new InferenceWorker(workerConfig);
     this.models = new KnownModels(config, this.worker);
+    this.concepts = new ConceptRequests(this.worker);
     this.eta = new EtaEstimator((model) => this.worker.knownDefaults(model)?.steps);
     this.positions = new QueuePositions(this.queue, this.eta, this.events);
     this.runContext = {
@@ -200,7 +203,10 @@ export class LocalEngine extends JobReads implements Engine {
     const hidden = this.inputRefusal(spec, owner, options.parentId);
     if (hidden) return hidden;
     // Every job passes here (new, regenerated, follow-up): its prompts meet the content rules in force now.
-    const banned = this.contentRules.check(spec, owner);
+    // Words and phrases also meet the concepts the model understood, asked of the inference process.
+    const banned =
+      this.contentRules.check(spec, owner) ??
+      (await this.contentRules.checkConcepts(spec, owner, this.concepts.lookup));
     if (banned) return banned;
     const refused = this.checkAdmission(owner);
     if (refused) return refused;

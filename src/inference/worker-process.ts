@@ -22,6 +22,7 @@ import { writeResultFiles } from '../pipeline/result-files.ts';
 import type { JobSpec } from '../jobs/spec.ts';
 import type { RunOptions, RunOutput, ToWorker } from './worker-protocol.ts';
 import { hostSettings, onEngineMessage, postToEngine as post } from './worker-host.ts';
+import { answerConcepts } from './concept-answers.ts';
 
 const settings = hostSettings();
 
@@ -181,6 +182,8 @@ function onMessage(m: ToWorker): void {
       .filter((x) => !x.error)
       .map((x) => x.name);
     post({ type: 'models', requestId: m.requestId, names });
+  } else if (m.type === 'concepts') {
+    answerConcepts(m, settings);
   } else if (m.type === 'cancel') {
     if (current?.runId === m.runId) current.controller.abort(new DOMException('cancelled', 'AbortError'));
   } else if (m.type === 'shutdown') {

@@ -51,6 +51,8 @@ export type ToWorker =
   | { type: 'info'; requestId: number; model?: string }
   /** Asks for the names of the installed models that load (the models folder, read by the process); answered at once by a 'models' message. */
   | { type: 'models'; requestId: number }
+  /** Asks which concepts of a model the prompts name that the rules (words and phrases) also name; answered by a 'concepts' message (concept-answers.ts). */
+  | { type: 'concepts'; requestId: number; model?: string; prompts: string[]; rules: string[] }
   | { type: 'shutdown' };
 
 /** Files and facts of a finished run. */
@@ -72,6 +74,8 @@ export type FromWorker =
   | { type: 'info'; requestId: number; info?: ModelInfo; error?: string; userError?: boolean }
   /** Answer to a 'models' request. */
   | { type: 'models'; requestId: number; names: string[] }
+  /** Answer to a 'concepts' request: the banned concepts the prompts name (none when the model has no concept data: `known` false), or why there is no answer. */
+  | { type: 'concepts'; requestId: number; banned?: string[]; known?: boolean; error?: string }
   /** Sent every HEARTBEAT_MS while the process's event loop runs (not while it is inside a blocking call such as a UNet step). */
   | { type: 'heartbeat' }
   /** The model is loaded and the job begins (the job's time limit counts from here). */

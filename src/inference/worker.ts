@@ -237,6 +237,13 @@ export class InferenceWorker extends EventEmitter {
     });
   }
 
+  /** Sends a request whose answer comes back as an event named after its type (concept-client.ts: 'concepts'); starts the process if needed. */
+  request(m: Extract<ToWorker, { type: 'concepts' }>): void {
+    if (this.closing) return;
+    this.start();
+    this.post(m);
+  }
+
   /** The facts of a model the process has reported (default: the default model), or undefined; never asks. */
   knownInfo(model?: string): ModelInfo | undefined {
     return this.modelFacts.get(model ?? this.config.defaultModel);
@@ -314,6 +321,10 @@ export class InferenceWorker extends EventEmitter {
     if (this.pending) this.longestSilence = Math.max(this.longestSilence, now - this.lastHeard);
     this.lastHeard = now;
     if (m.type === 'heartbeat') return;
+    if (m.type === 'concepts') {
+      this.emit('concepts', m);
+      return;
+    }
     if (m.type === 'models') {
       const r = this.modelsRequests.get(m.requestId);
       if (!r) return;

@@ -53,7 +53,9 @@ def main():
                 continue
             seen.add(key)
             label = c['label'] if cap['locale'] == 'en' else ' '.join(vocab['tokens'][i] for i in cap['label'])
-            concepts.append(dict(emoji=c['emoji'], label=label, tokens=cap['label'], locale=cap['locale'], split=c['split']))
+            # The caption's tags as one list of word ids (data/concept-tags.ts writes the same field).
+            tags = list(dict.fromkeys(i for t in cap['tags'] for i in t))
+            concepts.append(dict(emoji=c['emoji'], label=label, tokens=cap['label'], locale=cap['locale'], split=c['split'], tags=tags))
     json.dump(concepts, open(os.path.join(args.out, 'text', 'concepts.json'), 'w'), ensure_ascii=False)
     manifest = {
         'name': 'emoji',

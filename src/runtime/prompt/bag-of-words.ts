@@ -17,11 +17,12 @@ import { confinedPath } from '../model-files.ts';
 import { baseEmoji, stripVariationSelectors } from './emoji.ts';
 import type { PromptEncoder } from './types.ts';
 
-/** An emoji concept of the model: its English label words as vocabulary ids. */
+/** An emoji concept of the model in one language: its label words as vocabulary ids, and its tags' words (content rules read them; understanding does not). */
 export interface Concept {
   emoji: string;
   label: string;
   tokens: number[];
+  tags?: number[];
 }
 
 /** Everything the encoder needs, already in memory. */
@@ -42,13 +43,15 @@ export interface Tokenized {
   unknown: string[];
 }
 
-const WORD_OR_EMOJI = new RegExp('\\p{RGI_Emoji}|\\p{Extended_Pictographic}|[\\p{L}\\p{N}\\p{M}]+', 'gv');
-const IS_WORD = /^[\p{L}\p{N}\p{M}]+$/u;
+/** The pieces of a prompt: single emoji and runs of letters, digits and marks (after normalisation). */
+export const WORD_OR_EMOJI = new RegExp('\\p{RGI_Emoji}|\\p{Extended_Pictographic}|[\\p{L}\\p{N}\\p{M}]+', 'gv');
+/** Whether a piece is a word (not an emoji). */
+export const IS_WORD = /^[\p{L}\p{N}\p{M}]+$/u;
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 const MAX_SEGMENT = 16;
 
 /** Lookup key: NFKC, lowercase, emoji variation selectors removed. */
-function normKey(s: string): string {
+export function normKey(s: string): string {
   return stripVariationSelectors(s.normalize('NFKC').toLowerCase());
 }
 
@@ -106,6 +109,16 @@ export class BagOfWordsEncoder implements PromptEncoder {
       list.push(ci);
       this.byEmoji.set(ek, list);
     });
+  }
+
+  /** Whether a word is one of the stopwords every prompt drops. */
+  isStopword(word: string): boolean {
+    return this.stop.has(normKey(word));
+  }
+
+  /** The model's concepts (one entry per emoji and language). */
+  conceptList(): readonly Concept[] {
+    return this.concepts;
   }
 
   /** Vocabulary id of a token, or undefined. */
@@ -287,7 +300,12 @@ export class BagOfWordsEncoder implements PromptEncoder {
 
 const VocabSchema = z.object({ tokens: z.array(z.string()), stopwords: z.array(z.string()).default([]) });
 const ConceptsSchema = z.array(
-  z.object({ emoji: z.string(), label: z.string(), tokens: z.array(z.number().int()) }),
+  z.object({
+    emoji: z.string(),
+    label: z.string(),
+    tokens: z.array(z.number().int()),
+    tags: z.array(z.number().int()).optional(),
+  }),
 );
 
 /** Read a little-endian float32 or float16 matrix file into a Float32Array. */
@@ -321,6 +339,25 @@ export function readEmbeddings(file: string, dtype: 'float32' | 'float16'): Floa
   const bits = new Uint16Array(n);
   for (let i = 0; i < n; i++) bits[i] = buf.readUInt16LE(i * 2);
   return float16ToFloat32(bits);
+}
+
+/**
+ * The encoder's words and concepts without its embeddings (vocab.json, concepts.json): it tokenizes
+ * and understands prompts exactly as the full encoder does; its `encode` gives an empty condition.
+ * The content rules' concept index (concept-rules.ts) uses it.
+ */
+export function loadBagOfWordsText(dir: string, m: BagOfWordsManifest): BagOfWordsEncoder {
+  const vocab = readJsonFileAs(confinedPath(dir, m.vocab, 'prompt.vocab'), VocabSchema, 'prompt vocabulary');
+  const concepts = m.concepts
+    ? readJsonFileAs(confinedPath(dir, m.concepts, 'prompt.concepts'), ConceptsSchema, 'concept list')
+    : [];
+  return new BagOfWordsEncoder({
+    tokens: vocab.tokens,
+    stopwords: vocab.stopwords,
+    embeddings: new Float32Array(0),
+    dim: 0,
+    concepts,
+  });
 }
 
 /** Load the bag-of-words encoder files named by the manifest (vocab.json, embeddings.bin, concepts.json). */
