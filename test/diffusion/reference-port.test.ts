@@ -1,7 +1,11 @@
 // The product's samplers against the reference port of diffusers' loops (reference/diffusers-port.ts):
 // every supported class x timestep spacing x steps in {1, 2, 4, 12, 50} x prediction type, on the
-// exact denoiser of Gaussian data and on a fake network; final samples within 1e-5 (relative to 1 + |x|:
-// the product keeps x in float32, the port in float64).
+// exact denoiser of Gaussian data and on a fake network: the final samples within 1e-5 (max abs
+// difference), or, where storing the sample in float32 alone takes the float64 port further than that,
+// no further than it does. The product keeps the sample in a Float32Array between steps; the port is
+// float64. One run of the 726 is past 1e-5 (DDPM, leading, offset 0, epsilon, 50 steps on the fake
+// network, whose samples reach |x| = 27, where float32's spacing is 1.9e-6): its 1.149e-5 (6 spacings)
+// is what the float64 port gets too with its sample rounded to float32 after each step (pinned below).
 import { describe, expect, it } from 'vitest';
 import { conditional } from '../../src/diffusion/guidance.ts';
 import { sampleLoop } from '../../src/diffusion/loop.ts';
@@ -10,7 +14,7 @@ import { createSampler } from '../../src/diffusion/samplers/registry.ts';
 import { makeSchedule } from '../../src/diffusion/schedule.ts';
 import type { Denoiser } from '../../src/diffusion/types.ts';
 import { cond } from './helpers.ts';
-import { alphasCumprod, ddimLoop, ddpmLoop, dpmLoop, eulerLoop, flowLoop, lcmLoop, pndmLoop, type Config, type Model } from './reference/diffusers-port.ts';
+import { withFloat32Samples, withFloat32Tensors, alphasCumprod, ddimLoop, ddpmLoop, dpmLoop, eulerLoop, flowLoop, lcmLoop, pndmLoop, type Config, type Model } from './reference/diffusers-port.ts';
 
 const N = 24;
 const SD = { beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, num_train_timesteps: 1000, clip_sample: false };
@@ -61,11 +65,21 @@ async function product(name: string, c: Config, steps: number, model: Model, z: 
   });
 }
 
-/** Largest |a - b| / (1 + |b|): float32 samples against the float64 port, scaled to the sample's size. */
+/** Largest |a - b|: the float32 sample against the port. */
 function maxDiff(a: Float32Array, b: Float64Array): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/**
+ * The product's final sample against the port's: within 1e-5, or no further (1% margin) than the port
+ * is from itself run with its sample stored in float32 between steps (`run` runs the port).
+ */
+function expectClose(got: Float32Array, run: () => Float64Array, label: string): void {
+  const want = run();
+  const floor = maxDiff(Float32Array.from(withFloat32Samples(run)), want);
+  expect(maxDiff(got, want), `${label} (float32 storage alone: ${floor.toExponential(3)})`).toBeLessThanOrEqual(Math.max(1e-5, 1.01 * floor));
 }
 
 const CLASSES: Array<[string, string, Config, (c: Config, n: number, x: Float64Array, m: Model) => Float64Array]> = [
@@ -81,7 +95,7 @@ const CLASSES: Array<[string, string, Config, (c: Config, n: number, x: Float64A
 
 describe.each(CLASSES)('%s (%s %j) against the reference port', (name, cls, extra, ref) => {
   it.each(SPACINGS.flatMap((sp) => ['epsilon', 'v_prediction'].map((p) => [JSON.stringify(sp), p, sp] as const)))(
-    '%s, %s: every step count, both models, within 1e-5',
+    '%s, %s: every step count, both models, within 1e-5 (or float32 storage)',
     async (_label, prediction, spacing) => {
       const c = { _class_name: cls, ...SD, ...extra, ...spacing, prediction_type: prediction };
       for (const steps of STEPS) {
@@ -89,8 +103,7 @@ describe.each(CLASSES)('%s (%s %j) against the reference port', (name, cls, extr
         for (const model of [fake, gauss(c, prediction === 'v_prediction')]) {
           const z = createRng(steps).normal(N);
           const got = await product(name, c, steps, model, z);
-          const want = ref(c, steps, Float64Array.from(z), model);
-          expect(maxDiff(got, want), `${steps} steps`).toBeLessThan(1e-5);
+          expectClose(got, () => ref(c, steps, Float64Array.from(z), model), `${steps} steps`);
         }
       }
     },
@@ -108,7 +121,7 @@ describe('zero terminal SNR (rescale_betas_zero_snr, trailing, v_prediction) aga
         const z = createRng(steps).normal(N);
         const got = await product(name, c, steps, model, z);
         expect(got.every(Number.isFinite)).toBe(true);
-        expect(maxDiff(got, ref(c, steps, Float64Array.from(z), model)), `${steps} steps`).toBeLessThan(1e-5);
+        expectClose(got, () => ref(c, steps, Float64Array.from(z), model), `${steps} steps`);
       }
   });
 });
@@ -121,7 +134,7 @@ describe('DDPM, LCM and flow matching against the reference port (the same seede
           const c = { _class_name: 'DDPMScheduler', ...SD, ...spacing, prediction_type: prediction, clip_sample: clip };
           const z = createRng(steps).normal(N);
           const got = await product('ddpm', c, steps, fake, z, 6);
-          expect(maxDiff(got, ddpmLoop(c, steps, Float64Array.from(z), fake, createRng(6))), `${steps} steps`).toBeLessThan(1e-5);
+          expectClose(got, () => ddpmLoop(c, steps, Float64Array.from(z), fake, createRng(6)), `${prediction}, clip ${clip}, ${steps} steps`);
         }
   });
 
@@ -130,8 +143,7 @@ describe('DDPM, LCM and flow matching against the reference port (the same seede
     for (const model of [fake, gauss(c, false)]) {
       const z = createRng(9).normal(N);
       const got = await product('lcm', c, steps, model, z, 4);
-      const want = lcmLoop(c, steps, Float64Array.from(z), model, createRng(4));
-      expect(maxDiff(got, want)).toBeLessThan(1e-5);
+      expectClose(got, () => lcmLoop(c, steps, Float64Array.from(z), model, createRng(4)), `${steps} steps`);
     }
   });
 
@@ -140,7 +152,35 @@ describe('DDPM, LCM and flow matching against the reference port (the same seede
       const c = { _class_name: 'FlowMatchEulerDiscreteScheduler', num_train_timesteps: 1000, shift };
       const z = createRng(steps).normal(N);
       const got = await product('flow-euler', c, steps, fake, z);
-      expect(maxDiff(got, flowLoop(shift, steps, Float64Array.from(z), fake))).toBeLessThan(1e-5);
+      expectClose(got, () => flowLoop(shift, steps, Float64Array.from(z), fake), `shift ${shift}`);
     }
+  });
+});
+
+describe('the float32 floor of the 1e-5 comparison', () => {
+  const c = { _class_name: 'DDPMScheduler', ...SD, timestep_spacing: 'leading', steps_offset: 0, prediction_type: 'epsilon', clip_sample: false };
+  const z = createRng(50).normal(N);
+  const run = () => ddpmLoop(c, 50, Float64Array.from(z), fake, createRng(6));
+
+  it('DDPM, leading, offset 0, 50 steps: past 1e-5 only as far as storing the sample in float32 takes the port', async () => {
+    const got = await product('ddpm', c, 50, fake, z, 6);
+    const want = run();
+    expect(Math.max(...Array.from(want, Math.abs))).toBeGreaterThan(25);
+    expect(maxDiff(got, want)).toBeGreaterThan(1e-5);
+    expect(maxDiff(got, want)).toBeLessThan(1.2e-5);
+    // The port in float64 with its sample rounded to float32 after each step is as far from the float64 port,
+    // and the product within three float32 spacings (3 x 1.9e-6) of it (two, measured).
+    const stored = withFloat32Samples(run);
+    expect(maxDiff(Float32Array.from(stored), want)).toBeGreaterThan(1e-5);
+    expect(maxDiff(got, stored)).toBeLessThan(6e-6);
+  });
+
+  it("diffusers' own float32 loop is no closer: the port with every array in float32 (as torch float32 tensors) is past 1e-5 of the float64 port too", () => {
+    const ct = { ...c, timestep_spacing: 'trailing' };
+    const zt = createRng(50).normal(N);
+    const want = ddpmLoop(ct, 50, Float64Array.from(zt), fake, createRng(6));
+    const f32: Model = (x, t) => Float64Array.from(fake(x, t), Math.fround);
+    const asTorch = withFloat32Tensors(() => ddpmLoop(ct, 50, Float64Array.from(zt), f32, createRng(6)));
+    expect(maxDiff(Float32Array.from(asTorch), want)).toBeGreaterThan(1e-5);
   });
 });

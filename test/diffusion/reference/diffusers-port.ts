@@ -1,7 +1,8 @@
 // Reference port of diffusers' scheduler loops (DDIMScheduler, PNDMScheduler, EulerDiscreteScheduler,
 // DPMSolverMultistepScheduler with dpmsolver++, LCMScheduler, FlowMatchEulerDiscreteScheduler), written
 // for the tests from diffusers' own set_timesteps and step code in its own shape: index arithmetic,
-// counters, sigma arrays, float64 throughout. Not the product code; the tests compare the two.
+// counters, sigma arrays, float64 throughout (or with float32 arrays: withFloat32Tensors). Not the
+// product code; the tests compare the two.
 import type { Rng } from '../../../src/diffusion/rng.ts';
 
 export type Model = (x: Float64Array, t: number) => Float64Array;
@@ -43,7 +44,41 @@ function ddimTimesteps(c: Config, n: number): number[] {
   return Array.from({ length: n }, (_, i) => npRound(T - i * (T / n)) - 1);
 }
 
-const map = (a: Float64Array, f: (v: number, i: number) => number) => Float64Array.from(a, f);
+/** How every array the port computes is stored: float64 (the default), or float32 under withFloat32Tensors. */
+let store: (v: number) => number = (v) => v;
+/** Whether the sample is stored in float32 between steps (withFloat32Samples), the rest staying float64. */
+let float32Samples = false;
+const keep = (x: Float64Array): Float64Array => (float32Samples ? Float64Array.from(x, Math.fround) : x);
+
+/**
+ * Run `fn` with the sample rounded to float32 after every step (as the product holds it, in a Float32Array)
+ * and everything else in float64: what storing the sample in float32 alone does to the result.
+ */
+export function withFloat32Samples<R>(fn: () => R): R {
+  const before = float32Samples;
+  float32Samples = true;
+  try {
+    return fn();
+  } finally {
+    float32Samples = before;
+  }
+}
+
+/**
+ * Run `fn` with every array the port computes (samples, x0, eps, model-output combinations) rounded to
+ * float32 as it is formed, as diffusers' float32 tensors are; scalar coefficients stay float64.
+ */
+export function withFloat32Tensors<R>(fn: () => R): R {
+  const before = store;
+  store = Math.fround;
+  try {
+    return fn();
+  } finally {
+    store = before;
+  }
+}
+
+const map = (a: Float64Array, f: (v: number, i: number) => number) => Float64Array.from(a, (v, i) => store(f(v, i)));
 
 export function ddimLoop(c: Config, n: number, x: Float64Array, model: Model): Float64Array {
   const acp = alphasCumprod(c);
@@ -55,7 +90,7 @@ export function ddimLoop(c: Config, n: number, x: Float64Array, model: Model): F
     const v = c.prediction_type === 'v_prediction';
     const x0 = v ? map(x, (xi, i) => Math.sqrt(a) * xi - Math.sqrt(1 - a) * out[i]) : map(x, (xi, i) => (xi - Math.sqrt(1 - a) * out[i]) / Math.sqrt(a));
     const eps = v ? map(x, (xi, i) => Math.sqrt(a) * out[i] + Math.sqrt(1 - a) * xi) : out;
-    x = map(x0, (x0i, i) => Math.sqrt(ap) * x0i + Math.sqrt(1 - ap) * eps[i]);
+    x = keep(map(x0, (x0i, i) => Math.sqrt(ap) * x0i + Math.sqrt(1 - ap) * eps[i]));
   }
   return x;
 }
@@ -92,7 +127,7 @@ export function pndmLoop(c: Config, n: number, x: Float64Array, model: Model): F
     if (counter % 4 === 0) { curOut = map(curOut, (v, i) => v + mo0[i] / 6); ets.push(mo0); cur = x; }
     else if (counter % 4 === 3) { mo = map(curOut, (v, i) => v + mo0[i] / 6); curOut = new Float64Array(x.length); }
     else curOut = map(curOut, (v, i) => v + mo0[i] / 3);
-    x = prevSample(cur ?? x, t, tp, mo);
+    x = keep(prevSample(cur ?? x, t, tp, mo));
     counter++;
   }
   for (let t of plms) {
@@ -107,7 +142,7 @@ export function pndmLoop(c: Config, n: number, x: Float64Array, model: Model): F
     else if (e.length === 2) mo = map(mo, (_, i) => (3 * e[1][i] - e[0][i]) / 2);
     else if (e.length === 3) mo = map(mo, (_, i) => (23 * e[2][i] - 16 * e[1][i] + 5 * e[0][i]) / 12);
     else mo = map(mo, (_, i) => (55 * e[3][i] - 59 * e[2][i] + 37 * e[1][i] - 9 * e[0][i]) / 24);
-    x = prevSample(s, t, tp, mo);
+    x = keep(prevSample(s, t, tp, mo));
     counter++;
   }
   return x;
@@ -123,12 +158,12 @@ export function eulerLoop(c: Config, n: number, z: Float64Array, model: Model): 
   const sig = ts.map((t) => { const i = Math.floor(t); const w = t - i; return i >= T - 1 ? all[T - 1] : all[i] + w * (all[i + 1] - all[i]); });
   sig.push(c.final_sigmas_type === 'sigma_min' ? all[0] : 0);
   const init = sp === 'leading' ? Math.sqrt(sig[0] ** 2 + 1) : sig[0];
-  let x = map(z, (v) => v * init);
+  let x = keep(map(z, (v) => v * init));
   ts.forEach((t, i) => {
     const s = sig[i];
     const out = model(map(x, (v) => v / Math.sqrt(s * s + 1)), t);
     const x0 = c.prediction_type === 'v_prediction' ? map(x, (v, j) => out[j] * (-s / Math.sqrt(s * s + 1)) + v / (s * s + 1)) : map(x, (v, j) => v - s * out[j]);
-    x = map(x, (v, j) => v + ((v - x0[j]) / s) * (sig[i + 1] - s));
+    x = keep(map(x, (v, j) => v + ((v - x0[j]) / s) * (sig[i + 1] - s)));
   });
   const last = sig[sig.length - 1];
   return map(x, (v) => v / Math.sqrt(last * last + 1));
@@ -157,12 +192,12 @@ export function dpmLoop(c: Config, n: number, x: Float64Array, model: Model): Fl
     const [at1, st1] = at(sig[i + 1]);
     const lam = (aa: number, ss: number) => Math.log(aa) - Math.log(ss);
     const h = lam(at1, st1) - lam(a, s);
-    if (lower < 1 || lowFinal) x = map(x, (v, j) => (st1 / s) * v - at1 * (Math.exp(-h) - 1) * x0[j]);
+    if (lower < 1 || lowFinal) x = keep(map(x, (v, j) => (st1 / s) * v - at1 * (Math.exp(-h) - 1) * x0[j]));
     else {
       const [a1, s1] = at(sig[i - 1]);
       const r0 = (lam(a, s) - lam(a1, s1)) / h;
       const m1 = outs[outs.length - 2];
-      x = map(x, (v, j) => (st1 / s) * v - at1 * (Math.exp(-h) - 1) * x0[j] - 0.5 * at1 * (Math.exp(-h) - 1) * (1 / r0) * (x0[j] - m1[j]));
+      x = keep(map(x, (v, j) => (st1 / s) * v - at1 * (Math.exp(-h) - 1) * x0[j] - 0.5 * at1 * (Math.exp(-h) - 1) * (1 / r0) * (x0[j] - m1[j])));
     }
     lower++;
   });
@@ -183,11 +218,11 @@ export function lcmLoop(c: Config, n: number, x: Float64Array, model: Model, rng
     const u = t * 10;
     const [cs, co] = [0.25 / (u * u + 0.25), u / Math.sqrt(u * u + 0.25)];
     const den = map(x, (v, j) => co * x0[j] + cs * v);
-    if (i === n - 1) x = den;
+    if (i === n - 1) x = keep(den);
     else {
       const ap = acp[ts[i + 1]];
       const z = rng.normal(x.length);
-      x = map(den, (d, j) => Math.sqrt(ap) * d + Math.sqrt(1 - ap) * z[j]);
+      x = keep(map(den, (d, j) => Math.sqrt(ap) * d + Math.sqrt(1 - ap) * z[j]));
     }
   });
   return x;
@@ -201,7 +236,7 @@ export function flowLoop(shift: number, n: number, x: Float64Array, model: Model
   sig.push(0);
   for (let i = 0; i < n; i++) {
     const v = model(x, sig[i] * T);
-    x = map(x, (xi, j) => xi + (sig[i + 1] - sig[i]) * v[j]);
+    x = keep(map(x, (xi, j) => xi + (sig[i + 1] - sig[i]) * v[j]));
   }
   return x;
 }
@@ -222,8 +257,8 @@ export function ddpmLoop(c: Config, n: number, x: Float64Array, model: Model, rn
     if (i < ts.length - 1 && t > 0) {
       const sd = Math.sqrt(Math.max(((1 - ap) / (1 - a)) * beta, 1e-20));
       const z = rng.normal(x.length);
-      x = map(mean, (m, j) => m + sd * z[j]);
-    } else x = mean;
+      x = keep(map(mean, (m, j) => m + sd * z[j]));
+    } else x = keep(mean);
   });
   return x;
 }
