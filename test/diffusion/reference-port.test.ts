@@ -3,7 +3,7 @@
 // exact denoiser of Gaussian data and on a fake network: the final samples within 1e-5 (max abs
 // difference), or, where storing the sample in float32 alone takes the float64 port further than that,
 // no further than it does. The product keeps the sample in a Float32Array between steps; the port is
-// float64. One run of the 726 is past 1e-5 (DDPM, leading, offset 0, epsilon, 50 steps on the fake
+// float64. One run of the 736 is past 1e-5 (DDPM, leading, offset 0, epsilon, 50 steps on the fake
 // network, whose samples reach |x| = 27, where float32's spacing is 1.9e-6): its 1.149e-5 (6 spacings)
 // is what the float64 port gets too with its sample rounded to float32 after each step (pinned below).
 import { describe, expect, it } from 'vitest';
@@ -46,6 +46,13 @@ function gauss(c: Config, v: boolean): Model {
     });
   };
 }
+
+/** The exact velocity of Gaussian data N(MU, S^2) on the flow path x = (1 - s) x0 + s eps at t = s T: v = (x - E[x0 | x]) / s. */
+const gaussFlow: Model = (x, t) => {
+  const s = t / 1000;
+  const k = ((1 - s) * S * S) / ((1 - s) ** 2 * S * S + s * s);
+  return Float64Array.from(x, (xv, j) => (xv - (MU[j] + k * (xv - (1 - s) * MU[j]))) / s);
+};
 
 function asDenoiser(m: Model): Denoiser {
   return async (t, batch) => batch.map((r) => ({ eps: Float32Array.from(m(Float64Array.from(r.x), t)) }));
@@ -147,13 +154,21 @@ describe('DDPM, LCM and flow matching against the reference port (the same seede
     }
   });
 
-  it.each([1, 2, 4, 12, 50])('flow-euler, %i steps, shift 1 and 3', async (steps) => {
-    for (const shift of [1, 3]) {
-      const c = { _class_name: 'FlowMatchEulerDiscreteScheduler', num_train_timesteps: 1000, shift };
-      const z = createRng(steps).normal(N);
-      const got = await product('flow-euler', c, steps, fake, z);
-      expectClose(got, () => flowLoop(shift, steps, Float64Array.from(z), fake), `shift ${shift}`);
-    }
+  it.each([1, 2, 4, 12, 50])('flow-euler, %i steps, shift 1 and 3 (SD3), both models', async (steps) => {
+    for (const shift of [1, 3])
+      for (const [label, model] of [['fake', fake], ['gaussian', gaussFlow]] as const) {
+        const c = { _class_name: 'FlowMatchEulerDiscreteScheduler', num_train_timesteps: 1000, shift };
+        const z = createRng(steps).normal(N);
+        const got = await product('flow-euler', c, steps, model, z);
+        expectClose(got, () => flowLoop(shift, steps, Float64Array.from(z), model), `shift ${shift}, ${label}`);
+      }
+  });
+
+  it('flow-euler on the Gaussian velocity lands near the data at 50 steps (the model is exact)', async () => {
+    const c = { _class_name: 'FlowMatchEulerDiscreteScheduler', num_train_timesteps: 1000, shift: 3 };
+    const got = await product('flow-euler', c, 50, gaussFlow, createRng(50).normal(N));
+    // A sample of N(MU, S^2): within 4.5 S of the mean everywhere.
+    expect(Math.max(...Array.from(got, (v, j) => Math.abs(v - MU[j])))).toBeLessThan(4.5 * S);
   });
 });
 
