@@ -63,7 +63,11 @@ export function compileRule(rule: string): Rule {
   const bad = m[2].replace(/[dgimsuy]/g, '');
   if (bad) throw new Error(`${r} has flags the rule engine does not know (${bad}); use i, m, s or u`);
   try {
-    return ruleOf(r, false, compileLinear(m[1], { dotAll: m[2].includes('s'), multiline: m[2].includes('m') }));
+    return ruleOf(
+      r,
+      false,
+      compileLinear(m[1], { dotAll: m[2].includes('s'), multiline: m[2].includes('m') }),
+    );
   } catch (err) {
     if (err instanceof PatternError) throw new Error(`${r} ${err.message}`);
     throw err;
@@ -90,11 +94,20 @@ function ruleOf(source: string, word: boolean, re: LinearRegex): Rule {
 
 /** Splits a list of rules written by a person: one per line, or comma-separated; `#` starts a comment line. Patterns may not contain commas unless given one per line. */
 export function parseRuleList(text: string): string[] {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const out: string[] = [];
   for (const line of lines) {
     if (/^\/.+\/[a-z]*$/s.test(line)) out.push(line);
-    else out.push(...line.split(',').map((s) => s.trim()).filter(Boolean));
+    else
+      out.push(
+        ...line
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
   }
   return out;
 }
@@ -108,9 +121,11 @@ export function validateRules(
   options: { patterns?: boolean } = {},
 ): { ok: true; rules: string[] } | { ok: false; message: string } {
   const clean = [...new Set(rules.map((r) => r.trim()).filter(Boolean))];
-  if (clean.length > MAX_RULES) return { ok: false, message: `A list holds at most ${MAX_RULES} entries (got ${clean.length}).` };
+  if (clean.length > MAX_RULES)
+    return { ok: false, message: `A list holds at most ${MAX_RULES} entries (got ${clean.length}).` };
   for (const r of clean) {
-    if (r.length > MAX_RULE_CHARS) return { ok: false, message: `An entry may be at most ${MAX_RULE_CHARS} characters long.` };
+    if (r.length > MAX_RULE_CHARS)
+      return { ok: false, message: `An entry may be at most ${MAX_RULE_CHARS} characters long.` };
     if (options.patterns === false && isPatternRule(r)) {
       return {
         ok: false,
@@ -134,7 +149,9 @@ export function matchesAny(rules: readonly Rule[], text: string): boolean {
 
 /** The prompts of a spec that rules are checked against. */
 export function promptsOf(spec: Pick<JobSpec, 'prompt' | 'prompt2' | 'negative'>): string[] {
-  return [spec.prompt, spec.prompt2, spec.negative].filter((p): p is string => typeof p === 'string' && p !== '');
+  return [spec.prompt, spec.prompt2, spec.negative].filter(
+    (p): p is string => typeof p === 'string' && p !== '',
+  );
 }
 
 /** The global rules of the configuration: CONTENT_RULES (comma-separated) plus CONTENT_RULES_FILE (one per line). Throws Error naming the setting and a bad rule, or an unreadable file. */
@@ -155,7 +172,9 @@ export function loadGlobalRules(config: { contentRules: string[]; contentRulesFi
     try {
       text = readFileSync(config.contentRulesFile, 'utf8');
     } catch (err) {
-      throw new Error(`CONTENT_RULES_FILE ${config.contentRulesFile} cannot be read (${(err as Error).message})`);
+      throw new Error(
+        `CONTENT_RULES_FILE ${config.contentRulesFile} cannot be read (${(err as Error).message})`,
+      );
     }
     const fromFile = parseRuleList(text);
     check(fromFile, `CONTENT_RULES_FILE ${config.contentRulesFile}`);
@@ -218,7 +237,11 @@ export class ContentRules {
   /** The rules in force for `owner`: global, its server's and its channel's; null when the settings cannot be read. */
   private rulesFor(owner: JobOwner): Rule[] | null {
     try {
-      return [...this.global, ...this.listOf('server', owner.platform, owner.serverId), ...this.listOf('channel', owner.platform, owner.channelRef)];
+      return [
+        ...this.global,
+        ...this.listOf('server', owner.platform, owner.serverId),
+        ...this.listOf('channel', owner.platform, owner.channelRef),
+      ];
     } catch {
       // The settings store cannot be read: refuse rather than let a prompt past rules it cannot see.
       return null;

@@ -10,6 +10,7 @@
 import type { Node } from './linear-regex.ts';
 
 /** Lower-case look-alikes of Latin letters -> the Latin letter (after NFKC and lower-casing). */
+// prettier-ignore
 const CONFUSABLES: Record<string, string> = {
   // Cyrillic
   а: 'a', в: 'b', с: 'c', ԁ: 'd', е: 'e', һ: 'h', н: 'h', і: 'i', ј: 'j', к: 'k', ӏ: 'l', м: 'm',
@@ -40,7 +41,10 @@ function fold(text: string, split: boolean): string {
   // separates words as a space would ("fire\u2060truck").
   let t = text.normalize('NFKC').replace(IGNORABLE, split ? ' ' : '');
   if (split) t = t.replace(CAMEL, ' ');
-  return t.toLowerCase().replace(CONFUSABLE, (ch) => CONFUSABLES[ch]).replace(SEPARATORS, ' ');
+  return t
+    .toLowerCase()
+    .replace(CONFUSABLE, (ch) => CONFUSABLES[ch])
+    .replace(SEPARATORS, ' ');
 }
 
 /** A word or phrase rule as it is matched: normalised and folded like the text, `_` and dashes as spaces (camelCase is not split: "iPhone" stays one word). */
@@ -93,7 +97,10 @@ export function pluralNode(word: string): Node {
     const { stem, endings } = inflections(b);
     return {
       k: 'seq',
-      items: [...literal(stem), { k: 'alt', options: endings.map((e): Node => ({ k: 'seq', items: literal(e) })) }],
+      items: [
+        ...literal(stem),
+        { k: 'alt', options: endings.map((e): Node => ({ k: 'seq', items: literal(e) })) },
+      ],
     };
   });
   return options.length === 1 ? options[0] : { k: 'alt', options };
@@ -104,7 +111,8 @@ export function phraseNode(phrase: string, plurals = true): Node {
   const items: Node[] = [{ k: 'assert', kind: 'noLetterBefore' }];
   for (const part of phrase.trim().split(/(\s+)/u)) {
     if (part === '') continue;
-    if (/^\s+$/u.test(part)) items.push({ k: 'rep', node: { k: 'char', source: '\\s' }, min: 1, max: Infinity });
+    if (/^\s+$/u.test(part))
+      items.push({ k: 'rep', node: { k: 'char', source: '\\s' }, min: 1, max: Infinity });
     else if (plurals) items.push(...wordItems(part));
     else items.push(...literal(part));
   }

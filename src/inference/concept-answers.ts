@@ -22,7 +22,9 @@ export function conceptIndexOf(name: string, modelsDir: string): ConceptIndex | 
   const manifest = readManifest(dir);
   const prompt = manifest.prompt;
   const index =
-    prompt.encoder === 'bag-of-words' && prompt.concepts ? new ConceptIndex(loadBagOfWordsText(dir, prompt)) : null;
+    prompt.encoder === 'bag-of-words' && prompt.concepts
+      ? new ConceptIndex(loadBagOfWordsText(dir, prompt))
+      : null;
   if (indexes.size >= MAX_INDEXES) indexes.delete(indexes.keys().next().value as string);
   indexes.set(name, index);
   return index;
@@ -36,8 +38,18 @@ export function answerConcepts(
   try {
     const index = conceptIndexOf(m.model ?? settings.defaultModel, settings.modelsDir);
     if (!index) post({ type: 'concepts', requestId: m.requestId, banned: [], known: false });
-    else post({ type: 'concepts', requestId: m.requestId, banned: index.banned(m.prompts, m.rules), known: true });
+    else
+      post({
+        type: 'concepts',
+        requestId: m.requestId,
+        banned: index.banned(m.prompts, m.rules),
+        known: true,
+      });
   } catch (err) {
-    post({ type: 'concepts', requestId: m.requestId, error: err instanceof Error ? err.message : String(err) });
+    post({
+      type: 'concepts',
+      requestId: m.requestId,
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
 }

@@ -9,7 +9,11 @@ import type { InferenceWorker } from './worker.ts';
 export type ConceptAnswer = { ok: true; banned: string[]; known: boolean } | { ok: false; error: string };
 
 /** Asks about concepts: (model, prompts, banned words and phrases) -> answer. */
-export type ConceptLookup = (model: string | undefined, prompts: string[], rules: string[]) => Promise<ConceptAnswer>;
+export type ConceptLookup = (
+  model: string | undefined,
+  prompts: string[],
+  rules: string[],
+) => Promise<ConceptAnswer>;
 
 /** How long an answer may take (a UNet step of a running job or a first read of a model's words may come first). */
 export const CONCEPT_TIMEOUT_MS = 15_000;
@@ -24,10 +28,16 @@ export class ConceptRequests {
     private readonly timeoutMs = CONCEPT_TIMEOUT_MS,
   ) {
     worker.on('concepts', (m: Extract<FromWorker, { type: 'concepts' }>) => {
-      this.settle(m.requestId, m.error !== undefined ? { ok: false, error: m.error } : { ok: true, banned: m.banned ?? [], known: m.known ?? false });
+      this.settle(
+        m.requestId,
+        m.error !== undefined
+          ? { ok: false, error: m.error }
+          : { ok: true, banned: m.banned ?? [], known: m.known ?? false },
+      );
     });
     worker.on('exit', () => {
-      for (const id of [...this.pending.keys()]) this.settle(id, { ok: false, error: 'the inference worker stopped' });
+      for (const id of [...this.pending.keys()])
+        this.settle(id, { ok: false, error: 'the inference worker stopped' });
     });
   }
 
@@ -41,7 +51,13 @@ export class ConceptRequests {
         this.timeoutMs,
       );
       this.pending.set(requestId, { resolve, timer });
-      this.worker.request({ type: 'concepts', requestId, ...(model !== undefined ? { model } : {}), prompts, rules });
+      this.worker.request({
+        type: 'concepts',
+        requestId,
+        ...(model !== undefined ? { model } : {}),
+        prompts,
+        rules,
+      });
     });
   };
 

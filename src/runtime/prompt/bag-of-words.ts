@@ -44,7 +44,10 @@ export interface Tokenized {
 }
 
 /** The pieces of a prompt: single emoji and runs of letters, digits and marks (after normalisation). */
-export const WORD_OR_EMOJI = new RegExp('\\p{RGI_Emoji}|\\p{Extended_Pictographic}|[\\p{L}\\p{N}\\p{M}]+', 'gv');
+export const WORD_OR_EMOJI = new RegExp(
+  '\\p{RGI_Emoji}|\\p{Extended_Pictographic}|[\\p{L}\\p{N}\\p{M}]+',
+  'gv',
+);
 /** Whether a piece is a word (not an emoji). */
 export const IS_WORD = /^[\p{L}\p{N}\p{M}]+$/u;
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
