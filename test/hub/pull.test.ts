@@ -257,4 +257,38 @@ describe('resumable downloads', () => {
       await hub2.close();
     }
   });
+
+  it("a flow-matching repository (SD3's scheduler config) pulls to flow-euler and runs; an SD3-style transformer repository is refused before any download", async () => {
+    const modelsDir = freshModelsDir();
+    const flow = join(root, 'flow-source');
+    cpSync(join(ROOT, 'models', 'tiny-flow'), flow, { recursive: true });
+    unlinkSync(join(flow, 'model.json'));
+    const sd3 = join(root, 'sd3-source');
+    cpSync(flow, sd3, { recursive: true });
+    rmSync(join(sd3, 'unet'), { recursive: true });
+    cpSync(join(flow, 'unet'), join(sd3, 'transformer'), { recursive: true });
+    const hub2 = await startFakeHub({ repos: { 'test-org/Tiny-Flow': flow, 'test-org/SD3-like': sd3 } });
+    try {
+      const env = { HF_ENDPOINT: hub2.endpoint, MODELS_DIR: modelsDir };
+      const r = await runCli(['models', 'pull', 'test-org/Tiny-Flow'], root, env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/scheduler FlowMatchEulerDiscreteScheduler -> sampler flow-euler; applied: num_train_timesteps 1000, shift 3,/);
+      const manifest = JSON.parse(readFileSync(join(modelsDir, 'tiny-flow', 'model.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+      expect(manifest.scheduler._class_name).toBe('FlowMatchEulerDiscreteScheduler');
+      expect(manifest.defaults).toEqual({ steps: 28, guidance: 7, sampler: 'flow-euler' });
+      const run = await runCli(['imagine', 'a cat', '--model', 'tiny-flow', '--steps', '3', '--json', '-o', join(root, 'flow.png')], root, env);
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ sampler: 'flow-euler', steps: 3 });
+
+      const before = hub2.requests.length;
+      const refused = await runCli(['models', 'pull', 'test-org/SD3-like'], root, env);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('a diffusion-transformer model (transformer/model.onnx, SD3/Flux-style) is not supported');
+      // The listing was asked for, no file.
+      expect(hub2.requests.length).toBeGreaterThan(before);
+      expect(hub2.requests.slice(before).every((q) => !q.path.includes('/resolve/') && !q.path.startsWith('/cdn/'))).toBe(true);
+    } finally {
+      await hub2.close();
+    }
+  });
 });
