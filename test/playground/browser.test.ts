@@ -342,6 +342,19 @@ describe('playground in a browser', () => {
   });
 
   it.skipIf(!hasChromium)(`restores the conversation from history after a reload${SKIP}`, async () => {
+    // A grid job and two of its follow-ups: after the reload each keeps its own label, and the grid its --count.
+    const box = page.getByRole('combobox', { name: 'Message' });
+    await box.fill('/imagine a hat --steps 2 --seed 21 --count 2');
+    await box.press('Enter');
+    await page.getByRole('img', { name: /^Result of job .*seed 21\)$/ }).waitFor();
+    const grid = await lastJobId(page);
+    const follow = async (label: string) => {
+      const n = await page.getByRole('img', { name: /^Result of job/ }).count();
+      await page.getByRole('group', { name: `Follow-ups of job ${grid}` }).getByRole('button', { name: label, exact: true }).click();
+      await expect.poll(() => page.getByRole('img', { name: /^Result of job/ }).count(), { timeout: 60_000 }).toBe(n + 1);
+    };
+    await follow('U2');
+    await follow('V1');
     const before = await resultSeeds(page);
     await page.reload();
     await expect.poll(() => resultSeeds(page)).toEqual(before);
@@ -349,6 +362,9 @@ describe('playground in a browser', () => {
     expect(await page.getByText('/imagine a rocket ship --seed 3 --steps 12', { exact: true }).count()).toBe(
       1,
     );
+    expect(await page.getByText('/imagine a hat --seed 21 --steps 2 --count 2', { exact: true }).count()).toBe(1);
+    expect(await page.getByText(`U2 of job ${grid}`, { exact: true }).count()).toBe(1);
+    expect(await page.getByText(`V1 strong of job ${grid}`, { exact: true }).count()).toBe(1);
     expect(pageErrors).toEqual([]);
     if (process.env.SHOT) await page.screenshot({ path: process.env.SHOT, fullPage: true });
   });

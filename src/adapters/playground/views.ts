@@ -152,11 +152,11 @@ export function commandLine(spec: JobSpec): string {
   if (spec.t && spec.technique === 'denoise') parts.push(`--t ${spec.t[0]}`);
   if (spec.method) parts.push(`--method ${spec.method}`);
   parts.push(`--seed ${spec.seed}`);
-  if (spec.technique === 'imagine') {
-    // The stored spec holds only what the user gave; left out, the model's defaults apply again.
-    if (spec.steps !== undefined) parts.push(`--steps ${spec.steps}`);
-    if (spec.guidance !== undefined) parts.push(`--cfg ${spec.guidance}`);
-  }
+  // The stored spec holds only what the user gave; left out, the model's defaults apply again.
+  if (spec.steps !== undefined) parts.push(`--steps ${spec.steps}`);
+  if (spec.guidance !== undefined) parts.push(`--cfg ${spec.guidance}`);
+  if (spec.sampler) parts.push(`--sampler ${spec.sampler}`);
+  if (spec.count !== undefined && spec.count > 1) parts.push(`--count ${spec.count}`);
   return parts.join(' ');
 }
 

@@ -11,6 +11,7 @@ import {
   runAction,
   submitCommand,
   type CommandSpec,
+  type JobView,
 } from './api.ts';
 import { Attachments, type Slot } from './attachments.ts';
 import { Completion } from './completion.ts';
@@ -250,11 +251,7 @@ function main(): void {
       completion.setCommands(commands);
       const { jobs } = await fetchHistory();
       for (const job of jobs) {
-        convo.addUser(
-          job.parentId ? `Again with a new seed (job ${job.parentId})` : job.command,
-          [],
-          job.createdAt,
-        );
+        convo.addUser(askedFor(job), [], job.createdAt);
         convo.addJob(job.jobId, `Job \`${job.jobId}\``, job.createdAt, job.mine).restore(job);
       }
       const health = await fetchHealth();
@@ -265,6 +262,15 @@ function main(): void {
     }
   })();
   input.focus();
+}
+
+/** What the user asked for, as the history shows it: the command, or the follow-up and the job it started from. */
+function askedFor(job: JobView): string {
+  const from = job.spec.from;
+  const parent = from?.jobId ?? job.parentId;
+  if (!from || !parent) return job.parentId ? `Again with a new seed (job ${job.parentId})` : job.command;
+  if (from.action === 'reroll') return `Again with a new seed (job ${parent})`;
+  return `${from.action.replace(/^\w/, (c) => c.toUpperCase())} of job ${parent}`;
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);
