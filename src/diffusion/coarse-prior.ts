@@ -9,6 +9,8 @@
 // The refiner replaces the block averages of the network's x0 estimate with it, fully from `fromT`
 // up, blending linearly to nothing at `toT`; below `toT` the network alone decides.
 // `withCoarsePrior` makes it an estimator wrapper (like CFG and views), so any sampler can use it.
+// A `region` (one weight in [0, 1] per block) confines it to part of the picture (inpainting): only
+// the region's blocks enter the posterior and only they are changed, in proportion to their weight.
 import { oneStep } from './forward.ts';
 import type { Schedule } from './schedule.ts';
 import { abarAt } from './schedule.ts';
@@ -27,6 +29,8 @@ export interface CoarsePriorOptions {
   fromT: number;
   /** At and below this timestep the prior has no effect. */
   toT: number;
+  /** Per-block weights in [0, 1] ([size, size]): the part of the picture the prior sets; omitted = all of it. */
+  region?: Float32Array;
 }
 
 /** Changes the predicted x0 in place, given x_t, the timestep and abar_t; returns false when it left x0 alone. */
@@ -49,15 +53,17 @@ export function blockAverage(x: Float32Array, shape: Shape, size: number): Float
   return out;
 }
 
-/** Posterior weights of the tiles given the block average of x_t (a softmax, computed stably). */
+/** Posterior weights of the tiles given the block average of x_t (a softmax, computed stably); `region` weighs each block's evidence. */
 export function posteriorWeights(
   pooled: Float32Array,
   tiles: Float32Array,
   weights: readonly number[],
   abarT: number,
   blockArea: number,
+  region?: Float32Array,
 ): Float64Array {
   const n = pooled.length;
+  const blocks = region?.length ?? n;
   const m = weights.length;
   const logits = new Float64Array(m);
   const scale = Math.sqrt(abarT);
@@ -70,7 +76,8 @@ export function posteriorWeights(
     }
     let d = 0;
     const off = i * n;
-    for (let j = 0; j < n; j++) d += (pooled[j] - scale * tiles[off + j]) ** 2;
+    if (region) for (let j = 0; j < n; j++) d += region[j % blocks] * (pooled[j] - scale * tiles[off + j]) ** 2;
+    else for (let j = 0; j < n; j++) d += (pooled[j] - scale * tiles[off + j]) ** 2;
     logits[i] = Math.log(weights[i]) - d * inv;
     if (logits[i] > max) max = logits[i];
   }
@@ -85,7 +92,7 @@ export function posteriorWeights(
 
 /** The refiner for one prompt's tiles; undefined when no tile has weight. */
 export function coarsePriorRefiner(o: CoarsePriorOptions): X0Refiner | undefined {
-  const { shape, size, tiles, weights, fromT, toT } = o;
+  const { shape, size, tiles, weights, fromT, toT, region } = o;
   const per = shape.channels * size * size;
   if (shape.height % size !== 0 || shape.width % size !== 0) {
     throw new RangeError(`coarse prior: ${shape.height}x${shape.width} is not a multiple of ${size}`);
@@ -94,13 +101,16 @@ export function coarsePriorRefiner(o: CoarsePriorOptions): X0Refiner | undefined
     throw new RangeError(`coarse prior: ${tiles.length} tile values for ${weights.length} weights of ${per}`);
   }
   if (!(fromT > toT)) throw new RangeError('coarse prior: fromT must be above toT');
-  if (!weights.some((w) => w > 0)) return undefined;
+  if (region && region.length !== size * size) {
+    throw new RangeError(`coarse prior: region has ${region.length} values, needs ${size * size} (one per block)`);
+  }
+  if (!weights.some((w) => w > 0) || (region && !region.some((r) => r > 0))) return undefined;
   const ky = shape.height / size;
   const kx = shape.width / size;
   return (x0, xt, t, abarT) => {
     const lambda = t >= fromT ? 1 : Math.max(0, (t - toT) / (fromT - toT));
     if (lambda <= 0) return false;
-    const w = posteriorWeights(blockAverage(xt, shape, size), tiles, weights, abarT, ky * kx);
+    const w = posteriorWeights(blockAverage(xt, shape, size), tiles, weights, abarT, ky * kx, region);
     const target = new Float32Array(per);
     for (let i = 0; i < w.length; i++) {
       if (w[i] === 0) continue;
@@ -114,8 +124,10 @@ export function coarsePriorRefiner(o: CoarsePriorOptions): X0Refiner | undefined
         const row = (c * size + Math.floor(y / ky)) * size;
         for (let x = 0; x < shape.width; x++) {
           const b = row + Math.floor(x / kx);
+          const r = region ? region[b - c * size * size] : 1;
+          if (r === 0) continue;
           const k = (c * shape.height + y) * shape.width + x;
-          x0[k] = Math.min(1, Math.max(-1, x0[k] + lambda * (target[b] - current[b])));
+          x0[k] = Math.min(1, Math.max(-1, x0[k] + r * lambda * (target[b] - current[b])));
         }
       }
     }

@@ -14,28 +14,43 @@ import {
   sample,
   sdedit,
   tiledSdedit,
+  type Guidance,
   type Schedule,
 } from '../diffusion/index.ts';
 import { makeStrip, tensorToRgb, type RgbImage } from '../imaging/index.ts';
 import { conceptsForPrior } from '../runtime/coarse-prior.ts';
+import type { EncodedPrompt } from '../runtime/types.ts';
 import type { Technique } from '../jobs/spec.ts';
 import { ExecuteError } from './execute-error.ts';
 import { resizeMaskMax, resizeMaskNearest } from './masks.ts';
 import type { TechniqueResult, TechniqueRun } from './technique-run.ts';
 import { upscaleInput } from './upscale.ts';
 
+/**
+ * One prompt's coarse data prior, where the model has one and knows the prompt's concepts: it
+ * leaves out concepts of the negative prompt when guidance uses it (models/emoji/README.md), and
+ * with a mask (inpainting) lays out only the masked blocks.
+ */
+function priorFor(run: TechniqueRun, understood: EncodedPrompt['understood'], g: Guidance, mask?: Float32Array) {
+  const negated = g.uncond ? (run.prompts.find((p) => p.role === 'negative')?.understood ?? []) : [];
+  return run.model.coarsePrior?.(conceptsForPrior(understood, negated), mask);
+}
+
 /** Text-to-image: pure noise, sampled with CFG; the model's coarse prior, where it has one, for the understood concepts. */
 async function imagine(run: TechniqueRun): Promise<TechniqueResult> {
   const { spec } = run;
   const c = await run.encode('prompt', spec.prompt);
   const g = await run.guidanceFor([spec.prompt]);
-  // The coarse prior leaves out concepts of the negative prompt when guidance uses it (models/emoji/README.md).
-  const negated = g.uncond ? (run.prompts.find((p) => p.role === 'negative')?.understood ?? []) : [];
-  const prior = run.model.coarsePrior?.(conceptsForPrior(c.understood, negated));
+  const prior = priorFor(run, c.understood, g);
   return { finalSample: await sample({ ...run.base(), ...g, cond: c.cond, prior }), loopSteps: spec.steps };
 }
 
-/** SDEdit (Meng et al. 2022): the input noised to the spec's noise level, then denoised; small pixel models may upscale 2x over tiles (MultiDiffusion). */
+/**
+ * SDEdit (Meng et al. 2022): the input noised to the spec's noise level, then denoised with the
+ * prompt's prior (it acts from the steps above its lowest timestep, so only start levels above it
+ * feel it); small pixel models may upscale 2x over tiles (MultiDiffusion), a low-noise detail pass
+ * whose windows hold no whole picture, without the prior.
+ */
 async function sketch(run: TechniqueRun): Promise<TechniqueResult> {
   const { spec, shape } = run;
   const { image } = await run.input();
@@ -60,10 +75,11 @@ async function sketch(run: TechniqueRun): Promise<TechniqueResult> {
     return { finalSample: await tiledSdedit(opts), loopSteps };
   }
   const x0 = await run.model.toSample(image);
-  return { finalSample: await sdedit({ ...run.base(), ...g, cond: c.cond, image: x0, iStart }), loopSteps };
+  const prior = priorFor(run, c.understood, g);
+  return { finalSample: await sdedit({ ...run.base(), ...g, cond: c.cond, image: x0, iStart, prior }), loopSteps };
 }
 
-/** Inpainting: the mask's white part (or the image's transparent pixels) regenerated, the rest projected back after each step. */
+/** Inpainting: the mask's white part (or the image's transparent pixels) regenerated, the rest projected back after each step; the prompt's prior lays out the masked blocks when they make at least 1/8 of the picture (priorRegion). */
 async function inpaintTechnique(run: TechniqueRun): Promise<TechniqueResult> {
   const { spec, img, shape } = run;
   const { image, alphaMask, border } = await run.input();
@@ -88,7 +104,8 @@ async function inpaintTechnique(run: TechniqueRun): Promise<TechniqueResult> {
   const c = await run.encode('prompt', spec.prompt);
   const g = await run.guidanceFor([spec.prompt]);
   const x0 = await run.model.toSample(image);
-  const finalSample = await inpaint({ ...run.base(), ...g, cond: c.cond, image: x0, mask });
+  const prior = run.latent ? undefined : priorFor(run, c.understood, g, mask);
+  const finalSample = await inpaint({ ...run.base(), ...g, cond: c.cond, image: x0, mask, prior });
   // The VAE cannot reproduce the known pixels exactly: restore them after decoding.
   return {
     finalSample,
@@ -97,24 +114,41 @@ async function inpaintTechnique(run: TechniqueRun): Promise<TechniqueResult> {
   };
 }
 
-/** Visual anagrams (Geng et al. 2024): one noise estimate averaged over the upright prompt and the transformed view's. */
+/** Visual anagrams (Geng et al. 2024): one noise estimate averaged over the upright prompt and the transformed view's, each view with its own prompt's prior. */
 async function anagramTechnique(run: TechniqueRun): Promise<TechniqueResult> {
   const { spec } = run;
   const a = await run.encode('prompt', spec.prompt);
   const b = await run.encode('prompt2', spec.prompt2 ?? '');
   const g = await run.guidanceFor([spec.prompt, spec.prompt2 ?? '']);
-  const opts = { ...run.base(), ...g, upright: a.cond, transformed: b.cond, view: spec.view ?? 'flip' };
+  const opts = {
+    ...run.base(),
+    ...g,
+    upright: a.cond,
+    transformed: b.cond,
+    view: spec.view ?? 'flip',
+    uprightPrior: priorFor(run, a.understood, g),
+    transformedPrior: priorFor(run, b.understood, g),
+  };
   return { finalSample: await anagram(opts), loopSteps: spec.steps };
 }
 
-/** Hybrid images (factorized diffusion): lowpass of the far prompt's estimate plus highpass of the near prompt's. */
+/** Hybrid images (factorized diffusion): lowpass of the far prompt's estimate plus highpass of the near prompt's, each with its own prompt's prior. */
 async function hybridTechnique(run: TechniqueRun): Promise<TechniqueResult> {
   const { spec } = run;
   const far = await run.encode('prompt', spec.prompt);
   const near = await run.encode('prompt2', spec.prompt2 ?? '');
   const g = await run.guidanceFor([spec.prompt, spec.prompt2 ?? '']);
   const f = hybridFilterFor(run.shape.width, spec.hybrid?.kernel ?? 33, spec.hybrid?.sigma ?? 2);
-  const opts = { ...run.base(), ...g, far: far.cond, near: near.cond, kernelSize: f.size, sigma: f.sigma };
+  const opts = {
+    ...run.base(),
+    ...g,
+    far: far.cond,
+    near: near.cond,
+    kernelSize: f.size,
+    sigma: f.sigma,
+    farPrior: priorFor(run, far.understood, g),
+    nearPrior: priorFor(run, near.understood, g),
+  };
   return { finalSample: await hybrid(opts), loopSteps: spec.steps };
 }
 

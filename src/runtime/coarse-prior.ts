@@ -1,9 +1,12 @@
 // Runs in the inference process and the CLI.
 // Loads a pixel model's coarse data prior (manifest `prior`): low-resolution tiles of its training
-// images and their emoji, and picks the tiles of a prompt's understood concepts.
+// images and their emoji, and picks the tiles of a prompt's understood concepts. Every technique
+// that samples draws on it per prompt (src/pipeline/techniques.ts: text-to-image, each anagram view,
+// both hybrid branches, inpainting in the masked region, sketches).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { coarsePriorRefiner, type X0Refiner } from '../diffusion/coarse-prior.ts';
+import { priorRegion } from '../diffusion/recipes/inpaint.ts';
 import type { Shape } from '../diffusion/types.ts';
 import { readRgbFile, type RgbImage } from '../imaging/index.ts';
 import { ModelError } from './errors.ts';
@@ -25,8 +28,12 @@ export interface CoarsePrior {
   /** [count, channels, size, size] in [-1, 1]. */
   tiles: Float32Array;
   emoji: readonly string[];
-  /** The refiner for one prompt's understood concepts; undefined when none has tiles. */
-  forConcepts(understood: readonly UnderstoodConcept[]): X0Refiner | undefined;
+  /**
+   * The refiner for one prompt's understood concepts; undefined when none has tiles. With a mask
+   * (H*W sample pixels, 1 = new content) it lays out only the blocks the mask covers, and is
+   * undefined when the mask leaves it no room (priorRegion).
+   */
+  forConcepts(understood: readonly UnderstoodConcept[], mask?: Float32Array): X0Refiner | undefined;
 }
 
 function bad(file: string, why: string, cause?: unknown): ModelError {
@@ -122,10 +129,12 @@ export async function loadCoarsePrior(dir: string, m: CoarsePriorManifest, shape
     size,
     tiles,
     emoji,
-    forConcepts(understood) {
+    forConcepts(understood, mask) {
       const weights = tileWeights(emoji, understood);
       const picked = weights.flatMap((w, i) => (w > 0 ? [i] : []));
       if (picked.length === 0) return undefined;
+      const region = mask ? priorRegion(mask, shape, size) : undefined;
+      if (mask && !region) return undefined;
       const sub = new Float32Array(picked.length * per);
       picked.forEach((i, j) => sub.set(tiles.subarray(i * per, (i + 1) * per), j * per));
       return coarsePriorRefiner({
@@ -135,6 +144,7 @@ export async function loadCoarsePrior(dir: string, m: CoarsePriorManifest, shape
         weights: picked.map((i) => weights[i]),
         fromT: m.from_t,
         toT: m.to_t,
+        region,
       });
     },
   };

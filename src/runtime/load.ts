@@ -57,7 +57,7 @@ export async function loadModel(nameOrDir: string, options: LoadModelOptions = {
     fallbackReason: session.fallbackReason,
     deviceInfo: session.deviceInfo,
     encodePrompt: async (text) => encoder.encode(text),
-    coarsePrior: prior ? (understood) => prior.forConcepts(understood) : undefined,
+    coarsePrior: prior ? (understood, mask) => prior.forConcepts(understood, mask) : undefined,
     toSample: async (image) => image.slice(),
     fromSample: async (sample) => sample.slice(),
     modelTimeMs: () => session.timeMs(),

@@ -48,10 +48,12 @@ export interface LoadedModel {
   deviceInfo?: import('./providers.ts').DeviceInfo;
   encodePrompt(text: string): Promise<EncodedPrompt>;
   /**
-   * The coarse data prior for text-to-image from the understood concepts (the manifest's `prior`),
-   * or undefined when the model has none or none of the concepts has training images.
+   * The coarse data prior from one prompt's understood concepts (the manifest's `prior`), or
+   * undefined when the model has none or none of the concepts has training images. A `mask`
+   * (H*W sample pixels, 1 = new content) confines it to the blocks the mask covers (inpainting);
+   * undefined when too little is covered (priorRegion).
    */
-  coarsePrior?(understood: readonly UnderstoodConcept[]): X0Refiner | undefined;
+  coarsePrior?(understood: readonly UnderstoodConcept[], mask?: Float32Array): X0Refiner | undefined;
   /** Image in [-1, 1] CHW at imageShape -> diffusion sample (identity for pixel models, VAE encode for latent). */
   toSample(image: Float32Array): Promise<Float32Array>;
   /** Diffusion sample -> image in [-1, 1] CHW at imageShape. */

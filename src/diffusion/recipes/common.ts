@@ -1,5 +1,6 @@
 // Runs in the inference process and the CLI (pure math, no I/O).
 // Options shared by the recipes (one file per technique, each: a start x, an estimator, a projection).
+import { withCoarsePrior, type X0Refiner } from '../coarse-prior.ts';
 import { cfg, conditional } from '../guidance.ts';
 import type { StepInfo } from '../loop.ts';
 import type { Rng } from '../rng.ts';
@@ -37,6 +38,15 @@ export function guided(cond: Conditioning, g: Guidance): Estimator {
   if (!g.uncond) return conditional(cond);
   if (g.guidanceScale === undefined) throw new RangeError('classifier-free guidance needs a guidance scale');
   return cfg(cond, g.uncond, g.guidanceScale);
+}
+
+/**
+ * An estimator with a prompt's coarse data prior applied to its result (withCoarsePrior), or the
+ * estimator itself without one. Every recipe wraps each prompt's own guided branch with that
+ * prompt's prior, inside any view or filter, so the prior sees the branch's own frame.
+ */
+export function withPrior(estimator: Estimator, prior: X0Refiner | undefined, o: RecipeBase, plan: Plan): Estimator {
+  return prior ? withCoarsePrior(estimator, prior, o.schedule, clipsX0(plan)) : estimator;
 }
 
 /** The sampler's plan for the recipe's step count (diffusers' set_timesteps). */

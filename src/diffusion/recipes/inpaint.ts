@@ -1,9 +1,10 @@
 // Runs in the inference process and the CLI (pure math, no I/O).
+import { blockAverage, type X0Refiner } from '../coarse-prior.ts';
 import { sampleLoop } from '../loop.ts';
 import type { Level } from '../samplers/sampler.ts';
 import type { Conditioning, Shape } from '../types.ts';
 import type { Guidance, RecipeBase } from './common.ts';
-import { checkImage, guided, loopBase, noisedAt, planFrom, planOf, sizeOf, startNoise } from './common.ts';
+import { checkImage, guided, loopBase, noisedAt, planFrom, planOf, sizeOf, startNoise, withPrior } from './common.ts';
 
 export interface InpaintOptions extends RecipeBase, Guidance {
   /** Original image in [-1, 1], CHW at shape. */
@@ -13,6 +14,27 @@ export interface InpaintOptions extends RecipeBase, Guidance {
   cond: Conditioning;
   /** Start index; 0 (default) starts from pure noise, > 0 from the noised original (SDEdit-style). */
   iStart?: number;
+  /** The prompt's coarse data prior confined to the mask's blocks (priorRegion), when the model has one and the mask leaves room. */
+  prior?: X0Refiner;
+}
+
+/** The least share of the picture's blocks a mask must cover for the coarse prior to lay it out. */
+export const PRIOR_MIN_REGION = 1 / 8;
+
+/**
+ * The rule for the coarse prior in inpainting: each block's weight is the share of its pixels
+ * the mask regenerates (H*W mask, or the first channel of a C*H*W one), so the prior draws its
+ * evidence from, and lays out, only what is repainted; undefined when the covered blocks add up to
+ * less than PRIOR_MIN_REGION of the picture (a small hole holds no layout; the UNet fills it).
+ */
+export function priorRegion(mask: Float32Array, shape: Shape, size: number): Float32Array | undefined {
+  const hw = shape.height * shape.width;
+  if (mask.length !== hw && mask.length !== hw * shape.channels)
+    throw new RangeError(`mask has ${mask.length} values, needs ${hw} (H*W) or ${hw * shape.channels} (C*H*W)`);
+  const region = blockAverage(mask.subarray(0, hw), { channels: 1, height: shape.height, width: shape.width }, size);
+  let covered = 0;
+  for (const r of region) covered += r;
+  return covered >= PRIOR_MIN_REGION * size * size ? region : undefined;
 }
 
 /** Expand an H*W mask to C*H*W (a C*H*W mask is copied). */
@@ -31,7 +53,8 @@ export function expandMask(mask: Float32Array, shape: Shape): Float32Array {
 /**
  * Inpainting (RePaint without resampling, Lugmayr et al. 2022): after each step
  * x_t' <- m x_t' + (1 - m) forward(x_orig) at the level the step landed on; after the last
- * step the original is pasted exactly where m = 0.
+ * step the original is pasted exactly where m = 0. The prompt's prior, when given, wraps the guided
+ * estimator (made for the mask's blocks: priorRegion).
  */
 export async function inpaint(o: InpaintOptions): Promise<Float32Array> {
   checkImage(o.image, o.shape);
@@ -47,5 +70,6 @@ export async function inpaint(o: InpaintOptions): Promise<Float32Array> {
       xt[i] = mi === 0 ? known[i] : mi === 1 ? xt[i] : mi * xt[i] + (1 - mi) * known[i];
     }
   };
-  return sampleLoop({ ...loopBase(o), x, plan, estimator: guided(o.cond, o), project });
+  const estimator = withPrior(guided(o.cond, o), o.prior, o, plan);
+  return sampleLoop({ ...loopBase(o), x, plan, estimator, project });
 }

@@ -1,9 +1,9 @@
 // Runs in the inference process and the CLI (pure math, no I/O).
-import { withCoarsePrior, type X0Refiner } from '../coarse-prior.ts';
+import type { X0Refiner } from '../coarse-prior.ts';
 import { sampleLoop } from '../loop.ts';
 import type { Conditioning } from '../types.ts';
 import type { Guidance, RecipeBase } from './common.ts';
-import { clipsX0, guided, loopBase, planOf, startNoise } from './common.ts';
+import { guided, loopBase, planOf, startNoise, withPrior } from './common.ts';
 
 export interface SampleOptions extends RecipeBase, Guidance {
   cond: Conditioning;
@@ -15,7 +15,6 @@ export interface SampleOptions extends RecipeBase, Guidance {
 export async function sample(o: SampleOptions): Promise<Float32Array> {
   const plan = planOf(o);
   const x = startNoise(o, plan);
-  const g = guided(o.cond, o);
-  const estimator = o.prior ? withCoarsePrior(g, o.prior, o.schedule, clipsX0(plan)) : g;
+  const estimator = withPrior(guided(o.cond, o), o.prior, o, plan);
   return sampleLoop({ ...loopBase(o), x, plan, estimator });
 }
