@@ -12,11 +12,31 @@ export interface ParsedBody {
 /** Bytes a refused body is still read (and discarded) so the client sees the 413 before the socket closes. */
 const DRAIN_MAX = 64 * 1024 * 1024;
 
+/** Whether a body is sent as multipart/form-data (every other type is read as JSON or refused). */
+function isMultipart(contentType: string | undefined): boolean {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase() === 'multipart/form-data';
+}
+
+/**
+ * Reads a request body for parseBody: multipart/form-data up to `limits.body` bytes, anything else
+ * (JSON, or a type that parseBody refuses) up to `limits.json`, so that no JSON text big enough to
+ * hold the event loop in JSON.parse is ever read or parsed (413 from Content-Length, or as soon as
+ * the streamed bytes pass the limit).
+ */
+export function readRequestBody(req: IncomingMessage, limits: { body: number; json: number }): Promise<Buffer> {
+  if (isMultipart(req.headers['content-type'])) return readBody(req, limits.body);
+  const json = Math.min(limits.json, limits.body);
+  const why =
+    `A JSON body is limited to ${formatBytes(json)}: send images as files in a multipart/form-data ` +
+    `request (up to ${formatBytes(limits.body)}).`;
+  return readBody(req, json, json < limits.body ? why : undefined);
+}
+
 /** Reads the whole body, refusing with 413 once it passes `limit` bytes (Content-Length checked first). */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, message?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const tooLarge = () =>
-      new HttpError(413, `The request is too large; the limit is ${formatBytes(limit)}.`, 'too_large');
+      new HttpError(413, message ?? `The request is too large; the limit is ${formatBytes(limit)}.`, 'too_large');
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
       drain(req);

@@ -27,6 +27,8 @@ export interface PlaygroundOptions {
   logger?: Logger;
   /** Largest request body in bytes (default 25 MiB: two 10 MiB images as base64). */
   maxBodyBytes?: number;
+  /** Largest JSON request body in bytes (default 1 MiB; at most maxBodyBytes): larger images go as multipart files. */
+  maxJsonBytes?: number;
   /** Image limits used to explain a refused upload; keep equal to the engine's uploadLimits (default: the config's UPLOAD_MAX_BYTES / UPLOAD_MAX_PIXELS). */
   uploadLimits?: DecodeLimits;
   /** File of the per-session job index (default DATA_DIR/playground/history.jsonl; null keeps it in memory). */
@@ -71,6 +73,7 @@ export async function startPlayground(
     host,
     token,
     maxBodyBytes: options.maxBodyBytes ?? 25 * 1024 * 1024,
+    maxJsonBytes: options.maxJsonBytes ?? 1024 * 1024,
     uploadLimits: options.uploadLimits ?? { maxBytes: config.uploadMaxBytes, maxPixels: config.uploadMaxPixels },
     heartbeatMs: options.heartbeatMs ?? 15_000,
     streams,

@@ -20,7 +20,7 @@ import type { DecodeLimits } from '../../imaging/index.ts';
 import { clientAddressKey, type AddressLimit, type AddressSlot } from './address-limit.ts';
 import type { Asset } from './assets.ts';
 import { SESSION_COOKIE, cookieHeader, hasToken, hostAllowed, sameOrigin } from './auth.ts';
-import { parseBody, readBody } from './body.ts';
+import { parseBody, readBody, readRequestBody } from './body.ts';
 import { resolveCommand } from './command-body.ts';
 import type { SessionHistory } from './history.ts';
 import { HttpError, statusOfRefusal } from './http-error.ts';
@@ -41,6 +41,8 @@ export interface ServerDeps {
   host: string;
   token?: string;
   maxBodyBytes: number;
+  /** Largest JSON body in bytes (images go as multipart files). */
+  maxJsonBytes: number;
   uploadLimits: DecodeLimits;
   /** Milliseconds between SSE keep-alive comments. */
   heartbeatMs: number;
@@ -185,7 +187,8 @@ function ownerOf(session: string): JobOwner {
 /** POST /api/jobs: a command by name with options, or a text command line; images as files or data URLs. */
 async function submit(ctx: Ctx): Promise<void> {
   const { deps } = ctx;
-  const body = await parseBody(ctx.req.headers['content-type'], await readBody(ctx.req, deps.maxBodyBytes));
+  const limits = { body: deps.maxBodyBytes, json: deps.maxJsonBytes };
+  const body = await parseBody(ctx.req.headers['content-type'], await readRequestBody(ctx.req, limits));
   const { command, options, images } = resolveCommand(body);
   const slot = command.spec.technique ? await addressSlot(ctx) : null;
   try {
