@@ -129,10 +129,15 @@ function main(): void {
 
   // ---- sending -------------------------------------------------------------------------------
 
+  // An empty composer is one line (its placeholder never makes it grow); text grows it up to 200 px.
   const autoGrow = () => {
     input.style.height = 'auto';
-    input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+    if (input.value !== '') input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
   };
+  const narrow = window.matchMedia('(max-width: 600px)');
+  const fitPlaceholder = () => (input.placeholder = narrow.matches ? 'Type / for commands' : 'Message #playground — type / for commands');
+  narrow.addEventListener('change', fitPlaceholder);
+  fitPlaceholder();
   input.addEventListener('input', () => {
     autoGrow();
     showError(null);
