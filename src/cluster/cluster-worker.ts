@@ -14,10 +14,11 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { EngineHealth } from '../jobs/api.ts';
 import { formatDuration } from '../jobs/duration.ts';
-import { runOptions } from '../engine/index.ts';
+import { CONTENT_REFUSAL, promptsOf, runOptions } from '../engine/index.ts';
 import type { Logger } from '../jobs/logger.ts';
 import { rawResultFile, resultDir, uploadFile } from '../jobs/paths.ts';
 import { InferenceWorker, RunFailure, type RunHandle } from '../inference/worker.ts';
+import { ConceptRequests } from '../inference/concept-client.ts';
 import { workerConfigFrom } from '../inference/worker-setup.ts';
 import { BlobStore, blobNames } from './blobs.ts';
 import {
@@ -54,6 +55,7 @@ export class ClusterWorker {
   readonly workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   readonly inference: InferenceWorker;
   readonly metrics: WorkerMetrics;
+  private readonly concepts: ConceptRequests;
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly blobs: BlobStore;
@@ -82,6 +84,7 @@ export class ClusterWorker {
       (err) => this.log.warn({ err: String(err) }, 'could not renew the worker registration'),
     );
     this.inference = new InferenceWorker(workerConfigFrom(config));
+    this.concepts = new ConceptRequests(this.inference);
     for (const model of config.cluster.workerModels)
       this.queues.set(
         model,
@@ -220,6 +223,12 @@ export class ClusterWorker {
     }
     if (signal?.aborted || (await this.redis.exists(keys.cancel(jobId)))) fail('cancelled', 'Cancelled.');
     const { spec, timeoutMs } = job.data;
+    // Content rules on the model's concepts (the front-end, without the model, checked the text).
+    if (job.data.rules?.length) {
+      const a = await this.concepts.lookup(model, promptsOf(spec), job.data.rules);
+      if (!a.ok) fail('error', "I can't check this server's content rules right now; try again later.");
+      else if (a.banned.length > 0) fail('input', CONTENT_REFUSAL);
+    }
     for (const [field, ref] of [
       ['image', spec.image],
       ['mask', spec.mask],

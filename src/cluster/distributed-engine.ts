@@ -83,6 +83,8 @@ export class DistributedEngine extends JobReads implements Engine {
   /** What the registry said last: workers and facts per model. */
   private served: RegistrySnapshot = new Map();
   private timers: NodeJS.Timeout[] = [];
+  /** The content rules' words and phrases of each held job, as they were at its submit. */
+  private readonly contentWords = new Map<string, string[]>();
 
   constructor(
     readonly config: Config,
@@ -119,6 +121,10 @@ export class DistributedEngine extends JobReads implements Engine {
       metrics: this.metrics,
       blobs: this.blobs,
       log: this.log,
+      // Words and phrases also apply to the model's concepts: the worker that has the model checks
+      // them. Taken at submit (the stored owner has no server); a job taken up after a restart gets
+      // the global and channel lists.
+      contentWords: (job) => this.contentWords.get(job.jobId) ?? this.contentRules.wordsFor(job.owner) ?? [],
     });
   }
 
@@ -169,7 +175,8 @@ export class DistributedEngine extends JobReads implements Engine {
     // Another user's upload or private job reads as absent.
     const hidden = this.inputRefusal(spec, owner, options.parentId);
     if (hidden) return hidden;
-    // The same content rules as embedded mode, checked by the front-end that took the request.
+    // The same content rules as embedded mode, checked by the front-end that took the request (as
+    // text; the worker checks the model's concepts before the run, with the words sent in the job).
     const banned = this.contentRules.check(spec, owner);
     if (banned) return banned;
     const early = this.checkAdmission(owner);
@@ -210,6 +217,8 @@ export class DistributedEngine extends JobReads implements Engine {
       );
     }
     const a = this.live.add(jobId, spec, cleanOwner(owner), createdAt);
+    this.contentWords.set(jobId, this.contentRules.wordsFor(owner) ?? []);
+    void a.finished.then(() => this.contentWords.delete(jobId));
     let position = 0;
     try {
       const c = await within(this.sync.counts(model), 3000);

@@ -46,6 +46,8 @@ export interface SyncContext {
   metrics: EngineMetrics;
   blobs: BlobStore;
   log: Logger;
+  /** The content rules' words and phrases in force for a job's owner, sent with the job for the worker's concept check. */
+  contentWords?: (job: LiveJob) => string[];
 }
 
 /** Queues and event listeners per model, and the job events they turn into. */
@@ -102,7 +104,12 @@ export class ClusterSync {
     this.track(job.jobId, model);
     await q.add(
       job.spec.technique,
-      { spec: job.spec, createdAt: job.createdAt, timeoutMs: this.ctx.config.jobTimeoutMs },
+      {
+        spec: job.spec,
+        createdAt: job.createdAt,
+        timeoutMs: this.ctx.config.jobTimeoutMs,
+        rules: this.ctx.contentWords?.(job) ?? [],
+      },
       { jobId: job.jobId },
     );
   }

@@ -13,6 +13,8 @@ export interface ClusterJobData {
   createdAt: number;
   /** JOB_TIMEOUT_MS of the front-end that accepted it. */
   timeoutMs: number;
+  /** The content rules' words and phrases in force for the job's owner: the worker, which has the model, refuses the job before it runs when its prompts name a concept they name. */
+  rules?: string[];
 }
 
 /** Progress data of job.updateProgress. */

@@ -35,7 +35,7 @@ export { StoreOpenError } from '../store/store-check.ts';
 
 // The parts an Engine implementation is built from, for the scale-out engine (src/cluster/): it
 // keeps live jobs, events, job ends, reads and admission as the embedded engine does.
-export { ContentRules, loadGlobalRules } from './content-rules.ts';
+export { CONTENT_REFUSAL, ContentRules, loadGlobalRules, promptsOf } from './content-rules.ts';
 export { EtaEstimator } from './eta.ts';
 export { EventHub } from './events.ts';
 export { JobEnds } from './job-ends.ts';
