@@ -245,8 +245,14 @@ describe('playground in a browser', () => {
     await page.getByRole('button', { name: 'Paint a mask over the attached image' }).click();
     const dialog = page.getByRole('dialog', { name: 'Paint the part to repaint' });
     await dialog.waitFor();
+    // The default brush is wide: one stroke covers a fifth of the picture's width.
+    expect(Number(await page.locator('#mask-size').inputValue())).toBeGreaterThanOrEqual(96);
     await page.locator('#mask-size').fill('96');
     await drag(page, '#mask-canvas', 0.05, 0.1, 0.05, 0.9);
+    // A rectangle over the lower right quarter; the dialog says how much will be redrawn.
+    await dialog.getByRole('radio', { name: 'Rectangle' }).check();
+    await drag(page, '#mask-canvas', 0.6, 0.6, 0.95, 0.95);
+    await expect.poll(() => page.locator('#mask-share').textContent()).toMatch(/^(2\d|3\d)% of the picture will be redrawn/);
     await dialog.getByRole('button', { name: 'Attach mask' }).click();
     await expect.poll(() => page.getByRole('img', { name: 'Mask: mask.png' }).isVisible()).toBe(true);
     const box = page.getByRole('combobox', { name: 'Message' });
@@ -261,6 +267,8 @@ describe('playground in a browser', () => {
     const at = (x: number, y: number) => mask.data[(y * mask.width + x) * 3];
     expect(at(2, 40)).toBe(255);
     expect(at(90, 40)).toBe(0);
+    expect(at(80, 70)).toBe(255);
+    expect(at(50, 40)).toBe(0);
     // Grey only on the anti-aliased edge of the stroke.
     let white = 0;
     let grey = 0;

@@ -83,24 +83,39 @@ export function setupMaskDialog(onUse: (png: Blob) => void): (image: Blob) => Pr
   const use = byId<HTMLButtonElement>('mask-use');
   const undo = byId<HTMLButtonElement>('mask-undo');
   const clear = byId<HTMLButtonElement>('mask-clear');
+  const share = byId('mask-share');
   let image: ImageBitmap | null = null;
   const layer = document.createElement('canvas');
+  const veil = document.createElement('canvas');
   const painter = new Painter(canvas, {
+    // What will be redrawn is shown as it is, tinted; what is kept is darkened.
     render(ctx, strokes, c) {
       ctx.clearRect(0, 0, c.width, c.height);
       if (image) ctx.drawImage(image, 0, 0, c.width, c.height);
-      // Strokes go onto a layer first so overlaps do not darken; the layer is shown half transparent.
-      layer.width = c.width;
-      layer.height = c.height;
-      const l = layer.getContext('2d')!;
+      for (const x of [layer, veil]) [x.width, x.height] = [c.width, c.height];
+      const l = layer.getContext('2d', { willReadFrequently: true })!;
       drawStrokes(l, strokes, c.width, c.height, '#ff1f8f');
+      const v = veil.getContext('2d')!;
+      v.fillStyle = '#000000';
+      v.fillRect(0, 0, c.width, c.height);
+      v.globalCompositeOperation = 'destination-out';
+      v.drawImage(layer, 0, 0);
       ctx.save();
-      ctx.globalAlpha = 0.55;
+      ctx.globalAlpha = 0.5;
+      ctx.drawImage(veil, 0, 0);
+      ctx.globalAlpha = 0.3;
       ctx.drawImage(layer, 0, 0);
       ctx.restore();
+      const a = l.getImageData(0, 0, c.width, c.height).data;
+      let on = 0;
+      for (let i = 3; i < a.length; i += 4) if (a[i] >= 128) on++;
+      const pct = Math.round((100 * on) / (c.width * c.height));
+      share.textContent = on === 0 ? 'Nothing painted yet: paint what to redraw.' : `${pct}% of the picture will be redrawn; the darker part is kept.`;
     },
     onChange: () => sync(),
   });
+  for (const radio of dialog.querySelectorAll<HTMLInputElement>('input[name="mask-tool"]'))
+    radio.addEventListener('change', () => (painter.tool = radio.value === 'rect' ? 'rect' : 'brush'));
   const sync = () => {
     use.disabled = painter.empty;
     undo.disabled = painter.empty;

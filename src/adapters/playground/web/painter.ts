@@ -2,11 +2,15 @@
 // (mouse, pen, touch) and keyboard input (arrow keys move, Space lifts or lowers the brush),
 // strokes kept as vectors in [0, 1] coordinates so they can be exported at any size, undo, clear.
 
-/** One brush stroke: its colour, its width as a fraction of the canvas width, and its points (x, y pairs in [0, 1]). */
+/**
+ * One brush stroke: its colour, its width as a fraction of the canvas width, and its points (x, y
+ * pairs in [0, 1]); a rectangle (`rect`) is filled between its first and last point.
+ */
 export interface Stroke {
   color: string;
   size: number;
   points: number[];
+  rect?: boolean;
 }
 
 /** Draws strokes onto a 2D context of size w x h (`color` overrides every stroke's colour). */
@@ -23,6 +27,13 @@ export function drawStrokes(
     const c = color ?? s.color;
     const width = Math.max(1, s.size * w);
     const p = s.points;
+    if (s.rect) {
+      const [x0, y0] = p;
+      const [x1, y1] = p.slice(-2);
+      ctx.fillStyle = c;
+      ctx.fillRect(Math.min(x0, x1) * w, Math.min(y0, y1) * h, Math.abs(x1 - x0) * w, Math.abs(y1 - y0) * h);
+      continue;
+    }
     if (p.length === 2) {
       ctx.fillStyle = c;
       ctx.beginPath();
@@ -53,6 +64,8 @@ export class Painter {
   color = '#000000';
   /** Brush width in canvas pixels. */
   size = 10;
+  /** brush: free strokes; rect: drag (or Space, arrows, Space) fills a rectangle. */
+  tool: 'brush' | 'rect' = 'brush';
   private drawing: Stroke | null = null;
   private cursor = { x: 0.5, y: 0.5 };
   private keyboardPen: Stroke | null = null;
@@ -123,6 +136,12 @@ export class Painter {
     this.options.onChange?.();
   }
 
+  private newStroke(at: [number, number]): Stroke {
+    const size = this.size / this.canvas.width;
+    if (this.tool === 'rect') return { color: this.color, size, points: [...at, ...at], rect: true };
+    return { color: this.color, size, points: [...at] };
+  }
+
   private point(e: PointerEvent): [number, number] {
     const r = this.canvas.getBoundingClientRect();
     const x = Math.min(1, Math.max(0, (e.clientX - r.left) / r.width));
@@ -135,7 +154,7 @@ export class Painter {
     e.preventDefault();
     this.canvas.setPointerCapture(e.pointerId);
     this.showCursor = false;
-    this.drawing = { color: this.color, size: this.size / this.canvas.width, points: this.point(e) };
+    this.drawing = this.newStroke(this.point(e));
     this.strokes.push(this.drawing);
     this.changed();
   }
@@ -143,7 +162,8 @@ export class Painter {
   private move(e: PointerEvent): void {
     if (!this.drawing) return;
     const events = typeof e.getCoalescedEvents === 'function' ? e.getCoalescedEvents() : [];
-    for (const ev of events.length > 0 ? events : [e]) this.drawing.points.push(...this.point(ev));
+    if (this.drawing.rect) this.drawing.points.splice(2, 2, ...this.point(e));
+    else for (const ev of events.length > 0 ? events : [e]) this.drawing.points.push(...this.point(ev));
     this.redraw();
   }
 
@@ -167,7 +187,8 @@ export class Painter {
       this.showCursor = true;
       this.cursor.x = Math.min(1, Math.max(0, this.cursor.x + d[0]));
       this.cursor.y = Math.min(1, Math.max(0, this.cursor.y + d[1]));
-      if (this.keyboardPen) this.keyboardPen.points.push(this.cursor.x, this.cursor.y);
+      if (this.keyboardPen?.rect) this.keyboardPen.points.splice(2, 2, this.cursor.x, this.cursor.y);
+      else if (this.keyboardPen) this.keyboardPen.points.push(this.cursor.x, this.cursor.y);
       this.redraw();
       return;
     }
@@ -176,11 +197,7 @@ export class Painter {
       this.showCursor = true;
       if (this.keyboardPen) this.keyboardPen = null;
       else {
-        this.keyboardPen = {
-          color: this.color,
-          size: this.size / this.canvas.width,
-          points: [this.cursor.x, this.cursor.y],
-        };
+        this.keyboardPen = this.newStroke([this.cursor.x, this.cursor.y]);
         this.strokes.push(this.keyboardPen);
       }
       this.changed();
