@@ -42,6 +42,7 @@ import { SettingsStore } from '../store/settings-store.ts';
 import { orphanWarning } from '../store/store-check.ts';
 import { describeWriteError, JobStore, recordOf, type StoredJob } from '../store/store.ts';
 import { storeUpload } from './uploads.ts';
+import { healthReason, StorageHealth } from '../jobs/storage-health.ts';
 import { InferenceWorker, type WorkerFactory } from '../inference/worker.ts';
 import { ConceptRequests } from '../inference/concept-client.ts';
 import { watchWorker, workerConfigFrom } from '../inference/worker-setup.ts';
@@ -53,6 +54,8 @@ export interface EngineOptions {
   defaultMetrics?: boolean;
   /** Upload decode limits (bytes, pixels); default UPLOAD_MAX_BYTES / UPLOAD_MAX_PIXELS. */
   uploadLimits?: { maxBytes?: number; maxPixels?: number };
+  /** DATA_DIR's disk as /healthz sees it (tests give one with a free-space reading of their own). */
+  storageHealth?: StorageHealth;
   /** Grace time for a running job to stop after cancel or time limit before the worker is terminated (default 15 s). */
   abortGraceMs?: number;
   /** Delays between the tries of a job-store write before the job is ended in memory (default 50, 250, 1000 ms). */
@@ -88,6 +91,8 @@ export class LocalEngine extends JobReads implements Engine {
   private readonly models: KnownModels;
   private readonly concepts: ConceptRequests;
   private readonly uploadLimits: { maxBytes?: number; maxPixels?: number };
+  /** DATA_DIR's disk for /healthz: failed upload writes and free space. */
+  private readonly storage: StorageHealth;
   private started = false;
   private pruneTimer: NodeJS.Timeout | null = null;
 
@@ -102,6 +107,7 @@ export class LocalEngine extends JobReads implements Engine {
       maxBytes: config.uploadMaxBytes,
       maxPixels: config.uploadMaxPixels,
     };
+    this.storage = options.storageHealth ?? new StorageHealth(config.dataDir);
     // A missing or empty store next to earlier results is reported, not silently reused.
     const orphans = orphanWarning(dbFile(config.dataDir));
     if (orphans) this.log.warn(orphans);
@@ -272,19 +278,23 @@ export class LocalEngine extends JobReads implements Engine {
   }
 
   async storeUpload(bytes: Uint8Array, owner?: JobOwner): Promise<StoredUpload | EngineRefusal> {
-    const to = { dataDir: this.config.dataDir, store: this.store, limits: this.uploadLimits };
+    const to = { dataDir: this.config.dataDir, store: this.store, limits: this.uploadLimits, storage: this.storage };
     return storeUpload(bytes, to, owner);
   }
 
   health(): EngineHealth {
     const stalled = this.worker.stalledMs();
+    const reason = healthReason({
+      closing: this.closing,
+      workerAlive: this.worker.alive,
+      workerError: this.worker.info.error,
+      storeWriteFailure: this.store.writeFailure,
+      stalledMs: stalled,
+      storage: this.storage.problem(),
+    });
     return {
-      ok:
-        this.worker.alive &&
-        !this.closing &&
-        !this.worker.info.error &&
-        this.store.writeFailure === null &&
-        stalled === null,
+      ok: reason === null,
+      ...(reason !== null ? { reason } : {}),
       workerAlive: this.worker.alive,
       ...(stalled !== null ? { inferenceStalledMs: stalled } : {}),
       queued: this.queue.waitingCount,

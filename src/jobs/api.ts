@@ -301,6 +301,8 @@ export type ModelInfoResult = { ok: true; info: ModelInfo } | EngineRefusal;
 /** Health of the engine for /healthz. */
 export interface EngineHealth {
   ok: boolean;
+  /** Why ok is false, in words (its reasons joined by "; "); absent when ok. */
+  reason?: string;
   workerAlive: boolean;
   /** ms the inference process has been silent during a running job, past its stall limit (INFERENCE_STALL_MS); absent when it is not stalled. */
   inferenceStalledMs?: number;

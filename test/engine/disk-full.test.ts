@@ -109,6 +109,7 @@ describe('a full disk', () => {
       });
       expect(await engine.listQueue()).toEqual([]);
       expect(engine.health().ok).toBe(false);
+      expect(engine.health().reason).toMatch(/^the job store cannot write: .*SQLITE_FULL/);
       expect(engine.store.writeFailure).toMatch(/SQLITE_FULL/);
       // Alice's slot is free: while the disk is full she is told so (not "you already have a job").
       const refused = await engine.submit(small('again'), alice);

@@ -1,10 +1,10 @@
 // Image uploads of the playground: sniffed, stored through engine.storeUpload, and refused with
 // the HTTP status that says what was wrong (413 too many bytes, 415 not an image, 422 too many
-// pixels or damaged).
+// pixels or damaged; 503 when the bot cannot store it now: a full or read-only disk).
 import type { Engine, JobOwner } from '../../jobs/api.ts';
 import { checkUpload, isImageInputError, sniffFormat, type DecodeLimits } from '../../imaging/index.ts';
 import { ACCEPTED_FORMATS_TEXT } from '../../imaging/errors.ts';
-import { HttpError } from './http-error.ts';
+import { HttpError, statusOfRefusal } from './http-error.ts';
 
 /** HTTP status of each way an image can be refused by the imaging layer. */
 const STATUS_OF_IMAGE_ERROR: Record<string, number> = {
@@ -33,6 +33,8 @@ export async function storeImage(
   }
   const stored = await engine.storeUpload(bytes, owner);
   if (stored.ok) return stored.ref;
+  // The bot cannot store it now (a full or read-only disk): not the image's fault.
+  if (stored.code !== 'bad_image') throw new HttpError(statusOfRefusal(stored.code), stored.message, stored.code);
   // The engine says no with a user message only; checking again (from the header, fast) recovers
   // the precise reason for the status code.
   let status = 422;
