@@ -129,6 +129,21 @@ describe('inputs that are not regular files, and outputs that cannot be written'
     );
   });
 
+  it('-o naming a device that refuses writes (/dev/full) or a FIFO: refused before the run; /dev/null is kept', async () => {
+    expectFailure(
+      await runCli(['imagine', 'rocket', '-o', '/dev/full', ...CORRUPT], dir),
+      2,
+      /-o '\/dev\/full' is not a regular file \(a device, pipe or socket\); give a file name/,
+    );
+    expectFailure(
+      await runCli(['imagine', 'rocket', '--gif', 'pipe.png', ...CORRUPT], dir),
+      2,
+      /--gif 'pipe\.png' is not a regular file/,
+    );
+    // /dev/null passes the check: the corrupt model then fails as it loads (exit 1).
+    expect((await runCli(['imagine', 'rocket', '-o', '/dev/null', ...CORRUPT], dir)).code).toBe(1);
+  });
+
   it('-o under a file (the parent cannot be a directory)', async () => {
     expectFailure(
       await runCli(['imagine', 'rocket', '-o', 'notes.txt/sub/rocket.png', ...CORRUPT], dir),

@@ -1,7 +1,7 @@
 // Output paths of the CLI (-o, --gif) checked before the job runs, so that a path that cannot
 // be written fails at once with one line instead of after minutes of sampling.
 import { constants } from 'node:fs';
-import { access, stat, statfs } from 'node:fs/promises';
+import { access, realpath, stat, statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from './errors.ts';
 
@@ -17,11 +17,15 @@ async function statOrNull(p: string) {
   }
 }
 
-/** Why `path` cannot be written, or null when it can: an existing directory, a missing or unwritable parent, a full disk. */
+/** Why `path` cannot be written, or null when it can: an existing directory, device, pipe or socket (but /dev/null), a missing or unwritable parent, a full disk. */
 export async function outputProblem(path: string): Promise<string | null> {
   const abs = resolve(path);
   const st = await statOrNull(abs);
   if (st?.isDirectory()) return 'is a directory; give a file name';
+  // A device, pipe or socket may refuse the bytes only after the run (/dev/full: no space, ever);
+  // /dev/null, which takes anything, is the one such path kept for throwing the result away.
+  if (st && !st.isFile() && (await realpath(abs).catch(() => abs)) !== '/dev/null')
+    return 'is not a regular file (a device, pipe or socket); give a file name';
   // The folders that do not exist yet are created; the nearest one that does must be a writable directory.
   let dir = dirname(abs);
   let dst = await statOrNull(dir);
