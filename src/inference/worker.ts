@@ -237,7 +237,7 @@ export class InferenceWorker extends EventEmitter {
     });
   }
 
-  /** Sends a request whose answer comes back as an event named after its type (concept-client.ts: 'concepts'); starts the process if needed. */
+  /** Sends a request answered by an event named after its type (concept-client.ts: 'concepts'); starts the process if needed. */
   request(m: Extract<ToWorker, { type: 'concepts' }>): void {
     if (this.closing) return;
     this.start();
@@ -321,10 +321,7 @@ export class InferenceWorker extends EventEmitter {
     if (this.pending) this.longestSilence = Math.max(this.longestSilence, now - this.lastHeard);
     this.lastHeard = now;
     if (m.type === 'heartbeat') return;
-    if (m.type === 'concepts') {
-      this.emit('concepts', m);
-      return;
-    }
+    if (m.type === 'concepts') return void this.emit('concepts', m); // concept-client.ts
     if (m.type === 'models') {
       const r = this.modelsRequests.get(m.requestId);
       if (!r) return;

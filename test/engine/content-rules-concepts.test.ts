@@ -142,3 +142,26 @@ describe('content rules: the concept corpus through the engine and the bundled m
     expect((await submit('un chien', { ...owner, serverId: 'g2', channelRef: 'c2' })).ok).toBe(true);
   });
 });
+
+describe('content rules: what a rule names in the bundled model', () => {
+  it('names in every language first, tags when no name holds the words, emoji glyphs, unknown words none', () => {
+    const index = conceptIndexOf('emoji', MODELS_DIR)!;
+    expect(index.conceptsOfRule('skull')).toEqual(new Set(['💀', '☠']));
+    expect(index.conceptsOfRule('Skulls')).toEqual(new Set(['💀', '☠']));
+    expect(index.conceptsOfRule('fire truck')).toEqual(new Set(['🚒']));
+    expect(index.conceptsOfRule('totenkopf')).toEqual(new Set(['💀', '☠'])); // ☠️ is "totenkopf gekreuzten knochen"
+    const hearts = index.conceptsOfRule('heart');
+    for (const e of ['❤', '♥', '💔', '💕', '❤\u200d🔥']) expect(hearts.has(e), e).toBe(true);
+    // A name holds the word, so tags are not consulted: 🏠 house (tagged "heart") is not a heart.
+    expect(hearts.has('🏠')).toBe(false);
+    expect(index.conceptsOfRule('❤️')).toEqual(new Set(['❤']));
+    expect(index.conceptsOfRule('💀 face')).toEqual(new Set(['💀']));
+    expect(index.conceptsOfRule('zorblax')).toEqual(new Set());
+    expect(index.conceptsOfRule('the')).toEqual(new Set());
+    // A prompt's concepts are what the encoder understood, skin tones and variation selectors folded.
+    expect(index.conceptsOfPrompt('un teschio')).toEqual(new Set(['💀']));
+    expect(index.conceptsOfPrompt('a 👍🏽')).toEqual(new Set(['👍']));
+    expect(index.banned(['a dog', 'a pistol'], ['gun'])).toEqual(['🔫']);
+    expect(index.banned(['a dog'], ['gun'])).toEqual([]);
+  });
+});

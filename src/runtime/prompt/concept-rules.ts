@@ -9,21 +9,24 @@
 // 💔 broken heart, ...; "skull" names 💀 and ☠️. When no label holds them, the concepts whose label
 // and tags (the words the training captions carried beside the name) hold them: "gun" names 🔫
 // water pistol (tags gun, handgun, pistol, ...), "fire truck" names 🚒 fire engine (tags engine,
-// fire, truck). An emoji in a rule names its own concept. A rule with a word the model does not
-// know names no concept (text matching still applies). A prompt's concepts are exactly those the
-// encoder understood (what the coarse prior draws, in every language and for emoji glyphs).
+// fire, truck). An emoji in a rule names its own concept (a rule with emoji and words: only those
+// emoji). A rule with a word the model does not know names no concept (text matching still
+// applies). A prompt's concepts are exactly those the encoder understood (what the coarse prior
+// draws, in every language and for emoji glyphs).
 import { baseEmoji } from './emoji.ts';
 import { IS_WORD, WORD_OR_EMOJI, normKey, type BagOfWordsEncoder } from './bag-of-words.ts';
 
 /** Most rule resolutions kept per index. */
 const RULE_CACHE = 2000;
 
-/** English singular and plural candidates of a word, as the encoder strips plurals (and the reverse). */
+/** English singular and plural candidates of a word, as the encoder strips plurals (and the reverse); words under 4 letters and -ss, -us, -is keep their s. */
 function inflections(word: string): string[] {
   const out = [word];
-  if (word.length > 3 && word.endsWith('ies')) out.push(`${word.slice(0, -3)}y`);
-  if (word.length > 3 && word.endsWith('es')) out.push(word.slice(0, -2));
-  if (word.length > 2 && word.endsWith('s') && !word.endsWith('ss')) out.push(word.slice(0, -1));
+  if (word.length >= 4 && word.endsWith('s') && !/(?:ss|us|is)$/.test(word)) {
+    out.push(word.slice(0, -1));
+    if (word.endsWith('es')) out.push(word.slice(0, -2));
+    if (word.endsWith('ies')) out.push(`${word.slice(0, -3)}y`);
+  }
   if (/[a-z]$/.test(word)) {
     out.push(`${word}s`, `${word}es`);
     if (/[^aeiou]y$/.test(word)) out.push(`${word.slice(0, -1)}ies`);
@@ -111,8 +114,9 @@ export class ConceptIndex {
       if (tokens.length === 0 || unknown.length > 0) return new Set(); // a word the model does not know
       for (const t of tokens) groups.push([t]);
     }
+    // An emoji in a rule names its own concept; a rule that mixes emoji and words names only those emoji.
     const out = new Set<string>([...glyphs].filter((g) => this.known.has(g)));
-    if (groups.length === 0) return out;
+    if (groups.length === 0 || glyphs.size > 0) return out;
     let hits = this.entriesWith(groups, this.byName, this.names);
     if (hits.length === 0) hits = this.entriesWith(groups, this.byDescription, this.described);
     for (const i of hits) out.add(this.emoji[i]);
