@@ -83,6 +83,8 @@ export interface Config {
   frameEvery: number;
   /** Frames show the noisy x_t (as the study) or the predicted x0. */
   frameSource: 'xt' | 'x0';
+  /** What live previews show: the predicted clean image x0 (a picture that sharpens) or x_t. */
+  previewSource: 'xt' | 'x0';
   /** Least time between progress events that carry a preview PNG. */
   progressIntervalMs: number;
   /** Edge length (px) the final PNG is upscaled to for display. */
@@ -167,6 +169,7 @@ const ENV = z.object({
   GIF_MAX_BYTES: int(8 * 1024 * 1024, 16 * 1024),
   FRAME_EVERY: int(1, 1, 1000),
   FRAME_SOURCE: z.enum(['xt', 'x0'], { error: 'must be xt or x0' }).default('xt'),
+  PREVIEW_SOURCE: z.enum(['xt', 'x0'], { error: 'must be xt or x0' }).default('x0'),
   PROGRESS_INTERVAL_MS: int(1500, 0),
   DISPLAY_SIZE: int(512, 16, 4096),
   GIF_SIZE: int(256, 16, 2048),
@@ -294,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gifMaxBytes: e.GIF_MAX_BYTES,
     frameEvery: e.FRAME_EVERY,
     frameSource: e.FRAME_SOURCE,
+    previewSource: e.PREVIEW_SOURCE,
     progressIntervalMs: e.PROGRESS_INTERVAL_MS,
     displaySize: e.DISPLAY_SIZE,
     gifSize: e.GIF_SIZE,

@@ -38,6 +38,7 @@ export function runOptions(config: Config, jobId: string): RunOptions {
   return {
     frameEvery: config.frameEvery,
     frameSource: config.frameSource,
+    previewSource: config.previewSource,
     previewEveryMs: config.progressIntervalMs,
     gifMaxBytes: config.gifMaxBytes,
     gifSize: config.gifSize,

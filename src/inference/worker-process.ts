@@ -89,15 +89,15 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
       signal: controller.signal,
       frameEvery: o.frameEvery,
       frameSource: o.frameSource,
+      previewSource: o.previewSource,
       onProgress: (p) => {
         hooks.onStep?.(jobId, spec, p.step);
         post({ type: 'progress', runId, step: p.step, total: p.total });
       },
-      onFrame: (frame, p) => {
-        const now = performance.now();
-        if (now - lastPreview < o.previewEveryMs && p.step < p.total) return;
-        if (previewBusy) return; // the previous preview is still being encoded: skip this one
-        lastPreview = now;
+      // A preview at most every previewEveryMs (and the last step's), never while the previous one is still encoding.
+      wantsPreview: (p) => !previewBusy && (p.step === p.total || performance.now() - lastPreview >= o.previewEveryMs),
+      onPreview: (frame, p) => {
+        lastPreview = performance.now();
         previewBusy = true;
         const { step, total } = p;
         const up = upscaleForDisplay(frame.rgb, frame.width, frame.height, Math.min(256, o.displaySize));

@@ -34,7 +34,9 @@ export interface WorkerSettings {
 /** Per-run output settings. */
 export interface RunOptions {
   frameEvery: number;
+  /** What the GIF's frames show (FRAME_SOURCE) and what live previews show (PREVIEW_SOURCE). */
   frameSource: 'xt' | 'x0';
+  previewSource: 'xt' | 'x0';
   /** Least ms between previews sent back. */
   previewEveryMs: number;
   gifMaxBytes: number;

@@ -97,11 +97,15 @@ export async function executeCandidates(
   // Frames arrive per lane; the k-th grid frame is made once every lane has given its k-th.
   const laneFrames: RgbImage[][] = seeds.map(() => []);
   const frames: RgbImage[] = [];
+  // Previews the same way, per step: whether one is wanted is asked once a step (the lanes step together).
+  const wanted = new Map<number, boolean>();
+  const lanePreviews = new Map<number, (RgbImage | undefined)[]>();
   const lanes = seeds.map(async (seed, i) => {
     const laneHooks: ExecuteHooks = {
       signal: hooks.signal,
       frameEvery: hooks.frameEvery,
       frameSource: hooks.frameSource,
+      ...(hooks.previewSource ? { previewSource: hooks.previewSource } : {}),
       onProgress: i === 0 ? hooks.onProgress : undefined,
       onFrame: async (frame, p) => {
         laneFrames[i].push(frame);
@@ -111,6 +115,22 @@ export async function executeCandidates(
           await hooks.onFrame?.(grid, p);
         }
       },
+      ...(hooks.onPreview
+        ? {
+            wantsPreview: (p) => {
+              if (!wanted.has(p.step)) wanted.set(p.step, hooks.wantsPreview?.(p) ?? true);
+              return wanted.get(p.step)!;
+            },
+            onPreview: async (frame, p) => {
+              const got = lanePreviews.get(p.step) ?? Array<RgbImage | undefined>(n).fill(undefined);
+              got[i] = frame;
+              lanePreviews.set(p.step, got);
+              if (got.some((f) => f === undefined)) return;
+              lanePreviews.delete(p.step);
+              await hooks.onPreview!(makeGrid(got as RgbImage[]), p);
+            },
+          }
+        : {}),
     };
     const laneCtx: ExecuteContext = { ...ctx, model: { ...ctx.model, denoiser: gate.lane(i) } };
     try {

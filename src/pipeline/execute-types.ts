@@ -40,13 +40,19 @@ export interface StepProgress {
 export interface ExecuteHooks {
   /** Called after every step (before any frame is captured). May be async; awaited. */
   onProgress?(p: StepProgress): void | Promise<void>;
-  /** Called with each captured trajectory frame (8-bit RGB at the model's image resolution). */
+  /** Called with each captured trajectory frame of the GIF (8-bit RGB at the model's image resolution). */
   onFrame?(frame: RgbImage, p: StepProgress): void | Promise<void>;
+  /** Whether a live preview is wanted after this step (asked once per step; default: every step). */
+  wantsPreview?(p: StepProgress): boolean;
+  /** Called with a live preview (8-bit RGB at the model's image resolution) when one is wanted. */
+  onPreview?(frame: RgbImage, p: StepProgress): void | Promise<void>;
   signal?: AbortSignal;
-  /** Keep a frame every k steps (the last step always); default 1. */
+  /** Keep a GIF frame every k steps (the last step always); default 1. */
   frameEvery?: number;
-  /** Frames show x_t (as in the study) or the predicted x0; default 'xt'. */
+  /** GIF frames show x_t (the study's noisy trajectory) or the predicted x0; default 'xt'. */
   frameSource?: 'xt' | 'x0';
+  /** Live previews show the predicted x0 (a picture that sharpens) or x_t; default 'x0'. */
+  previewSource?: 'xt' | 'x0';
 }
 
 /** Timings of one execution, in milliseconds. */

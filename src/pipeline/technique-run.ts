@@ -83,7 +83,11 @@ function samplerFor(
   }
 }
 
-/** The loop's step hook: per-step times, progress (offset for techniques with several loops) and a trajectory frame every FRAME_EVERY steps. */
+/**
+ * The loop's step hook: per-step times, progress (offset for techniques with several loops), a GIF
+ * frame every FRAME_EVERY steps, and a live preview when one is wanted (the GIF's frame is reused
+ * when both show the same source, so a latent model decodes once).
+ */
 function stepHandler(
   run: () => TechniqueRun,
   hooks: ExecuteHooks,
@@ -91,6 +95,7 @@ function stepHandler(
 ): (info: StepInfo) => Promise<void> {
   const frameEvery = Math.max(1, Math.floor(hooks.frameEvery ?? 1));
   const frameSource = hooks.frameSource ?? 'xt';
+  const previewSource = hooks.previewSource ?? 'x0';
   let lastStepAt = performance.now();
   return async (info) => {
     const r = run();
@@ -103,10 +108,16 @@ function stepHandler(
       t: info.t,
     };
     await hooks.onProgress?.(p);
+    const pick = (source: 'xt' | 'x0') => (source === 'x0' ? info.x0 : info.x);
+    let frame: RgbImage | undefined;
     if ((info.index + 1) % frameEvery === 0 || info.index === info.total - 1) {
-      const frame = await r.toRgb(frameSource === 'x0' ? info.x0 : info.x);
+      frame = await r.toRgb(pick(frameSource));
       r.frames.push(frame);
       await hooks.onFrame?.(frame, p);
+    }
+    if (hooks.onPreview && (hooks.wantsPreview?.(p) ?? true)) {
+      const preview = frame && previewSource === frameSource ? frame : await r.toRgb(pick(previewSource));
+      await hooks.onPreview(preview, p);
     }
   };
 }
