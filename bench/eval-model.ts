@@ -4,6 +4,7 @@
 //   npm run eval:model -- [--model emoji] [--seeds 3] [--heldout 6] [--cfg <model default>]
 //                         [--sampler ddpm|ddim|dpmpp-2m|...] [--steps 33]   (the loop's update rule and step count)
 //                         [--sheet docs/samples.png]   (contact sheet of prior + UNet; none by default)
+//   npm run eval:model -- --illusions [...]   anagrams, hybrids and inpainting per view (bench/eval-illusions.ts)
 //
 // Samplers, per prompt and seed (seeds 1000, 1001, ...):
 //   prior alone            one tile of the prompt's concepts drawn by the prior's weights, upscaled
@@ -219,4 +220,7 @@ async function main(argv: string[]) {
   await model.dispose();
 }
 
-await main(process.argv.slice(2));
+const args = process.argv.slice(2);
+// --illusions: anagrams, hybrids and inpainting judged per view (bench/eval-illusions.ts).
+if (args.includes('--illusions')) await (await import('./eval-illusions.ts')).main(args.filter((a) => a !== '--illusions'));
+else await main(args);
