@@ -4,8 +4,7 @@
 // never takes the engine or the other adapters down. Start-up errors of the process itself (a
 // refused or unbindable address, an unwritable DATA_DIR, a job store that cannot be opened) end
 // in one line on stderr and exit code 1 (2 for a bad setting).
-import { existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { enabledAdapters, type AdapterName } from './adapters/enabled.ts';
 import { formatWait, oneLine, startWithRetry, type RetryingStart } from './adapters/retry.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
@@ -13,6 +12,7 @@ import { createBackend, type RunningEngine } from './cluster/backend.ts';
 import { armShutdownDeadline, SHUTDOWN_DEADLINE_MS } from './entry-point.ts';
 import { startHealthServer } from './engine/http-health.ts';
 import { processLogger, type Logger } from './jobs/logger.ts';
+import { checkDataDir } from './store/data-dir.ts';
 
 /** Longest wait for the chat adapters' first login before the engine starts anyway. */
 const FIRST_LOGIN_WAIT_MS = 15_000;
@@ -60,28 +60,6 @@ function listenError(
     EAI_AGAIN: 'the host name does not resolve',
   };
   return `${what} cannot listen on ${host}:${port}: ${why[code] ?? oneLine(err, secrets)}. Check ${settings}.`;
-}
-
-/** Creates DATA_DIR when missing and checks that a file can be written in it; a sentence saying what to do otherwise. */
-function checkDataDir(dir: string): string | null {
-  const probe = path.join(dir, `.write-test-${process.pid}`);
-  try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(probe, '');
-    unlinkSync(probe);
-    return null;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    const why: Record<string, string> = {
-      EACCES: 'permission denied',
-      EPERM: 'permission denied',
-      EROFS: 'the file system is read-only',
-      ENOSPC: 'the disk is full',
-      ENOTDIR: 'a part of the path is a file, not a folder',
-      EEXIST: 'it is a file, not a folder',
-    };
-    return `DATA_DIR ${dir} is not writable (${why[code] ?? code}). Point DATA_DIR at a folder this user can write, or fix its permissions.`;
-  }
 }
 
 /** Starts a chat adapter in the background: each failure is one warning line, then a retry after a doubling wait. */

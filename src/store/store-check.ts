@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { dirProblem } from './data-dir.ts';
 
 /** The job store cannot be used; `message` is one line naming the file and what to do. */
 export class StoreOpenError extends Error {
@@ -88,8 +89,10 @@ export function openFailure(file: string, err: unknown): StoreOpenError {
   if (code === 'SQLITE_NOTADB') return notAStore(file, msg);
   if (code === 'SQLITE_CORRUPT' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT')))
     return damaged(file, msg);
+  // A system error (a folder that cannot be made, a read-only disk) in words, by its real cause.
+  const why = typeof code === 'string' && /^E[A-Z]+$/.test(code) ? dirProblem(path.dirname(file), err) : msg;
   return new StoreOpenError(
-    `${file} cannot be opened (${msg}): check that DATA_DIR exists and the bot may read and write it`,
+    `${file} cannot be opened (${why}): check that DATA_DIR exists and the bot may read and write it`,
   );
 }
 

@@ -1,12 +1,13 @@
 // Start-up errors of the real entry point (`src/main.ts` as a child process): each ends in one
 // line on stderr, "diffuse-bot: <what and what to do>", and exit code 1 (2 for a bad setting),
 // never a stack trace.
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startEntry } from './entry-helpers.ts';
+import { MAIN_JS, startEntry } from './entry-helpers.ts';
 
 const dirs: string[] = [];
 const servers: Server[] = [];
@@ -33,8 +34,8 @@ async function busyPort(): Promise<number> {
 }
 
 /** Runs main.ts to its exit; its exit code and the lines it wrote to stderr. */
-async function runToExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string[]; output: string }> {
-  const p = startEntry(env);
+async function runToExit(env: Record<string, string>, command?: string[]): Promise<{ code: number | null; stderr: string[]; output: string }> {
+  const p = startEntry(env, command ? { command } : {});
   let err = '';
   p.child.stderr?.on('data', (c: Buffer | string) => (err += String(c)));
   const timer = setTimeout(() => p.child.kill('SIGKILL'), 50_000);
@@ -55,6 +56,35 @@ function expectOneLine(r: { code: number | null; stderr: string[]; output: strin
 }
 
 const isRoot = process.getuid?.() === 0;
+
+/** How this machine can make a folder read-only for the bot: a read-only bind mount in a mount namespace of its own (root), chmod (anyone else), or not at all. */
+const readOnlyWay: 'a read-only bind mount' | 'chmod' | null = (() => {
+  if (!isRoot) return 'chmod';
+  const probe = mkdtempSync(path.join(tmpdir(), 'diffuse-ro-probe-'));
+  try {
+    execFileSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && ! touch "$1/x" 2>/dev/null', 'sh', probe], { stdio: 'ignore' });
+    return 'a read-only bind mount';
+  } catch {
+    return null;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+})();
+
+/** Runs main.ts to its exit with `roDir` read-only for it (readOnlyWay). */
+async function runReadOnly(roDir: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string[]; output: string }> {
+  if (readOnlyWay === 'chmod') {
+    chmodSync(roDir, 0o555);
+    try {
+      return await runToExit(env);
+    } finally {
+      chmodSync(roDir, 0o755);
+    }
+  }
+  // The mount lives in the child's own namespace: nothing outside it sees the folder read-only.
+  const script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"';
+  return runToExit(env, ['unshare', '-m', 'sh', '-c', script, 'sh', roDir, process.execPath, MAIN_JS]);
+}
 
 describe('start-up errors of npm start', () => {
   it('a non-local PLAYGROUND_HOST without PLAYGROUND_TOKEN', async () => {
@@ -81,14 +111,19 @@ describe('start-up errors of npm start', () => {
     expectOneLine(r, /DATA_DIR .*a-file\/data is not writable \(a part of the path is a file, not a folder\)/);
   });
 
-  it.skipIf(isRoot)('a read-only DATA_DIR (skipped when run as root, whom file permissions do not stop)', async () => {
-    const dir = path.join(tempDir(), 'data');
-    mkdirSync(dir);
-    chmodSync(dir, 0o555);
-    const r = await runToExit({ DATA_DIR: dir, PLAYGROUND_PORT: '0' });
-    chmodSync(dir, 0o755);
-    expectOneLine(r, /DATA_DIR .* is not writable \(permission denied\)/);
-  });
+  it.skipIf(!readOnlyWay)(
+    `a read-only DATA_DIR, and a missing DATA_DIR under a read-only folder${readOnlyWay ? ` (made read-only by ${readOnlyWay})` : ' (skipped: neither a read-only bind mount, which needs root and unshare -m, nor file permissions, which do not stop root, can make a folder read-only here)'}`,
+    async () => {
+      const dir = path.join(tempDir(), 'data');
+      mkdirSync(dir);
+      const why = readOnlyWay === 'chmod' ? 'permission denied' : 'the file system is read-only';
+      for (const dataDir of [dir, path.join(dir, 'sub', 'data')]) {
+        const r = await runReadOnly(dir, { DATA_DIR: dataDir, PLAYGROUND_PORT: '0' });
+        // Not "ENOENT" (what creating a missing folder under a read-only one reports).
+        expectOneLine(r, new RegExp(`DATA_DIR ${dataDir.replace(/[/.]/g, '\\$&')} is not writable \\(${why}\\)`));
+      }
+    },
+  );
 
   it('a job store that is not a database, which is left as it was', async () => {
     const dir = tempDir();
