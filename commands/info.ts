@@ -2,6 +2,7 @@
 // resolved), the model, timings, its lineage (the job it follows up, and that job's parent, ...)
 // and the `diffuse ...` command line that draws the same image.
 import { canSeeJob, type JobRecord, type JobSpec } from '../src/jobs/api.ts';
+import { HIDDEN_JOB_ID, hidePrivateParents } from '../src/jobs/job-privacy.ts';
 import { candidateSeeds } from '../src/jobs/spec.ts';
 import { commandLineOf } from './command-line.ts';
 import { formatDuration, noPing } from './format.ts';
@@ -24,7 +25,9 @@ export async function execute(ctx: CommandContext): Promise<CommandReply> {
   if (!jobId || !/^[a-z0-9]{1,64}$/.test(jobId)) return { kind: 'refusal', message: 'Give a job id, e.g. /info job:abc123 (it is shown under every result).' };
   const rec = await ctx.engine.get(jobId);
   if (!rec || rec.owner.platform !== ctx.owner.platform || !canSeeJob(rec.owner, viewerOf(ctx))) return { kind: 'refusal', message: `I can't find job ${jobId}.`, code: 'not_found' };
-  return { kind: 'text', text: await infoText(ctx, rec), ephemeral: true };
+  // A parent that is another user's private job is not named (the lineage below says "a private job").
+  const shown = await hidePrivateParents(rec, viewerOf(ctx), (id) => ctx.engine.get(id));
+  return { kind: 'text', text: await infoText(ctx, shown), ephemeral: true };
 }
 
 /** The caller as a viewer of jobs: admins see private jobs in /info. */
@@ -57,7 +60,7 @@ export function parameterLines(spec: JobSpec): string[] {
   if (spec.method) out.push(`method ${spec.method}`);
   if (spec.image) out.push(`image upload ${spec.image.slice(0, 12)}…`);
   if (spec.mask) out.push(`mask upload ${spec.mask.slice(0, 12)}…`);
-  if (spec.source) out.push(`input image ${spec.source.candidate} of job ${spec.source.parent}`);
+  if (spec.source) out.push(`input image ${spec.source.candidate} of ${spec.source.parent === HIDDEN_JOB_ID ? 'a private job' : `job ${spec.source.parent}`}`);
   return out;
 }
 
@@ -80,9 +83,10 @@ async function infoText(ctx: CommandContext, rec: JobRecord): Promise<string> {
   const seen = new Set([rec.jobId]);
   while (p && chain.length < LINEAGE_MAX && !seen.has(p.jobId)) {
     seen.add(p.jobId);
-    const parent = await ctx.engine.get(p.jobId);
+    const hidden = p.jobId === HIDDEN_JOB_ID;
+    const parent = hidden ? null : await ctx.engine.get(p.jobId);
     // Another user's private job is named without its id, and its ancestors stay unknown.
-    if (parent && !canSeeJob(parent.owner, viewerOf(ctx))) {
+    if (hidden || (parent && !canSeeJob(parent.owner, viewerOf(ctx)))) {
       chain.push(`${noPing(p.action)} of a private job`);
       p = null;
       break;
@@ -98,6 +102,7 @@ async function infoText(ctx: CommandContext, rec: JobRecord): Promise<string> {
     : ran.source
       ? ' (the earlier result is read from the DATA_DIR of this bot)'
       : '';
-  lines.push(`Draw it again${note}${uploads}:\n\`\`\`\n${line}\n\`\`\``);
+  if (ran.source?.parent === HIDDEN_JOB_ID) lines.push("Draw it again: not shown (it starts from another user's private job).");
+  else lines.push(`Draw it again${note}${uploads}:\n\`\`\`\n${line}\n\`\`\``);
   return lines.join('\n');
 }

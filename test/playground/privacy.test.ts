@@ -147,3 +147,41 @@ describe('upload references in the playground', () => {
     await readEvents(await bob.fetch(`/api/jobs/${((await own.json()) as { jobId: string }).jobId}/events`));
   });
 });
+
+describe('a public job whose parent is a private job', () => {
+  it("names the parent to its owner only: another session's JSON and /info hide the private parent's id", async () => {
+    const secret = await finished(alice, { text: '/imagine a hidden rocket --steps 3 --seed 11 --private true' });
+    const aliceOwner = { platform: 'playground', userId: alice.cookies.get('diffuse_session')!.split('.')[0], serverId: 'playground' };
+    // The owner's own public jobs made from it (straight through the engine: the API makes them private).
+    const reroll = await env.engine.submit(
+      { technique: 'imagine', prompt: 'a hidden rocket', seed: 12, steps: 3, from: { jobId: secret.jobId, action: 'new seed' } },
+      aliceOwner,
+      { parentId: secret.jobId },
+    );
+    const upscale = await env.engine.submit(
+      { technique: 'sketch', steps: 3, seed: 13, source: { parent: secret.jobId, candidate: 1, count: 1, action: 'u' }, from: { jobId: secret.jobId, action: 'U1' } },
+      aliceOwner,
+      { parentId: secret.jobId },
+    );
+    expect(reroll.ok && upscale.ok).toBe(true);
+    for (const child of [reroll, upscale]) {
+      if (!child.ok) continue;
+      await readEvents(await alice.fetch(`/api/jobs/${child.jobId}/events`));
+      const theirs = await bob.fetch(`/api/jobs/${child.jobId}`);
+      expect(theirs.status).toBe(200);
+      const text = await theirs.text();
+      expect(text).not.toContain(secret.jobId);
+      expect(JSON.parse(text)).toMatchObject({ parentId: 'private' });
+      // Its owner sees the parent.
+      expect(await (await alice.fetch(`/api/jobs/${child.jobId}`)).text()).toContain(secret.jobId);
+      // /info for another session: the lineage says "a private job", and no id of it anywhere.
+      const info = await bob.postJson('/api/jobs', { text: `/info ${child.jobId}` });
+      const body = JSON.stringify(await info.json());
+      expect(info.status).toBe(200);
+      expect(body).not.toContain(secret.jobId);
+      expect(body).toContain('of a private job');
+      const mine = JSON.stringify(await (await alice.postJson('/api/jobs', { text: `/info ${child.jobId}` })).json());
+      expect(mine).toContain(secret.jobId);
+    }
+  });
+});

@@ -1,6 +1,7 @@
 // A job's progress as server-sent events, and the job look-ups the API routes share.
 import type { ServerResponse } from 'node:http';
 import { canSeeJob, type JobEvent, type JobRecord } from '../../jobs/api.ts';
+import { hidePrivateParents } from '../../jobs/job-privacy.ts';
 import { HttpError } from './http-error.ts';
 import type { ServerDeps } from './server.ts';
 import { eventMessage, jobView, type JobView, type SseMessage } from './views.ts';
@@ -17,7 +18,9 @@ export async function getRecord(deps: ServerDeps, id: string, session: string): 
 export async function viewOf(deps: ServerDeps, rec: JobRecord, session: string): Promise<JobView> {
   let kept = true;
   if (rec.status === 'done') kept = (await deps.engine.resultFiles(rec.jobId)).ok;
-  return jobView(rec, session, kept);
+  // A parent that is another session's private job is not named.
+  const shown = await hidePrivateParents(rec, { platform: 'playground', userId: session }, (id) => deps.engine.get(id));
+  return jobView(shown, session, kept);
 }
 
 function writeSse(res: ServerResponse, m: SseMessage, id: number): void {
