@@ -226,8 +226,10 @@ export class ClusterWorker {
     // Content rules on the model's concepts (the front-end, without the model, checked the text).
     if (job.data.rules?.length) {
       const a = await this.concepts.lookup(model, promptsOf(spec), job.data.rules);
-      if (!a.ok) fail('error', "I can't check this server's content rules right now; try again later.");
-      else if (a.banned.length > 0) fail('input', CONTENT_REFUSAL);
+      if (!a.ok) {
+        log.warn({ err: a.error }, 'job refused: the content rules could not be checked on its concepts');
+        fail('error', "I can't check this server's content rules right now; try again later.");
+      } else if (a.banned.length > 0) fail('input', CONTENT_REFUSAL);
     }
     for (const [field, ref] of [
       ['image', spec.image],

@@ -211,12 +211,14 @@ export class ContentRules {
   /**
    * The refusal for a spec whose prompts make the model draw a concept that a word or phrase in
    * force for `owner` names, asked of the process that has the model (`lookup`), else null. A
-   * model without concepts (CLIP-encoded) answers none. No answer: refused, as unreadable rules are.
+   * model without concepts (CLIP-encoded) answers none. No answer: refused, as unreadable rules
+   * are, and `onError` is told why.
    */
   async checkConcepts(
     spec: Pick<JobSpec, 'prompt' | 'prompt2' | 'negative' | 'model'>,
     owner: JobOwner,
     lookup: ConceptLookup,
+    onError?: (error: string) => void,
   ): Promise<EngineRefusal | null> {
     const prompts = promptsOf(spec);
     if (prompts.length === 0) return null;
@@ -224,7 +226,10 @@ export class ContentRules {
     if (!words) return UNAVAILABLE();
     if (words.length === 0) return null;
     const answer = await lookup(spec.model, prompts, words);
-    if (!answer.ok) return UNAVAILABLE();
+    if (!answer.ok) {
+      onError?.(answer.error);
+      return UNAVAILABLE();
+    }
     return answer.banned.length > 0 ? refusal('content_rule', CONTENT_REFUSAL) : null;
   }
 

@@ -212,7 +212,9 @@ export class LocalEngine extends JobReads implements Engine {
     // Words and phrases also meet the concepts the model understood, asked of the inference process.
     const banned =
       this.contentRules.check(spec, owner) ??
-      (await this.contentRules.checkConcepts(spec, owner, this.concepts.lookup));
+      (await this.contentRules.checkConcepts(spec, owner, this.concepts.lookup, (err) =>
+        this.log.warn({ err }, 'job refused: the content rules could not be checked on its concepts'),
+      ));
     if (banned) return banned;
     const refused = this.checkAdmission(owner);
     if (refused) return refused;

@@ -79,7 +79,12 @@ describe('content rules: text normalisation', () => {
     const rules = new ContentRules(['zorb', '/ro+cket/'], null);
     expect(rules.wordsFor(owner)).toEqual(['zorb']);
     const down = async (): Promise<ConceptAnswer> => ({ ok: false, error: 'the inference worker stopped' });
-    expect(await rules.checkConcepts({ prompt: 'a ship' }, owner, down)).toMatchObject({ ok: false, code: 'unavailable' });
+    const errors: string[] = [];
+    expect(await rules.checkConcepts({ prompt: 'a ship' }, owner, down, (e) => errors.push(e))).toMatchObject({
+      ok: false,
+      code: 'unavailable',
+    });
+    expect(errors).toEqual(['the inference worker stopped']);
     const none = async (): Promise<ConceptAnswer> => ({ ok: true, banned: [], known: true });
     expect(await rules.checkConcepts({ prompt: 'a ship' }, owner, none)).toBeNull();
   });
