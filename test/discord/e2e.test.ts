@@ -220,6 +220,17 @@ describe('Discord adapter against a fake Discord', () => {
     }
   });
 
+  it('the Info button under a result answers its /info to the presser only', async () => {
+    const final = fake.messages.get(resultMessageId)!;
+    expect(JSON.stringify(final.components)).toContain(`diffuse:info:${firstJobId}`);
+    const info = fake.sendButton({ customId: `diffuse:info:${firstJobId}`, messageId: resultMessageId, userId: '200000000000000009' });
+    expect((await fake.waitForRequest(isCallback(info.id))).json).toMatchObject({ type: 5, data: { flags: 64 } });
+    const reply = await fake.waitForRequest((r) => r.method === 'PATCH' && r.path.endsWith(`/${info.token}/messages/@original`));
+    expect(content(reply)).toContain(`Job \`${firstJobId}\`: imagine, done`);
+    expect(content(reply)).toContain('seed 7');
+    expect(content(reply)).toMatch(/diffuse imagine/);
+  });
+
   it('❌ deletes a result for its requester only; the 🔁 button starts a new job', async () => {
     const stranger = fake.sendButton({ customId: `diffuse:delete:${firstJobId}`, messageId: resultMessageId, userId: '200000000000000009' });
     const refused = await fake.waitForRequest(isCallback(stranger.id));

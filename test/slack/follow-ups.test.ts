@@ -87,8 +87,20 @@ describe('Slack follow-up buttons', () => {
         ['V1', `act:${jobId}:vt:1`],
         ['V2', `act:${jobId}:vt:2`],
       ],
-      [['🔁', `act:${jobId}:re:1`]],
+      [
+        ['🔁', `act:${jobId}:re:1`],
+        ['ℹ️ Info', `info:${jobId}`],
+      ],
     ]);
+  });
+
+  it('Info answers the job\'s /info to the presser only (an ephemeral message in the thread)', async () => {
+    const before = fake.ephemerals.length;
+    expect((await press(`info:${jobId}`, 'UUSER003')).status).toBe(200);
+    const note = await fake.waitFor(() => fake.ephemerals.slice(before).find((e) => e.user === 'UUSER003'), 10_000, 'the /info reply');
+    expect(note.channel).toBe(C);
+    expect(note.text).toContain(`Job \`${jobId}\`: imagine, done`);
+    expect(note.text).toContain('seeds 9, 10');
   });
 
   it('U2 runs a job from candidate 2 in the thread, naming its parent', async () => {

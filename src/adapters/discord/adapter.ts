@@ -27,7 +27,7 @@ import { AttachmentError, checkAttachment, DEFAULT_ATTACHMENT_POLICY, downloadAt
 import { JOB_INFO_ACTION } from './builders.ts';
 import { onButton, type ButtonHost } from './buttons.ts';
 import { actorOf, answer, callerOf, ownerOf } from './interactions.ts';
-import { jobInfoText } from './job-info.ts';
+import { jobInfo, jobInfoText } from './job-info.ts';
 import { commandIsPrivate, deferFlags } from './privacy.ts';
 import { createDiscordClient } from './client.ts';
 import { JobView } from './job-view.ts';
@@ -93,6 +93,8 @@ export class DiscordAdapter {
       policy: this.policy,
       startOrRefuse: (res, target, note) => this.startOrRefuse(res, target, note),
       interactionTarget: (i, privateJob) => this.interactionTarget(i, privateJob),
+      infoText: (i, jobId) =>
+        jobInfo({ engine, owner: ownerOf(i), actor: actorOf(this.policy, i), defaultModel: config.model, logger: this.log }, jobId),
     };
     this.client = this.newClient();
   }

@@ -1,5 +1,5 @@
 // Buttons under results: follow-ups (U n, V n, zoom out, pan: stateless act: ids resolved through
-// the store), 🔁 new seed, cancel and delete. Each is acknowledged first, then its job starts
+// the store), 🔁 new seed, info (to the presser only), cancel and delete. Each is acknowledged first, then its job starts
 // through the adapter (startOrRefuse), answered under the button's message.
 import { MessageFlags, type ButtonInteraction, type RepliableInteraction } from 'discord.js';
 import type { Engine, SubmitResult } from '../../jobs/api.ts';
@@ -19,6 +19,8 @@ export interface ButtonHost {
   startOrRefuse(res: SubmitResult, target: ReplyTarget, note: string): Promise<void>;
   /** The interaction's reply as a target (a private job falls back to a direct message). */
   interactionTarget(i: RepliableInteraction, privateJob: boolean): ReplyTarget;
+  /** The text of /info of `jobId` as the presser may see it. */
+  infoText(i: ButtonInteraction, jobId: string): Promise<string>;
 }
 
 /** Handles a button of this bot (others are ignored). */
@@ -37,6 +39,10 @@ export async function onButton(host: ButtonHost, i: ButtonInteraction): Promise<
     await i.deferReply(deferFlags(priv));
     const res = await engine.regenerate(jobId, ownerOf(i));
     return host.startOrRefuse(res, host.interactionTarget(i, priv), `🔁 new seed of job \`${jobId}\``);
+  }
+  if (action === 'info') {
+    await i.deferReply({ flags: MessageFlags.Ephemeral });
+    return answer(i, await host.infoText(i, jobId));
   }
   if (action === 'cancel') {
     await i.deferReply({ flags: MessageFlags.Ephemeral });

@@ -20,7 +20,7 @@ export interface Payload {
 }
 
 /** Button actions and their custom ids ("diffuse:<action>:<jobId>"). */
-export type ButtonAction = 'regen' | 'delete' | 'cancel';
+export type ButtonAction = 'regen' | 'delete' | 'cancel' | 'info';
 
 const PREFIX = 'diffuse';
 
@@ -31,7 +31,7 @@ export function customId(action: ButtonAction, jobId: string): string {
 
 /** Parses a custom id made by customId; null for others. */
 export function parseCustomId(id: string): { action: ButtonAction; jobId: string } | null {
-  const m = /^diffuse:(regen|delete|cancel):([a-z0-9]{1,64})$/.exec(id);
+  const m = /^diffuse:(regen|delete|cancel|info):([a-z0-9]{1,64})$/.exec(id);
   return m ? { action: m[1] as ButtonAction, jobId: m[2] } : null;
 }
 
@@ -61,10 +61,11 @@ function row(...buttons: ButtonBuilder[]): ActionRowBuilder<MessageActionRowComp
   return new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(...buttons);
 }
 
-/** The buttons under a result: 🔁 new seed and ❌ delete. */
+/** The buttons under a result: 🔁 new seed, ℹ️ info (the job's /info, to the presser only) and ❌ delete. */
 export function resultButtons(jobId: string): ActionRowBuilder<MessageActionRowComponentBuilder> {
   return row(
     new ButtonBuilder().setCustomId(customId('regen', jobId)).setEmoji('🔁').setLabel('New seed').setStyle(ButtonStyle.Secondary),
+    new ButtonBuilder().setCustomId(customId('info', jobId)).setEmoji('ℹ️').setLabel('Info').setStyle(ButtonStyle.Secondary),
     new ButtonBuilder().setCustomId(customId('delete', jobId)).setEmoji('❌').setLabel('Delete').setStyle(ButtonStyle.Secondary),
   );
 }

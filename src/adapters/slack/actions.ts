@@ -3,10 +3,12 @@
 // "act:<jobId>:<action>:<n>", resolved through the engine's store when pressed (app.action), so
 // buttons of old messages keep working after a restart. The new job answers in the same thread.
 import type { App } from '@slack/bolt';
+import { getCommand } from '../../../commands/index.ts';
 import { actionLabel, followUp } from '../../engine/follow-ups.ts';
 import { parseActionId } from '../presentation/follow-up-buttons.ts';
 import type { SlackContext } from './context.ts';
 import { startJobFlow } from './job-flow.ts';
+import { runSlackCommand } from './run-command.ts';
 import { errorText } from './log.ts';
 import { escapeMrkdwn } from './text.ts';
 
@@ -17,8 +19,23 @@ interface BlockActionBody {
   actions: { action_id: string }[];
 }
 
-/** Registers the handler of every follow-up button ("act:..." action ids). */
+/** Registers the handler of every follow-up button ("act:..." action ids) and of the Info button ("info:<jobId>"). */
 export function registerActions(app: App, ctx: SlackContext): void {
+  app.action(/^info:[a-z0-9]{1,64}$/, async ({ ack, body }) => {
+    await ack();
+    const b = body as unknown as BlockActionBody;
+    const channel = b.channel?.id;
+    if (!channel) return;
+    const user = b.user.id;
+    const threadTs = b.message?.thread_ts ?? b.message?.ts;
+    const jobId = (b.actions[0]?.action_id ?? '').slice('info:'.length);
+    await runSlackCommand(ctx, getCommand('info')!, { job: jobId }, user, { channel, ...(threadTs ? { threadTs } : {}) }, (text) =>
+      ctx.client.chat
+        .postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) })
+        .then(() => undefined)
+        .catch((err: unknown) => ctx.log.warn({ err: errorText(err, ctx.secrets) }, 'ephemeral reply failed')),
+    );
+  });
   app.action(/^act:/, async ({ ack, body }) => {
     await ack();
     const b = body as unknown as BlockActionBody;

@@ -28,21 +28,39 @@ export function byId<T extends HTMLElement>(id: string): T {
   return el as T;
 }
 
-/** Renders the bot's text: **bold**, `code`, *bold* (Slack style) and line breaks, as DOM nodes (never as HTML). */
+/** One line of the bot's text: **bold** and `code` as DOM nodes. */
+function inline(line: string, frag: DocumentFragment | HTMLElement): void {
+  const re = /\*\*([^*]+)\*\*|`([^`]+)`/g;
+  let last = 0;
+  for (let m = re.exec(line); m; m = re.exec(line)) {
+    if (m.index > last) frag.append(line.slice(last, m.index));
+    if (m[1] !== undefined) frag.append(h('strong', {}, m[1]));
+    else frag.append(h('code', {}, m[2]));
+    last = m.index + m[0].length;
+  }
+  if (last < line.length) frag.append(line.slice(last));
+}
+
+/**
+ * Renders the bot's text: **bold**, `code`, fenced blocks (```) as a preformatted block with a
+ * copy button, and line breaks, as DOM nodes (never as HTML).
+ */
 export function richText(text: string): DocumentFragment {
   const frag = document.createDocumentFragment();
-  const lines = text.split('\n');
-  lines.forEach((line, i) => {
-    if (i > 0) frag.append(document.createElement('br'));
-    const re = /\*\*([^*]+)\*\*|`([^`]+)`/g;
-    let last = 0;
-    for (let m = re.exec(line); m; m = re.exec(line)) {
-      if (m.index > last) frag.append(line.slice(last, m.index));
-      if (m[1] !== undefined) frag.append(h('strong', {}, m[1]));
-      else frag.append(h('code', {}, m[2]));
-      last = m.index + m[0].length;
+  const parts = text.split(/^```[^\n]*\n([\s\S]*?)\n```$/m);
+  parts.forEach((part, k) => {
+    if (k % 2 === 1) {
+      const copy = h('button', { type: 'button', class: 'copy', title: 'Copy' }, 'Copy');
+      copy.addEventListener('click', () => void navigator.clipboard?.writeText(part).then(() => (copy.textContent = 'Copied')));
+      frag.append(h('div', { class: 'code-block' }, h('pre', {}, h('code', {}, part)), copy));
+      return;
     }
-    if (last < line.length) frag.append(line.slice(last));
+    const lines = part.replace(/^\n|\n$/g, '').split('\n');
+    if (part === '') return;
+    lines.forEach((line, i) => {
+      if (i > 0) frag.append(document.createElement('br'));
+      inline(line, frag);
+    });
   });
   return frag;
 }
