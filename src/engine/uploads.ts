@@ -33,7 +33,7 @@ export async function storeUpload(
     if (!existsSync(file)) {
       await mkdir(path.dirname(file), { recursive: true });
       const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      await writeFile(tmp, bytes).catch(async (err: unknown) => {
+      await (to.storage ? to.storage.writeFile(tmp, bytes) : writeFile(tmp, bytes)).catch(async (err: unknown) => {
         await rm(tmp, { force: true }).catch(() => undefined);
         throw err;
       });

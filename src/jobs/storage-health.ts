@@ -3,6 +3,7 @@
 // (uploads, results, the job store), from the failures of those writes and the disk's free space,
 // and the one-line reason a health answer gives when it is not ok.
 import { statfsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 
 /** Free bytes below which DATA_DIR's disk counts as full (an upload of the default 10 MiB limit and its job's results fit under it). */
 export const MIN_FREE_BYTES = 16 * 1024 * 1024;
@@ -58,6 +59,11 @@ export class StorageHealth {
     private readonly freeBytes: FreeBytes = statfsFree,
     private readonly minFree = MIN_FREE_BYTES,
   ) {}
+
+  /** Writes a file under DATA_DIR (the one place uploads are written; a test's subclass makes it fail as a full disk does). */
+  async writeFile(file: string, bytes: Uint8Array): Promise<void> {
+    await writeFile(file, bytes);
+  }
 
   /** Records a failed write of `bytes` bytes and why it failed (storageFailure's words). */
   noteFailure(why: string, bytes: number): void {

@@ -1,11 +1,10 @@
 // A full disk while uploading: the upload is answered 503 `unavailable` with a message that says
 // the bot cannot store it now (not 500 `internal`, not the image's fault), and /healthz is not ok
 // with a `reason` until a write succeeds again; a disk nearly out of space is reported the same way
-// before any write fails. The fault is ENOSPC from writeFile under DATA_DIR/uploads (the module
-// mocked for this file); the free space comes from the StorageHealth the test gives the engine.
+// before any write fails. The fault is ENOSPC from the upload's write, and the free space a reading
+// of the test's own, both through the StorageHealth the test gives the engine.
 import { rmSync } from 'node:fs';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
 import { startHealthServer, type HealthServer } from '../../src/engine/http-health.ts';
@@ -14,17 +13,14 @@ import { StorageHealth } from '../../src/jobs/storage-health.ts';
 import { faultyWorker } from '../engine/fixtures/faulty-worker.ts';
 import { Client, playgroundConfig, samplePng } from './helpers.ts';
 
-const fault = vi.hoisted(() => ({ full: false }));
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const orig = await importOriginal<typeof import('node:fs/promises')>();
-  const writeFile: typeof orig.writeFile = async (file, ...rest) => {
-    if (fault.full && String(file).includes(`${path.sep}uploads${path.sep}`)) {
-      throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', errno: -28 });
-    }
-    return orig.writeFile(file, ...rest);
-  };
-  return { ...orig, writeFile, default: { ...orig, writeFile } };
-});
+/** DATA_DIR's storage with a switch that makes every write fail as a full disk does (ENOSPC). */
+class FullDisk extends StorageHealth {
+  full = false;
+  override async writeFile(file: string, bytes: Uint8Array): Promise<void> {
+    if (this.full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
+    return super.writeFile(file, bytes);
+  }
+}
 
 const MiB = 1024 * 1024;
 let free = 10_000 * MiB;
@@ -32,13 +28,14 @@ let config: Config;
 let engine: LocalEngine;
 let pg: Playground;
 let hs: HealthServer;
+let disk: FullDisk;
 
 beforeAll(async () => {
   config = playgroundConfig();
   engine = createEngine(config, {
     defaultMetrics: false,
     worker: faultyWorker({}),
-    storageHealth: new StorageHealth(config.dataDir, () => free),
+    storageHealth: (disk = new FullDisk(config.dataDir, () => free)),
   });
   await engine.start();
   pg = await startPlayground(config, engine, { historyFile: null, sessionKeyFile: null });
@@ -70,7 +67,7 @@ describe('a full disk and uploads', () => {
   it('an upload that cannot be written is 503 unavailable, and /healthz says why until a write succeeds', async () => {
     expect(await healthz()).toMatchObject({ status: 200, body: { ok: true } });
     expect((await healthz()).body.reason).toBeUndefined();
-    fault.full = true;
+    disk.full = true;
     free = 20 * MiB; // room by statfs's count, yet the write fails (a quota, another writer)
     const r = await upload(1);
     expect(r).toEqual({ status: 503, body: { code: 'unavailable', error: "I can't store your image right now (the bot's disk is full); try again later." } });
@@ -81,7 +78,7 @@ describe('a full disk and uploads', () => {
     // Still refused while the disk stays full.
     expect((await upload(1)).status).toBe(503);
 
-    fault.full = false;
+    disk.full = false;
     const ok = await upload(2);
     expect(ok.status).toBe(202);
     expect(await healthz()).toMatchObject({ status: 200, body: { ok: true } });
