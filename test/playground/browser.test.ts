@@ -377,6 +377,18 @@ describe('playground in a browser', () => {
     if (process.env.SHOT) await page.screenshot({ path: process.env.SHOT, fullPage: true });
   });
 
+  it.skipIf(!hasChromium)(`the Info button shows /info with its command line as a block, without markdown fences${SKIP}`, async () => {
+    const jobId = await lastJobId(page);
+    await page.getByRole('button', { name: `Info about job ${jobId}` }).click();
+    const reply = page.locator('.msg').filter({ hasText: `Job ${jobId}` }).last();
+    await reply.waitFor();
+    expect(await reply.textContent()).not.toContain('```');
+    const block = reply.locator('.code-block pre');
+    expect(await block.textContent()).toMatch(/^diffuse \w+ /);
+    expect(await reply.getByRole('button', { name: 'Copy' }).isVisible()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+
   it.skipIf(!hasChromium)(`asks for the access token when one is configured, then works${SKIP}`, async () => {
     const guarded = await startPlayground(config, engine, { port: 0, token: 'open-sesame-123' });
     const p = await context.newPage();

@@ -47,6 +47,7 @@ function main(): void {
     regenerate: (jobId) => void regenerate(jobId),
     cancel: (jobId) => void cancel(jobId),
     followUp: (jobId, url, label) => void followUp(jobId, url, label),
+    info: (jobId) => void info(jobId),
   });
 
   /** Starts the message with `/name ` when it is empty, a bare command or plain words; a command with text stays. */
@@ -214,6 +215,19 @@ function main(): void {
       const a = await runAction(url);
       convo.addUser(`${label} of job ${jobId}`);
       convo.addJob(a.jobId, a.text).follow();
+    } catch (err) {
+      handleError(err);
+    }
+  }
+
+  async function info(jobId: string): Promise<void> {
+    const text = `/info ${jobId}`;
+    const form = new FormData();
+    form.set('text', text);
+    convo.addUser(text);
+    try {
+      const answer = await submitCommand(form);
+      if (!('jobId' in answer)) convo.addBot(answer.reply.text);
     } catch (err) {
       handleError(err);
     }

@@ -12,6 +12,8 @@ export interface JobActions {
   cancel(jobId: string): void;
   /** Runs a follow-up button of a result (POST its url). */
   followUp(jobId: string, url: string, label: string): void;
+  /** Shows the job's /info. */
+  info(jobId: string): void;
 }
 
 /** Least time between two spoken progress announcements. */
@@ -374,6 +376,17 @@ export class JobMessage {
             onclick: () => this.convo.actions.regenerate(this.jobId),
           },
           icon('regen'),
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'info',
+            'aria-label': `Info about job ${this.jobId}`,
+            title: 'Its parameters, lineage and the command line that draws it again',
+            onclick: () => this.convo.actions.info(this.jobId),
+          },
+          'Info',
         ),
       );
     }
