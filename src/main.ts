@@ -156,7 +156,7 @@ async function main(): Promise<void> {
       running.push({ name, stop: () => bot.stop() });
       const login = async () => {
         await bot.start();
-        logger.info('Discord adapter started');
+        logger.info(`Discord adapter started${bot.userTag ? ` (logged in as ${bot.userTag})` : ''}`);
       };
       retries.push(keepStarting(name, login, config, logger));
     } else if (name === 'slack') {

@@ -149,6 +149,11 @@ export class DiscordAdapter {
     }
   }
 
+  /** The bot's user name on Discord once logged in ("diffuse#1234" or "diffuse"), else null. */
+  get userTag(): string | null {
+    return this.client.user?.tag ?? null;
+  }
+
   /** Resolves once a gateway session has been ready (after a failed login, once a retry succeeds). */
   ready(): Promise<void> {
     return this.readyOnce;
