@@ -5,6 +5,10 @@
 //                         [--sampler ddpm|ddim|dpmpp-2m|...] [--steps 33]   (the loop's update rule and step count)
 //                         [--sheet docs/samples.png]   (contact sheet of prior + UNet; none by default)
 //   npm run eval:model -- --illusions [...]   anagrams, hybrids and inpainting per view (bench/eval-illusions.ts)
+//   npm run eval:model -- --prompts [--model emoji] [--verbose]   prompt understanding only (bench/eval-prompts.ts)
+//
+// First, prompt understanding: the share of natural prompts (test/fixtures/prompts/) read as the
+// single intended emoji, on the tuning list and the held-out list (bench/eval-prompts.ts).
 //
 // Samplers, per prompt and seed (seeds 1000, 1001, ...):
 //   prior alone            one tile of the prompt's concepts drawn by the prior's weights, upscaled
@@ -47,6 +51,7 @@ import {
   STYLES,
 } from './eval-model-data.ts';
 import { writeSheet } from './eval-model-sheet.ts';
+import { evalPrompts } from './eval-prompts.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -84,6 +89,7 @@ async function main(argv: string[]) {
     },
   });
   const seeds = Number(values.seeds);
+  evalPrompts(values.model!);
   const data = await loadDataset(root);
   const model = await loadModel(values.model!);
   const m = model.manifest;
@@ -222,5 +228,8 @@ async function main(argv: string[]) {
 
 const args = process.argv.slice(2);
 // --illusions: anagrams, hybrids and inpainting judged per view (bench/eval-illusions.ts).
-if (args.includes('--illusions')) await (await import('./eval-illusions.ts')).main(args.filter((a) => a !== '--illusions'));
+if (args.includes('--prompts')) {
+  const { values } = parseArgs({ args: args.filter((a) => a !== '--prompts'), options: { model: { type: 'string', default: 'emoji' }, verbose: { type: 'boolean', default: false } } });
+  evalPrompts(values.model, undefined, values.verbose);
+} else if (args.includes('--illusions')) await (await import('./eval-illusions.ts')).main(args.filter((a) => a !== '--illusions'));
 else await main(args);
