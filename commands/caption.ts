@@ -41,7 +41,7 @@ export function captionParts(r: JobResult): CaptionParts {
       break;
     case 'sketch':
       if (s.prompt) prompts.push(q(s.prompt));
-      prompts.push(`${s.upscale ? 'upscale, ' : ''}noise level ${s.noiseLevel}`);
+      prompts.push(`noise level ${s.noiseLevel}`);
       break;
     case 'anagram':
       prompts.push(`${q(s.prompt)} ↔ ${q(s.prompt2 ?? '')} (view: ${s.view})`);
@@ -61,11 +61,14 @@ export function captionParts(r: JobResult): CaptionParts {
   const seeds = candidateSeeds(s);
   const settings = [seeds.length > 1 ? `${seeds.length} candidates, seeds ${seeds.join(', ')}` : `seed ${s.seed}`];
   // Effective values: what the job ran with (the user's, or the model's defaults the engine resolved).
-  if (s.technique !== 'noise') settings.push(`${s.steps} steps`, usesGuidance(s.guidance) ? `guidance ${s.guidance}` : 'no guidance');
+  // SDEdit runs the steps below its start level: "5 of 33 steps" is what the progress counted.
+  const ran = s.technique === 'sketch' && s.noiseLevel ? `${s.steps - s.noiseLevel} of ${s.steps} steps` : `${s.steps} steps`;
+  if (s.technique !== 'noise') settings.push(ran, usesGuidance(s.guidance) ? `guidance ${s.guidance}` : 'no guidance');
   // The sampler only when it is not the study's ddpm (older results have none recorded).
   if (s.sampler && s.sampler !== 'ddpm') settings.push(`sampler ${s.sampler}`);
   settings.push(noPing(r.model), formatDuration(r.timings.totalMs));
-  const parts: CaptionParts = { title: s.technique, prompts, settings: settings.join(' · '), job: `job ${r.jobId}` };
+  // An upscale (U) is a sketch job by its technique; it is named for what it does.
+  const parts: CaptionParts = { title: s.upscale ? 'upscale' : s.technique, prompts, settings: settings.join(' · '), job: `job ${r.jobId}` };
   if (s.from) parts.from = `${noPing(quoteUserText(s.from.action, 40))} of job ${s.from.jobId}`;
   if (r.understood.length > 0) parts.understood = `understood: ${noPing(r.understood.map((c) => c.label).join(', '))}`;
   if (r.unknown.length > 0) parts.unknown = `unknown words: ${r.unknown.map((w) => quoteUserText(w, 40)).join(', ')}`;

@@ -39,6 +39,15 @@ describe('buildCaption', () => {
     );
   });
 
+  it('names an upscale for what it is, and counts the steps an SDEdit ran ("5 of 33 steps", as its progress did)', () => {
+    const up = buildCaption(result({ technique: 'sketch', prompt: 'a cat', image: 'a'.repeat(64), noiseLevel: 28, upscale: true }), { style: 'plain' });
+    expect(up.split('\n')[0]).toBe('upscale "a cat" · noise level 28');
+    expect(up.split('\n')[1]).toBe('seed 42 · 5 of 33 steps · guidance 7 · test-tiny · 4.2 s');
+    const sketch = buildCaption(result({ technique: 'sketch', image: 'a'.repeat(64), noiseLevel: 10 }), { style: 'plain' });
+    expect(sketch.split('\n')[0]).toBe('sketch noise level 10');
+    expect(sketch.split('\n')[1]).toContain('23 of 33 steps');
+  });
+
   it('shows guidance that is off (1 or less) as "no guidance"', () => {
     const text = buildCaption(result({ technique: 'imagine', prompt: 'a rocket', steps: 4, guidance: 0 }));
     expect(text.split('\n')[1]).toBe('seed 42 · 4 steps · no guidance · test-tiny · 4.2 s');
