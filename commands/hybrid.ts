@@ -9,7 +9,7 @@ export const spec: CommandSpec = {
   technique: 'hybrid',
   options: [
     promptOption('prompt_far', 'What it shows from far away (low frequencies), e.g. "a skull"', true),
-    promptOption('prompt_near', 'What it shows up close (high frequencies), e.g. "a waterfall"', true),
+    promptOption('prompt_near', 'What it shows up close (high frequencies), e.g. "a red heart"', true),
     seedOption,
     stepsOption,
     samplerOption,
