@@ -6,7 +6,7 @@
 //   npm run eval:model -- --illusions [--pairs test/fixtures/illusions/pairs.json] [--lists tuned,heldout]
 //        [--techniques anagram,hybrid,inpaint] [--views rotate180,flip] [--seeds 1] [--max-pairs N]
 //        [--steps 33] [--cfg <model default>] [--variants 'prior + UNet,UNet alone,prior alone']
-//        [--sheet docs/illusions.png]
+//        [--pair "a pencil|a sun" ...]   (these pairs instead of the lists)   [--sheet docs/illusions.png]
 //
 // Per pair [a, b] and seed (1000, 1001, ...):
 //   anagram   a upright, b through the view: "as is" read whole against a, "through the view" (the
@@ -72,6 +72,7 @@ export async function main(argv: string[]): Promise<void> {
       model: { type: 'string', default: 'emoji' },
       pairs: { type: 'string', default: join(root, 'test', 'fixtures', 'illusions', 'pairs.json') },
       lists: { type: 'string', default: 'tuned,heldout' },
+      pair: { type: 'string', multiple: true },
       techniques: { type: 'string', default: 'anagram,hybrid,inpaint' },
       views: { type: 'string', default: 'rotate180,flip' },
       seeds: { type: 'string', default: '1' },
@@ -85,8 +86,13 @@ export async function main(argv: string[]): Promise<void> {
     },
   });
   const variants = VARIANTS.filter((v) => values.variants!.split(',').includes(v));
-  const pairsFile = JSON.parse(readFileSync(values.pairs!, 'utf8')) as Record<string, [string, string][]>;
-  const lists = values.lists!.split(',');
+  // --pair "a|b" (repeatable): those pairs instead of the lists (the README's pictures).
+  const given = (values.pair ?? []).map((p) => p.split('|').map((x) => x.trim()) as [string, string]);
+  if (given.some((p) => p.length !== 2 || !p[0] || !p[1])) throw new Error('--pair takes "prompt a|prompt b"');
+  const pairsFile = given.length
+    ? { given }
+    : (JSON.parse(readFileSync(values.pairs!, 'utf8')) as Record<string, [string, string][]>);
+  const lists = given.length ? ['given'] : values.lists!.split(',');
   const techniques = values.techniques!.split(',');
   const views = values.views!.split(',').map(getView);
   const seeds = Number(values.seeds);
