@@ -67,6 +67,9 @@ export async function followUp(
     return refusal('no_result', `Job ${jobId} has no result yet; try again when it has finished.`);
   const count = countOf(result.spec);
   if (n < 1 || n > count) return refusal('invalid_spec', `Job ${jobId} has no image ${n}.`);
+  // An upscale of an upscale starts from the model's size again and ends where its parent is.
+  if (action === 'u' && count === 1 && result.spec.upscale)
+    return refusal('invalid_spec', `Job ${jobId} is already an upscale; another one would not make it larger. Try Vary instead.`);
   // The picture must still be stored; the inference process reads it (pipeline/parent-input.ts).
   const files = await engine.resultFiles(jobId);
   if (!files.ok) return files;

@@ -53,6 +53,8 @@ describe('follow-up ids and buttons', () => {
       ['⬅', '➡', '⬆', '⬇'],
     ]);
     expect(labels({ technique: 'noise' })).toEqual([['🔁']]);
+    // An upscale is not offered another upscale (it would not grow).
+    expect(labels({ technique: 'sketch', upscale: true })[0]).toEqual(['Vary (subtle)', 'Vary (strong)', '🔁']);
     expect(actionRows('j1', { technique: 'hybrid' })[2][0].words).toBe('Pan left');
   });
 });
@@ -92,6 +94,11 @@ describe('follow-up refusals', () => {
     if (u.ok) {
       expect(commandLineOf(u.spec)).toContain(' --upscale');
       await waitForJob(engine, u.jobId);
+      // U of an upscale would not grow it: refused, with what to do instead.
+      expect(await followUp(engine, u.jobId, 'u', 1, owner)).toMatchObject({
+        ok: false,
+        message: expect.stringMatching(/already an upscale; another one would not make it larger/),
+      });
     }
     const v = await followUp(engine, sketch, 'vs', 1, owner);
     expect(v).toMatchObject({

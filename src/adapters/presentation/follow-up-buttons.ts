@@ -34,10 +34,11 @@ export interface ActionButton {
 
 /**
  * The buttons under a finished job, in rows of at most 5: with several candidates U1..Un, V1..Vn
- * (strong) and reroll; with one, U, V subtle, V strong and reroll, zoom out 1.5x and 2x, and the
- * four pans. Strips (noise, denoise) get reroll only.
+ * (strong) and reroll; with one, U (unless it is an upscale already: another would not grow it),
+ * V subtle, V strong and reroll, zoom out 1.5x and 2x, and the four pans. Strips (noise, denoise)
+ * get reroll only.
  */
-export function actionRows(jobId: string, spec: Pick<JobSpec, 'technique' | 'count'>): ActionButton[][] {
+export function actionRows(jobId: string, spec: Pick<JobSpec, 'technique' | 'count' | 'upscale'>): ActionButton[][] {
   const b = (action: FollowUpAction, n: number, label: string): ActionButton => ({
     id: actionId(jobId, action, n),
     label,
@@ -53,7 +54,7 @@ export function actionRows(jobId: string, spec: Pick<JobSpec, 'technique' | 'cou
     return [ns.map((n) => b('u', n, `U${n}`)), ns.map((n) => b('vt', n, `V${n}`)), [reroll]];
   }
   return [
-    [b('u', 1, 'Upscale'), b('vs', 1, 'Vary (subtle)'), b('vt', 1, 'Vary (strong)'), reroll],
+    [...(spec.upscale ? [] : [b('u', 1, 'Upscale')]), b('vs', 1, 'Vary (subtle)'), b('vt', 1, 'Vary (strong)'), reroll],
     [b('zo15', 1, 'Zoom out 1.5x'), b('zo2', 1, 'Zoom out 2x')],
     [b('pl', 1, '⬅'), b('pr', 1, '➡'), b('pu', 1, '⬆'), b('pd', 1, '⬇')],
   ];
