@@ -96,7 +96,7 @@ export async function main(args: string[]): Promise<void> {
     });
   const report = (label: string, lat: number[], extra = ''): void => {
     const s = [...lat].sort((x, y) => x - y);
-    console.log(`${label.padEnd(50)} polls ${String(s.length).padStart(4)}  p99 ${q(s, 0.99).toFixed(1)} ms  worst ${(s.at(-1) ?? NaN).toFixed(1)} ms${extra}`);
+    console.log(`${label.padEnd(58)} polls ${String(s.length).padStart(4)}  p99 ${q(s, 0.99).toFixed(1)} ms  worst ${(s.at(-1) ?? NaN).toFixed(1)} ms${extra}`);
   };
   try {
     await new Promise((r) => setTimeout(r, 1000));
