@@ -5,6 +5,8 @@ import type { JobResult } from '../src/jobs/api.ts';
 import { candidateSeeds, usesGuidance } from '../src/jobs/spec.ts';
 import { formatDuration, noPing, quoteUserText } from './format.ts';
 
+export { gifTitle } from './gif-title.ts';
+
 /** How to mark bold text: Discord markdown (**x**), Slack mrkdwn (*x*), or plain. */
 export type CaptionStyle = 'discord' | 'slack' | 'plain';
 

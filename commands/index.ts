@@ -67,6 +67,6 @@ export function parseTextCommand(line: string): TextCommandResult {
 }
 
 export { coerceOptions, parseTextArgs, splitCommandLine, type TextArgsResult };
-export { buildCaption, captionParts, type CaptionOptions, type CaptionParts, type CaptionStyle } from './caption.ts';
+export { buildCaption, captionParts, gifTitle, type CaptionOptions, type CaptionParts, type CaptionStyle } from './caption.ts';
 export { noPing, quoteUserText, formatDuration, progressBar, queuedText } from './format.ts';
 export { usage, helpText } from './help.ts';

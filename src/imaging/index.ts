@@ -30,6 +30,7 @@ export {
 export type { GifOptions, FittedGif, UpscaledImage } from './encode.ts';
 export { readRgbFile } from './read-file.ts';
 export { imageForModel, maskForModel } from './model-input.ts';
+export { drawLabel, labelledRow, labelText } from './label.ts';
 export type { ModelInputImage } from './model-input.ts';
 export { makeStrip } from './strip.ts';
 export type { StripOptions } from './strip.ts';

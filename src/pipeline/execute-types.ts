@@ -77,6 +77,8 @@ export interface ExecuteResult {
   candidates?: Float32Array[];
   /** The picture to show: the final image, or a comparison strip (noise, denoise). */
   image: RgbImage;
+  /** The display image's panels with their labels (strips, an anagram's views), drawn side by side by the result writer. */
+  panels?: { images: RgbImage[]; labels: string[] };
   /** Trajectory frames for the GIF, in order. */
   frames: RgbImage[];
   timings: ExecuteTimings;

@@ -53,7 +53,7 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
   const run = createRun(spec, ctx, hooks, denoiser, stepTimes);
   const techniqueRun = TECHNIQUE_RUNS[spec.technique];
   if (!techniqueRun) throw new ExecuteError(`unknown technique ${String(spec.technique)}`);
-  const { finalSample, loopSteps, picture, restoreKnown } = await techniqueRun(run);
+  const { finalSample, loopSteps, picture, restoreKnown, panels } = await techniqueRun(run);
   const finalImage = await model.fromSample(finalSample);
   if (restoreKnown) pasteKnown(finalImage, restoreKnown.image, restoreKnown.mask, run.img.channels);
   const image = picture ?? tensorToRgb(finalImage, run.out.width, run.out.height);
@@ -61,6 +61,7 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
   return {
     finalImage,
     image,
+    ...(panels ? { panels } : {}),
     frames: run.frames,
     timings: {
       totalMs: performance.now() - t0,

@@ -4,7 +4,7 @@
 // (80 ms a frame, the last held 1.5 s, looping), shrunk to a byte limit when one is given.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { encodeGif, encodePng, fitGifToBytes, upscaleForDisplay, type RgbImage } from '../imaging/index.ts';
+import { encodeGif, encodePng, fitGifToBytes, labelledRow, upscaleForDisplay, type RgbImage } from '../imaging/index.ts';
 import type { ResultFiles } from '../jobs/api.ts';
 
 /** Where to write: `rawPng` and `gif` are optional (a GIF is written only when there are frames). */
@@ -31,6 +31,13 @@ function upscale(img: RgbImage, size: number): RgbImage {
   return { width: u.width, height: u.height, rgb: u.rgb };
 }
 
+/** Panels at the display size, 4 model pixels apart (as the strips are), each labelled under it. */
+function labelled(panels: { images: RgbImage[]; labels: string[] }, size: number): RgbImage {
+  const shown = panels.images.map((p) => upscale(p, size));
+  const gap = Math.round((4 * shown[0].height) / panels.images[0].height);
+  return labelledRow(shown, panels.labels, gap);
+}
+
 async function put(path: string, data: Uint8Array): Promise<string> {
   const abs = resolve(path);
   await mkdir(dirname(abs), { recursive: true });
@@ -38,9 +45,12 @@ async function put(path: string, data: Uint8Array): Promise<string> {
   return abs;
 }
 
-/** Writes a result's images (the raw PNG first, then the display PNG, then the GIF). */
+/**
+ * Writes a result's images (the raw PNG first, then the display PNG, then the GIF). With panels,
+ * the display PNG is them side by side at the display size, each labelled under it.
+ */
 export async function writeResultFiles(
-  result: { image: RgbImage; frames: readonly RgbImage[] },
+  result: { image: RgbImage; frames: readonly RgbImage[]; panels?: { images: RgbImage[]; labels: string[] } },
   paths: ResultPaths,
   sizes: ResultSizes,
 ): Promise<WrittenResult> {
@@ -49,7 +59,7 @@ export async function writeResultFiles(
     paths.rawPng !== undefined
       ? await put(paths.rawPng, await encodePng(image.rgb, image.width, image.height))
       : null;
-  const shown = upscale(image, sizes.displaySize);
+  const shown = result.panels ? labelled(result.panels, sizes.displaySize) : upscale(image, sizes.displaySize);
   const png = await put(paths.png, await encodePng(shown.rgb, shown.width, shown.height));
   const written: WrittenResult = {
     png,

@@ -31,8 +31,16 @@ export interface TechniqueResult {
   loopSteps: number;
   /** A picture of its own (the strips of noise and denoise) instead of the decoded final sample. */
   picture?: RgbImage;
+  /** What the display image shows instead: these panels side by side, each labelled (strips, an anagram's views). */
+  panels?: Panels;
   /** Pixels to restore after decoding (latent inpainting: the VAE cannot reproduce them exactly). */
   restoreKnown?: { image: Float32Array; mask: Float32Array };
+}
+
+/** Labelled panels of a result's display image. */
+export interface Panels {
+  images: RgbImage[];
+  labels: string[];
 }
 
 /** One candidate's run (see the file header). */

@@ -6,6 +6,7 @@ import {
   anagram,
   createRng,
   denoise,
+  getView,
   hybrid,
   hybridFilterFor,
   inpaint,
@@ -129,7 +130,14 @@ async function anagramTechnique(run: TechniqueRun): Promise<TechniqueResult> {
     uprightPrior: priorFor(run, a.understood, g),
     transformedPrior: priorFor(run, b.understood, g),
   };
-  return { finalSample: await anagram(opts), loopSteps: spec.steps };
+  const finalSample = await anagram(opts);
+  // Shown as both readings side by side: the picture upright and under the view, each with its prompt.
+  const viewed = getView(opts.view).apply(finalSample, run.shape);
+  const panels = {
+    images: [await run.toRgb(finalSample), await run.toRgb(viewed)],
+    labels: [`upright: ${spec.prompt}`, `${opts.view}: ${spec.prompt2 ?? ''}`],
+  };
+  return { finalSample, loopSteps: spec.steps, panels };
 }
 
 /** Hybrid images (factorized diffusion): lowpass of the far prompt's estimate plus highpass of the near prompt's, each with its own prompt's prior. */
@@ -177,7 +185,8 @@ async function noiseTechnique(run: TechniqueRun): Promise<TechniqueResult> {
   const shown = [tensorToRgb(image, img.width, img.height)];
   for (const x of noisy) shown.push(await run.toRgb(x));
   run.frames.push(...shown);
-  return { finalSample: noisy[noisy.length - 1], loopSteps: 0, picture: makeStrip(shown) };
+  const labels = ['input', ...ts.map((t) => `t = ${t}`)];
+  return { finalSample: noisy[noisy.length - 1], loopSteps: 0, picture: makeStrip(shown), panels: { images: shown, labels } };
 }
 
 /** The input noised to t, then denoised by Gaussian blur, one step, iteratively, or all three (each from the same noisy image), as a strip. */
@@ -223,7 +232,8 @@ async function denoiseTechnique(run: TechniqueRun): Promise<TechniqueResult> {
   }
   if (!methods.includes('iterative')) run.frames.push(...shown);
   const loopSteps = methods.includes('iterative') ? iterSteps : 0;
-  return { finalSample: finalSample as Float32Array, loopSteps, picture: makeStrip(shown) };
+  const labels = ['input', `noisy t = ${t}`, ...methods];
+  return { finalSample: finalSample as Float32Array, loopSteps, picture: makeStrip(shown), panels: { images: shown, labels } };
 }
 
 /** The executor's table: one function per technique. */

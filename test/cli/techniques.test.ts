@@ -113,7 +113,6 @@ describe('diffuse techniques on an input image', () => {
       ['inpaint', 'photo.png', 'dog', '--mask', 'mask.png', '--steps', '5'],
       'inpaint-mask.png',
     ],
-    ['anagram', ['anagram', 'rocket', 'ship', '--view', 'rotate180', '--steps', '5'], 'anagram.png'],
     ['hybrid', ['hybrid', 'rocket', 'dog', '--sigma', '1.5', '--kernel', '9', '--steps', '5'], 'hybrid.png'],
   ];
   for (const [name, args, out] of cases) {
@@ -126,6 +125,27 @@ describe('diffuse techniques on an input image', () => {
       expect([img.width, img.height]).toEqual([512, 512]);
     });
   }
+
+  it('anagram shows both readings: the picture upright and under its view side by side, each labelled', async () => {
+    const r = await runCli(['anagram', 'rocket', 'ship', '--view', 'rotate180', '--steps', '5', ...MODEL, '--seed', '3', '-o', 'anagram.png', '--json'], dir);
+    expect(r.code).toBe(0);
+    const img = await decoded('anagram.png');
+    // Two 512 px panels 32 px apart (4 model pixels), over a label band of a sixth of their height.
+    expect([img.width, img.height]).toEqual([2 * 512 + 32, 512 + 85]);
+    const px = (x: number, y: number) => [...img.rgb.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3)];
+    // The right panel is the left one turned 180 degrees.
+    let diff = 0;
+    for (let y = 0; y < 512; y += 7) for (let x = 0; x < 512; x += 7) diff += Math.abs(px(x, y)[0] - px(544 + 511 - x, 511 - y)[0]);
+    expect(diff / (74 * 74)).toBeLessThan(2);
+    // Ink in the label band under each panel.
+    const inked = (x0: number) => {
+      let n = 0;
+      for (let y = 512; y < img.height; y++) for (let x = x0; x < x0 + 512; x++) if (px(x, y)[0] < 64) n++;
+      return n;
+    };
+    expect(inked(0)).toBeGreaterThan(50);
+    expect(inked(544)).toBeGreaterThan(50);
+  });
 
   it('inpaint keeps the known pixels of the input (the mask is white on the left half)', async () => {
     const r = await runCli(
@@ -191,7 +211,8 @@ describe('diffuse techniques on an input image', () => {
     );
     expect(r.code).toBe(0);
     const img = await decoded('noise.png');
-    expect([img.width, img.height]).toEqual([4 * 64 + 3 * 4, 64]);
+    // Panels of 64 px, 4 apart, over a 14 px band with each panel's label (input, t = 250, ...).
+    expect([img.width, img.height]).toEqual([4 * 64 + 3 * 4, 64 + 14]);
     expect((await sharp(readFileSync(join(dir, 'noise.gif')), { animated: true }).metadata()).pages).toBe(4);
   });
 
@@ -219,7 +240,7 @@ describe('diffuse techniques on an input image', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).technique).toBe('denoise');
     const img = await decoded('denoise.png');
-    expect([img.width, img.height]).toEqual([5 * 64 + 4 * 4, 64]);
+    expect([img.width, img.height]).toEqual([5 * 64 + 4 * 4, 64 + 14]);
   });
 });
 

@@ -146,3 +146,23 @@ describe('job view', () => {
     expect(shown.map((p) => p.content)).toEqual(['**imagine** "a cat"\nCancelled. (job `j1`)']);
   });
 });
+
+describe('result attachments', () => {
+  it('title the GIF by what it shows: the noising steps for /noise, the denoising trajectory otherwise', async () => {
+    const { resultPayload } = await import('../../src/adapters/discord/messages.ts');
+    const result = (technique: string) =>
+      ({
+        jobId: 'j1',
+        model: 'test-tiny',
+        spec: { technique, seed: 1, steps: 2, guidance: 1, t: [250], method: 'all', prompt: 'a cat' },
+        timings: { queuedMs: 0, totalMs: 10, modelMs: 5, perStepMs: 1 },
+        prompts: [],
+        understood: [],
+        unknown: [],
+        files: { png: '', rawPng: '', gif: '', width: 64, height: 64, gifFrames: 2, gifBytes: 10 },
+      }) as unknown as Parameters<typeof resultPayload>[0];
+    const gifOf = (p: Payload) => p.files!.find((f) => String(f.name).endsWith('.gif'))!.description;
+    expect(gifOf(resultPayload(result('noise'), Buffer.from('png'), Buffer.from('gif')))).toBe('noising steps');
+    expect(gifOf(resultPayload(result('imagine'), Buffer.from('png'), Buffer.from('gif')))).toBe('denoising trajectory');
+  });
+});

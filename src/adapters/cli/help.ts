@@ -7,7 +7,7 @@ import type { Subcommand } from './args.ts';
 const COMMON = `Common options:
   --model NAME|PATH   model name in the models folder, or a model folder (default: $MODEL or emoji)
   -o, --output FILE   PNG to write (default: ./<technique>-<seed>.png)
-  --gif FILE          also write the denoising trajectory as an animated GIF
+  --gif FILE          also write an animated GIF of the steps (noise: the noising steps)
   --json              print one JSON object (seed, steps, model, timings, outputs) on stdout
   --device D          cpu, cuda, webgpu or auto (default: $DEVICE, else cpu)
   -h, --help          show help`;

@@ -1,7 +1,7 @@
 // The messages the bot shows on Discord: queue status, progress (bar + small preview), the final
 // result (PNG + GIF + caption + buttons) and failures. Every payload disables mentions.
 import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, type MessageActionRowComponentBuilder } from 'discord.js';
-import { buildCaption } from '../../../commands/caption.ts';
+import { buildCaption, gifTitle } from '../../../commands/caption.ts';
 import { progressBar, queuedText, quoteUserText } from '../../../commands/format.ts';
 import type { JobResult, JobSpec } from '../../jobs/api.ts';
 import { actionRows } from '../presentation/follow-up-buttons.ts';
@@ -124,7 +124,7 @@ export function progressPayload(jobId: string, spec: JobSpec, step: number, tota
 export function resultPayload(result: JobResult, png: Buffer, gif: Buffer | null, note?: string): Payload {
   const base = `${result.spec.technique}-${result.jobId}`;
   const files = [new AttachmentBuilder(png, { name: `${base}.png`, description: `final image, seed ${result.spec.seed}` })];
-  if (gif) files.push(new AttachmentBuilder(gif, { name: `${base}.gif`, description: 'denoising trajectory' }));
+  if (gif) files.push(new AttachmentBuilder(gif, { name: `${base}.gif`, description: gifTitle(result.spec.technique) }));
   return {
     // The note is the adapter's own text (a mention of the requester renders, but pings nobody: mentions are off).
     content: note ? `${buildCaption(result, { style: 'discord', maxLength: 1990 - note.length })}\n${note}` : buildCaption(result, { style: 'discord' }),

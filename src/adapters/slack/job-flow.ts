@@ -3,7 +3,7 @@
 // thread (files.uploadV2: getUploadURLExternal, upload, completeUploadExternal) with the shared
 // caption, and a last edit of the status message.
 import { readFile } from 'node:fs/promises';
-import { buildCaption, formatDuration, noPing, progressBar, queuedText } from '../../../commands/index.ts';
+import { buildCaption, formatDuration, gifTitle, noPing, progressBar, queuedText } from '../../../commands/index.ts';
 import type { Engine, JobEvent, JobResult, JobSpec, TerminalEvent } from '../../jobs/api.ts';
 import { describeSpec } from '../../jobs/spec-describe.ts';
 import type { Place, SlackContext } from './context.ts';
@@ -48,7 +48,7 @@ export function statusLine(e: JobEvent): string {
     case 'progress':
       return `:art: \`${progressBar(e.step, e.total)}\` job \`${e.jobId}\``;
     case 'done':
-      return `:white_check_mark: Done in ${formatDuration(e.result.timings.totalMs)}: the image and its denoising GIF are in the thread. ${REACT_HINT}`;
+      return `:white_check_mark: Done in ${formatDuration(e.result.timings.totalMs)}: the image and the GIF of its ${gifTitle(e.result.spec.technique)} are in the thread. ${REACT_HINT}`;
     case 'failed':
       return `:x: ${escapeMrkdwn(e.message)}`;
     case 'cancelled':

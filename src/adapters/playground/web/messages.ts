@@ -1,6 +1,7 @@
 // The conversation: the user's messages and the bot's answers, one answer per job that follows
 // the job's server-sent events (queued with position, started, progress with preview frames,
 // then the image, the GIF and the caption, or the failure).
+import { gifTitle } from '../../../../commands/gif-title.ts';
 import type { JobView } from './api.ts';
 import { queuedText } from '../../../../commands/format.ts';
 import { clock, h, richText } from './dom.ts';
@@ -265,6 +266,7 @@ export class JobMessage {
       );
     }
     if (view.links.gif) {
+      const gif = gifTitle(view.technique);
       figures.push(
         h(
           'figure',
@@ -274,13 +276,13 @@ export class JobMessage {
             { href: view.links.gif, target: '_blank', rel: 'noopener' },
             h('img', {
               src: view.links.gif,
-              alt: `Denoising trajectory of job ${view.jobId} (animated GIF, ${view.result.gifFrames} frames)`,
+              alt: `${gif.replace(/^\w/, (c) => c.toUpperCase())} of job ${view.jobId} (animated GIF, ${view.result.gifFrames} frames)`,
               class: 'gif-image',
               width: 192,
               height: 192,
             }),
           ),
-          h('figcaption', {}, 'denoising trajectory'),
+          h('figcaption', {}, gif),
         ),
       );
     }
