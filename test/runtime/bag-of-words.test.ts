@@ -93,32 +93,37 @@ describe('bag-of-words prompt encoder', () => {
     expect(oneHot().tokenize('ＲＯＣＫＥＴ').tokens).toEqual([0]);
   });
 
-  it('ranks understood concepts: full matches only when there are any, shorter label first', () => {
+  it('reads phrases first: a whole name beats its words, the head of the main part weighs 1, an attached part 0.5', () => {
     const p = enc.encode('an old man in a top hat');
-    expect(p.understood.map((u) => u.label)).toEqual(['👨 man', '🎩 top hat', '👴 old man']);
-    expect(p.understood.every((u) => u.weight === 1)).toBe(true);
+    expect(p.understood).toEqual([
+      { label: '👴 old man', weight: 1, emoji: '👴' },
+      { label: '🎩 top hat', weight: 0.5, emoji: '🎩' },
+    ]);
   });
 
-  it('adds the best partial match (score >= 0.5) of each word no full match covers', () => {
-    const p = enc.encode('smiling');
-    // "grinning smiling face" has 2 label tokens in the vocabulary (smiling, face): 1/2.
-    expect(p.understood).toEqual([{ label: '😀 grinning smiling face', weight: 0.5, emoji: '😀' }]);
-    // One concept per uncovered word: "face" picks its best-ranked concept only.
+  it('takes the best concept of a word no phrase covers, and drops a modifier known only as part of a name', () => {
+    // "grinning smiling face" is the only name holding "smiling".
+    expect(enc.encode('smiling').understood).toEqual([{ label: '😀 grinning smiling face', weight: 1, emoji: '😀' }]);
+    // One concept per word: "face" picks its best-ranked concept only.
     expect(enc.encode('face').understood.map((u) => u.label)).toEqual(['🐶 dog face']);
-    // "dog" is covered by a full match; "smiling" still gets its partial match.
-    expect(enc.encode('dog smiling').understood.map((u) => u.label)).toEqual(['🐕 dog', '😀 grinning smiling face']);
+    // "dog" is the head; "smiling" after it is a participle, not drawn.
+    const p = enc.read('dog smiling');
+    expect(p.understood.map((u) => u.label)).toEqual(['🐕 dog']);
+    expect(p.dropped).toEqual([{ word: 'smiling', why: 'modifier' }]);
   });
 
-  it('splits an unknown compound into two known words', () => {
+  it('splits an unknown compound into two known words, and reads them as a phrase', () => {
     const p = enc.encode('rocketship');
     expect(p.unknown).toEqual([]);
-    expect(p.understood.map((u) => u.label)).toEqual(['🚢 ship', '🚀 rocket']);
+    // "rocket ship" is an English name of 🚀 (aliases.ts), not 🚢 ship and 🚀 rocket.
+    expect(p.understood.map((u) => u.label)).toEqual(['🚀 rocket ship']);
   });
 
   it('reads the test-tiny text files: vocabulary, stopwords, concepts', () => {
     const p = enc.encode('A rocket ship flying over some mountains 🔥 火山');
-    expect(p.unknown).toEqual(['flying', 'over']);
-    expect(p.understood.map((u) => u.label)).toEqual(['🚢 ship', '🔥 fire', '🚀 rocket', '⛰️ mountain']);
+    // "over" is a preposition: what follows is an attached part (its head 🔥 0.5, ⛰️ a modifier 0.25).
+    expect(p.unknown).toEqual(['flying']);
+    expect(p.understood.map((u) => `${u.label} ${u.weight}`)).toEqual(['🚀 rocket ship 1', '🔥 fire 0.5', '⛰️ mountain 0.25']);
     expect(Array.from(p.cond.data).some((v) => v !== 0)).toBe(true);
   });
 });

@@ -1,8 +1,10 @@
 // Runs in the inference process and the CLI.
-// Bag-of-words prompt encoder: cond = mean of the embedding rows of the prompt's known tokens.
+// Bag-of-words prompt encoder: cond = mean of the embedding rows of the prompt's known tokens;
+// what it understands (the concepts the coarse prior draws, with weights) is read phrase by
+// phrase over the concepts' names and keywords (phrase-match.ts).
 //
 // Tokenization: NFKC + lowercase; runs of letters/digits/marks and single emoji are words;
-// stopwords dropped; unknown words get English plural stripping, and CJK/kana/hangul runs get
+// stopwords dropped; unknown words get English plural stripping and simple inflections, and CJK/kana/hangul runs get
 // greedy longest-match segmentation against the vocabulary. Empty prompt -> zeros (the
 // unconditional input of classifier-free guidance).
 import { readFileSync } from 'node:fs';
@@ -14,15 +16,26 @@ import type { EncodedPrompt, UnderstoodConcept } from '../types.ts';
 import { float16ToFloat32 } from '../float16.ts';
 import { readJsonFileAs } from '../json-file.ts';
 import { confinedPath } from '../model-files.ts';
+import { ENGLISH_ALIASES } from './aliases.ts';
 import { baseEmoji, stripVariationSelectors } from './emoji.ts';
+import { isBreakWord, PhraseMatcher, wordForms, type DroppedWord, type MatchEntry, type PromptPiece } from './phrase-match.ts';
 import type { PromptEncoder } from './types.ts';
 
-/** An emoji concept of the model in one language: its label words as vocabulary ids, and its tags' words (content rules read them; understanding does not). */
+/** An emoji concept of the model in one language: its label words as vocabulary ids, and its tags' (keywords') words. */
 export interface Concept {
   emoji: string;
   label: string;
   tokens: number[];
   tags?: number[];
+  /** The language of this entry (emojibase-data locale), when known. */
+  locale?: string;
+}
+
+/** What the encoder understands of a prompt (see phrase-match.ts): the concepts it draws with their weights, known words that name nothing drawn, unknown words. */
+export interface PromptReading {
+  understood: UnderstoodConcept[];
+  dropped: DroppedWord[];
+  unknown: string[];
 }
 
 /** Everything the encoder needs, already in memory. */
@@ -66,11 +79,12 @@ export class BagOfWordsEncoder implements PromptEncoder {
   private readonly stop = new Set<string>();
   private readonly embeddings: Float32Array;
   private readonly concepts: readonly Concept[];
-  private readonly conceptSizes: number[];
-  private readonly byToken = new Map<number, number[]>();
   private readonly byEmoji = new Map<string, number[]>();
   private readonly maxLen: number;
   private readonly tokenList: readonly string[];
+  private readonly matcher: PhraseMatcher;
+  /** The first matcher entry of each emoji (its English name when it has one). */
+  private readonly entryOfEmoji = new Map<string, number>();
 
   constructor(data: BagOfWordsData) {
     const { tokens, dim } = data;
@@ -94,7 +108,6 @@ export class BagOfWordsEncoder implements PromptEncoder {
     this.maxLen = Math.min(maxLen, MAX_SEGMENT);
     for (const s of data.stopwords) this.stop.add(normKey(s));
     this.concepts = data.concepts ?? [];
-    this.conceptSizes = this.concepts.map((c) => new Set(c.tokens).size);
     this.concepts.forEach((c, ci) => {
       for (const t of new Set(c.tokens)) {
         if (!Number.isInteger(t) || t < 0 || t >= tokens.length) {
@@ -103,15 +116,31 @@ export class BagOfWordsEncoder implements PromptEncoder {
             `Concept "${c.label}" refers to token id ${t}, outside the vocabulary (0..${tokens.length - 1})`,
           );
         }
-        const list = this.byToken.get(t) ?? [];
-        list.push(ci);
-        this.byToken.set(t, list);
       }
       const ek = baseEmoji(normKey(c.emoji));
       const list = this.byEmoji.get(ek) ?? [];
       list.push(ci);
       this.byEmoji.set(ek, list);
     });
+    const word = (id: number) => normKey(tokens[id]);
+    const entries: MatchEntry[] = this.concepts.map((c) => ({
+      emoji: c.emoji,
+      label: c.label,
+      locale: c.locale,
+      words: c.tokens.map(word).filter((w) => IS_WORD.test(w)),
+      tags: (c.tags ?? []).map(word).filter((w) => IS_WORD.test(w)),
+    }));
+    for (const [emoji, name] of ENGLISH_ALIASES) {
+      const own = this.byEmoji.get(baseEmoji(normKey(emoji)));
+      if (!own) continue;
+      const c = this.concepts[own[0]];
+      entries.push({ emoji: c.emoji, label: name, locale: c.locale === undefined ? undefined : 'en', words: name.split(' ').filter((w) => !this.stop.has(w)), tags: [] });
+    }
+    entries.forEach((e, i) => {
+      const k = baseEmoji(normKey(e.emoji));
+      if (!this.entryOfEmoji.has(k)) this.entryOfEmoji.set(k, i);
+    });
+    this.matcher = new PhraseMatcher(entries);
   }
 
   /** Whether a word is one of the stopwords every prompt drops. */
@@ -137,6 +166,8 @@ export class BagOfWordsEncoder implements PromptEncoder {
     if (word.length > 3 && word.endsWith('ies')) candidates.push(word.slice(0, -3) + 'y');
     if (word.length > 3 && word.endsWith('es')) candidates.push(word.slice(0, -2));
     if (word.length > 2 && word.endsWith('s') && !word.endsWith('ss')) candidates.push(word.slice(0, -1));
+    // Simple inflections: snowy -> snow, sleeping -> sleep.
+    candidates.push(...wordForms(word).slice(1));
     for (const c of candidates) {
       const cid = this.tokenId(c);
       if (cid !== undefined) return [cid];
@@ -227,68 +258,58 @@ export class BagOfWordsEncoder implements PromptEncoder {
     return { tokens: [...new Set(tokens)], unknown: [...new Set(unknown)] };
   }
 
-  /** Concepts ranked by |label ∩ prompt| / |label| (ties: shorter label): all full matches, then the best partial match (score >= 0.5) of each word they leave uncovered. */
-  understand(tokens: readonly number[]): UnderstoodConcept[] {
-    const overlap = new Map<number, number>();
-    const full = new Set<number>();
-    for (const t of tokens) {
-      for (const ci of this.byToken.get(t) ?? []) overlap.set(ci, (overlap.get(ci) ?? 0) + 1);
-    }
-    // The emoji character of a concept in the prompt is a full match of that concept.
-    const tokenStrings = new Set<string>();
-    for (const t of tokens) tokenStrings.add(baseEmoji(normKey(this.tokenList[t])));
-    // A concept may have one entry per language; an emoji character matches only its first (English) entry.
-    for (const s of tokenStrings) {
-      const entries = this.byEmoji.get(s) ?? [];
-      if (entries.length > 0 && !entries.some((ci) => overlap.has(ci))) full.add(Math.min(...entries));
-      else for (const ci of entries) if (overlap.has(ci)) full.add(ci);
-    }
-    const scored: { ci: number; score: number }[] = [];
-    const seen = new Set<number>([...overlap.keys(), ...full]);
-    for (const ci of seen) {
-      const size = this.conceptSizes[ci];
-      const score = full.has(ci) ? 1 : size > 0 ? (overlap.get(ci) ?? 0) / size : 0;
-      if (score > 0) scored.push({ ci, score });
-    }
-    scored.sort(
-      (a, b) =>
-        b.score - a.score ||
-        this.conceptSizes[a.ci] - this.conceptSizes[b.ci] ||
-        this.concepts[a.ci].label.length - this.concepts[b.ci].label.length ||
-        a.ci - b.ci,
-    );
-    const emojiSeen = new Set<string>();
-    const unique = scored.filter(({ ci }) => {
-      const e = this.concepts[ci].emoji;
-      if (emojiSeen.has(e)) return false;
-      emojiSeen.add(e);
-      return true;
-    });
-    scored.splice(0, scored.length, ...unique);
-    // All full matches; then, for each prompt word no chosen concept covers, its best concept with
-    // score >= 0.5 ("a man wearing a hat": 👨 man, then 🎩 top hat for "hat").
-    const chosen = scored.filter((s) => s.score >= 1);
-    const covered = new Set<number>(chosen.flatMap(({ ci }) => this.concepts[ci].tokens));
-    for (const t of tokens) {
-      if (covered.has(t) || chosen.length >= 6) continue;
-      const best = scored.find(
-        (s) => s.score >= 0.5 && !chosen.includes(s) && this.concepts[s.ci].tokens.includes(t),
-      );
-      if (best) {
-        chosen.push(best);
-        for (const u of this.concepts[best.ci].tokens) covered.add(u);
+  /** The prompt as pieces for the phrase matcher, and its unknown words. */
+  private pieces(text: string): { pieces: PromptPiece[]; unknown: string[] } {
+    const norm = text.normalize('NFKC').toLowerCase();
+    const pieces: PromptPiece[] = [];
+    const unknown: string[] = [];
+    const wordPiece = (w: string): PromptPiece => ({ kind: 'word', text: w, forms: wordForms(w) });
+    for (const m of norm.matchAll(WORD_OR_EMOJI)) {
+      const piece = m[0];
+      if (IS_WORD.test(piece)) {
+        if (isBreakWord(piece)) pieces.push({ kind: 'break', text: piece });
+        else if (this.stop.has(piece)) continue;
+        else if (this.matcher.knows(piece)) pieces.push(wordPiece(piece));
+        else {
+          const tokens: number[] = [];
+          const ids = this.lookupWord(piece);
+          if (ids) tokens.push(...ids);
+          else if (CJK.test(piece)) this.segment(piece, tokens, unknown);
+          else unknown.push(piece);
+          for (const t of tokens) pieces.push(wordPiece(normKey(this.tokenList[t])));
+        }
+        continue;
       }
+      const whole = this.entryOfEmoji.get(baseEmoji(normKey(piece)));
+      if (whole !== undefined) {
+        pieces.push({ kind: 'emoji', text: piece, entry: whole });
+        continue;
+      }
+      // A ZWJ sequence (e.g. 👨‍🚀) falls back to its known parts.
+      const parts = baseEmoji(normKey(piece)).split('\u200d').filter((p) => p.length > 0);
+      const known = parts.map((p) => this.entryOfEmoji.get(p)).filter((x): x is number => x !== undefined);
+      if (parts.length > 1 && known.length > 0) for (const entry of known) pieces.push({ kind: 'emoji', text: piece, entry });
+      else unknown.push(piece);
     }
-    return chosen.map(({ ci, score }) => ({
-      label: `${this.concepts[ci].emoji} ${this.concepts[ci].label}`,
-      weight: score,
-      emoji: this.concepts[ci].emoji,
-    }));
+    return { pieces, unknown: [...new Set(unknown)] };
+  }
+
+  /** What the model understands of a prompt: concepts with weights (the head first), dropped known words, unknown words. */
+  read(text: string): PromptReading {
+    const { pieces, unknown } = this.pieces(text);
+    const { understood, dropped } = this.matcher.read(pieces);
+    return { understood, dropped, unknown };
+  }
+
+  /** Up to `limit` vocabulary entries (emoji and name) that hold a word of the text, for browsing what the model knows. */
+  examples(text: string, limit = 8): { emoji: string; label: string }[] {
+    return this.matcher.examples(this.pieces(text).pieces, limit);
   }
 
   /** Encode a prompt: mean embedding of its known tokens ([dim]; zeros when none), understood concepts, unknown words. */
   encode(text: string): EncodedPrompt {
-    const { tokens, unknown } = this.tokenize(text);
+    const { tokens } = this.tokenize(text);
+    const { understood, unknown } = this.read(text);
     const data = new Float32Array(this.dim);
     if (tokens.length > 0) {
       for (const t of tokens) {
@@ -297,7 +318,7 @@ export class BagOfWordsEncoder implements PromptEncoder {
       }
       for (let j = 0; j < this.dim; j++) data[j] /= tokens.length;
     }
-    return { cond: { data, dims: [this.dim] }, understood: this.understand(tokens), unknown };
+    return { cond: { data, dims: [this.dim] }, understood, unknown };
   }
 }
 
@@ -308,6 +329,7 @@ const ConceptsSchema = z.array(
     label: z.string(),
     tokens: z.array(z.number().int()),
     tags: z.array(z.number().int()).optional(),
+    locale: z.string().optional(),
   }),
 );
 

@@ -2,7 +2,7 @@
 // Content rules in the terms of the bag-of-words encoder: which of the model's concepts (emoji) a
 // banned word or phrase names, and which concepts a prompt makes the model draw. Both come from
 // the encoder's own data and lookup (its vocabulary, stopwords, plural stripping, compounds, CJK
-// segmentation and `understand`), so there is no second list of synonyms to keep in step.
+// segmentation and `read`), so there is no second list of synonyms to keep in step.
 //
 // A rule names the concepts whose label, in any of the model's languages, holds all its words
 // (each word also as its English singular or plural): "heart" names ❤️ red heart, ♥️ heart suit,
@@ -76,8 +76,7 @@ export class ConceptIndex {
 
   /** The concepts the encoder understood in a prompt (what the model is steered to draw). */
   conceptsOfPrompt(prompt: string): Set<string> {
-    const { tokens } = this.encoder.tokenize(prompt);
-    return new Set(this.encoder.understand(tokens).map((u) => baseEmoji(normKey(u.emoji ?? u.label))));
+    return new Set(this.encoder.read(prompt).understood.map((u) => baseEmoji(normKey(u.emoji ?? u.label))));
   }
 
   /** The concepts of `prompts` that the rules name: the prompts' understood concepts that a rule names. */
