@@ -1,6 +1,9 @@
 // /model: the model in use, its license and attribution, and what its prompt encoder knows.
+// /model words <text>: what the model understands of a text before any job runs (the concepts it
+// would draw with their weights, the words it drops or does not know) and a few matching words
+// of its vocabulary.
 import { isSamplerName, SAMPLER_DESCRIPTIONS, SAMPLER_NAMES } from '../src/diffusion/samplers/registry.ts';
-import type { ModelInfo } from '../src/jobs/api.ts';
+import type { ModelInfo, TextUnderstanding } from '../src/jobs/api.ts';
 import { usesGuidance } from '../src/jobs/spec.ts';
 import { noPing } from './format.ts';
 import type { CommandContext, CommandReply, CommandSpec, ModelSummary } from './types.ts';
@@ -8,8 +11,50 @@ import type { CommandContext, CommandReply, CommandSpec, ModelSummary } from './
 export const spec: CommandSpec = {
   name: 'model',
   description: 'Which model draws the images, its license, and the words it knows',
-  options: [],
+  options: [
+    {
+      name: 'words',
+      description: 'Show what the model understands of this text, and words of its vocabulary that match',
+      type: 'string',
+      maxLength: 500,
+    },
+  ],
 };
+
+const WHY: Record<string, string> = {
+  modifier: 'describes another word',
+  measure: 'a measure or picture word',
+  'no concept': 'names nothing it draws',
+};
+
+/** Renders what a model understands of a text. */
+export function understandingText(text: string, u: TextUnderstanding): string {
+  const lines = [`What **${u.model}** understands of "${text}":`];
+  if (!u.concepts) {
+    lines.push('This model reads the whole prompt with its text encoder: it has no word list to show.');
+    return noPing(lines.join('\n'));
+  }
+  const weight = (w: number) => (w === 1 ? '' : ` (weight ${w})`);
+  lines.push(
+    u.understood.length
+      ? `Draws: ${u.understood.map((c) => `${c.label}${weight(c.weight)}`).join(', ')}`
+      : 'Draws: nothing it knows (the picture will follow no concept).',
+  );
+  if (u.dropped.length) lines.push(`Not drawn: ${u.dropped.map((d) => `${d.word} (${WHY[d.why] ?? d.why})`).join(', ')}`);
+  if (u.unknown.length) lines.push(`Unknown words: ${u.unknown.join(', ')}`);
+  if (u.examples.length) lines.push(`In its vocabulary: ${u.examples.map((e) => `${e.emoji} ${e.label}`).join(', ')}`);
+  return noPing(lines.join('\n'));
+}
+
+/** /model words <text>: asks the engine what the model understands of the text. */
+async function executeWords(ctx: CommandContext, raw: string): Promise<CommandReply> {
+  // "/model words a rocket" in a text command arrives as the text "words a rocket".
+  const text = raw.replace(/^words\b[:\s]*/iu, '').trim();
+  if (!text) return { kind: 'refusal', message: 'Give some words, e.g. /model words a cup of hot coffee.' };
+  const res = await ctx.engine.understand(text);
+  if (!res.ok) return { kind: 'refusal', message: res.message };
+  return { kind: 'text', text: understandingText(text, res.understanding), ephemeral: true };
+}
 
 /** The /model facts of an engine's ModelInfo. */
 export function summaryOf(info: ModelInfo): ModelSummary {
@@ -80,6 +125,8 @@ export function modelText(s: ModelSummary): string {
 
 /** Describes the engine's model as the engine reports it (the inference worker has it loaded); no model files are read here. */
 export async function execute(ctx: CommandContext): Promise<CommandReply> {
+  const words = ctx.options.words;
+  if (typeof words === 'string' && words.trim() !== '') return executeWords(ctx, words);
   const health = ctx.engine.health();
   const name = health.model || ctx.defaultModel;
   if (!name) return { kind: 'refusal', message: 'No model is configured.' };

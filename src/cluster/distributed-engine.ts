@@ -17,6 +17,7 @@ import {
   type JobRecord,
   type JobStatus,
   type ModelInfoResult,
+  type UnderstandResult,
   type QueueEntry,
   type StoredUpload,
   type SubmitOptions,
@@ -311,6 +312,14 @@ export class DistributedEngine extends JobReads implements Engine {
     if (!isReady(this.redis)) return refusal('unavailable', UNREACHABLE);
     const code = model === undefined ? 'unavailable' : 'not_found';
     return refusal(code, `No worker serves the model "${name}" right now.`);
+  }
+
+  /** Refused: the front end holds no model; the workers read prompts (a job's reply says what was understood). */
+  async understand(): Promise<UnderstandResult> {
+    return refusal(
+      'unavailable',
+      'Checking what the model understands before a job is not available with scale-out workers; the job\'s reply says what it understood.',
+    );
   }
 
   async close(): Promise<void> {

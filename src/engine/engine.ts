@@ -16,6 +16,7 @@ import {
   type JobRecord,
   type JobStatus,
   type ModelInfoResult,
+  type UnderstandResult,
   type QueueEntry,
   type StoredUpload,
   type SubmitOptions,
@@ -45,6 +46,7 @@ import { storeUpload } from './uploads.ts';
 import { healthReason, StorageHealth } from '../jobs/storage-health.ts';
 import { InferenceWorker, type WorkerFactory } from '../inference/worker.ts';
 import { ConceptRequests } from '../inference/concept-client.ts';
+import { UnderstandRequests } from '../inference/understand-client.ts';
 import { watchWorker, workerConfigFrom } from '../inference/worker-setup.ts';
 
 /** Options of createEngine beyond the config. */
@@ -90,6 +92,7 @@ export class LocalEngine extends JobReads implements Engine {
   private readonly runContext: RunContext;
   private readonly models: KnownModels;
   private readonly concepts: ConceptRequests;
+  private readonly understanding: UnderstandRequests;
   private readonly uploadLimits: { maxBytes?: number; maxPixels?: number };
   /** DATA_DIR's disk for /healthz: failed upload writes and free space. */
   private readonly storage: StorageHealth;
@@ -144,6 +147,7 @@ export class LocalEngine extends JobReads implements Engine {
     this.worker = options.worker ? options.worker(workerConfig) : new InferenceWorker(workerConfig);
     this.models = new KnownModels(config, this.worker);
     this.concepts = new ConceptRequests(this.worker);
+    this.understanding = new UnderstandRequests(this.worker);
     this.eta = new EtaEstimator((model) => this.worker.knownDefaults(model)?.steps);
     this.positions = new QueuePositions(this.queue, this.eta, this.events);
     this.runContext = {
@@ -316,6 +320,17 @@ export class LocalEngine extends JobReads implements Engine {
       r.userError ? 'not_found' : 'unavailable',
       'The model could not be loaded; see the bot log.',
     );
+  }
+
+  async understand(text: string, model?: string): Promise<UnderstandResult> {
+    if ([...text].length > this.limits.maxPromptChars)
+      return refusal('invalid_spec', `The text is too long (at most ${this.limits.maxPromptChars} characters).`);
+    if (model !== undefined && !(await this.models.has(model)))
+      return refusal('not_found', `I don't have a model called "${model}".`);
+    const r = await this.understanding.ask(text, model);
+    if (r.ok) return r;
+    this.log.error({ model: model ?? this.config.model, err: r.error }, 'prompt understanding unavailable');
+    return refusal(r.userError ? 'not_found' : 'unavailable', 'The model could not read the text; see the bot log.');
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,7 @@ import type { JobSpec } from '../jobs/spec.ts';
 import type { RunOptions, RunOutput, ToWorker } from './worker-protocol.ts';
 import { hostSettings, onEngineMessage, postToEngine as post } from './worker-host.ts';
 import { answerConcepts } from './concept-answers.ts';
+import { answerUnderstand } from './understand-answers.ts';
 
 const settings = hostSettings();
 
@@ -184,6 +185,8 @@ function onMessage(m: ToWorker): void {
     post({ type: 'models', requestId: m.requestId, names });
   } else if (m.type === 'concepts') {
     answerConcepts(m, settings);
+  } else if (m.type === 'understand') {
+    answerUnderstand(m, settings);
   } else if (m.type === 'cancel') {
     if (current?.runId === m.runId) current.controller.abort(new DOMException('cancelled', 'AbortError'));
   } else if (m.type === 'shutdown') {

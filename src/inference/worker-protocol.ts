@@ -1,7 +1,7 @@
 // Shared by the bot's process and the inference process (message types).
 // Messages between the engine and the inference worker process, over its IPC channel: plain
 // structured-clone data ('advanced' serialization). A cancel is read between denoising steps.
-import type { ModelInfo, PromptReport, ResultFiles } from '../jobs/api.ts';
+import type { ModelInfo, PromptReport, ResultFiles, TextUnderstanding } from '../jobs/api.ts';
 import type { ExecuteTimings } from '../pipeline/execute.ts';
 import type { JobSpec, ResolvedJobSpec } from '../jobs/spec.ts';
 import type { UnderstoodConcept } from '../runtime/types.ts';
@@ -55,6 +55,8 @@ export type ToWorker =
   | { type: 'models'; requestId: number }
   /** Asks which concepts of a model the prompts name that the rules (words and phrases) also name; answered by a 'concepts' message (concept-answers.ts). */
   | { type: 'concepts'; requestId: number; model?: string; prompts: string[]; rules: string[] }
+  /** Asks what a model understands of a text; answered by an 'understand' message (understand-answers.ts). */
+  | { type: 'understand'; requestId: number; model?: string; text: string }
   | { type: 'shutdown' };
 
 /** Files and facts of a finished run. */
@@ -78,6 +80,8 @@ export type FromWorker =
   | { type: 'models'; requestId: number; names: string[] }
   /** Answer to a 'concepts' request: the banned concepts the prompts name (none when the model has no concept data: `known` false), or why there is no answer. */
   | { type: 'concepts'; requestId: number; banned?: string[]; known?: boolean; error?: string }
+  /** Answer to an 'understand' request, or why there is none (`userError`: the model does not exist). */
+  | { type: 'understand'; requestId: number; understanding?: TextUnderstanding; error?: string; userError?: boolean }
   /** Sent every HEARTBEAT_MS while the process's event loop runs (not while it is inside a blocking call such as a UNet step). */
   | { type: 'heartbeat' }
   /** The model is loaded and the job begins (the job's time limit counts from here). */

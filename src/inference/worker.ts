@@ -237,8 +237,8 @@ export class InferenceWorker extends EventEmitter {
     });
   }
 
-  /** Sends a request answered by an event named after its type (concept-client.ts: 'concepts'); starts the process if needed. */
-  request(m: Extract<ToWorker, { type: 'concepts' }>): void {
+  /** Sends a request answered by an event named after its type (concept-client.ts: 'concepts', understand-client.ts: 'understand'); starts the process if needed. */
+  request(m: Extract<ToWorker, { type: 'concepts' | 'understand' }>): void {
     if (this.closing) return;
     this.start();
     this.post(m);
@@ -322,6 +322,7 @@ export class InferenceWorker extends EventEmitter {
     this.lastHeard = now;
     if (m.type === 'heartbeat') return;
     if (m.type === 'concepts') return void this.emit('concepts', m); // concept-client.ts
+    if (m.type === 'understand') return void this.emit('understand', m); // understand-client.ts
     if (m.type === 'models') {
       const r = this.modelsRequests.get(m.requestId);
       if (!r) return;

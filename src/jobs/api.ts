@@ -295,6 +295,22 @@ export interface SamplerLimits {
   refusedSteps?: { from: number; to: number; why: string }[];
 }
 
+/** What a model understands of a text before a job runs (Engine.understand). */
+export interface TextUnderstanding {
+  model: string;
+  /** False when the model reads prompts whole (a CLIP or precomputed text encoder): no concepts, no vocabulary to show. */
+  concepts: boolean;
+  /** The concepts it would draw, with weights (the head of the prompt first). */
+  understood: UnderstoodConcept[];
+  /** Known words that name nothing it draws, and why ("modifier", "measure", "no concept"). */
+  dropped: { word: string; why: string }[];
+  /** Words it does not know. */
+  unknown: string[];
+  /** A few vocabulary entries holding a word of the text. */
+  examples: { emoji: string; label: string }[];
+}
+export type UnderstandResult = { ok: true; understanding: TextUnderstanding } | EngineRefusal;
+
 /** Answer of Engine.modelInfo. */
 export type ModelInfoResult = { ok: true; info: ModelInfo } | EngineRefusal;
 
@@ -345,6 +361,8 @@ export interface Engine {
   health(): EngineHealth;
   /** Facts and effective defaults of a model (default: the configured one), from the inference worker that loads it. */
   modelInfo(model?: string): Promise<ModelInfoResult>;
+  /** What a model (default: the configured one) understands of a text, before any job: concepts with weights, dropped and unknown words. */
+  understand(text: string, model?: string): Promise<UnderstandResult>;
   /** Stops taking jobs, cancels the running one, stops the worker; queued jobs stay queued in the store for the next start. */
   close(): Promise<void>;
   /** Per-user, per-server and per-channel settings (defaults of new jobs, content rules); absent on a backend without them. */

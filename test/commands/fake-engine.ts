@@ -5,7 +5,8 @@ import { refusal } from '../../src/jobs/api.ts';
 import { parseJobSpec } from '../../src/jobs/spec.ts';
 import { modelInfoFrom } from '../../src/pipeline/model-info.ts';
 import { readManifest } from '../../src/runtime/manifest.ts';
-import { resolveModelDir } from '../../src/runtime/models-dir.ts';
+import { defaultModelsDir, resolveModelDir } from '../../src/runtime/models-dir.ts';
+import { understandingOf } from '../../src/inference/understand-answers.ts';
 
 export interface FakeEngine extends Engine {
   submitted: { input: unknown; owner: JobOwner }[];
@@ -71,6 +72,14 @@ export function fakeEngine(model = 'test-tiny'): FakeEngine {
         const dir = resolveModelDir(model);
         const manifest = readManifest(dir);
         return { ok: true as const, info: modelInfoFrom({ name: model, dir, manifest, imageShape: manifest.sample, device: 'cpu' }) };
+      } catch (err) {
+        return refusal('not_found', (err as Error).message);
+      }
+    },
+    async understand(text, name) {
+      // As the inference process does, from the model folder's text files.
+      try {
+        return { ok: true as const, understanding: understandingOf(name ?? model, defaultModelsDir(), text) };
       } catch (err) {
         return refusal('not_found', (err as Error).message);
       }
