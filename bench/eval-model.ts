@@ -127,6 +127,7 @@ async function main(argv: string[]) {
   };
 
   const sheetRows: Uint8Array[][] = [];
+  const sheetLabels: string[] = [];
   const started = performance.now();
   let unetSamples = 0;
   console.log(`model ${model.name}, ${seeds} seeds per prompt (1000..${999 + seeds}), ${steps} steps of ${loopSampler.name}, CFG ${cfgScale}`);
@@ -197,6 +198,7 @@ async function main(argv: string[]) {
         console.log(`    ${sampler}: nearest (16x16) ${nearest.get(sampler)!.join(' ')}`);
       }
       sheetRows.push(row);
+      sheetLabels.push(prompt);
     }
     results.push([group, prompts.length, tallies]);
   }
@@ -222,7 +224,7 @@ async function main(argv: string[]) {
       );
     }
   }
-  if (values.sheet) await writeSheet(sheetRows, size, size, values.sheet);
+  if (values.sheet) await writeSheet(sheetRows, size, size, values.sheet, sheetLabels);
   await model.dispose();
 }
 
