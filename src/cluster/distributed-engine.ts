@@ -315,7 +315,7 @@ export class DistributedEngine extends JobReads implements Engine {
   }
 
   /** Refused: the front end holds no model; the workers read prompts (a job's reply says what was understood). */
-  async understand(): Promise<UnderstandResult> {
+  async understand(_text: string, _model?: string): Promise<UnderstandResult> {
     return refusal(
       'unavailable',
       'Checking what the model understands before a job is not available with scale-out workers; the job\'s reply says what it understood.',
