@@ -64,6 +64,11 @@ export function manifestPaths(m: ModelManifest): [string, string][] {
   } else if (p.encoder === 'clip') {
     out.push(['prompt.tokenizer', p.tokenizer], ['prompt.text_encoder', p.text_encoder]);
     for (const f of TOKENIZER_FILES) out.push([`prompt.tokenizer (${f})`, join(p.tokenizer, f)]);
+    const two = p.text_encoder_2;
+    if (two) {
+      out.push(['prompt.text_encoder_2.tokenizer', two.tokenizer], ['prompt.text_encoder_2.text_encoder', two.text_encoder]);
+      for (const f of TOKENIZER_FILES) out.push([`prompt.text_encoder_2.tokenizer (${f})`, join(two.tokenizer, f)]);
+    }
   } else if (p.encoder === 'precomputed') {
     out.push(['prompt.index', p.index], ['prompt.data', p.data]);
   }

@@ -8,6 +8,7 @@ import type { UnetManifest } from './manifest.ts';
 import { checkTensors, fixedDim, type ModelSession } from './session.ts';
 import { floatTensor, runFloat } from './tensors.ts';
 import { guidanceCondOf, guidanceScaleEmbedding, type GuidanceCond } from './latent/guidance-embedding.ts';
+import type { AddedCondPlan } from './latent/added-cond.ts';
 
 /** How the UNet is driven, derived from the manifest and the session's metadata. */
 export interface UnetPlan {
@@ -23,6 +24,8 @@ export interface UnetPlan {
   scalarTimestep: boolean;
   /** LCM's guidance-embedding input (`timestep_cond`), when the UNet has one. */
   guidanceCond?: GuidanceCond;
+  /** SDXL's added conditioning (`text_embeds`, `time_ids`): each conditioning holds the hidden states, then the pooled projection. */
+  added?: AddedCondPlan;
 }
 
 /** Validate the UNet's inputs and outputs against the manifest and work out batching; throws naming the file and tensor. */
@@ -32,13 +35,21 @@ export function planUnet(
   shape: Shape,
   condDims: readonly number[],
   learnedVariance: boolean,
+  added?: AddedCondPlan,
 ): UnetPlan {
   const { sample, timestep, cond } = unet.inputs;
+  const hiddenDims = added ? added.hiddenDims : condDims;
   const outC = learnedVariance ? 2 * shape.channels : shape.channels;
   const guidanceCond = guidanceCondOf(session);
   checkTensors(session.file, 'input', session.inputs, [
     ...(guidanceCond
       ? [{ name: guidanceCond.name, role: 'LCM guidance embedding', types: [guidanceCond.dtype], ranks: [2], dims: [null, guidanceCond.dim] }]
+      : []),
+    ...(added
+      ? [
+          { name: added.textEmbeds.name, role: 'SDXL pooled text embeddings', types: [added.textEmbeds.dtype], ranks: [2], dims: [null, added.textEmbeds.dim] },
+          { name: added.timeIds.name, role: 'SDXL time ids', types: [added.timeIds.dtype], ranks: [2], dims: [null, added.timeIds.dim] },
+        ]
       : []),
     {
       name: sample,
@@ -52,8 +63,8 @@ export function planUnet(
       name: cond,
       role: 'unet.inputs.cond',
       types: [unet.dtype],
-      ranks: [1 + condDims.length],
-      dims: [null, ...condDims],
+      ranks: [1 + hiddenDims.length],
+      dims: [null, ...hiddenDims],
     },
   ]);
   checkTensors(session.file, 'output', session.outputs, [
@@ -70,6 +81,7 @@ export function planUnet(
   const scalarTimestep = session.inputs.get(timestep)!.shape.length === 0;
   return {
     ...(guidanceCond ? { guidanceCond } : {}),
+    ...(added ? { added } : {}),
     shape,
     condDims,
     learnedVariance,
@@ -106,7 +118,8 @@ function sameDims(a: readonly number[], b: readonly number[]): boolean {
 /**
  * Build the Denoiser: chunks of plan.chunkSize, x and cond stacked on a new batch axis, timestep as [N] of the
  * declared dtype; a UNet with `timestep_cond` gets the LCM guidance-scale embedding of w = guidanceScale - 1
- * (LatentConsistencyModelPipeline) for every request.
+ * (LatentConsistencyModelPipeline) for every request; an SDXL UNet gets each request's pooled projection
+ * (the tail of its conditioning) as `text_embeds` and the plan's time ids.
  */
 export function createUnetDenoiser(session: ModelSession, unet: UnetManifest, plan: UnetPlan, guidanceScale?: number): Denoiser {
   const gc = plan.guidanceCond;
@@ -116,22 +129,34 @@ export function createUnetDenoiser(session: ModelSession, unet: UnetManifest, pl
   const { channels, height, width } = plan.shape;
   const size = channels * height * width;
   const condSize = plan.condDims.reduce((a, b) => a * b, 1);
+  const added = plan.added;
+  const hiddenDims = added ? added.hiddenDims : plan.condDims;
+  const hiddenSize = hiddenDims.reduce((a, b) => a * b, 1);
+  const pooledSize = condSize - hiddenSize;
   const outC = plan.learnedVariance ? 2 * channels : channels;
 
   async function runChunk(t: number, reqs: DenoiserRequest[]): Promise<DenoiserOutput[]> {
     const n = plan.fixedBatch ?? reqs.length;
     const x = new Float32Array(n * size);
-    const c = new Float32Array(n * condSize);
+    const c = new Float32Array(n * hiddenSize);
+    const pooled = new Float32Array(n * pooledSize);
     for (let i = 0; i < n; i++) {
       const r = reqs[Math.min(i, reqs.length - 1)];
       x.set(r.x, i * size);
-      c.set(r.cond.data, i * condSize);
+      c.set(r.cond.data.subarray(0, hiddenSize), i * hiddenSize);
+      if (pooledSize > 0) pooled.set(r.cond.data.subarray(hiddenSize), i * pooledSize);
     }
     const feeds: Record<string, Tensor> = {
       [unet.inputs.sample]: floatTensor(x, [n, channels, height, width], unet.dtype),
       [unet.inputs.timestep]: timestepTensor(t, n, unet.timestep_dtype, plan.scalarTimestep),
-      [unet.inputs.cond]: floatTensor(c, [n, ...plan.condDims], unet.dtype),
+      [unet.inputs.cond]: floatTensor(c, [n, ...hiddenDims], unet.dtype),
     };
+    if (added) {
+      const ids = new Float32Array(n * added.timeIds.dim);
+      for (let i = 0; i < n; i++) ids.set(added.timeIdValues, i * added.timeIds.dim);
+      feeds[added.textEmbeds.name] = floatTensor(pooled, [n, pooledSize], added.textEmbeds.dtype);
+      feeds[added.timeIds.name] = floatTensor(ids, [n, added.timeIds.dim], added.timeIds.dtype);
+    }
     if (gc && wEmbedding) {
       const w = new Float32Array(n * gc.dim);
       for (let i = 0; i < n; i++) w.set(wEmbedding, i * gc.dim);

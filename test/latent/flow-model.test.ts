@@ -81,7 +81,7 @@ describe('tiny-flow as models pull writes it', () => {
       writeFileSync(join(sd3, 'model_index.json'), JSON.stringify({ ...index, transformer: ['diffusers', 'OnnxRuntimeModel'] }));
       const refused = await runCli(['models', 'pull', sd3], root);
       expect(refused.code).toBe(2);
-      expect(refused.stderr).toMatch(/diffusion-transformer model .* takes pooled_projections .* runs one CLIP text encoder/);
+      expect(refused.stderr).toMatch(/diffusion-transformer model .* takes pooled_projections .* runs CLIP text encoders only/);
       // A hub listing of an SD3-style ONNX export (transformer/, three text encoders) is refused before any download.
       const sd3Listing = ['model_index.json', 'transformer/model.onnx', 'text_encoder/model.onnx', 'text_encoder_2/model.onnx', 'text_encoder_3/model.onnx', 'vae_decoder/model.onnx'];
       expect(() => detectLayout(sd3Listing)).toThrow(/this repository: a diffusion-transformer model \(transformer\/model.onnx, SD3\/Flux-style\) is not supported/);

@@ -80,7 +80,7 @@ describe('manifest from a diffusers ONNX folder', () => {
     expect(() => withScheduler({ _class_name: 'LMSDiscreteScheduler' })).toThrow(/"LMSDiscreteScheduler" is not supported/);
   });
 
-  it('names a missing file, and refuses SDXL-style folders and prediction types the loop does not read', () => {
+  it('names a missing file (of an SD or SDXL-style folder), and refuses prediction types the loop does not read', () => {
     const dir = copyTiny();
     unlinkSync(join(dir, 'vae_decoder', 'model.onnx'));
     expect(() => manifestFromDiffusersFolder(dir, { name: 'x' })).toThrow(
@@ -92,7 +92,10 @@ describe('manifest from a diffusers ONNX folder', () => {
       join(dir2, 'model_index.json'),
       JSON.stringify({ ...index, text_encoder_2: ['diffusers', 'OnnxRuntimeModel'] }),
     );
-    expect(() => manifestFromDiffusersFolder(dir2, { name: 'x' })).toThrow(/two text encoders/);
+    // an SDXL-style index without the second encoder's files
+    expect(() => manifestFromDiffusersFolder(dir2, { name: 'x' })).toThrow(
+      /not an SDXL ONNX model folder: text_encoder_2\/model\.onnx is missing/,
+    );
     const dir3 = copyTiny();
     const sched = join(dir3, 'scheduler', 'scheduler_config.json');
     writeFileSync(

@@ -1,7 +1,8 @@
 // Runs in the inference process and the CLI.
 // A model manifest (model.json) for a Stable-Diffusion-style ONNX folder in the diffusers/optimum
 // layout, read from its own config files: model_index.json, scheduler/scheduler_config.json,
-// unet/config.json, text_encoder/config.json, vae_decoder/config.json, tokenizer/*.
+// unet/config.json, text_encoder/config.json, vae_decoder/config.json, tokenizer/*; SDXL-style
+// folders also text_encoder_2/config.json and tokenizer_2/*.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from '../errors.ts';
@@ -25,7 +26,9 @@ export const LATENT_REQUIRED_FILES = [
 export const LATENT_FOLDERS = [
   'scheduler',
   'text_encoder',
+  'text_encoder_2',
   'tokenizer',
+  'tokenizer_2',
   'unet',
   'vae_decoder',
   'vae_encoder',
@@ -47,9 +50,9 @@ export function isLatentLayoutFile(path: string): boolean {
 export function transformerRefusal(where: string): string {
   return (
     `${where}: a diffusion-transformer model (transformer/model.onnx, SD3/Flux-style) is not supported: its transformer ` +
-    'takes pooled_projections (the pooled embeddings of two CLIP text encoders) and joint CLIP + T5 prompt embeddings, ' +
-    'and this runtime runs one CLIP text encoder. A flow-matching model runs when its denoiser has the UNet contract ' +
-    '(unet/model.onnx: sample, timestep, encoder_hidden_states -> the velocity) with one CLIP text encoder.'
+    'takes pooled_projections and joint CLIP + T5 prompt embeddings, and this runtime runs CLIP text encoders only ' +
+    '(one, or two SDXL-style). A flow-matching model runs when its denoiser has the UNet contract ' +
+    '(unet/model.onnx: sample, timestep, encoder_hidden_states -> the velocity).'
   );
 }
 
@@ -90,14 +93,52 @@ export function readmeLicense(dir: string): string | undefined {
 }
 
 /**
- * Few-step distilled models (SD-Turbo style) sample in 1 step without guidance; LCM models (LCMScheduler)
- * as diffusers' LatentConsistencyModelPipeline defaults them: 4 steps at guidance 8.5; flow-matching models
- * (FlowMatchEulerDiscreteScheduler) as StableDiffusion3Pipeline does: 28 steps at 7; others 50 steps at 7.5.
+ * Few-step distilled models (SD-Turbo, SDXL-Turbo) sample in 1 step without guidance, SDXL-Lightning-style
+ * ones in 4 without guidance; LCM models (LCMScheduler) as diffusers' LatentConsistencyModelPipeline
+ * defaults them: 4 steps at guidance 8.5; flow-matching models (FlowMatchEulerDiscreteScheduler) as
+ * StableDiffusion3Pipeline does: 28 steps at 7; SDXL (`xl`: two text encoders) 40 steps at diffusers'
+ * StableDiffusionXLPipeline guidance 5; others 50 steps at 7.5.
  */
-export function defaultsFor(name: string, schedulerClass?: string): { steps: number; guidance: number } {
+export function defaultsFor(name: string, schedulerClass?: string, xl = false): { steps: number; guidance: number } {
   if (schedulerClass === 'LCMScheduler') return { steps: 4, guidance: 8.5 };
   if (schedulerClass === 'FlowMatchEulerDiscreteScheduler') return { steps: 28, guidance: 7 };
-  return /turbo/i.test(name) ? { steps: 1, guidance: 1 } : { steps: 50, guidance: 7.5 };
+  if (/turbo/i.test(name)) return { steps: 1, guidance: 1 };
+  if (/lightning/i.test(name)) return { steps: 4, guidance: 1 };
+  return xl ? { steps: 40, guidance: 5 } : { steps: 50, guidance: 7.5 };
+}
+
+/** The penultimate hidden-state output of an optimum CLIP export (`hidden_states.0` is the embeddings, so layer L - 1 is `hidden_states.<L - 1>`), as SDXL's pipeline reads `hidden_states[-2]`. */
+export function penultimateOutput(layers: number): string {
+  return `hidden_states.${layers - 1}`;
+}
+
+/**
+ * The prompt section's SDXL part: the second encoder (tokenizer_2, text_encoder_2: its penultimate states
+ * and the pooled projection `text_embeds`) and the empty-prompt rule. Throws on an SDXL refiner (no first
+ * text encoder, aesthetic-score time ids: image-to-image only).
+ */
+function secondEncoder(dir: string, index: Record<string, unknown>): Record<string, unknown> {
+  if (!('text_encoder' in index) || index.requires_aesthetics_score === true || !existsSync(join(dir, 'text_encoder', 'model.onnx')))
+    throw new ModelError(
+      'bad-manifest',
+      `${dir}: an SDXL refiner (text_encoder_2 only, aesthetic-score time ids) is not supported; pull an SDXL base or Turbo export (text_encoder and text_encoder_2)`,
+    );
+  for (const rel of ['text_encoder_2/model.onnx', 'tokenizer_2/vocab.json', 'tokenizer_2/merges.txt']) {
+    if (!existsSync(join(dir, rel)))
+      throw new ModelError('bad-manifest', `${dir} is not an SDXL ONNX model folder: ${rel} is missing`);
+  }
+  const cfg = readJson(dir, 'text_encoder_2/config.json', false);
+  const hidden = num(cfg, 'hidden_size') ?? 1280;
+  return {
+    tokenizer: 'tokenizer_2',
+    text_encoder: 'text_encoder_2/model.onnx',
+    input: 'input_ids',
+    // OpenCLIP ViT-bigG (SDXL): 32 layers, 1280 wide, projection 1280
+    output: penultimateOutput(num(cfg, 'num_hidden_layers') ?? 32),
+    hidden_size: hidden,
+    pooled_output: 'text_embeds',
+    pooled_size: num(cfg, 'projection_dim') ?? hidden,
+  };
 }
 
 /**
@@ -143,12 +184,8 @@ export function manifestFromDiffusersFolder(
 ): Record<string, unknown> {
   const index = readJson(dir, 'model_index.json', true)!;
   if ('transformer' in index || existsSync(join(dir, 'transformer', 'model.onnx'))) throw new ModelError('bad-manifest', transformerRefusal(dir));
-  if ('text_encoder_2' in index || 'tokenizer_2' in index) {
-    throw new ModelError(
-      'bad-manifest',
-      `${dir}: two text encoders (SDXL-style: pooled embeddings and added time ids) are not supported; use a Stable Diffusion 1.x/2.x-style export`,
-    );
-  }
+  const xl = 'text_encoder_2' in index || 'tokenizer_2' in index;
+  const second = xl ? secondEncoder(dir, index) : undefined;
   for (const rel of LATENT_REQUIRED_FILES) {
     if (!existsSync(join(dir, rel)))
       throw new ModelError('bad-manifest', `${dir} is not a diffusers ONNX model folder: ${rel} is missing`);
@@ -171,7 +208,7 @@ export function manifestFromDiffusersFolder(
   const latentSize = num(unetCfg, 'sample_size') ?? 64;
   const blocks = Array.isArray(vaeCfg?.block_out_channels) ? vaeCfg.block_out_channels.length : 4;
   const factor = 2 ** Math.max(0, blocks - 1);
-  const hidden = num(textCfg, 'hidden_size') ?? num(unetCfg, 'cross_attention_dim') ?? 768;
+  const hidden = num(textCfg, 'hidden_size') ?? (second ? 768 : num(unetCfg, 'cross_attention_dim') ?? 768);
   const maxLength = Math.min(
     num(tokCfg, 'model_max_length') ?? 77,
     num(textCfg, 'max_position_embeddings') ?? 77,
@@ -184,7 +221,7 @@ export function manifestFromDiffusersFolder(
     family: 'latent',
     description:
       options.description ??
-      `Stable-Diffusion-style ONNX model${options.source ? ` (${options.source})` : ''}`,
+      `Stable-Diffusion${xl ? '-XL' : ''}-style ONNX model${options.source ? ` (${options.source})` : ''}`,
     license,
     ...(options.source ? { attribution: options.source } : {}),
     sample: { channels: latentChannels, height: latentSize, width: latentSize },
@@ -205,22 +242,25 @@ export function manifestFromDiffusersFolder(
       tokenizer: 'tokenizer',
       text_encoder: 'text_encoder/model.onnx',
       input: 'input_ids',
-      output: 'last_hidden_state',
+      // SDXL: the penultimate states of both encoders (CLIP ViT-L: 12 layers)
+      output: second ? penultimateOutput(num(textCfg, 'num_hidden_layers') ?? 12) : 'last_hidden_state',
       max_length: maxLength,
       hidden_size: hidden,
+      ...(second ? { text_encoder_2: second, zeros_for_empty: index.force_zeros_for_empty_prompt === true } : {}),
     },
     vae: {
       decoder: 'vae_decoder/model.onnx',
       ...(hasEncoder ? { encoder: 'vae_encoder/model.onnx' } : {}),
       scaling_factor: num(vaeCfg, 'scaling_factor') ?? 0.18215,
       shift_factor: num(vaeCfg, 'shift_factor') ?? 0,
+      ...(vaeCfg?.force_upcast === true ? { force_upcast: true } : {}),
       decoder_input: 'latent_sample',
       decoder_output: 'sample',
       encoder_input: 'sample',
       encoder_output: 'latent_sample',
     },
     defaults: {
-      ...(options.defaults ?? defaultsFor(`${options.name} ${options.source ?? ''}`, String(sched._class_name))),
+      ...(options.defaults ?? defaultsFor(`${options.name} ${options.source ?? ''}`, String(sched._class_name), xl)),
       sampler,
     },
   };

@@ -1,11 +1,10 @@
 // Runs in the inference process and the CLI.
 // Loading a latent model (Stable-Diffusion-style ONNX in the diffusers/optimum layout): CLIP
-// tokenizer and text encoder, UNet, VAE decoder and encoder, all on the same execution provider.
+// tokenizer and text encoder (SDXL: two, with the pooled projection and time ids fed to the UNet),
+// UNet, VAE decoder and encoder, all on the same execution provider.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Shape } from '../../diffusion/types.ts';
-import { createClipTextEncoder } from '../clip/text-encoder.ts';
-import { loadClipTokenizer } from '../clip/tokenizer.ts';
 import { ModelError } from '../errors.ts';
 import type { ModelManifest, UnetManifest, VaeManifest } from '../manifest.ts';
 import type { CudaAvailability, DeviceInfo, RuntimeOptions } from '../providers.ts';
@@ -14,6 +13,8 @@ import type { LoadedModel } from '../types.ts';
 import { createUnetDenoiser, planUnet } from '../unet-denoiser.ts';
 import { floatTypeOf } from '../tensors.ts';
 import { createVae } from './vae.ts';
+import { planAddedCond } from './added-cond.ts';
+import { openClipEncoders } from './clip-encoders.ts';
 
 const TIMESTEP_TYPES = ['float32', 'float16', 'int64', 'int32'] as const;
 const FLOW_CLASS = 'FlowMatchEulerDiscreteScheduler';
@@ -78,7 +79,6 @@ export async function loadLatentModel(
       `${join(dir, 'model.json')}: latent models encode prompts with "clip" (got "${prompt.encoder}")`,
     );
   }
-  const tokenizer = loadClipTokenizer(join(dir, prompt.tokenizer), prompt.max_length);
   const sessions: ModelSession[] = [];
   const open = async (file: string): Promise<ModelSession> => {
     const s = await createSession(join(dir, file), options, availability);
@@ -89,8 +89,7 @@ export async function loadLatentModel(
     await Promise.all(sessions.map((s) => s.dispose()));
   };
   try {
-    const text = await open(prompt.text_encoder);
-    const encoder = createClipTextEncoder(text, tokenizer, prompt);
+    const { encoder, pooled } = await openClipEncoders(dir, prompt, open);
     const unetSession = await open(manifest.unet.file);
     const unet = unetAsDeclared(unetSession, manifest.unet);
     if (manifest.scheduler._class_name === FLOW_CLASS && unet.timestep_dtype.startsWith('int'))
@@ -101,7 +100,9 @@ export async function loadLatentModel(
     const sampleShape: Shape = { ...manifest.sample };
     const imageShape: Shape = { ...image };
     const learnedVariance = manifest.scheduler.variance_type === 'learned_range';
-    const plan = planUnet(unetSession, unet, sampleShape, encoder.condDims, learnedVariance);
+    // SDXL: the pooled projection and time ids as extra UNet inputs (the image size is the target size)
+    const added = planAddedCond(unetSession, pooled, imageShape);
+    const plan = planUnet(unetSession, unet, sampleShape, encoder.condDims, learnedVariance, added);
     // Raw output; the sampling loop reads prediction_type. An LCM UNet (timestep_cond) gets its guidance embedding.
     const denoiser = createUnetDenoiser(unetSession, unet, plan, manifest.defaults.guidance);
     const gc = plan.guidanceCond;

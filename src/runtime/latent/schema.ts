@@ -5,6 +5,22 @@ import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
 
+/**
+ * The second CLIP text encoder of an SDXL-style model (`CLIPTextModelWithProjection`, optimum export):
+ * its penultimate hidden states (`hidden_states.<layers - 1>`) and its pooled projection (`text_embeds`).
+ */
+export const SecondClipSchema = z.object({
+  tokenizer: z.string().min(1).default('tokenizer_2'),
+  text_encoder: z.string().min(1).default('text_encoder_2/model.onnx'),
+  input: z.string().min(1).default('input_ids'),
+  /** Per-token states [1, max_length, hidden_size] (SDXL: the penultimate layer's). */
+  output: z.string().min(1),
+  hidden_size: positiveInt,
+  /** The pooled projection [1, pooled_size]. */
+  pooled_output: z.string().min(1).default('text_embeds'),
+  pooled_size: positiveInt,
+});
+
 /** CLIP prompt encoder: a Hugging Face tokenizer folder and the text encoder's ONNX file. */
 export const ClipPromptSchema = z.object({
   encoder: z.literal('clip'),
@@ -16,7 +32,12 @@ export const ClipPromptSchema = z.object({
   /** Name of the per-token hidden-states output ([1, max_length, hidden_size]). */
   output: z.string().min(1).default('last_hidden_state'),
   max_length: positiveInt.default(77),
+  /** Width of `output` (with `text_encoder_2`: the first encoder's part of the concatenated states). */
   hidden_size: positiveInt,
+  /** SDXL: the second text encoder, whose states are concatenated after the first's and whose pooled projection the UNet takes as `text_embeds`. */
+  text_encoder_2: SecondClipSchema.optional(),
+  /** An empty prompt is encoded as zeros (model_index.json's force_zeros_for_empty_prompt, SDXL base). */
+  zeros_for_empty: z.boolean().default(false),
 });
 
 /** Prompt embeddings computed offline (e.g. T5-XXL for DeepFloyd IF): an index of prompts and a raw array file. */
@@ -39,6 +60,8 @@ export const VaeSchema = z.object({
   /** z = scaling_factor * (latent - shift_factor); SD 1.x/2.x: 0.18215, SDXL: 0.13025. */
   scaling_factor: z.number().positive().default(0.18215),
   shift_factor: z.number().default(0),
+  /** The VAE overflows in float16 (its config's force_upcast, SDXL's VAE): a float16 decoder is refused (the fp16-fixed VAE says false). */
+  force_upcast: z.boolean().default(false),
   decoder_input: z.string().min(1).default('latent_sample'),
   decoder_output: z.string().min(1).default('sample'),
   encoder_input: z.string().min(1).default('sample'),
@@ -46,6 +69,7 @@ export const VaeSchema = z.object({
   encoder_output: z.string().min(1).default('latent_sample'),
 });
 
+export type SecondClipManifest = z.infer<typeof SecondClipSchema>;
 export type ClipPromptManifest = z.infer<typeof ClipPromptSchema>;
 export type PrecomputedPromptManifest = z.infer<typeof PrecomputedPromptSchema>;
 export type VaeManifest = z.infer<typeof VaeSchema>;

@@ -17,6 +17,14 @@ export interface Vae {
   readonly canEncode: boolean;
 }
 
+const float16Fix =
+  'export the VAE decoder in float32, or use a VAE fixed for float16 such as madebyollin/sdxl-vae-fp16-fix, whose config says force_upcast false';
+
+/** Why a float16 decoder of a VAE that overflows in float16 (force_upcast, SDXL's) is refused, and what runs instead. */
+export function float16Refusal(file: string): string {
+  return `${file}: this VAE overflows in float16 (its config says force_upcast, as SDXL's VAE does) and its decoder is float16; ${float16Fix}`;
+}
+
 /** Check the decoder (and encoder) I/O against the latent and image shapes and build the Vae. */
 export function createVae(
   vae: VaeManifest,
@@ -41,6 +49,8 @@ export function createVae(
     },
   ]);
   const decType = floatTypeOf(decoder, vae.decoder_input, 'input');
+  if (vae.force_upcast && decType === 'float16')
+    throw new ModelError('bad-manifest', float16Refusal(decoder.file));
   let encType: 'float32' | 'float16' = 'float32';
   if (encoder) {
     checkTensors(encoder.file, 'input', encoder.inputs, [
@@ -84,6 +94,13 @@ export function createVae(
         vae.decoder_output,
         imageSize,
       );
+      for (let i = 0; i < imageSize; i++) {
+        if (!Number.isFinite(data[i]))
+          throw new ModelError(
+            'model-io',
+            `${decoder.file}: the VAE decode gave non-finite values${decType === 'float16' ? ` (a float16 overflow: ${float16Fix})` : ''}`,
+          );
+      }
       return data.slice();
     },
     async encode(img) {
