@@ -83,6 +83,12 @@ describe('parseCommandLine', () => {
     });
   });
 
+  it('takes options as chat writes them (--noise_level, --noise_level=3) as well; a prompt after -- stays as it is', () => {
+    for (const args of [['--noise_level', '3'], ['--noise_level=3']])
+      expect(parseCommandLine(['sketch', 'in.png', ...args])).toMatchObject({ kind: 'run', input: { noiseLevel: 3 } });
+    expect(parseCommandLine(['sketch', 'in.png', '--', '--noise_level'])).toMatchObject({ input: { prompt: '--noise_level' } });
+  });
+
   it('reads the image and optional prompt of sketch, and the technique options of each subcommand', () => {
     const s = parseCommandLine(['sketch', 'in.png', '--noise-level', '3']);
     expect(s).toMatchObject({

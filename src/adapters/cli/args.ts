@@ -122,6 +122,12 @@ export function parseIntArg(flag: string, s: string): number {
   return Number(s.trim());
 }
 
+/** Options as chat writes them (`--noise_level`) read as the CLI's (`--noise-level`); values and what follows `--` are left alone. */
+function dashed(args: readonly string[]): string[] {
+  const end = args.indexOf('--');
+  return args.map((a, i) => ((end < 0 || i < end) && /^--[a-z]+(_[a-z]+)+(=|$)/.test(a) ? a.replace(/^--[a-z_]+/, (m) => m.replace(/_/g, '-')) : a));
+}
+
 /** Parse a finite decimal number (optionally with an exponent); rejects 'abc', '', 'NaN', 'Infinity', '0x10'. */
 export function parseFloatArg(flag: string, s: string): number {
   const v = Number(s.trim());
@@ -196,7 +202,7 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
-      args: [...rest],
+      args: dashed(rest),
       options: OPTIONS[sub],
       strict: true,
       allowPositionals: true,
