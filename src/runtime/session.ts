@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { InferenceSession, type Tensor } from 'onnxruntime-node';
 import { ModelError } from './errors.ts';
+import { checkModelFile, cudaOnlyRefusal, missingKernelMessage } from './model-file-checks.ts';
 import {
   chooseProviders,
   sessionOptions,
@@ -66,7 +67,12 @@ function metadataMap(file: string, list: readonly InferenceSession.ValueMetadata
 
 const DEVICE_NAMES: Record<Device, string> = { cpu: 'CPU', cuda: 'CUDA', webgpu: 'WebGPU' };
 
-/** Create a session for an .onnx file on the providers chosen from `options`; when it fails on a device, the choice's fallbacks are tried in order (auto; CPU fallback only when allowed). */
+/**
+ * Create a session from an .onnx file's path (never from a buffer: external data files are found next
+ * to it) on the providers chosen from `options`; when it fails on a device, the choice's fallbacks are
+ * tried in order (auto; CPU fallback only when allowed). A missing or truncated external data file,
+ * and a CPU for a model with CUDA-only operators, are refused before onnxruntime reads the model.
+ */
 export async function createSession(
   file: string,
   options: RuntimeOptions = {},
@@ -77,7 +83,19 @@ export async function createSession(
     ...options.probes,
     ...(availability ? { cuda: availability } : {}),
   });
-  const queue: ProviderChoice[] = [first, ...first.fallbacks];
+  const { cudaOnly } = checkModelFile(file);
+  const all: ProviderChoice[] = [first, ...first.fallbacks];
+  // The CPU provider lacks CUDA-only operators: such a model is not tried there (WebGPU is tried; it may have them).
+  const queue = cudaOnly.length > 0 ? all.filter((c) => c.device !== 'cpu') : all;
+  if (queue.length === 0)
+    throw new ModelError(
+      'provider-unavailable',
+      cudaOnlyRefusal(
+        file,
+        cudaOnly,
+        all.map((c) => c.device),
+      ),
+    );
   let choice = first;
   let session: InferenceSession | undefined;
   const failures: string[] = [];
@@ -92,9 +110,21 @@ export async function createSession(
       session = await InferenceSession.create(file, sessionOptions(options, choice.executionProviders));
     } catch (err) {
       const message = (err as Error).message;
+      const kernel = missingKernelMessage(file, message, choice.device);
       if (choice.device === 'cpu') {
+        if (kernel) throw new ModelError('provider-unavailable', kernel, { cause: err });
         throw new ModelError('model-io', `Cannot load ONNX model ${file}: ${message}`, { cause: err });
       }
+      if (cudaOnly.length > 0 && i === queue.length - 1 && choice.device !== 'cuda')
+        throw new ModelError(
+          'provider-unavailable',
+          cudaOnlyRefusal(
+            file,
+            cudaOnly,
+            all.map((c) => c.device),
+          ),
+          { cause: err },
+        );
       const where =
         choice.device === 'cuda'
           ? ` (device ${options.deviceId ?? 0})`
