@@ -17,6 +17,35 @@ export function imageOption(name: string, description: string, required: boolean
   return { name, description, type: 'image', required };
 }
 
+/** Name of the option that gives an earlier result as the image (sketch, inpaint): `job:<id>`. */
+export const JOB_OPTION = 'job';
+
+/** job: an earlier result of this bot as the image, instead of an attachment (no re-upload; the new job names it as its parent). */
+export const jobOption: OptionSpec = {
+  name: JOB_OPTION,
+  description: 'Instead of an image: the id of one of your results to start from (its picture is used as is)',
+  type: 'string',
+  maxLength: 64,
+};
+
+/** candidate: which picture of that result's grid (1-based); left out = 1. */
+export const candidateOption: OptionSpec = {
+  name: 'candidate',
+  description: `With job: which of its pictures (1-${MAX_COUNT}, default 1)`,
+  type: 'integer',
+  min: 1,
+  max: MAX_COUNT,
+};
+
+/**
+ * Whether option `o` of `spec` is a required image that a `job` option can stand in for: required
+ * when no job is given. Text parsing treats it as given once job is, and Discord offers it as optional
+ * (its client cannot make one of two options required).
+ */
+export function jobStandsIn(spec: Pick<CommandSpec, 'options'>, o: OptionSpec): boolean {
+  return o.type === 'image' && o.name === 'image' && !!o.required && spec.options.some((x) => x.name === JOB_OPTION);
+}
+
 /** seed: the noise generator's seed; random when left out. */
 export const seedOption: OptionSpec = {
   name: 'seed',

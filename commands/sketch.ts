@@ -1,6 +1,18 @@
-// /sketch image [prompt] [noise_level]: image-to-image from an attached sketch or photo (SDEdit).
-import { imageOption, MODEL_DEFAULT_TEXT, promptOption, seedOption, stepsOption, samplerOption, countOption } from './options.ts';
-import { defined, optNumber, optString, submitJob } from './submit.ts';
+// /sketch image [prompt] [noise_level]: image-to-image from an attached sketch or photo (SDEdit), or
+// from an earlier result (job:<id> candidate:<n> instead of the image).
+import { submitWithImage } from './job-input.ts';
+import {
+  candidateOption,
+  countOption,
+  imageOption,
+  jobOption,
+  MODEL_DEFAULT_TEXT,
+  promptOption,
+  samplerOption,
+  seedOption,
+  stepsOption,
+} from './options.ts';
+import { defined, optNumber, optString } from './submit.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
 
 export const spec: CommandSpec = {
@@ -8,7 +20,7 @@ export const spec: CommandSpec = {
   description: 'Turn a sketch or photo into a picture (SDEdit: noise it, then denoise)',
   technique: 'sketch',
   options: [
-    imageOption('image', 'The sketch or photo to start from', true),
+    imageOption('image', 'The sketch or photo to start from (or give job: instead)', true),
     promptOption('prompt', 'What it should become (optional)', false),
     {
       name: 'noise_level',
@@ -22,16 +34,17 @@ export const spec: CommandSpec = {
     stepsOption,
     samplerOption,
     countOption,
+    jobOption,
+    candidateOption,
   ],
 };
 
-/** Submits a sketch job: image, prompt, noiseLevel = noise_level (the SDEdit i_start). */
+/** Submits a sketch job: image (or job + candidate), prompt, noiseLevel = noise_level (the SDEdit i_start). */
 export async function execute(ctx: CommandContext): Promise<CommandReply> {
   const o = ctx.options;
-  return submitJob(ctx, {
+  return submitWithImage(ctx, {
     technique: 'sketch',
     ...defined({
-      image: optString(o, 'image'),
       prompt: optString(o, 'prompt'),
       noiseLevel: optNumber(o, 'noise_level'),
       seed: optNumber(o, 'seed'),

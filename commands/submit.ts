@@ -6,12 +6,20 @@ import { applyDefaults, wantsPrivate } from './job-defaults.ts';
 import { settingsHint } from './settings-hint.ts';
 import type { CommandContext, CommandOptions, CommandReply } from './types.ts';
 
-/** Submits a job spec input for ctx.owner, with the owner's /settings filling what the command left out; an engine refusal becomes a 'refusal' reply with its message. */
-export async function submitJob(ctx: CommandContext, input: JobSpecInput): Promise<CommandReply> {
-  const priv = wantsPrivate(ctx.engine, ctx.owner, ctx.options);
+/** Submits a job spec input for ctx.owner, with the owner's /settings filling what the command left out; an engine refusal becomes a 'refusal' reply with its message. `parent`: the job this one starts from (recorded as its parent; a private parent makes the job private). */
+export async function submitJob(
+  ctx: CommandContext,
+  input: JobSpecInput,
+  parent?: { jobId: string; private: boolean },
+): Promise<CommandReply> {
+  const priv = wantsPrivate(ctx.engine, ctx.owner, ctx.options) || parent?.private === true;
   // A private job is stored as such: only its owner sees it (engine reads, follow-ups, /info, /queue).
   const owner = priv ? { ...ctx.owner, private: true } : ctx.owner;
-  const res = await ctx.engine.submit(applyDefaults(input, ctx.engine, ctx.owner), owner);
+  const res = await ctx.engine.submit(
+    applyDefaults(input, ctx.engine, ctx.owner),
+    owner,
+    parent ? { parentId: parent.jobId } : undefined,
+  );
   if (!res.ok) {
     // A value the user's or the server's /settings gave is named, so that it can be changed.
     const hint = res.code === 'invalid_spec' ? settingsHint(res.message, input, ctx.engine, ctx.owner) : '';

@@ -6,6 +6,7 @@
 // to the next option (or is one "quoted" string); other options take one word.
 import type { CommandOptions, CommandSpec, OptionSpec } from './types.ts';
 import { usage } from './help.ts';
+import { JOB_OPTION, jobStandsIn } from './options.ts';
 import { characterCount } from '../src/jobs/prompt-text.ts';
 
 /** Parsed options, or one message for the user. `missingImages` names required image options the adapter must fill from attachments. */
@@ -157,6 +158,8 @@ export function coerceOptions(spec: CommandSpec, raw: Record<string, unknown>): 
     const v = raw[o.name];
     if (v === undefined || v === null || v === '') {
       if (o.required) {
+        // An earlier result (job:<id>) stands in for the image.
+        if (jobStandsIn(spec, o) && raw[JOB_OPTION] !== undefined && raw[JOB_OPTION] !== '') continue;
         if (o.type === 'image') missingImages.push(o.name);
         else return { ok: false, error: `/${spec.name} needs ${o.name} (${o.description}). Usage: ${usage(spec)}` };
       }

@@ -58,7 +58,7 @@ export interface JobSpec {
   image?: ImageRef;
   /** Inpainting mask reference; white = regenerate. Without one, the image's transparent pixels are regenerated. */
   mask?: ImageRef;
-  /** A follow-up's input instead of an image: a candidate of an earlier job (sketch: U, V; inpaint: zoom out, pan, which bring their own mask). */
+  /** A follow-up's input instead of an image: a candidate of an earlier job (sketch: U, V; inpaint: zoom out, pan, which bring their own mask; sketch or inpaint: input, the candidate as the image, with the job's own mask). */
   source?: FollowUpSource;
   /** Model name; absent = the configured default model. */
   model?: string;
@@ -326,8 +326,12 @@ export function parseJobSpec(input: unknown, limits: SpecLimits = DEFAULT_SPEC_L
   if (uses('source') && v.source) {
     spec.source = { ...v.source };
     const moves = moveOf(v.source.action) !== null;
-    if (spec.image || spec.mask) problems.push('give an image or a follow-up source, not both');
-    else if (moves !== (v.technique === 'inpaint'))
+    // A result used as input keeps the user's own mask (an upload); the other follow-ups bring theirs.
+    if (spec.image || (spec.mask && v.source.action !== 'input')) problems.push('give an image or a follow-up source, not both');
+    else if (v.source.action === 'input') {
+      if (v.technique === 'inpaint' && !spec.mask)
+        problems.push("inpainting a job's picture needs a mask (white = repaint): attach one");
+    } else if (moves !== (v.technique === 'inpaint'))
       problems.push(moves ? 'zoom out and pan follow-ups are inpaint jobs' : `a ${v.source.action} follow-up is a sketch job`);
   }
   if (v.model) spec.model = v.model;

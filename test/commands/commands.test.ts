@@ -104,7 +104,10 @@ describe('technique commands map options to a job spec', () => {
     const { reply } = await run('imagine', { prompt: 'a dog', steps: 1000 });
     expect(reply).toEqual({ kind: 'refusal', message: 'Steps must be at most 100.', code: 'invalid_spec' });
     const noImage = await run('sketch', { prompt: 'a dog' });
-    expect(noImage.reply).toMatchObject({ kind: 'refusal', message: 'Sketch needs an image (attach one).' });
+    expect(noImage.reply).toMatchObject({
+      kind: 'refusal',
+      message: '/sketch needs an image: attach one, or give job:<id> (and candidate:<n>) to start from one of your results.',
+    });
   });
 
   it('reports a queue position with an estimate', async () => {

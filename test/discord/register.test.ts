@@ -14,9 +14,10 @@ afterAll(() => fake.close());
 describe('command definitions', () => {
   it('derive Discord option types, limits and choices from the command specs', () => {
     const all = commandDefinitions();
-    expect(all.map((d) => d.name)).toEqual(['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid', 'noise', 'denoise', 'queue', 'cancel', 'help', 'model', 'settings', 'info', 'Job info']);
-    // The last one is the message action (type 3) that shows /info of a result message.
-    expect(all.at(-1)).toMatchObject({ name: 'Job info', type: 3, contexts: [0] });
+    expect(all.map((d) => d.name)).toEqual(['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid', 'noise', 'denoise', 'queue', 'cancel', 'help', 'model', 'settings', 'info', 'Job info', 'Use as input']);
+    // The last two are the message actions (type 3): /info of a result message, and how to start /sketch or /inpaint from it.
+    expect(all.at(-2)).toMatchObject({ name: 'Job info', type: 3, contexts: [0] });
+    expect(all.at(-1)).toMatchObject({ name: 'Use as input', type: 3, contexts: [0] });
     const defs = all.filter((d): d is RESTPostAPIChatInputApplicationCommandsJSONBody => d.type === 1);
     const imagine = defs.find((d) => d.name === 'imagine')!;
     expect(imagine.options).toEqual([
@@ -32,15 +33,21 @@ describe('command definitions', () => {
     const sampler = imagine.options!.find((o) => o.name === 'sampler') as { choices: { value: string }[] };
     expect(sampler.choices.map((c) => c.value)).toEqual(expect.arrayContaining(['ddpm', 'ddim', 'dpmpp-2m', 'euler-a']));
     const inpaint = defs.find((d) => d.name === 'inpaint')!;
+    // The image is optional on Discord (job: can stand in for it), so the required prompt comes first.
     expect(inpaint.options!.map((o) => [o.name, o.type, o.required])).toEqual([
-      ['image', 11, true],
       ['prompt', 3, true],
+      ['image', 11, false],
       ['mask', 11, false],
       ['seed', 4, false],
       ['steps', 4, false],
       ['sampler', 3, false],
+      ['job', 3, false],
+      ['candidate', 4, false],
       ['private', 5, false],
     ]);
+    const sketch = defs.find((d) => d.name === 'sketch')!;
+    expect(sketch.options!.filter((o) => o.required).map((o) => o.name)).toEqual([]);
+    expect(sketch.options!.find((o) => o.name === 'candidate')).toMatchObject({ type: 4, min_value: 1, max_value: 4 });
     const view = defs.find((d) => d.name === 'anagram')!.options!.find((o) => o.name === 'view') as { choices: { value: string }[] };
     expect(view.choices.map((c) => c.value)).toContain('flip');
     expect(imagine.contexts).toEqual([0]);
@@ -72,9 +79,9 @@ describe('deploy/discord-register', () => {
     const put = fake.requests.find((r) => r.method === 'PUT')!;
     expect(put.path).toBe(`/applications/${fake.appId}/guilds/${fake.guildId}/commands`);
     expect(put.authorization).toBe(`Bot ${fake.token}`);
-    expect((put.json as unknown as unknown[]).length).toBe(14);
+    expect((put.json as unknown as unknown[]).length).toBe(15);
     expect(lines).toEqual([
-      `Registered 14 commands (guild ${fake.guildId}): imagine, sketch, inpaint, anagram, hybrid, noise, denoise, queue, cancel, help, model, settings, info, Job info`,
+      `Registered 15 commands (guild ${fake.guildId}): imagine, sketch, inpaint, anagram, hybrid, noise, denoise, queue, cancel, help, model, settings, info, Job info, Use as input`,
       `Invite the bot (its slash commands and the channel permissions it needs): https://discord.com/oauth2/authorize?client_id=${fake.appId}&scope=bot+applications.commands&permissions=101376`,
     ]);
 

@@ -24,10 +24,11 @@ import type { Engine, JobEvent, JobOwner, JobSpec, SubmitResult } from '../../jo
 import { createLogger, type Logger } from '../../jobs/logger.ts';
 import { checkAccess, inAllowedChannel, type AccessPolicy, type Caller } from './access.ts';
 import { AttachmentError, checkAttachment, DEFAULT_ATTACHMENT_POLICY, downloadAttachment, type AttachmentPolicy } from './attachments.ts';
-import { JOB_INFO_ACTION } from './builders.ts';
+import { JOB_INFO_ACTION, USE_AS_INPUT_ACTION } from './builders.ts';
 import { onButton, type ButtonHost } from './buttons.ts';
 import { actorOf, answer, callerOf, ownerOf } from './interactions.ts';
 import { jobInfo, jobInfoText } from './job-info.ts';
+import { useAsInputText } from './use-as-input.ts';
 import { commandIsPrivate, deferFlags } from './privacy.ts';
 import { createDiscordClient } from './client.ts';
 import { JobView } from './job-view.ts';
@@ -247,13 +248,15 @@ export class DiscordAdapter {
     }
   }
 
-  /** The "Job info" message action: /info of the job a result message of this bot shows, to the caller only. */
+  /** The message actions, to the caller only: Job info (/info of the job a result message of this bot shows) and Use as input (how to start /sketch or /inpaint from it). */
   private async onMessageAction(i: MessageContextMenuCommandInteraction): Promise<void> {
-    if (i.commandName !== JOB_INFO_ACTION) return answer(i, `I don't know the action ${i.commandName}.`);
+    if (i.commandName !== JOB_INFO_ACTION && i.commandName !== USE_AS_INPUT_ACTION)
+      return answer(i, `I don't know the action ${i.commandName}.`);
     const access = checkAccess(this.policy, callerOf(i));
     if (!access.ok) return answer(i, access.message);
     await i.deferReply({ flags: MessageFlags.Ephemeral });
     const ctx = { engine: this.engine, owner: ownerOf(i), actor: actorOf(this.policy, i), defaultModel: this.config.model, logger: this.log };
+    if (i.commandName === USE_AS_INPUT_ACTION) return answer(i, await useAsInputText(i, ctx, this.client.user?.id));
     return answer(i, await jobInfoText(i, ctx, this.client.user?.id));
   }
 

@@ -12,6 +12,7 @@ import {
   type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from 'discord.js';
 import { COMMANDS } from '../../../commands/index.ts';
+import { jobStandsIn } from '../../../commands/options.ts';
 import type { CommandSpec, OptionChoice, OptionSpec } from '../../../commands/types.ts';
 
 /** Where commands are offered. */
@@ -44,8 +45,7 @@ function numeric<T extends SlashCommandIntegerOption | SlashCommandNumberOption>
   return x;
 }
 
-function addOption(b: SlashCommandBuilder, o: OptionSpec): void {
-  const required = o.required ?? false;
+function addOption(b: SlashCommandBuilder, o: OptionSpec, required: boolean): void {
   switch (o.type) {
     case 'string':
       b.addStringOption((x) => {
@@ -75,24 +75,41 @@ export function slashCommand(spec: CommandSpec, options: BuildOptions = {}): Sla
   const b = new SlashCommandBuilder().setName(spec.name).setDescription(describe(spec));
   b.setIntegrationTypes(ApplicationIntegrationType.GuildInstall);
   b.setContexts(options.allowDms ? [InteractionContextType.Guild, InteractionContextType.BotDM] : [InteractionContextType.Guild]);
-  for (const o of spec.options) addOption(b, o);
+  // An image a job: option can stand in for is optional here (Discord cannot require one of two);
+  // execute asks for one of them. Discord takes required options first.
+  const required = (o: OptionSpec) => (o.required ?? false) && !jobStandsIn(spec, o);
+  const ordered = [...spec.options.filter(required), ...spec.options.filter((o) => !required(o))];
+  for (const o of ordered) addOption(b, o, required(o));
   return b;
 }
 
 /** Name of the message action (right-click a message, Apps) that shows /info of the job a result message shows. */
 export const JOB_INFO_ACTION = 'Job info';
 
-/** The "Job info" message context-menu command. */
-export function jobInfoAction(options: BuildOptions = {}): RESTPostAPIContextMenuApplicationCommandsJSONBody {
+/** Name of the message action that says how to run /sketch or /inpaint on the result a message of this bot shows. */
+export const USE_AS_INPUT_ACTION = 'Use as input';
+
+/** A message context-menu command named `name`. */
+function messageAction(name: string, options: BuildOptions): RESTPostAPIContextMenuApplicationCommandsJSONBody {
   return new ContextMenuCommandBuilder()
-    .setName(JOB_INFO_ACTION)
+    .setName(name)
     .setType(ApplicationCommandType.Message)
     .setIntegrationTypes(ApplicationIntegrationType.GuildInstall)
     .setContexts(options.allowDms ? [InteractionContextType.Guild, InteractionContextType.BotDM] : [InteractionContextType.Guild])
     .toJSON();
 }
 
-/** The JSON bodies Discord's "bulk overwrite application commands" endpoint takes: every slash command, then the Job info message action. */
+/** The "Job info" message context-menu command. */
+export function jobInfoAction(options: BuildOptions = {}): RESTPostAPIContextMenuApplicationCommandsJSONBody {
+  return messageAction(JOB_INFO_ACTION, options);
+}
+
+/** The "Use as input" message context-menu command. */
+export function useAsInputAction(options: BuildOptions = {}): RESTPostAPIContextMenuApplicationCommandsJSONBody {
+  return messageAction(USE_AS_INPUT_ACTION, options);
+}
+
+/** The JSON bodies Discord's "bulk overwrite application commands" endpoint takes: every slash command, then the Job info and Use as input message actions. */
 export function commandDefinitions(options: BuildOptions = {}, specs: readonly CommandSpec[] = COMMANDS.map((c) => c.spec)): RESTPostAPIApplicationCommandsJSONBody[] {
-  return [...specs.map((s) => slashCommand(s, options).toJSON()), jobInfoAction(options)];
+  return [...specs.map((s) => slashCommand(s, options).toJSON()), jobInfoAction(options), useAsInputAction(options)];
 }

@@ -51,7 +51,9 @@ async function handleMention(ctx: SlackContext, e: MentionEvent, threadTs: strin
     return;
   }
   const options = { ...parsed.options };
-  const imageSlots = parsed.missingImages;
+  // With --job (an earlier result as the image), the thread's image is /inpaint's mask.
+  const jobMask = parsed.options.job !== undefined && parsed.command.spec.options.some((o) => o.name === 'mask');
+  const imageSlots = jobMask ? ['mask'] : parsed.missingImages;
   if (imageSlots.length > 0) {
     const messages = (await threadMessages(ctx.client, e.channel, threadTs)).filter((m) => Number(m.ts) <= Number(e.ts));
     const found = latestImage(messages);

@@ -28,6 +28,7 @@ export function imageHowTo(spec: CommandSpec, botUserId: string): string {
     `/${spec.name} works on an image posted in Slack, since slash commands carry no files. Post the image (${ACCEPTED_FORMATS_TEXT}), then either:`,
     `• choose *Diffuse this image* in the message's ⋯ menu (More actions), or`,
     `• reply in its thread with \`${mention(botUserId)} ${escapeMrkdwn(example)}\` (the most recent image in the thread is used).`,
+    `To start from one of my results instead, give its job id: \`/${spec.name} --job ID --candidate N …\`${spec.name === 'inpaint' ? ` (mention me with it in the thread of a posted mask: \`${mention(botUserId)} inpaint --job ID a red balloon\`)` : ''}.`,
   ].join('\n');
 }
 

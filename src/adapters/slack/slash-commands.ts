@@ -24,8 +24,11 @@ export function registerSlashCommands(app: App, ctx: SlackContext): void {
     try {
       const cmd = resolveSlashCommand(command.command);
       if (!cmd) return await reply(`I don't know ${escapeMrkdwn(command.command)}. Try /help.`, true);
-      if (needsImage(cmd.spec)) return await reply(imageHowTo(cmd.spec, ctx.botUserId), true);
-      const parsed = parseTextArgs(slackToPlain(command.text ?? ''), cmd.spec);
+      const text = slackToPlain(command.text ?? '');
+      const parsed = parseTextArgs(text, cmd.spec);
+      // Without --job ID (an earlier result as the image), an image technique starts from a posted image.
+      const givesJob = parsed.ok ? parsed.options.job !== undefined : /(?:^|\s)(?:--job\b|job:)/i.test(text);
+      if (needsImage(cmd.spec) && !givesJob) return await reply(imageHowTo(cmd.spec, ctx.botUserId), true);
       if (!parsed.ok) return await reply(`:warning: ${escapeMrkdwn(parsed.error)}`, true);
       await runSlackCommand(ctx, cmd, parsed.options, command.user_id, { channel: command.channel_id }, reply);
     } catch (err) {
