@@ -1,9 +1,10 @@
 // The CLIP tokenizer: reference ids from the vendored fixture, the clean-up rules, padding,
 // truncation, and the reduced vocabulary of the tiny model.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { byteSymbolsInVocabOrder, bytesToUnicode } from '../../src/runtime/clip/bytes.ts';
 import {
   ClipTokenizer,
@@ -120,5 +121,59 @@ describe('CLIP tokenizer (no fixture needed)', () => {
       ['a', 'b'],
       ['ab', 'c</w>'],
     ]);
+  });
+});
+
+/**
+ * SDXL's two tokenizers, as stabilityai/stable-diffusion-xl-base-1.0 publishes them: tokenizer/ (CLIP ViT-L)
+ * pads with <|endoftext|>; tokenizer_2/ (OpenCLIP ViT-bigG) is the same BPE and vocabulary with
+ * `"pad_token": "!"` in its tokenizer_config.json and special_tokens_map.json, and "!" is id 0 (the first
+ * byte symbol). Both give CLIP's reference ids; only the padding differs.
+ */
+describe("SDXL's tokenizer and tokenizer_2 (Hugging Face folders of the full CLIP vocabulary)", () => {
+  const root = mkdtempSync(join(tmpdir(), 'diffuse-sdxl-tok-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  function folder(name: string, pad: string): string {
+    const dir = join(root, name);
+    mkdirSync(dir, { recursive: true });
+    const merges = mergesFromSimpleVocab(gunzipSync(readFileSync(BPE)).toString('utf8'));
+    const { vocab } = clipVocabFromMerges(merges);
+    writeFileSync(join(dir, 'vocab.json'), JSON.stringify(Object.fromEntries(vocab)));
+    writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\n' + merges.map(([a, b]) => `${a} ${b}`).join('\n') + '\n');
+    const special = { bos_token: '<|startoftext|>', eos_token: '<|endoftext|>', pad_token: pad, unk_token: '<|endoftext|>' };
+    writeFileSync(join(dir, 'special_tokens_map.json'), JSON.stringify(special));
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ ...special, model_max_length: 77, tokenizer_class: 'CLIPTokenizer' }));
+    return dir;
+  }
+
+  it('both match every reference tokenization; tokenizer pads with 49407, tokenizer_2 with "!" = 0', () => {
+    const t1 = loadClipTokenizer(folder('tokenizer', '<|endoftext|>'));
+    const t2 = loadClipTokenizer(folder('tokenizer_2', '!'));
+    expect(t1.padId).toBe(49407);
+    expect(t2.padId).toBe(0);
+    const rows = referenceIds();
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+    for (const [text, ids] of rows) {
+      expect(t1.encode(text), text).toEqual(ids);
+      expect(t2.encode(text), text).toEqual(ids);
+      const p1 = t1.encodePadded(text);
+      const p2 = t2.encodePadded(text);
+      expect(p1, text).toEqual([...ids, ...new Array<number>(77 - ids.length).fill(49407)]);
+      expect(p2, text).toEqual([...ids, ...new Array<number>(77 - ids.length).fill(0)]);
+    }
+  });
+
+  it("tiny-sdxl's tokenizers: the same ids, tokenizer_2 padded with its \"!\" (id 0)", () => {
+    const t1 = loadClipTokenizer(join(ROOT, 'models', 'tiny-sdxl', 'tokenizer'));
+    const t2 = loadClipTokenizer(join(ROOT, 'models', 'tiny-sdxl', 'tokenizer_2'));
+    expect(t2.padId).toBe(0);
+    expect(t1.padId).toBe(t1.endId);
+    for (const [text] of referenceIds()) {
+      const ids = t1.encode(text);
+      expect(t2.encode(text)).toEqual(ids);
+      expect(t2.encodePadded(text).slice(ids.length).every((id) => id === 0)).toBe(true);
+      expect(t1.encodePadded(text).slice(ids.length).every((id) => id === t1.endId)).toBe(true);
+    }
+    expect(t1.encode('a photo')).toEqual([t1.startId, 320, 1125, t1.endId]);
   });
 });
