@@ -11,8 +11,8 @@ export const spec: CommandSpec = {
   description: 'A visual anagram: one image that shows a second prompt when flipped or rotated',
   technique: 'anagram',
   options: [
-    promptOption('prompt_upright', 'What it shows as is, e.g. "a pencil" (pairs that read both ways: "a rocket" / "a dog")', true),
-    promptOption('prompt_flipped', 'What it shows under the view, e.g. "a sun"', true),
+    promptOption('prompt_upright', 'What it shows as is, e.g. "a star" (pairs that read both ways: star/mushroom, fish/bird)', true),
+    promptOption('prompt_flipped', 'What it shows under the view, e.g. "a mushroom"', true),
     {
       name: 'view',
       description: `How to turn the image to see the second prompt (default ${SPEC_DEFAULTS.view})`,
