@@ -60,8 +60,9 @@ describe('phrase matching on the bundled emoji model', () => {
   it('splits at prepositions and participles after a noun: the attached part weighs 0.5', () => {
     expect(top('a dragon breathing fire')).toEqual(vs(['🐉 1', '🔥 0.5']));
     expect(top('a man wearing a hat')).toEqual(vs(['👨 1', '🎩 0.5']));
-    // "and" joins main parts of equal weight.
+    // "and" joins main parts of equal weight, and no name spans it.
     expect(top('a cat and a dog')).toEqual(vs(['🐈️ 1', '🐕️ 1']));
+    expect(top('a rocket and a ship')).toEqual(vs(['🚀 1', '🚢 1']));
   });
 
   it('takes synonyms from the keywords and inflected forms: puppy, kitten, campfire, snowy', () => {

@@ -177,12 +177,16 @@ export class PhraseMatcher {
     const texts: string[] = [];
     const emojiEntry: (number | undefined)[] = [];
     const formAt: (string | undefined)[] = [];
+    /** Per position: how many "and"s come before it (a name never spans one: "a rocket and a ship"). */
+    const clause: number[] = [];
+    let clauses = 0;
     const segOf: number[] = [];
     const segs: { rel: 'main' | 'attach' | 'and' | 'of'; positions: number[] }[] = [{ rel: 'main', positions: [] }];
     for (const p of pieces) {
       const seg = segs[segs.length - 1];
       if (p.kind === 'break') {
         const rel = p.text === 'of' ? 'of' : COORD.has(p.text) ? 'and' : 'attach';
+        if (rel === 'and') clauses++;
         if (seg.positions.length > 0 || rel !== 'attach') segs.push({ rel, positions: [] });
         continue;
       }
@@ -197,6 +201,7 @@ export class PhraseMatcher {
       ) {
         segs.push({ rel: 'attach', positions: [] });
         texts.push(p.text);
+        clause.push(clauses);
         formAt.push(undefined);
         keys.push(undefined);
         emojiEntry.push(undefined);
@@ -205,6 +210,7 @@ export class PhraseMatcher {
       }
       const pos = keys.length;
       texts.push(p.text);
+      clause.push(clauses);
       keys.push(p.kind === 'word' ? this.keyOf(p.forms) : undefined);
       formAt.push(p.kind === 'word' ? this.formOf(p.forms) : undefined);
       emojiEntry.push(p.kind === 'emoji' ? p.entry : undefined);
@@ -226,7 +232,7 @@ export class PhraseMatcher {
     const phrases: (Pick & { n: number })[] = [];
     for (const entry of candidates) {
       const m = this.phraseMatch(entry, keys);
-      if (m) phrases.push(m);
+      if (m && m.positions.every((p) => clause[p] === clause[m.positions[0]])) phrases.push(m);
     }
     emojiEntry.forEach((e, pos) => {
       if (e !== undefined) phrases.push({ entry: e, positions: [pos], whole: true, n: 2 });
