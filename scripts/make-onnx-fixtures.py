@@ -4,10 +4,12 @@
   test/runtime/fixtures/external-data/model.onnx (+ model.onnx_data): y = x @ W + b with W and b
       stored in the external data file, as exporters store weights over 2 GB (expected.json: y for
       x = arange(64) / 64);
+  test/webgpu/fixtures/tiny-sd-unet-external/model.onnx (+ model.onnx_data): models/tiny-sd's UNet
+      with every initializer moved to the external data file;
   test/runtime/fixtures/cuda-only/model.onnx: a com.microsoft GroupNorm node (NHWC, as Olive's
       Stable Diffusion exports use it), a contrib operator that only the CUDA provider implements;
   test/latent/fixtures/preview-decoder/model.onnx: a TAESD-shaped preview decoder for 4x8x8 latents
-      (nearest 8x upsampling, then a 1x1 convolution to RGB and tanh), weights seeded.
+      (nearest 8x upsampling, then a 1x1 convolution to RGB and tanh), weights seeded (weights.json).
 
 Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py
 """
@@ -52,6 +54,11 @@ def external_data():
     with open(os.path.join(folder, "expected.json"), "w") as f:
         json.dump({"x": "arange(64) / 64", "y": [round(float(v), 6) for v in (x @ w + b)[0]]}, f)
         f.write("\n")
+
+
+def tiny_sd_unet_external():
+    model = onnx.load(os.path.join(ROOT, "models/tiny-sd/unet/model.onnx"))
+    save(model, os.path.join(ROOT, "test/webgpu/fixtures/tiny-sd-unet-external/model.onnx"), "model.onnx_data")
 
 
 def cuda_only():
@@ -99,10 +106,15 @@ def preview_decoder():
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    save(model, os.path.join(ROOT, "test/latent/fixtures/preview-decoder/model.onnx"))
+    folder = os.path.join(ROOT, "test/latent/fixtures/preview-decoder")
+    save(model, os.path.join(folder, "model.onnx"))
+    with open(os.path.join(folder, "weights.json"), "w") as f:
+        json.dump({"W": [[round(float(v), 7) for v in row] for row in w[:, :, 0, 0]]}, f)
+        f.write("\n")
 
 
 if __name__ == "__main__":
     external_data()
+    tiny_sd_unet_external()
     cuda_only()
     preview_decoder()

@@ -71,6 +71,8 @@ export interface TechniqueRun {
   /** The recipe options every technique shares. */
   base(): RecipeBase;
   toRgb(sample: Float32Array): Promise<RgbImage>;
+  /** Live previews and GIF frames: the model's cheap decoder (previewSample) where it has one, else toRgb. */
+  previewRgb(sample: Float32Array): Promise<RgbImage>;
 }
 
 /** The sampler of a name for a model's scheduler config, checked to plan `steps`; a refused key or step count is a job failure naming it. */
@@ -94,7 +96,8 @@ function samplerFor(
 /**
  * The loop's step hook: per-step times, progress (offset for techniques with several loops), a GIF
  * frame every FRAME_EVERY steps, and a live preview when one is wanted (the GIF's frame is reused
- * when both show the same source, so a latent model decodes once).
+ * when both show the same source); both come from the model's cheap preview decoder, the final
+ * image alone from the full VAE.
  */
 function stepHandler(
   run: () => TechniqueRun,
@@ -119,12 +122,12 @@ function stepHandler(
     const pick = (source: 'xt' | 'x0') => (source === 'x0' ? info.x0 : info.x);
     let frame: RgbImage | undefined;
     if ((info.index + 1) % frameEvery === 0 || info.index === info.total - 1) {
-      frame = await r.toRgb(pick(frameSource));
+      frame = await r.previewRgb(pick(frameSource));
       r.frames.push(frame);
       await hooks.onFrame?.(frame, p);
     }
     if (hooks.onPreview && (hooks.wantsPreview?.(p) ?? true)) {
-      const preview = frame && previewSource === frameSource ? frame : await r.toRgb(pick(previewSource));
+      const preview = frame && previewSource === frameSource ? frame : await r.previewRgb(pick(previewSource));
       await hooks.onPreview(preview, p);
     }
   };
@@ -190,6 +193,10 @@ export function createRun(
     },
     async toRgb(sampleX) {
       return tensorToRgb(await model.fromSample(sampleX), run.out.width, run.out.height);
+    },
+    async previewRgb(sampleX) {
+      if (!model.previewSample) return run.toRgb(sampleX);
+      return tensorToRgb(await model.previewSample(sampleX), run.out.width, run.out.height);
     },
     base: () => ({
       shape,

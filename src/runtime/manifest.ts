@@ -7,6 +7,7 @@ import { ModelError } from './errors.ts';
 import { readJsonFile } from './json-file.ts';
 import { checkManifestPaths, manifestFile } from './model-files.ts';
 import { ClipPromptSchema, PrecomputedPromptSchema, VaeSchema } from './latent/schema.ts';
+import { PreviewDecoderSchema } from './latent/preview-schema.ts';
 
 const positiveInt = z.number().int().positive();
 const FLOW_CLASS = 'FlowMatchEulerDiscreteScheduler';
@@ -91,6 +92,8 @@ export const ManifestSchema = z.looseObject({
   prior: CoarsePriorSchema.optional(),
   /** Latent family: the VAE that maps images to samples and back. */
   vae: VaeSchema.optional(),
+  /** Latent family: a tiny autoencoder decoder for live previews and GIF frames (absent: a linear latent-to-RGB projection). */
+  preview_decoder: PreviewDecoderSchema.optional(),
   /** Latent family: the image layout (sample is the latent layout). */
   image: SampleSchema.optional(),
   defaults: z

@@ -58,6 +58,13 @@ export interface LoadedModel {
   toSample(image: Float32Array): Promise<Float32Array>;
   /** Diffusion sample -> image in [-1, 1] CHW at imageShape. */
   fromSample(sample: Float32Array): Promise<Float32Array>;
+  /**
+   * A cheap approximation of fromSample for live previews and GIF frames (latent models: a tiny
+   * autoencoder or a linear latent-to-RGB projection); absent: frames use fromSample (pixel models).
+   */
+  previewSample?(sample: Float32Array): Promise<Float32Array>;
+  /** What draws previews and GIF frames, for /info (absent with previewSample). */
+  previewDecoder?: string;
   /** Time spent inside session.run since load, in milliseconds (for benchmarks and --json). */
   modelTimeMs(): number;
   dispose(): Promise<void>;

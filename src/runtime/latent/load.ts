@@ -12,6 +12,7 @@ import { createSession, type ModelSession } from '../session.ts';
 import type { LoadedModel } from '../types.ts';
 import { createUnetDenoiser, planUnet } from '../unet-denoiser.ts';
 import { floatTypeOf } from '../tensors.ts';
+import { createLinearPreviewDecoder, createTinyPreviewDecoder, latentRgbFactors } from './preview-decoder.ts';
 import { createVae } from './vae.ts';
 import { planAddedCond } from './added-cond.ts';
 import { openClipEncoders } from './clip-encoders.ts';
@@ -121,6 +122,15 @@ export async function loadLatentModel(
       decoder,
       vaeEncoder,
     );
+    // Previews and GIF frames: the manifest's tiny autoencoder, else the family's linear projection.
+    const pd = manifest.preview_decoder;
+    const preview = pd
+      ? createTinyPreviewDecoder(pd, sampleShape, imageShape, await open(pd.file))
+      : createLinearPreviewDecoder(
+          sampleShape,
+          imageShape,
+          latentRgbFactors(sampleShape.channels, vae.scaling_factor, vae.shift_factor),
+        );
     const fallback = sessions.find((s) => s.fallbackReason);
     const deviceInfo = modelDeviceInfo(sessions, unetSession);
     return {
@@ -138,6 +148,8 @@ export async function loadLatentModel(
       encodePrompt: (t) => encoder.encode(t),
       toSample: (img) => codec.encode(img),
       fromSample: (z) => codec.decode(z),
+      previewSample: (z) => preview.decode(z),
+      previewDecoder: preview.name,
       modelTimeMs: () => sessions.reduce((a, s) => a + s.timeMs(), 0),
       dispose: disposeAll,
     };
