@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { readManifest, type BagOfWordsManifest } from '../../src/runtime/index.ts';
 import { loadBagOfWordsText } from '../../src/runtime/prompt/bag-of-words.ts';
 import { baseEmoji } from '../../src/runtime/prompt/emoji.ts';
-import { PhraseMatcher, stemKey, wordForms } from '../../src/runtime/prompt/phrase-match.ts';
+import { PhraseMatcher } from '../../src/runtime/prompt/phrase-match.ts';
+import { stemKey, wordForms } from '../../src/runtime/prompt/word-forms.ts';
 import { MODELS_DIR } from './helpers.ts';
 
 const dir = join(MODELS_DIR, 'emoji');

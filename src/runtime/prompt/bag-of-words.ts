@@ -18,7 +18,8 @@ import { readJsonFileAs } from '../json-file.ts';
 import { confinedPath } from '../model-files.ts';
 import { ENGLISH_ALIASES } from './aliases.ts';
 import { baseEmoji, stripVariationSelectors } from './emoji.ts';
-import { isBreakWord, PhraseMatcher, wordForms, type DroppedWord, type MatchEntry, type PromptPiece } from './phrase-match.ts';
+import { PhraseMatcher, type DroppedWord, type MatchEntry, type PromptPiece } from './phrase-match.ts';
+import { isBreakWord, wordForms } from './word-forms.ts';
 import type { PromptEncoder } from './types.ts';
 
 /** An emoji concept of the model in one language: its label words as vocabulary ids, and its tags' (keywords') words. */
