@@ -8,15 +8,14 @@
 // (spec.source), which the inference process reads and cuts itself: no pixel is handled here.
 // The buttons that offer them are the adapters' (adapters/presentation/follow-up-buttons.ts).
 import { canSeeJob, refusal, type Engine, type JobOwner, type SubmitResult } from '../jobs/api.ts';
-import { moveOf, type SourceAction } from '../jobs/follow-up-source.ts';
-import { candidateSeeds, countOf, randomSeed, regenerate, type Technique } from '../jobs/spec.ts';
+import { moveOf, PICTURE_TECHNIQUES, type SourceAction } from '../jobs/follow-up-source.ts';
+import { candidateSeeds, countOf, randomSeed, regenerate } from '../jobs/spec.ts';
 
 /** The actions: u = upscale, vs / vt = subtle / strong variation, re = reroll, zo15 / zo2 = zoom out, pl pr pu pd = pan. */
 export const FOLLOW_UP_ACTIONS = ['u', 'vs', 'vt', 're', 'zo15', 'zo2', 'pl', 'pr', 'pu', 'pd'] as const;
 export type FollowUpAction = (typeof FOLLOW_UP_ACTIONS)[number];
 
-/** Techniques whose result is one picture per candidate (noise and denoise show strips: reroll only). */
-export const PICTURE_TECHNIQUES: readonly Technique[] = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid'];
+export { PICTURE_TECHNIQUES } from '../jobs/follow-up-source.ts';
 
 /** Share of the steps the U pass denoises (t about 150 of 1000 at 33 steps): detail, not a new picture. */
 const UPSCALE_SHARE = 0.15;

@@ -4,6 +4,10 @@
 // referenced by job and candidate rather than copied into a new upload. The process that runs the
 // job reads the parent's raw result itself (src/pipeline/parent-input.ts).
 import type { CanvasMove } from '../imaging/canvas.ts';
+import type { Technique } from './spec.ts';
+
+/** Techniques whose result is one picture per candidate, which follow-ups and new jobs can start from (noise and denoise show strips: reroll only). */
+export const PICTURE_TECHNIQUES: readonly Technique[] = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid'];
 
 /** Actions that start from a parent's picture: u = upscale, vs / vt = subtle / strong variation, zo15 / zo2 = zoom out 1.5x / 2x, pl pr pu pd = pan left, right, up, down, input = the candidate as it is, as the image of a /sketch or /inpaint with the user's own prompt and mask. */
 export const SOURCE_ACTIONS = ['u', 'vs', 'vt', 'zo15', 'zo2', 'pl', 'pr', 'pu', 'pd', 'input'] as const;

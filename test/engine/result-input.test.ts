@@ -117,6 +117,13 @@ describe('a result as the input of /sketch and /inpaint', () => {
     const p = parseTextCommand('/inpaint --job abc123 --candidate 2 a red balloon');
     expect(p).toMatchObject({ ok: true, options: { job: 'abc123', candidate: 2, prompt: 'a red balloon' }, missingImages: [] });
     expect(parseTextCommand('/sketch a castle')).toMatchObject({ ok: true, missingImages: ['image'] });
+    // The job id is one word: the prompt may follow it.
+    expect(parseTextCommand('/sketch job:abc123 a castle --noise_level 5')).toMatchObject({
+      ok: true,
+      options: { job: 'abc123', prompt: 'a castle', noise_level: 5 },
+      missingImages: [],
+    });
+    expect(parseTextCommand('/inpaint --job abc123 a red balloon')).toMatchObject({ ok: true, options: { job: 'abc123', prompt: 'a red balloon' } });
   });
 
   it('refuses both an image and a job, an unknown job, a missing candidate, a strip, an inpaint without a mask, and a picture no longer stored', async () => {

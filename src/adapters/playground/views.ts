@@ -145,6 +145,8 @@ export function commandLine(spec: JobSpec): string {
       if (spec.prompt) parts.push(quote(spec.prompt));
   }
   if (spec.negative) parts.push(`--negative ${quote(spec.negative)}`);
+  // A result used as the image is named by reference (the mask, if any, is an attachment).
+  if (spec.source?.action === 'input') parts.push(`--job ${spec.source.parent} --candidate ${spec.source.candidate}`);
   if (spec.technique === 'sketch' && spec.noiseLevel !== undefined)
     parts.push(`--noise_level ${spec.noiseLevel}`);
   if (spec.technique === 'anagram' && spec.view) parts.push(`--view ${spec.view}`);

@@ -17,6 +17,7 @@ import { Attachments, type Slot } from './attachments.ts';
 import { Completion } from './completion.ts';
 import { byId } from './dom.ts';
 import { fillIcons } from './icons.ts';
+import { candidatePicture, inpaintCommandText } from './edit-result.ts';
 import { Conversation } from './messages.ts';
 import { setupMaskDialog, setupSketchDialog } from './paint-dialogs.ts';
 
@@ -48,6 +49,7 @@ function main(): void {
     cancel: (jobId) => void cancel(jobId),
     followUp: (jobId, url, label) => void followUp(jobId, url, label),
     info: (jobId) => void info(jobId),
+    edit: (view, n, count) => void edit(view, n, count),
   });
 
   /** Starts the message with `/name ` when it is empty, a bare command or plain words; a command with text stays. */
@@ -116,11 +118,29 @@ function main(): void {
     suggestCommand('sketch');
   });
   byId<HTMLButtonElement>('open-sketch').addEventListener('click', openSketch);
+  // Edit on a result: the mask painter opens on that candidate; the composer then inpaints it by reference.
+  let editing: { jobId: string; n: number } | null = null;
   const openMask = setupMaskDialog((png) => {
     attachments.set('mask', png, 'mask.png');
-    suggestCommand('inpaint');
+    if (!editing) return suggestCommand('inpaint');
+    input.value = inpaintCommandText(editing.jobId, editing.n);
+    editing = null;
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+    completion.update();
   });
+  async function edit(view: JobView, n: number, count: number): Promise<void> {
+    try {
+      const picture = await candidatePicture(view.links.image!, count, n);
+      editing = { jobId: view.jobId, n };
+      await openMask(picture);
+    } catch (err) {
+      editing = null;
+      showError(`That picture cannot be shown for painting: ${(err as Error).message}`);
+    }
+  }
   maskButton.addEventListener('click', () => {
+    editing = null;
     const img = attachments.get('image');
     if (img)
       void openMask(img.blob).catch((err: unknown) =>
@@ -169,6 +189,8 @@ function main(): void {
     if (!text.startsWith('/')) text = `/imagine ${text}`;
     const cmd = commands.find((c) => c.name === /^\/(\S+)/.exec(text)?.[1].toLowerCase());
     const imageNames = new Set((cmd?.options ?? []).filter((o) => o.type === 'image').map((o) => o.name));
+    // A job given as the image (--job ID): an attached image stays in the tray.
+    if (/(?:^|\s)(?:--job\b|job:)/i.test(text)) imageNames.delete('image');
     // Attachments the command takes go with it; others stay in the tray for the next message.
     const sent = attachments.take(imageNames);
     const formData = new FormData();
@@ -287,6 +309,8 @@ function main(): void {
 function askedFor(job: JobView): string {
   const from = job.spec.from;
   const parent = from?.jobId ?? job.parentId;
+  // A result used as the image of a command the user typed: that command (with --job and --candidate).
+  if (job.spec.source?.action === 'input') return job.command;
   if (!from || !parent) return job.parentId ? `Again with a new seed (job ${job.parentId})` : job.command;
   if (from.action === 'reroll') return `Again with a new seed (job ${parent})`;
   return `${from.action.replace(/^\w/, (c) => c.toUpperCase())} of job ${parent}`;

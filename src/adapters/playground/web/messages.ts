@@ -5,6 +5,7 @@ import { gifTitle } from '../../../../commands/gif-title.ts';
 import type { JobView } from './api.ts';
 import { queuedText } from '../../../../commands/format.ts';
 import { clock, h, richText } from './dom.ts';
+import { editButtons } from './edit-result.ts';
 import { icon } from './icons.ts';
 
 /** What the buttons of a job message do. */
@@ -15,6 +16,8 @@ export interface JobActions {
   followUp(jobId: string, url: string, label: string): void;
   /** Shows the job's /info. */
   info(jobId: string): void;
+  /** Opens the mask painter on candidate `n` of a finished picture (Edit). */
+  edit(view: JobView, n: number, count: number): void;
 }
 
 /** Least time between two spoken progress announcements. */
@@ -310,11 +313,13 @@ export class JobMessage {
         ),
       ),
     );
+    const edits = editButtons(view, (n, count) => this.convo.actions.edit(view, n, count));
     this.convo.stick(() => {
       this.result.replaceChildren(
         h('div', { class: 'figures' }, ...figures),
         h('p', { class: 'caption' }, view.caption ?? ''),
         ...rows,
+        ...(edits ? [edits] : []),
       );
       this.setActions('done');
     });
