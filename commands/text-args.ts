@@ -70,15 +70,20 @@ function optionMarker(spec: CommandSpec, tok: Token): { option?: OptionSpec; nam
   return null;
 }
 
-/** Whether an option's value is free text that runs to the next option (job: is one word, an id). */
-function freeText(o: OptionSpec): boolean {
-  return o.type === 'string' && !o.choices && o.name !== JOB_OPTION;
+/** Whether `o` is the job id that stands in for an image (sketch, inpaint): one word, never positional. */
+function jobReference(spec: CommandSpec, o: OptionSpec): boolean {
+  return o.name === JOB_OPTION && spec.options.some((x) => jobStandsIn(spec, x));
+}
+
+/** Whether an option's value is free text that runs to the next option. */
+function freeText(spec: CommandSpec, o: OptionSpec): boolean {
+  return o.type === 'string' && !o.choices && !jobReference(spec, o);
 }
 
 /** Options that positional text fills: the required free-text options, else the first free-text option, else the first string option with choices ("/help sketch"). */
 function positionalSlots(spec: CommandSpec): OptionSpec[] {
-  const strings = spec.options.filter((o) => o.type === 'string' && o.name !== JOB_OPTION);
-  const text = strings.filter(freeText);
+  const strings = spec.options.filter((o) => o.type === 'string' && !jobReference(spec, o));
+  const text = strings.filter((o) => freeText(spec, o));
   const required = text.filter((o) => o.required);
   if (required.length > 0) return required;
   return text.length > 0 ? text.slice(0, 1) : strings.slice(0, 1);
@@ -108,7 +113,7 @@ export function parseTextArgs(text: string, spec: CommandSpec): TextArgsResult {
     i++;
     if (marker.inline !== undefined) {
       const words = [marker.inline];
-      if (freeText(o)) while (i < tokens.length && !optionMarker(spec, tokens[i])) words.push(tokens[i++].value);
+      if (freeText(spec, o)) while (i < tokens.length && !optionMarker(spec, tokens[i])) words.push(tokens[i++].value);
       raw[o.name] = words.join(' ');
       continue;
     }
@@ -122,7 +127,7 @@ export function parseTextArgs(text: string, spec: CommandSpec): TextArgsResult {
     }
     const next = tokens[i];
     if (!next || optionMarker(spec, next)) return { ok: false, error: `${o.name} needs a value, e.g. ${example(o)}.` };
-    if (freeText(o) && !next.quoted) {
+    if (freeText(spec, o) && !next.quoted) {
       const words: string[] = [];
       while (i < tokens.length && !optionMarker(spec, tokens[i])) words.push(tokens[i++].value);
       raw[o.name] = words.join(' ');

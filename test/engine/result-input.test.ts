@@ -3,11 +3,14 @@
 // 'input') and names the parent; the picture it starts from is that candidate's; the user's own
 // mask applies; the refusals are clear; another user's private job reads as absent and the child
 // of a private job is private.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getCommand, parseTextCommand, runCommand } from '../../commands/index.ts';
+import { commandLineOf, splitShellWords } from '../../commands/command-line.ts';
 import type { CommandReply } from '../../commands/types.ts';
+import { MODELS_DIR, runCli, tempDir } from '../cli/helpers.ts';
 import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
 import { resultInput, submitOnResult } from '../../src/engine/result-input.ts';
 import { gridCell } from '../../src/imaging/index.ts';
@@ -111,7 +114,26 @@ describe('a result as the input of /sketch and /inpaint', () => {
     const keptOne = diff(child, one, w / 2, w);
     expect(keptOne).toBeLessThan(diff(child, two, w / 2, w) / 2);
     expect(keptOne).toBeLessThan(diff(child, one, 0, w / 2));
-  });
+
+    // /info's diffuse line (the parent's raw.png, --follow-up input, the mask) draws the same PNG.
+    const rec = (await engine.get(reply.jobId))!;
+    const line = commandLineOf(rec.result!.spec, rec.result!.model);
+    expect(line).toContain(`--follow-up input --candidate 1/2`);
+    const { dir, cleanup } = tempDir();
+    try {
+      const out = path.join(dir, 'again.png');
+      const words = splitShellWords(line, { DATA_DIR: engine.config.dataDir });
+      const run = await runCli([...words.slice(1), '-o', out], dir, {
+        MODELS_DIR,
+        DISPLAY_SIZE: String(engine.config.displaySize),
+        GIF_SIZE: String(engine.config.gifSize),
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(readFileSync(out).equals(readFileSync(rec.result!.files.png))).toBe(true);
+    } finally {
+      cleanup();
+    }
+  }, 120_000);
 
   it('parses the text syntax: --job and --candidate stand in for the attached image', () => {
     const p = parseTextCommand('/inpaint --job abc123 --candidate 2 a red balloon');
@@ -124,6 +146,8 @@ describe('a result as the input of /sketch and /inpaint', () => {
       missingImages: [],
     });
     expect(parseTextCommand('/inpaint --job abc123 a red balloon')).toMatchObject({ ok: true, options: { job: 'abc123', prompt: 'a red balloon' } });
+    // /info's job is its one text option, given as plain text.
+    expect(parseTextCommand('/info abc123')).toMatchObject({ ok: true, options: { job: 'abc123' } });
   });
 
   it('refuses both an image and a job, an unknown job, a missing candidate, a strip, an inpaint without a mask, and a picture no longer stored', async () => {

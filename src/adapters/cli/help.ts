@@ -41,14 +41,14 @@ Image to image (SDEdit): noise the image to a start step, then denoise it, optio
                       lower = more noise = less of the original kept)
   --upscale           resize the image 2x first and run the pass over windows of the model's size
                       (models with images under 256 px; the U button of a result)
-${FOLLOW_UP_HELP('u (upscale), vs, vt (variation)')}
+${FOLLOW_UP_HELP('u (upscale), vs, vt (variation), input (the candidate as it is: /sketch job:)')}
 ${SAMPLING}
 ${COUNT}`,
   inpaint: `diffuse inpaint <image> <prompt> [options]
 Repaint part of an image; the rest stays as it is.
 
   --mask FILE         mask image: white = repaint, black = keep (default: the image's transparent pixels)
-${FOLLOW_UP_HELP('zo15, zo2 (zoom out), pl, pr, pu, pd (pan; the new border is repainted)')}
+${FOLLOW_UP_HELP('zo15, zo2 (zoom out), pl, pr, pu, pd (pan; the new border is repainted), input (the candidate as it is, with --mask: /inpaint job:)')}
 ${SAMPLING}`,
   anagram: `diffuse anagram <prompt-upright> <prompt-transformed> [options]
 Visual anagram: one image that shows the first prompt as is and the second one under a view.
