@@ -6,6 +6,7 @@
 //   npm run eval:model -- --illusions [--pairs test/fixtures/illusions/pairs.json] [--lists tuned,heldout]
 //        [--techniques anagram,hybrid,inpaint] [--views rotate180,flip] [--seeds 1] [--max-pairs N]
 //        [--steps 33] [--cfg <model default>] [--variants 'prior + UNet,UNet alone,prior alone']
+//        (anagrams also 'joint prior + UNet': the experimental prior of bench/eval-joint-prior.ts)
 //        [--pair "a pencil|a sun" ...]   (these pairs instead of the lists)   [--sheet docs/illusions.png]
 //
 // Per pair [a, b] and seed (1000, 1001, ...):
@@ -23,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   anagram,
+  anagramEstimator,
   coarsePriorRefiner,
   createRng,
   createSampler,
@@ -33,6 +35,8 @@ import {
   inpaint,
   makeSchedule,
   priorRegion,
+  sampleLoop,
+  withCoarsePrior,
   type Conditioning,
   type Denoiser,
   type Guidance,
@@ -42,13 +46,16 @@ import { tensorToRgb } from '../src/imaging/index.ts';
 import { loadCoarsePrior, tileWeights } from '../src/runtime/coarse-prior.ts';
 import { loadModel } from '../src/runtime/index.ts';
 import type { UnderstoodConcept } from '../src/runtime/types.ts';
+import { jointAnagramRefiner } from './eval-joint-prior.ts';
 import { Judge, priorAloneDenoiser, regionBlocks, wantedOf, type Reading } from './eval-illusions-judge.ts';
 import { baseEmoji, feature, loadDataset, STYLES } from './eval-model-data.ts';
 import { writeSheet } from './eval-model-sheet.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const VARIANTS = ['prior + UNet', 'UNet alone', 'prior alone'] as const;
-type Variant = (typeof VARIANTS)[number] | 'original';
+/** Anagrams only, on request (--variants): the experimental joint prior of bench/eval-joint-prior.ts. */
+const JOINT = 'joint prior + UNet';
+type Variant = (typeof VARIANTS)[number] | typeof JOINT | 'original';
 
 interface Count {
   n: number;
@@ -86,6 +93,7 @@ export async function main(argv: string[]): Promise<void> {
     },
   });
   const variants = VARIANTS.filter((v) => values.variants!.split(',').includes(v));
+  const joint = values.variants!.split(',').includes(JOINT);
   // --pair "a|b" (repeatable): those pairs instead of the lists (the README's pictures).
   const given = (values.pair ?? []).map((p) => p.split('|').map((x) => x.trim()) as [string, string]);
   if (given.some((p) => p.length !== 2 || !p[0] || !p[1])) throw new Error('--pair takes "prompt a|prompt b"');
@@ -190,6 +198,38 @@ export async function main(argv: string[]): Promise<void> {
               row.push(asIs, seen);
               notes.push(`${v}: ${r1.slice(0, 3).join('')} / ${r2.slice(0, 3).join('')}${both ? ' both' : ''}`);
             }
+            if (joint) {
+              const tilesOf = (understood: readonly UnderstoodConcept[]) => {
+                const w = tileWeights(prior.emoji, understood);
+                const picked = w.flatMap((x, i) => (x > 0 ? [i] : []));
+                const per = 3 * prior.size * prior.size;
+                const tiles = new Float32Array(picked.length * per);
+                picked.forEach((i, j) => tiles.set(prior.tiles.subarray(i * per, (i + 1) * per), j * per));
+                return { tiles, weights: picked.map((i) => w[i]) };
+              };
+              const refine = jointAnagramRefiner({ shape, size: prior.size, a: tilesOf(A.understood), b: tilesOf(B.understood), view, ...ramp });
+              const o = variant('prior + UNet', seed);
+              const plan = o.sampler.plan(o.steps, o.schedule);
+              const x0 = o.rng.normal(3 * size * size);
+              const parts = [
+                { cond: A.cond, view: getView('identity') },
+                { cond: B.cond, view },
+              ];
+              const estimator = withCoarsePrior(anagramEstimator(parts, o, shape), refine, schedule, plan.x0.clip !== undefined);
+              const x = await sampleLoop({ x: x0, plan, sampler, estimator, denoiser: model.denoiser, rng: o.rng });
+              samples++;
+              const asIs = await toRgb(x);
+              const seen = await toRgb(view.apply(x, shape));
+              const r1 = judge.read('whole', await feature(asIs, size), asIs);
+              const r2 = judge.read('whole', await feature(seen, size), seen);
+              const key = `${list}|anagram ${view.name}|${JOINT}`;
+              count(`${key}|as is`, r1, wantA);
+              count(`${key}|through the view`, r2, wantB);
+              const both = r1.some((e) => wantA.has(e)) && r2.some((e) => wantB.has(e));
+              count(`${key}|both`, both ? ['y'] : ['n'], new Set(['y']));
+              row.push(asIs, seen);
+              notes.push(`${JOINT}: ${r1.slice(0, 3).join('')} / ${r2.slice(0, 3).join('')}${both ? ' both' : ''}`);
+            }
             sheetRows.push(row);
             line.push(`anagram ${view.name} seed ${seed}: ${notes.join('; ')}`);
           }
@@ -277,7 +317,7 @@ function printTable(lists: string[], techniques: string[], views: string[]): voi
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const rows: [string, Variant[], Reading | string, string | undefined][] = [];
   if (techniques.includes('anagram'))
-    for (const v of views) rows.push([`anagram ${v}`, [...VARIANTS], 'as is', 'through the view']);
+    for (const v of views) rows.push([`anagram ${v}`, [...VARIANTS, JOINT], 'as is', 'through the view']);
   if (techniques.includes('hybrid')) rows.push(['hybrid', [...VARIANTS], 'far', 'near']);
   if (techniques.includes('inpaint')) rows.push(['inpaint', [...VARIANTS, 'original'], 'region', undefined]);
   for (const list of lists)
