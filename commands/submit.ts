@@ -1,7 +1,7 @@
 // The shared tail of every technique command: submit a spec input to the engine and turn the
 // answer into a CommandReply.
 import type { JobSpecInput } from '../src/jobs/api.ts';
-import { queuedText } from './format.ts';
+import { noPing, queuedText, quoteUserText } from './format.ts';
 import { applyDefaults, wantsPrivate } from './job-defaults.ts';
 import { settingsHint } from './settings-hint.ts';
 import type { CommandContext, CommandOptions, CommandReply } from './types.ts';
@@ -25,6 +25,7 @@ export async function submitJob(
     const hint = res.code === 'invalid_spec' ? settingsHint(res.message, input, ctx.engine, ctx.owner) : '';
     return { kind: 'refusal', message: res.message + hint, code: res.code };
   }
+  const reading = await readingOf(ctx, res.spec);
   return {
     kind: 'job',
     jobId: res.jobId,
@@ -33,7 +34,29 @@ export async function submitJob(
     spec: res.spec,
     text: queuedText(res.jobId, res.position, res.estimatedWaitMs),
     private: priv,
+    ...(reading ? { reading } : {}),
   };
+}
+
+/**
+ * What the job's model understands of its prompts, as one line for the first reply (the same words
+ * the caption shows when the job is done), or undefined: a model that reads prompts whole, a
+ * technique without prompts, or an engine that cannot tell before the job (scale-out).
+ */
+async function readingOf(ctx: CommandContext, spec: JobSpecInput): Promise<string | undefined> {
+  const prompts = [spec.prompt, spec.prompt2].filter((p): p is string => !!p && p.trim() !== '');
+  if (prompts.length === 0) return undefined;
+  const understood: string[] = [];
+  const unknown: string[] = [];
+  for (const p of prompts) {
+    const r = await ctx.engine.understand(p, spec.model).catch(() => null);
+    if (!r?.ok || !r.understanding.concepts) return undefined;
+    understood.push(...r.understanding.understood.map((c) => c.label));
+    unknown.push(...r.understanding.unknown.filter((w) => !unknown.includes(w)));
+  }
+  const parts = [`understood: ${understood.length > 0 ? noPing(understood.join(', ')) : 'nothing (the picture will not follow the prompt)'}`];
+  if (unknown.length > 0) parts.push(`unknown words: ${unknown.map((w) => quoteUserText(w, 40)).join(', ')}`);
+  return parts.join('; ');
 }
 
 /** A string option, trimmed; undefined when absent or blank. */

@@ -114,6 +114,8 @@ export interface JobReply {
   text: string;
   /** Show the job only to the caller (the command's `private` option, else the user's or server's setting). */
   private?: boolean;
+  /** What the model understood of the prompts, shown from the first reply on ("understood: 🚀 rocket ship; unknown: zorblax"); absent for models that read prompts whole. */
+  reading?: string;
 }
 
 /** A plain text reply; ephemeral = only the caller should see it where the platform allows. */

@@ -117,6 +117,11 @@ describe('technique commands map options to a job spec', () => {
     const { reply } = await run('imagine', { prompt: 'c' }, engine);
     expect((reply as { text: string }).text).toBe('Job `job3` is queued: 2 jobs ahead (about 40 s).');
   });
+
+  it('says in the reply what the model understood of the prompt and which words it does not know', async () => {
+    const { reply } = await run('imagine', { prompt: 'a zorblax rocket' }, fakeEngine('emoji'));
+    expect(reply).toMatchObject({ kind: 'job', reading: expect.stringMatching(/^understood: 🚀 rocket.*; unknown words: zorblax$/) });
+  });
 });
 
 describe('queue, cancel, help, model', () => {

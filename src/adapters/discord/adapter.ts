@@ -239,7 +239,7 @@ export class DiscordAdapter {
     });
     switch (reply.kind) {
       case 'job':
-        this.follow(reply.jobId, reply.spec, this.interactionTarget(i, privateJob), { position: reply.position, estimatedWaitMs: reply.estimatedWaitMs });
+        this.follow(reply.jobId, reply.spec, this.interactionTarget(i, privateJob), { position: reply.position, estimatedWaitMs: reply.estimatedWaitMs }, undefined, reply.reading);
         return;
       case 'refusal':
         return answer(i, `⚠️ ${reply.message}`);
@@ -323,11 +323,12 @@ export class DiscordAdapter {
   }
 
   /** Shows a job's life in a target; records where its message is. */
-  private follow(jobId: string, spec: JobSpec, target: ReplyTarget, first: { position: number; estimatedWaitMs: number }, note?: string): void {
+  private follow(jobId: string, spec: JobSpec, target: ReplyTarget, first: { position: number; estimatedWaitMs: number }, note?: string, reading?: string): void {
     const view = new JobView(this.engine, jobId, spec, target, {
       minEditIntervalMs: this.options.minEditIntervalMs,
       maxUploadBytes: this.options.maxUploadBytes,
       note,
+      reading,
       log: this.log,
       onLocated: (loc: MessageLocation) => void this.engine.setMessageRef(jobId, `${loc.channelId}/${loc.messageId}`).catch(() => {}),
     });

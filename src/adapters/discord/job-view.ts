@@ -15,6 +15,8 @@ export interface JobViewOptions {
   maxUploadBytes?: number;
   /** A line added under the caption (e.g. "🔁 new seed of job abc"). */
   note?: string;
+  /** What the model understood of the prompt, shown under the title until the result (whose caption says it too). */
+  reading?: string;
   log?: Logger;
   /** Called once with where the job's message is. */
   onLocated?(loc: MessageLocation): void;
@@ -128,9 +130,9 @@ export class JobView {
       this.dirty = false;
       const s = this.state;
       let p: Payload;
-      if (s.kind === 'queued') p = queuedPayload(this.jobId, this.spec, s.position, s.estimatedWaitMs);
+      if (s.kind === 'queued') p = queuedPayload(this.jobId, this.spec, s.position, s.estimatedWaitMs, undefined, this.options.reading);
       else {
-        p = progressPayload(this.jobId, this.spec, s.step, s.total, this.previewDirty ? this.preview : undefined);
+        p = progressPayload(this.jobId, this.spec, s.step, s.total, this.previewDirty ? this.preview : undefined, this.options.reading);
         this.previewDirty = false;
       }
       await this.show(p);

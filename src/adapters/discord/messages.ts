@@ -105,16 +105,16 @@ export function textPayload(content: string): Payload {
   return { content: content.slice(0, 2000), components: [], allowedMentions: NO_MENTIONS };
 }
 
-/** The queue status of a job, with a cancel button. */
-export function queuedPayload(jobId: string, spec: JobSpec, position: number, estimatedWaitMs: number, note?: string): Payload {
-  const lines = [jobTitle(spec), queuedText(jobId, position, estimatedWaitMs)];
+/** The queue status of a job, with a cancel button; `reading`: what the model understood of the prompt. */
+export function queuedPayload(jobId: string, spec: JobSpec, position: number, estimatedWaitMs: number, note?: string, reading?: string): Payload {
+  const lines = [jobTitle(spec), ...(reading ? [reading] : []), queuedText(jobId, position, estimatedWaitMs)];
   if (note) lines.push(note);
   return { content: lines.join('\n'), components: [cancelButton(jobId)], allowedMentions: NO_MENTIONS };
 }
 
 /** The progress of a running job: a bar and, when given, a small preview image replacing the previous one. */
-export function progressPayload(jobId: string, spec: JobSpec, step: number, total: number, preview?: Buffer): Payload {
-  const content = `${jobTitle(spec)}\n${progressBar(step, total)} · job \`${jobId}\``;
+export function progressPayload(jobId: string, spec: JobSpec, step: number, total: number, preview?: Buffer, reading?: string): Payload {
+  const content = [jobTitle(spec), ...(reading ? [reading] : []), `${progressBar(step, total)} · job \`${jobId}\``].join('\n');
   const p: Payload = { content, components: [cancelButton(jobId)], allowedMentions: NO_MENTIONS };
   if (preview) p.files = [new AttachmentBuilder(preview, { name: 'preview.png', description: `step ${step} of ${total}` })];
   return p;

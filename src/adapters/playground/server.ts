@@ -247,6 +247,7 @@ function sendReply(ctx: Ctx, reply: CommandReply): void {
       estimatedWaitMs: reply.estimatedWaitMs,
       spec: reply.spec,
       text: reply.text,
+      ...(reply.reading ? { reading: reply.reading } : {}),
       links: jobLinks(reply.jobId, false, false),
     });
     return;

@@ -19,6 +19,8 @@ export interface JobStart {
   spec: JobSpec;
   position: number;
   estimatedWaitMs: number;
+  /** What the model understood of the prompt, shown under the head until the result. */
+  reading?: string;
 }
 
 /** Where a job's status message is. */
@@ -92,7 +94,7 @@ export async function startJobFlow(
   requester: string,
   note?: string,
 ): Promise<{ ok: true; status: StatusMessage } | { ok: false; code: string; error: string }> {
-  const head = statusHead(requester, job.spec, note);
+  const head = statusHead(requester, job.spec, note) + (job.reading ? `\n${escapeMrkdwn(job.reading)}` : '');
   const first = `${head}\n${statusLine({ type: 'queued', jobId: job.jobId, owner: { platform: 'slack', userId: requester }, position: job.position, estimatedWaitMs: job.estimatedWaitMs })}`;
   let ts: string;
   try {

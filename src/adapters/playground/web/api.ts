@@ -23,6 +23,8 @@ export interface Accepted {
   estimatedWaitMs: number;
   spec: JobSpec;
   text: string;
+  /** What the model understood of the prompt ("understood: ...; unknown words: ..."), when it reads prompts word by word. */
+  reading?: string;
   links: JobLinks;
 }
 
