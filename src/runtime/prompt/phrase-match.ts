@@ -47,13 +47,11 @@ export const ATTACHED_WEIGHT = 0.5;
 export const MODIFIER_WEIGHT = 0.25;
 const MAX_CONCEPTS = 6;
 
+/** An entry that has a word (by its key) in its name and/or its keywords. */
 interface Hit {
   entry: number;
   inLabel: boolean;
-  /** How many of the entry's keywords have this key. */
-  tagCount: number;
-  /** The entry's words with this key, as written. */
-  raw: string[];
+  inTag: boolean;
 }
 
 interface Pick {
@@ -70,7 +68,8 @@ export interface PhraseReading {
 
 /** Matches prompt pieces to concept entries (see the file header). */
 export class PhraseMatcher {
-  private readonly index = new Map<string, Hit[]>();
+  /** Per word key, its entries packed as entry * 4 + (in name: 1) + (in keywords: 2). */
+  private readonly index = new Map<string, number[]>();
   private readonly labelKeys: string[][];
   private readonly order: string[];
 
@@ -79,26 +78,21 @@ export class PhraseMatcher {
     const locales: string[] = [];
     entries.forEach((e, i) => {
       if (e.locale !== undefined && !locales.includes(e.locale)) locales.push(e.locale);
-      const local = new Map<string, Hit>();
-      for (const w of e.words) {
-        const h = local.get(stemKey(w)) ?? { entry: i, inLabel: true, tagCount: 0, raw: [] };
-        h.raw.push(w);
-        local.set(stemKey(w), h);
-      }
-      for (const t of e.tags) {
-        const k = stemKey(t);
-        const h = local.get(k) ?? { entry: i, inLabel: false, tagCount: 0, raw: [] };
-        h.tagCount++;
-        h.raw.push(t);
-        local.set(k, h);
-      }
-      for (const [k, h] of local) {
+      const local = new Map<string, number>();
+      for (const w of e.words) local.set(stemKey(w), (local.get(stemKey(w)) ?? 0) | 1);
+      for (const t of e.tags) local.set(stemKey(t), (local.get(stemKey(t)) ?? 0) | 2);
+      for (const [k, flags] of local) {
         const list = this.index.get(k);
-        if (list) list.push(h);
-        else this.index.set(k, [h]);
+        if (list) list.push(i * 4 + flags);
+        else this.index.set(k, [i * 4 + flags]);
       }
     });
     this.order = locales;
+  }
+
+  /** The entries with a word key in their name or keywords. */
+  private hits(key: string): Hit[] {
+    return (this.index.get(key) ?? []).map((v) => ({ entry: v >> 2, inLabel: (v & 1) !== 0, inTag: (v & 2) !== 0 }));
   }
 
   /** Whether any concept names or describes a word (in any of its forms). */
@@ -166,13 +160,13 @@ export class PhraseMatcher {
     const eligible = (entry: number, key: string) => {
       const loc = this.entries[entry].locale;
       if (dominant === undefined || loc === undefined || loc === dominant) return true;
-      return !(this.index.get(key) ?? []).some((h) => this.entries[h.entry].locale === dominant);
+      return !this.hits(key).some((h) => this.entries[h.entry].locale === dominant);
     };
 
     // Phrases: whole names first, then names of which at least 2 words and half are present.
     const candidates = new Set<number>();
     keys.forEach((k) => {
-      if (k) for (const h of this.index.get(k) ?? []) if (h.inLabel && eligible(h.entry, k)) candidates.add(h.entry);
+      if (k) for (const h of this.hits(k)) if (h.inLabel && eligible(h.entry, k)) candidates.add(h.entry);
     });
     const phrases: (Pick & { n: number })[] = [];
     for (const entry of candidates) {
@@ -248,13 +242,13 @@ export class PhraseMatcher {
       }
       let best: Hit | undefined;
       let bestScore = 0;
-      for (const h of this.index.get(k) ?? []) {
+      for (const h of this.hits(k)) {
         if (!eligible(h.entry, k)) continue;
         // By name beats by keyword; a word as written beats a plural of it ("burger", not "burgers").
         const score =
           (h.inLabel ? 1 + 1 / this.labelKeys[h.entry].length : 0) +
-          0.5 * Math.min(h.tagCount, 1) +
-          (h.raw.includes(formAt[pos]!) ? 0.25 : 0);
+          (h.inTag ? 0.5 : 0) +
+          (this.entries[h.entry].words.includes(formAt[pos]!) || this.entries[h.entry].tags.includes(formAt[pos]!) ? 0.25 : 0);
         if (score > bestScore || (score === bestScore && best && this.rank(h.entry, dominant) < this.rank(best.entry, dominant))) {
           best = h;
           bestScore = score;
@@ -312,7 +306,7 @@ export class PhraseMatcher {
     const out: { emoji: string; label: string }[] = [];
     const seen = new Set<string>();
     for (const k of new Set(keys)) {
-      const hits = (this.index.get(k) ?? [])
+      const hits = this.hits(k)
         .filter((h) => dominant === undefined || this.entries[h.entry].locale === undefined || this.entries[h.entry].locale === dominant)
         .sort((a, b) => Number(b.inLabel) - Number(a.inLabel) || this.labelKeys[a.entry].length - this.labelKeys[b.entry].length || a.entry - b.entry);
       let taken = 0;
@@ -330,12 +324,12 @@ export class PhraseMatcher {
   /** Whether some concept's whole name is this one word (then a participle is a name: "ring", "bowling"). */
   private namesAlone(forms: readonly string[]): boolean {
     const k = stemKey(forms[0]);
-    return (this.index.get(k) ?? []).some((h) => h.inLabel && this.labelKeys[h.entry].length === 1);
+    return this.hits(k).some((h) => h.inLabel && this.labelKeys[h.entry].length === 1);
   }
 
   /** Whether an entry's name or keywords hold a key. */
   private describes(entry: number, key: string): boolean {
-    return (this.index.get(key) ?? []).some((h) => h.entry === entry);
+    return this.hits(key).some((h) => h.entry === entry);
   }
 
   /** The language order: the dominant one first, then the concepts' order. */
@@ -350,7 +344,7 @@ export class PhraseMatcher {
     const count = new Map<string, number>();
     for (const k of keys) {
       if (!k) continue;
-      const locs = new Set((this.index.get(k) ?? []).map((h) => this.entries[h.entry].locale ?? ''));
+      const locs = new Set(this.hits(k).map((h) => this.entries[h.entry].locale ?? ''));
       for (const l of locs) count.set(l, (count.get(l) ?? 0) + 1);
     }
     let best: string | undefined;
