@@ -45,6 +45,8 @@ export async function resultInput(
   if (!PICTURE_TECHNIQUES.includes(parent.spec.technique))
     return refusal('invalid_spec', `Job ${id} is a ${parent.spec.technique} strip, not a picture; start from a picture result.`);
   const result = parent.result;
+  if (parent.status === 'failed' || parent.status === 'cancelled')
+    return refusal('no_result', `Job ${id} ${parent.status === 'failed' ? 'failed' : 'was cancelled'}, so it has no picture to start from.`);
   if (parent.status !== 'done' || !result)
     return refusal('no_result', `Job ${id} has no result yet; try again when it has finished.`);
   const count = countOf(result.spec);
