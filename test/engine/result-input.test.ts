@@ -150,7 +150,7 @@ describe('a result as the input of /sketch and /inpaint', () => {
     expect(parseTextCommand('/info abc123')).toMatchObject({ ok: true, options: { job: 'abc123' } });
   });
 
-  it('refuses both an image and a job, an unknown job, a missing candidate, a strip, an inpaint without a mask, and a picture no longer stored', async () => {
+  it('refuses both an image and a job, an unknown job, a missing candidate, a strip, an inpaint without a mask, a cancelled job, and a picture no longer stored', async () => {
     const up = await engine.storeUpload(await testPng(64, 64), alice);
     if (!up.ok) throw new Error(up.message);
     expect(await command('sketch', { image: up.ref, job: grid }, alice)).toMatchObject({
@@ -171,6 +171,14 @@ describe('a result as the input of /sketch and /inpaint', () => {
     expect(await command('inpaint', { job: grid, prompt: 'a cat' }, alice)).toMatchObject({
       kind: 'refusal',
       message: expect.stringMatching(/needs a mask/),
+    });
+    const stopped = await engine.submit({ technique: 'imagine', prompt: 'rocket', steps: 50 }, alice);
+    if (!stopped.ok) throw new Error(stopped.message);
+    await engine.cancel(stopped.jobId, { userId: 'alice', isAdmin: false, platform: 'discord' });
+    expect((await waitForJob(engine, stopped.jobId)).type).toBe('cancelled');
+    expect(await command('sketch', { job: stopped.jobId }, alice)).toMatchObject({
+      kind: 'refusal',
+      message: `Job ${stopped.jobId} was cancelled, so it has no picture to start from.`,
     });
     const gone = await finished({ technique: 'imagine', prompt: 'rocket' }, alice);
     const files = await engine.resultFiles(gone);
