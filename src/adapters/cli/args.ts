@@ -42,7 +42,10 @@ const SAMPLING: Record<string, OptionSpec> = {
 const COUNT: Record<string, OptionSpec> = { count: { type: 'string' } };
 
 /** A follow-up's input: the image is an earlier result, --candidate N/COUNT of its grid, used as --follow-up says. */
-const FOLLOW_UP: Record<string, OptionSpec> = { 'follow-up': { type: 'string' }, candidate: { type: 'string' } };
+const FOLLOW_UP: Record<string, OptionSpec> = {
+  'follow-up': { type: 'string' },
+  candidate: { type: 'string' },
+};
 
 const OPTIONS: Record<Subcommand, Record<string, OptionSpec>> = {
   imagine: { ...COMMON, ...SAMPLING, ...COUNT },
@@ -83,7 +86,16 @@ const POSITIONALS: Record<Subcommand, { required: string[]; optional: string[]; 
 export type CliRequest =
   | { kind: 'help'; subcommand?: Subcommand }
   | { kind: 'models'; json: boolean; model?: string; device?: CliDevice }
-  | { kind: 'pull'; repo: string; revision?: string; subfolder?: string; name?: string; json: boolean }
+  | {
+      kind: 'pull';
+      repo: string;
+      revision?: string;
+      subfolder?: string;
+      name?: string;
+      /** A repository with a tiny autoencoder decoder for previews (TAESD-style ONNX). */
+      previewDecoder?: string;
+      json: boolean;
+    }
   | {
       kind: 'run';
       technique: Technique;
@@ -125,7 +137,11 @@ export function parseIntArg(flag: string, s: string): number {
 /** Options as chat writes them (`--noise_level`) read as the CLI's (`--noise-level`); values and what follows `--` are left alone. */
 function dashed(args: readonly string[]): string[] {
   const end = args.indexOf('--');
-  return args.map((a, i) => ((end < 0 || i < end) && /^--[a-z]+(_[a-z]+)+(=|$)/.test(a) ? a.replace(/^--[a-z_]+/, (m) => m.replace(/_/g, '-')) : a));
+  return args.map((a, i) =>
+    (end < 0 || i < end) && /^--[a-z]+(_[a-z]+)+(=|$)/.test(a)
+      ? a.replace(/^--[a-z_]+/, (m) => m.replace(/_/g, '-'))
+      : a,
+  );
 }
 
 /** Parse a finite decimal number (optionally with an exponent); rejects 'abc', '', 'NaN', 'Infinity', '0x10'. */
@@ -326,7 +342,7 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
   };
 }
 
-/** Parse `diffuse models pull <repo-id> [--revision R] [--subfolder S] [--name N] [--json]`. */
+/** Parse `diffuse models pull <repo-id> [--revision R] [--subfolder S] [--name N] [--preview-decoder REPO] [--json]`. */
 function parsePull(args: readonly string[]): CliRequest {
   if (args.includes('--help') || args.includes('-h')) return { kind: 'help', subcommand: 'models' };
   let values: Record<string, string | boolean | undefined>;
@@ -338,6 +354,7 @@ function parsePull(args: readonly string[]): CliRequest {
         revision: { type: 'string' },
         subfolder: { type: 'string' },
         name: { type: 'string' },
+        'preview-decoder': { type: 'string' },
         json: { type: 'boolean' },
       },
       strict: true,
@@ -364,6 +381,7 @@ function parsePull(args: readonly string[]): CliRequest {
     revision: str('revision'),
     subfolder: str('subfolder'),
     name,
+    previewDecoder: str('preview-decoder'),
     json: Boolean(values.json),
   };
 }

@@ -23,7 +23,9 @@ const COUNT = `  --count N           candidates to draw at once, 1-${MAX_COUNT} 
                       the PNG and GIF are a grid (2 side by side, 4 as 2x2)`;
 
 /** The follow-up options of a page: the image is an earlier result's raw.png (what /info's line gives). */
-const FOLLOW_UP_HELP = (actions: string) => `  --follow-up ACTION  the image is an earlier result (its raw.png); start from it as a button does:
+const FOLLOW_UP_HELP = (
+  actions: string,
+) => `  --follow-up ACTION  the image is an earlier result (its raw.png); start from it as a button does:
                       ${actions}
   --candidate N/COUNT candidate N of that result's grid of COUNT (default 1/1)`;
 
@@ -77,10 +79,12 @@ ${SAMPLING}`,
   models: `diffuse models [--model NAME] [--json]
 List the installed models; the selected one (--model, else $MODEL, else emoji) is marked with *.
 
-diffuse models pull <repo-id> [--revision R] [--subfolder S] [--name N] [--json]
+diffuse models pull <repo-id> [--revision R] [--subfolder S] [--name N] [--preview-decoder REPO] [--json]
 Download a model from the Hugging Face hub ($HF_ENDPOINT, token $HF_TOKEN) into $MODELS_DIR/<name>:
 a diffusers/optimum ONNX export (model_index.json, unet/, text_encoder/, vae_decoder/, ...) or a
-folder with a model.json. Resumable (run it again after an interruption); writes the manifest.`,
+folder with a model.json. Resumable (run it again after an interruption); writes the manifest.
+--preview-decoder REPO also fetches a tiny autoencoder decoder (TAESD-style ONNX: vae_decoder/model.onnx
+or one *decoder*.onnx) for live previews and GIF frames; without one they use a linear projection.`,
 };
 
 /** The overview page of `diffuse --help`. */

@@ -8,6 +8,7 @@ import { modelNameFor } from '../../runtime/hub/pull.ts';
 import { writeDiffusersManifest } from '../../runtime/latent/diffusers.ts';
 import { schedulerSummary } from '../../diffusion/samplers/config.ts';
 import { pullModel } from '../../runtime/hub/pull.ts';
+import { pullPreviewDecoder } from '../../runtime/hub/preview-decoder.ts';
 import type { CliRequest } from './args.ts';
 import { EXIT, UsageError } from './errors.ts';
 import type { CliIo } from './io.ts';
@@ -54,7 +55,8 @@ function registerLocal(req: Extract<CliRequest, { kind: 'pull' }>, io: CliIo): n
   const scheduler = schedulerSummary(manifest.scheduler, manifest.defaults.sampler ?? 'ddpm');
   if (req.json) {
     io.stdout.write(
-      JSON.stringify({ name, dir, layout: 'latent', family: manifest.family, downloaded: 0, scheduler }) + '\n',
+      JSON.stringify({ name, dir, layout: 'latent', family: manifest.family, downloaded: 0, scheduler }) +
+        '\n',
     );
   } else {
     io.stderr.write(`${name}: wrote ${dir}/model.json; use it with --model ${dir}\n${scheduler}\n`);
@@ -101,6 +103,13 @@ export async function runPull(req: Extract<CliRequest, { kind: 'pull' }>, io: Cl
       },
     );
     if (tty) stream.write('\r\x1b[K');
+    const preview = req.previewDecoder
+      ? await pullPreviewDecoder(result.dir, req.previewDecoder, hub)
+      : undefined;
+    if (preview && !req.json)
+      io.stderr.write(
+        `preview decoder: ${preview.source} -> ${preview.file} (${formatBytes(preview.bytes)})\n`,
+      );
     if (req.json) {
       io.stdout.write(
         JSON.stringify({
@@ -112,6 +121,7 @@ export async function runPull(req: Extract<CliRequest, { kind: 'pull' }>, io: Cl
           skipped: result.skipped,
           bytes: result.bytes,
           scheduler: result.scheduler,
+          ...(preview ? { previewDecoder: preview.file } : {}),
         }) + '\n',
       );
     } else {
