@@ -78,6 +78,8 @@ async function infoText(ctx: CommandContext, rec: JobRecord): Promise<string> {
   } else {
     lines.push(`Asked ${when}`);
   }
+  if (t?.frameDecoder && rec.result?.files.gif)
+    lines.push(`GIF frames and previews: drawn by a ${t.frameDecoder}; the image by the model's VAE`);
   const chain: string[] = [];
   let p = parentOf(rec);
   const seen = new Set([rec.jobId]);

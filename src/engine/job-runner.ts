@@ -60,6 +60,7 @@ export function resultOf(job: Pick<LiveJob, 'jobId' | 'spec' | 'createdAt'>, out
       perStepMs: +out.timings.perStepMs.toFixed(2),
       unetCalls: out.timings.unetCalls,
       unetEvaluations: out.timings.unetEvaluations,
+      ...(out.timings.frameDecoder ? { frameDecoder: out.timings.frameDecoder } : {}),
     },
     prompts: out.prompts,
     understood: out.understood,

@@ -127,6 +127,8 @@ export interface JobTimings {
   unetCalls?: number;
   /** UNet evaluations (batch rows) of the job: 2 per step with guidance, 1 without. */
   unetEvaluations?: number;
+  /** What drew the GIF's frames and the live previews of a latent model (its cheap decoder); absent: the model's own output. */
+  frameDecoder?: string;
 }
 
 /** Everything a caption needs, plus where the files are. */

@@ -157,6 +157,7 @@ export async function executeCandidates(
       steps: first.timings.steps,
       unetCalls: gate.calls,
       unetEvaluations: gate.rows,
+      ...(first.timings.frameDecoder ? { frameDecoder: first.timings.frameDecoder } : {}),
     },
     seed: spec.seed,
     spec: { ...first.spec, seed: spec.seed, count: n },

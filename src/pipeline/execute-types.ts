@@ -67,6 +67,8 @@ export interface ExecuteTimings {
   unetCalls: number;
   /** UNet evaluations (batch rows: conditional, unconditional, every view) during the job. */
   unetEvaluations: number;
+  /** What drew the GIF's frames and the live previews: a latent model's cheap decoder (LoadedModel.previewDecoder); absent: the model's own output. */
+  frameDecoder?: string;
 }
 
 /** What one execution produced. */

@@ -70,6 +70,7 @@ async function executeOne(given: JobSpec, ctx: ExecuteContext, hooks: ExecuteHoo
       steps: loopSteps,
       unetCalls,
       unetEvaluations,
+      ...(model.previewDecoder ? { frameDecoder: model.previewDecoder } : {}),
     },
     prompts,
     understood: prompts.filter((p) => p.role !== 'negative').flatMap((p) => p.understood),

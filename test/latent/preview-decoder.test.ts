@@ -1,14 +1,19 @@
 // Cheap previews and GIF frames of latent models: the linear latent-to-RGB projection per family,
 // a tiny autoencoder decoder named in the manifest (fixture: scripts/make-onnx-fixtures.py), and a
-// job whose frames and previews come from it while the VAE decodes the final image alone.
+// job whose frames and previews come from it while the VAE decodes the final image alone, and
+// /info naming the decoder of the GIF.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execute as info } from '../../commands/info.ts';
+import { createEngine, type LocalEngine } from '../../src/engine/engine.ts';
+import { waitForJob, type JobOwner } from '../../src/jobs/api.ts';
 import { parseJobSpec, type JobSpec } from '../../src/jobs/spec.ts';
 import { executeJob, type ExecuteContext } from '../../src/pipeline/execute.ts';
 import { loadModel, type LoadedModel } from '../../src/runtime/index.ts';
 import { createLinearPreviewDecoder, latentRgbFactors } from '../../src/runtime/latent/preview-decoder.ts';
+import { testConfig } from '../engine/helpers.ts';
 import { MODELS_DIR } from './helpers.ts';
 
 const FIXTURE = resolve(import.meta.dirname, 'fixtures', 'preview-decoder');
@@ -110,6 +115,7 @@ describe('a latent job: frames and previews from the cheap decoder, the final im
     expect(n).toBeGreaterThanOrEqual(6);
     expect(previews).toBe(n);
     expect(vae).toBe(1);
+    expect(r.timings.frameDecoder).toBe(model.previewDecoder);
     expect(cheap).toBe(2 * n); // frames show x_t, previews x0: two cheap decodes a step
     // The last frame is the projection of the final sample, not the VAE's picture.
     const last = r.frames[n - 1];
@@ -156,5 +162,34 @@ describe('a tiny autoencoder preview decoder named in the manifest', () => {
         expect(img[k * 4096 + y * 64 + x]).toBeCloseTo(want, 5);
       }
     }
+  });
+});
+
+describe('/info of a latent job says what drew its GIF', () => {
+  let engine: LocalEngine;
+  beforeAll(async () => {
+    engine = createEngine(testConfig({ MODEL: 'tiny-sd', USER_MAX_PENDING: '8' }), { defaultMetrics: false });
+    await engine.start();
+  });
+  afterAll(async () => {
+    await engine.close();
+  });
+
+  it('names the cheap decoder of the frames and previews, and the VAE for the image', async () => {
+    const owner: JobOwner = { platform: 'test', userId: 'u1', channelRef: 'c1' };
+    const r = await engine.submit({ technique: 'imagine', prompt: 'a cat', steps: 3, seed: 2 }, owner);
+    if (!r.ok) throw new Error(r.message);
+    const end = await waitForJob(engine, r.jobId);
+    expect(end.type).toBe('done');
+    const reply = await info({
+      engine,
+      owner,
+      actor: { userId: 'u1', isAdmin: false, platform: 'test' },
+      options: { job: r.jobId },
+    });
+    expect(reply.kind).toBe('text');
+    expect((reply as { text: string }).text).toContain(
+      "GIF frames and previews: drawn by a linear latent-to-RGB projection (SD 1.x/2.x coefficients); the image by the model's VAE",
+    );
   });
 });
