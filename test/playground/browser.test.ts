@@ -389,6 +389,19 @@ describe('playground in a browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it.skipIf(!hasChromium)(`shows what the model understands of the prompt while it is typed, and in the job's first message${SKIP}`, async () => {
+    const box = page.getByRole('combobox', { name: 'Message' });
+    await box.fill('');
+    await box.pressSequentially('/imagine a zorblax rocket --seed 4');
+    const line = page.locator('#composer-reading');
+    await expect.poll(() => line.textContent(), { timeout: 15_000 }).toMatch(/^Reads as: 🚀 rocket.*unknown: zorblax$/);
+    await box.press('Enter');
+    const msg = page.locator('.msg').filter({ hasText: 'unknown words: zorblax' });
+    await msg.first().waitFor();
+    expect(await line.isHidden()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+
   it.skipIf(!hasChromium)(`asks for the access token when one is configured, then works${SKIP}`, async () => {
     const guarded = await startPlayground(config, engine, { port: 0, token: 'open-sesame-123' });
     const p = await context.newPage();

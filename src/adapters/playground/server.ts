@@ -1,8 +1,6 @@
 // The playground's HTTP server (node:http): the page's static files and the JSON HTTP API that
 // the page itself uses (docs/api.md). Jobs run through the platform-neutral commands/ specs,
 // so the playground accepts exactly what the chat adapters accept.
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   COMMANDS,
@@ -26,6 +24,7 @@ import type { SessionHistory } from './history.ts';
 import { HttpError, statusOfRefusal } from './http-error.ts';
 import { events, getRecord, viewOf } from './job-events.ts';
 import type { Sessions } from './sessions.ts';
+import { sendResultFile } from './result-file.ts';
 import { isTls, serveStatic } from './static.ts';
 import { storeImage } from './uploads.ts';
 import { jobLinks, replyView, type JobView } from './views.ts';
@@ -68,6 +67,7 @@ const ROUTES: { method: string; re: RegExp; name: string }[] = [
   { method: 'GET', re: /^\/api\/commands$/, name: 'commands' },
   { method: 'GET', re: /^\/api\/history$/, name: 'history' },
   { method: 'GET', re: /^\/api\/health$/, name: 'health' },
+  { method: 'GET', re: /^\/api\/understand$/, name: 'understand' },
 ];
 
 const SECURITY_HEADERS: Record<string, string> = {
@@ -174,7 +174,18 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
       return history(ctx);
     case 'health':
       return sendJson(res, 200, deps.engine.health());
+    case 'understand':
+      return understandText(ctx);
   }
+}
+
+/** GET /api/understand?text=...[&model=...]: what the model understands of a prompt, before any job (the composer shows it as you type). */
+async function understandText(ctx: Ctx): Promise<void> {
+  const text = (ctx.url.searchParams.get('text') ?? '').slice(0, 2000);
+  const model = ctx.url.searchParams.get('model') || undefined;
+  const r = await ctx.deps.engine.understand(text, model);
+  if (!r.ok) throw new HttpError(statusOfRefusal(r.code), r.message, r.code);
+  sendJson(ctx.res, 200, { understanding: r.understanding }, 'no-cache');
 }
 
 // ---- jobs ---------------------------------------------------------------------------------
@@ -343,47 +354,6 @@ async function history(ctx: Ctx): Promise<void> {
     if (rec) jobs.push(await viewOf(ctx.deps, rec, ctx.session));
   }
   sendJson(ctx.res, 200, { jobs }, 'no-store');
-}
-
-/** GET /api/jobs/:id/image.png, raw.png, trajectory.gif */
-async function sendResultFile(ctx: Ctx, id: string, which: 'png' | 'rawPng' | 'gif'): Promise<void> {
-  await getRecord(ctx.deps, id, ctx.session); // another session's private job: 404
-  const answer = await ctx.deps.engine.resultFiles(id);
-  if (!answer.ok) throw new HttpError(statusOfRefusal(answer.code), answer.message, answer.code);
-  const file = answer.files[which];
-  if (!file)
-    throw new HttpError(404, `Job ${id} has no trajectory GIF (its technique draws no frames).`, 'no_result');
-  let size: number;
-  try {
-    size = (await stat(file)).size;
-  } catch {
-    throw new HttpError(404, `The files of job ${id} are gone; regenerate it to get new ones.`, 'no_result');
-  }
-  const etag = `"${id}-${which}-${size}"`;
-  const headers = {
-    'content-type': which === 'gif' ? 'image/gif' : 'image/png',
-    'cache-control': 'private, max-age=86400',
-    etag,
-    'content-disposition': `inline; filename="${id}${which === 'gif' ? '-trajectory.gif' : which === 'rawPng' ? '-raw.png' : '.png'}"`,
-  };
-  if (ctx.req.headers['if-none-match'] === etag) {
-    ctx.res.writeHead(304, headers).end();
-    return;
-  }
-  ctx.res.writeHead(200, { ...headers, 'content-length': String(size) });
-  if (ctx.req.method === 'HEAD') {
-    ctx.res.end();
-    return;
-  }
-  await new Promise<void>((resolve) => {
-    const s = createReadStream(file);
-    s.on('error', () => {
-      ctx.res.destroy();
-      resolve();
-    });
-    s.on('end', resolve);
-    s.pipe(ctx.res);
-  });
 }
 
 // ---- helpers ------------------------------------------------------------------------------

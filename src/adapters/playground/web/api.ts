@@ -5,6 +5,14 @@ import type { JobLinks, JobView } from '../views.ts';
 
 export type { CommandSpec, OptionSpec, JobView, JobLinks };
 
+/** What the model understands of a text (GET /api/understand). */
+export interface Understanding {
+  concepts: boolean;
+  understood: { label: string; weight: number }[];
+  dropped: { word: string; why: string }[];
+  unknown: string[];
+}
+
 /** An API answer that was not 2xx: its status and the server's message. */
 export class ApiError extends Error {
   constructor(
@@ -97,4 +105,9 @@ export function fetchHealth(): Promise<{
   running: number;
 }> {
   return call('/api/health');
+}
+
+/** What the model understands of a prompt, before any job. */
+export function fetchUnderstanding(text: string, signal?: AbortSignal): Promise<{ understanding: Understanding }> {
+  return call(`/api/understand?text=${encodeURIComponent(text)}`, signal ? { signal } : {});
 }

@@ -15,6 +15,7 @@ import {
 } from './api.ts';
 import { Attachments, type Slot } from './attachments.ts';
 import { Completion } from './completion.ts';
+import { PromptReading } from './prompt-reading.ts';
 import { byId } from './dom.ts';
 import { fillIcons } from './icons.ts';
 import { candidatePicture, inpaintCommandText } from './edit-result.ts';
@@ -43,6 +44,7 @@ function main(): void {
     maskButton.disabled = !attachments.get('image');
   });
   const completion = new Completion(input, byId('completion'), byId('composer-hint'));
+  const reading = new PromptReading(byId('composer-reading'));
 
   const convo = new Conversation(byId('messages'), byId('announcer'), {
     regenerate: (jobId) => void regenerate(jobId),
@@ -162,6 +164,7 @@ function main(): void {
   input.addEventListener('input', () => {
     autoGrow();
     showError(null);
+    reading.update(input.value);
   });
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !completion.open) {
@@ -203,12 +206,13 @@ function main(): void {
     );
     input.value = '';
     autoGrow();
+    reading.update('');
     completion.update();
     send.disabled = true;
     try {
       const answer = await submitCommand(formData);
       if ('jobId' in answer) {
-        const m = convo.addJob(answer.jobId, answer.text);
+        const m = convo.addJob(answer.jobId, answer.reading ? `${answer.text}\n${answer.reading}` : answer.text);
         m.follow();
       } else {
         convo.addBot(answer.reply.text);
