@@ -118,7 +118,6 @@ async function phases(model: LoadedModel, spec: JobSpec, config: ReturnType<type
   };
   let lastPreview = 0;
   let previewBusy = false;
-  const pending: Promise<unknown>[] = [];
   const t0 = performance.now();
   let firstPreview = NaN;
   try {
@@ -128,19 +127,19 @@ async function phases(model: LoadedModel, spec: JobSpec, config: ReturnType<type
       previewSource: config.previewSource,
       wantsPreview: (p) =>
         !previewBusy && (p.step === p.total || performance.now() - lastPreview >= config.progressIntervalMs),
-      onPreview: (frame) => {
+      // As the inference process does: the step waits for its preview's PNG (worker-process.ts).
+      onPreview: async (frame) => {
         lastPreview = performance.now();
         previewBusy = true;
         const up = upscaleForDisplay(frame.rgb, frame.width, frame.height, Math.min(256, config.displaySize));
-        const png = clock.time('previewPng', () => encodePng(up.rgb, up.width, up.height));
-        pending.push(png);
-        void png.finally(() => {
-          previewBusy = false;
+        try {
+          await clock.time('previewPng', () => encodePng(up.rgb, up.width, up.height));
           if (Number.isNaN(firstPreview)) firstPreview = performance.now() - t0;
-        });
+        } finally {
+          previewBusy = false;
+        }
       },
     });
-    await Promise.all(pending);
     const files = await clock.time('files', () =>
       writeResultFiles(
         result,
@@ -233,7 +232,7 @@ export async function main(args: string[] = []): Promise<void> {
     const steps = p.result.timings.steps;
     const stepSum = p.result.timings.perStepMs * steps;
     const previews = c.get('cheap') + c.get('previewPng');
-    const host = stepSum - c.get('unet') - c.get('cheap');
+    const host = stepSum - c.get('unet') - previews;
     const rows: [string, number, string][] = [
       ['prompt encoding', c.get('prompt'), `${c.calls.get('prompt') ?? 0} prompts`],
       [

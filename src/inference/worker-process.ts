@@ -96,13 +96,15 @@ async function run(runId: number, jobId: string, spec: JobSpec, o: RunOptions): 
         post({ type: 'progress', runId, step: p.step, total: p.total });
       },
       // A preview at most every previewEveryMs (and the last step's), never while the previous one is still encoding.
+      // The step waits for its PNG (milliseconds): a UNet call blocks this process's event loop, so a
+      // preview left to finish during the next step would be posted only after it (a step late).
       wantsPreview: (p) => !previewBusy && (p.step === p.total || performance.now() - lastPreview >= o.previewEveryMs),
       onPreview: (frame, p) => {
         lastPreview = performance.now();
         previewBusy = true;
         const { step, total } = p;
         const up = upscaleForDisplay(frame.rgb, frame.width, frame.height, Math.min(256, o.displaySize));
-        encodePng(up.rgb, up.width, up.height)
+        return encodePng(up.rgb, up.width, up.height)
           .then((png) => post({ type: 'preview', runId, step, total, png }))
           .catch(() => undefined) // a preview that fails to encode is skipped; the job goes on
           .finally(() => (previewBusy = false));
