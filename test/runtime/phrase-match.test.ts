@@ -71,6 +71,7 @@ describe('phrase matching on the bundled emoji model', () => {
     expect(top('a delicious burger')).toEqual(vs(['🍔 1']));
     expect(read('a campfire').understood[0].emoji).toBe('🔥');
     expect(read('a campfire').unknown).toEqual([]);
+    expect(top('a waterfall')).toEqual(vs(['🌊 1']));
     expect(top('a snowy mountain')).toEqual(vs(['🏔️ 1']));
     expect(read('a snowy mountain').unknown).toEqual([]);
   });

@@ -13,6 +13,8 @@ export const ENGLISH_ALIASES: readonly (readonly [string, string])[] = [
   ['🏕️', 'campsite'],
   ['🔥', 'campfire'],
   ['🔥', 'bonfire'],
+  // No waterfall emoji: the water wave (read as "water" + "fall" it would be 🍂 fallen leaf).
+  ['🌊', 'waterfall'],
   ['🍰', 'piece of cake'],
   ['🍰', 'slice of cake'],
   ['🍰', 'cake slice'],
