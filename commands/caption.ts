@@ -68,6 +68,7 @@ export function captionParts(r: JobResult): CaptionParts {
   if (s.technique !== 'noise') settings.push(ran, usesGuidance(s.guidance) ? `guidance ${s.guidance}` : 'no guidance');
   // The sampler only when it is not the study's ddpm (older results have none recorded).
   if (s.sampler && s.sampler !== 'ddpm') settings.push(`sampler ${s.sampler}`);
+  if (s.prior === false) settings.push('prior off');
   settings.push(noPing(r.model), formatDuration(r.timings.totalMs));
   // An upscale (U) is a sketch job by its technique; it is named for what it does.
   const parts: CaptionParts = { title: s.upscale ? 'upscale' : s.technique, prompts, settings: settings.join(' · '), job: `job ${r.jobId}` };

@@ -78,6 +78,7 @@ export function commandLineOf(spec: JobSpec, model?: string): string {
   }
   if (spec.count !== undefined && spec.count > 1) flag('count', spec.count);
   if (spec.upscale) flags.push('--upscale');
+  if (spec.prior === false) flags.push('--prior', 'off');
   flag('model', model ?? spec.model);
   const words = pos.map((p) => (p === image ? p : shellQuote(p)));
   const dashed = pos.some((p) => p !== image && p.startsWith('-'));

@@ -13,11 +13,14 @@ import * as noise from './noise.ts';
 import * as queue from './queue.ts';
 import * as settings from './settings.ts';
 import * as sketch from './sketch.ts';
-import { privateOption } from './options.ts';
+import { priorOption, privateOption } from './options.ts';
 import { coerceOptions, parseTextArgs, splitCommandLine, type TextArgsResult } from './text-args.ts';
 import type { Command, CommandContext, CommandOptions, CommandReply, CommandSpec } from './types.ts';
 
 export type * from './types.ts';
+
+/** Techniques that draw with the model's prior where it has one (noise and denoise show the forward process and one-step estimates). */
+const PRIOR_TECHNIQUES = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid'];
 
 /** The commands in help order; HELP marks where /help goes. */
 const ORDER = [imagine, sketch, inpaint, anagram, hybrid, noise, denoise, queue, cancel, HELP, model, settings, info] as const;
@@ -28,10 +31,11 @@ export const COMMANDS: readonly Command[] = ORDER.map((m) =>
   m === HELP ? helpCommand(NAMES, () => COMMANDS) : { spec: withPrivate(m.spec), execute: m.execute },
 );
 
-/** A technique command's spec with the `private` option last (set once here, so every generating command has it). */
+/** A technique command's spec with the `prior` and `private` options last (set once here, so every generating command has them). */
 function withPrivate(spec: CommandSpec): CommandSpec {
   if (!spec.technique || spec.options.some((o) => o.name === privateOption.name)) return spec;
-  return { ...spec, options: [...spec.options, privateOption] };
+  const prior = PRIOR_TECHNIQUES.includes(spec.technique) ? [priorOption] : [];
+  return { ...spec, options: [...spec.options, ...prior, privateOption] };
 }
 
 /** The command called `name` (a leading '/' is ignored, case-insensitive), or undefined. */

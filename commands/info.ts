@@ -58,6 +58,7 @@ export function parameterLines(spec: JobSpec): string[] {
   if (spec.hybrid) out.push(`hybrid filter sigma ${spec.hybrid.sigma}, kernel ${spec.hybrid.kernel}`);
   if (spec.t) out.push(`t ${spec.t.join(', ')}`);
   if (spec.method) out.push(`method ${spec.method}`);
+  if (spec.prior === false) out.push('prior off (the network alone)');
   if (spec.image) out.push(`image upload ${spec.image.slice(0, 12)}…`);
   if (spec.mask) out.push(`mask upload ${spec.mask.slice(0, 12)}…`);
   if (spec.source) out.push(`input image ${spec.source.candidate} of ${spec.source.parent === HIDDEN_JOB_ID ? 'a private job' : `job ${spec.source.parent}`}`);

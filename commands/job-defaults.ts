@@ -8,7 +8,7 @@ import type { CommandOptions } from './types.ts';
 export type DefaultSource = 'user' | 'server';
 
 /** The job-default keys /settings manages, and the spec field each sets. */
-export const SPEC_FIELDS = { model: 'model', guidance: 'guidance', steps: 'steps', sampler: 'sampler', count: 'count' } as const;
+export const SPEC_FIELDS = { model: 'model', guidance: 'guidance', steps: 'steps', sampler: 'sampler', count: 'count', prior: 'prior' } as const;
 
 /** The user's and the server's settings of an owner ({} without a settings store). */
 export function settingsOf(settings: SettingsApi | undefined, owner: JobOwner): { user: JobDefaults; server: JobDefaults } {
@@ -26,7 +26,7 @@ export function effectiveDefaults(
 ): { [K in keyof JobDefaults]?: { value: NonNullable<JobDefaults[K]>; from: DefaultSource } } {
   const { user, server } = settingsOf(settings, owner);
   const out: Record<string, { value: unknown; from: DefaultSource }> = {};
-  for (const k of ['model', 'guidance', 'steps', 'sampler', 'count', 'private'] as const) {
+  for (const k of ['model', 'guidance', 'steps', 'sampler', 'count', 'prior', 'private'] as const) {
     if (user[k] !== undefined) out[k] = { value: user[k], from: 'user' };
     else if (server[k] !== undefined) out[k] = { value: server[k], from: 'server' };
   }

@@ -85,6 +85,7 @@ export function summaryOf(info: ModelInfo): ModelSummary {
         }
       : {}),
     ...(info.guidanceEmbedding ? { guidanceEmbedding: true } : {}),
+    ...(info.prior ? { prior: info.prior.about } : {}),
   };
 }
 
@@ -116,6 +117,7 @@ export function modelText(s: ModelSummary): string {
     if (s.samplersRefused?.length) lines.push(`Not for this model: ${s.samplersRefused.join(', ')}.`);
   }
   if (s.guidanceEmbedding) lines.push('Guidance: fed to the UNet as an embedding (LCM), one evaluation per step; no negative prompt.');
+  if (s.prior) lines.push(`Prior: ${s.prior} Turn it off for one job with \`prior:false\` (\`--prior off\`), or for all yours with /settings prior:false.`);
   if (s.device) {
     const why = s.deviceReason ? ` (${s.deviceReason})` : '';
     lines.push(`Running on: ${s.device}${s.adapter ? `, ${s.adapter}` : ''}${why}`);

@@ -96,6 +96,23 @@ export const privateOption: OptionSpec = {
   type: 'boolean',
 };
 
+/** prior: the model's coarse data prior (the bundled model lays pictures out from training images of the named emoji); left out = on, or the /settings. */
+export const priorOption: OptionSpec = {
+  name: 'prior',
+  description: "Lay the picture out from training images of what you name (the bundled model's prior; default on)",
+  type: 'boolean',
+};
+
+/** A boolean option as chat or text gives it (true/false, yes/no, on/off, 1/0); undefined when absent, null when it is none of these. */
+export function optBoolean(v: unknown): boolean | undefined | null {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'boolean') return v;
+  const s = String(v).trim();
+  if (/^(true|yes|on|1)$/i.test(s)) return true;
+  if (/^(false|no|off|0)$/i.test(s)) return false;
+  return null;
+}
+
 /** count: candidates drawn in one job (seeds seed, seed+1, ...), shown as a grid; left out = SPEC_DEFAULTS.count. */
 export const countOption: OptionSpec = {
   name: 'count',

@@ -12,9 +12,10 @@ const NAMED: Record<keyof typeof SPEC_FIELDS, RegExp> = {
   sampler: /\bsampler\b/i,
   count: /\bcount\b|\bcandidates?\b/i,
   model: /\bmodel called\b/i,
+  prior: /\bprior\b/i,
 };
 
-const OPTION: Record<keyof typeof SPEC_FIELDS, string> = { model: 'model', guidance: 'cfg', steps: 'steps', sampler: 'sampler', count: 'count' };
+const OPTION: Record<keyof typeof SPEC_FIELDS, string> = { model: 'model', guidance: 'cfg', steps: 'steps', sampler: 'sampler', count: 'count', prior: 'prior' };
 
 /**
  * A sentence naming the settings that supplied a value the refusal `message` is about, or '' when

@@ -8,12 +8,13 @@ import type { JobDefaults, SettingsApi, SettingsPatch, SettingsScope } from '../
 import { parseRuleList, validateRules } from '../src/engine/content-rules.ts';
 import { DEFAULT_SPEC_LIMITS, MAX_COUNT } from '../src/jobs/spec.ts';
 import { listModels } from '../src/runtime/models-dir.ts';
+import { optBoolean } from './options.ts';
 import { optNumber, optString } from './submit.ts';
 import { stepLimit } from './settings-hint.ts';
 import { effectiveDefaults, settingsOf } from './job-defaults.ts';
 import type { CommandContext, CommandReply, CommandSpec } from './types.ts';
 
-const CLEARABLE = ['model', 'cfg', 'steps', 'sampler', 'count', 'private', 'banned', 'all'] as const;
+const CLEARABLE = ['model', 'cfg', 'steps', 'sampler', 'count', 'prior', 'private', 'banned', 'all'] as const;
 
 export const spec: CommandSpec = {
   name: 'settings',
@@ -29,6 +30,7 @@ export const spec: CommandSpec = {
       choices: SAMPLER_NAMES.map((n) => ({ name: n, value: n })),
     },
     { name: 'count', description: `Default number of candidates (1-${MAX_COUNT})`, type: 'integer', min: 1, max: MAX_COUNT },
+    { name: 'prior', description: "Use the model's coarse data prior (the bundled model; default on)", type: 'boolean' },
     { name: 'private', description: 'Show results only to the person who asked', type: 'boolean' },
     {
       name: 'scope',
@@ -55,7 +57,7 @@ export const spec: CommandSpec = {
   ],
 };
 
-const CHANGES = ['model', 'cfg', 'steps', 'sampler', 'count', 'private', 'banned', 'clear'] as const;
+const CHANGES = ['model', 'cfg', 'steps', 'sampler', 'count', 'prior', 'private', 'banned', 'clear'] as const;
 
 /** Shows or changes settings; replies only to the caller. */
 export async function execute(ctx: CommandContext): Promise<CommandReply> {
@@ -91,7 +93,7 @@ function buildPatch(ctx: CommandContext, scope: SettingsScope, maxSteps: number)
   const patch: SettingsPatch = {};
   const clear = optString(o, 'clear');
   if (clear !== undefined && !(CLEARABLE as readonly string[]).includes(clear)) return { error: `clear must be one of ${CLEARABLE.join(', ')}.` };
-  if (clear === 'all') Object.assign(patch, { model: null, guidance: null, steps: null, sampler: null, count: null, private: null, banned: null });
+  if (clear === 'all') Object.assign(patch, { model: null, guidance: null, steps: null, sampler: null, count: null, prior: null, private: null, banned: null });
   else if (clear) patch[clear === 'cfg' ? 'guidance' : (clear as keyof SettingsPatch)] = null;
 
   const banned = optString(o, 'banned');
@@ -101,7 +103,7 @@ function buildPatch(ctx: CommandContext, scope: SettingsScope, maxSteps: number)
     if (!v.ok) return { error: v.message };
     patch.banned = v.rules;
   }
-  const defaults: (keyof JobDefaults)[] = ['model', 'steps', 'sampler', 'count', 'private'];
+  const defaults: (keyof JobDefaults)[] = ['model', 'steps', 'sampler', 'count', 'prior', 'private'];
   const givesDefault = defaults.some((k) => o[k] !== undefined) || o.cfg !== undefined;
   if (scope === 'channel' && (givesDefault || (clear && clear !== 'banned' && clear !== 'all'))) {
     return { error: 'A channel has only content rules (banned); set defaults with scope me or server.' };
@@ -130,12 +132,10 @@ function buildPatch(ctx: CommandContext, scope: SettingsScope, maxSteps: number)
     if (!(SAMPLER_NAMES as readonly string[]).includes(sampler)) return { error: `sampler must be one of ${SAMPLER_NAMES.join(', ')}.` };
     patch.sampler = sampler;
   }
-  const priv = o.private;
-  if (priv !== undefined) {
-    if (typeof priv === 'boolean') patch.private = priv;
-    else if (/^(true|yes|on|1)$/i.test(String(priv))) patch.private = true;
-    else if (/^(false|no|off|0)$/i.test(String(priv))) patch.private = false;
-    else return { error: 'private must be true or false.' };
+  for (const key of ['prior', 'private'] as const) {
+    const v = optBoolean(o[key]);
+    if (v === null) return { error: `${key} must be true or false.` };
+    if (v !== undefined) patch[key] = v;
   }
   return { patch };
 }
@@ -146,13 +146,14 @@ const LABELS: Record<keyof JobDefaults, string> = {
   steps: 'steps',
   sampler: 'sampler',
   count: 'count',
+  prior: 'prior',
   private: 'private replies',
 };
 
 function describeDefaults(d: JobDefaults): string {
   const parts = (Object.keys(LABELS) as (keyof JobDefaults)[])
     .filter((k) => d[k] !== undefined)
-    .map((k) => `${LABELS[k]} ${k === 'private' ? (d[k] ? 'on' : 'off') : String(d[k])}`);
+    .map((k) => `${LABELS[k]} ${typeof d[k] === 'boolean' ? (d[k] ? 'on' : 'off') : String(d[k])}`);
   return parts.length ? parts.join(', ') : 'none';
 }
 
@@ -163,9 +164,10 @@ export function showText(store: SettingsApi, ctx: Pick<CommandContext, 'owner' |
   const from = (k: keyof JobDefaults) => (eff[k]?.from === 'user' ? 'yours' : 'server');
   const next = (Object.keys(LABELS) as (keyof JobDefaults)[]).map((k) => {
     const e = eff[k];
-    if (e) return `${LABELS[k]} ${k === 'private' ? (e.value ? 'on' : 'off') : String(e.value)} (${from(k)})`;
+    if (e) return `${LABELS[k]} ${typeof e.value === 'boolean' ? (e.value ? 'on' : 'off') : String(e.value)} (${from(k)})`;
     if (k === 'model') return `model ${ctx.defaultModel ?? 'the configured one'} (configured)`;
     if (k === 'private') return 'private replies off';
+    if (k === 'prior') return "prior on (where the model has one)";
     if (k === 'count') return 'count 1';
     return `${LABELS[k]} the model's`;
   });

@@ -3,6 +3,7 @@
 import type { JobSpecInput } from '../src/jobs/api.ts';
 import { noPing, queuedText, quoteUserText } from './format.ts';
 import { applyDefaults, wantsPrivate } from './job-defaults.ts';
+import { optBoolean } from './options.ts';
 import { settingsHint } from './settings-hint.ts';
 import type { CommandContext, CommandOptions, CommandReply } from './types.ts';
 
@@ -12,6 +13,9 @@ export async function submitJob(
   input: JobSpecInput,
   parent?: { jobId: string; private: boolean },
 ): Promise<CommandReply> {
+  const prior = optBoolean(ctx.options.prior);
+  if (prior === null) return { kind: 'refusal', message: 'prior must be true or false (on or off).' };
+  if (prior !== undefined) input = { ...input, prior };
   const priv = wantsPrivate(ctx.engine, ctx.owner, ctx.options) || parent?.private === true;
   // A private job is stored as such: only its owner sees it (engine reads, follow-ups, /info, /queue).
   const owner = priv ? { ...ctx.owner, private: true } : ctx.owner;

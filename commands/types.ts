@@ -102,6 +102,8 @@ export interface ModelSummary {
   samplersRefused?: string[];
   /** Guidance goes into the UNet (LCM's guidance embedding) instead of classifier-free guidance. */
   guidanceEmbedding?: boolean;
+  /** The model's coarse data prior, in a sentence (absent: it has none). */
+  prior?: string;
 }
 
 /** A reply: the job was queued. `text` is a ready-made one-line status. */

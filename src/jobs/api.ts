@@ -275,6 +275,8 @@ export interface ModelInfo {
   scheduler?: SchedulerFacts;
   /** The UNet takes guidance as an input (LCM's w embedding, `timestep_cond`): guidance runs through it, not through CFG. */
   guidanceEmbedding?: boolean;
+  /** The model lays pictures out with a coarse data prior (a job's `prior: false` turns it off): what it does, as its manifest says. */
+  prior?: { about: string };
 }
 
 /** A model's scheduler as the inference process resolved it (ModelInfo.scheduler). */

@@ -66,6 +66,8 @@ export interface JobSpec {
   upscale?: boolean;
   /** Candidates drawn in one batched run (1-4), seeds seed, seed+1, ...; absent = SPEC_DEFAULTS.count. */
   count?: number;
+  /** false: no coarse data prior for this job (models that have one use it by default). */
+  prior?: boolean;
   /** The job this one follows up and how (e.g. "U2", "V3 subtle", "zoom out 2x", "pan left", "reroll"). */
   from?: { jobId: string; action: string };
 }
@@ -129,21 +131,21 @@ export const MAX_COUNT = 4;
 /** Which optional fields apply to each technique, and which are required. */
 const FIELDS: Record<Technique, { uses: readonly (keyof JobSpec)[]; requires: readonly (keyof JobSpec)[] }> =
   {
-    imagine: { uses: ['negative', 'steps', 'sampler', 'guidance', 'count'], requires: ['prompt'] },
+    imagine: { uses: ['negative', 'steps', 'sampler', 'guidance', 'count', 'prior'], requires: ['prompt'] },
     sketch: {
-      uses: ['negative', 'steps', 'sampler', 'guidance', 'noiseLevel', 'image', 'source', 'count', 'upscale'],
+      uses: ['negative', 'steps', 'sampler', 'guidance', 'noiseLevel', 'image', 'source', 'count', 'upscale', 'prior'],
       requires: ['image'],
     },
     inpaint: {
-      uses: ['negative', 'steps', 'sampler', 'guidance', 'image', 'mask', 'source'],
+      uses: ['negative', 'steps', 'sampler', 'guidance', 'image', 'mask', 'source', 'prior'],
       requires: ['prompt', 'image'],
     },
     anagram: {
-      uses: ['prompt2', 'negative', 'steps', 'sampler', 'guidance', 'view', 'count'],
+      uses: ['prompt2', 'negative', 'steps', 'sampler', 'guidance', 'view', 'count', 'prior'],
       requires: ['prompt', 'prompt2'],
     },
     hybrid: {
-      uses: ['prompt2', 'negative', 'steps', 'sampler', 'guidance', 'hybrid', 'count'],
+      uses: ['prompt2', 'negative', 'steps', 'sampler', 'guidance', 'hybrid', 'count', 'prior'],
       requires: ['prompt', 'prompt2'],
     },
     noise: { uses: ['image', 't'], requires: ['image'] },
@@ -243,6 +245,7 @@ export function jobSpecInputSchema(limits: SpecLimits = DEFAULT_SPEC_LIMITS) {
         .optional(),
       count: int('count', 1, MAX_COUNT).optional(),
       upscale: z.boolean({ error: 'upscale must be true or false' }).optional(),
+      prior: z.boolean({ error: 'prior must be true or false' }).optional(),
       from: z
         .object({
           jobId: z.string().regex(/^[a-z0-9]{1,64}$/, { error: 'from.jobId must be a job id' }),
@@ -337,6 +340,7 @@ export function parseJobSpec(input: unknown, limits: SpecLimits = DEFAULT_SPEC_L
   if (v.model) spec.model = v.model;
   if (uses('count') && v.count !== undefined) spec.count = v.count;
   if (uses('upscale') && v.upscale) spec.upscale = true;
+  if (uses('prior') && v.prior === false) spec.prior = false;
   if (v.from) spec.from = { jobId: v.from.jobId, action: v.from.action };
 
   if (problems.length > 0) return { ok: false, message: capitalize(problems[0]) + '.', problems };

@@ -54,6 +54,7 @@ export function modelInfoFrom(m: ModelFacts, limits?: Pick<SpecLimits, 'maxSteps
     ...(m.deviceInfo?.reason ? { deviceReason: m.deviceInfo.reason.split('\n')[0] } : {}),
     scheduler: schedulerFacts(man.scheduler, limits?.maxSteps ?? DEFAULT_SPEC_LIMITS.maxSteps),
     ...(m.guidanceEmbedding ? { guidanceEmbedding: true } : {}),
+    ...(man.prior ? { prior: { about: man.prior.about ?? 'A coarse data prior lays out each picture from training images of what the prompt names.' } } : {}),
   };
   const p = man.prompt;
   if (p.encoder === 'bag-of-words') {

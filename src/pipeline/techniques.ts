@@ -33,6 +33,7 @@ import { upscaleInput } from './upscale.ts';
  * with a mask (inpainting) lays out only the masked blocks.
  */
 function priorFor(run: TechniqueRun, understood: EncodedPrompt['understood'], g: Guidance, mask?: Float32Array) {
+  if (run.spec.prior === false) return undefined; // the job asked for the network alone
   const negated = g.uncond ? (run.prompts.find((p) => p.role === 'negative')?.understood ?? []) : [];
   return run.model.coarsePrior?.(conceptsForPrior(understood, negated), mask);
 }

@@ -71,6 +71,8 @@ const CoarsePriorSchema = z
     index: z.string().min(1),
     from_t: z.number().int().nonnegative(),
     to_t: z.number().int().nonnegative(),
+    /** What the prior does and how much it sets, in a sentence for users (/model). */
+    about: z.string().max(400).optional(),
   })
   .refine((p) => p.from_t > p.to_t, { message: 'from_t must be above to_t' });
 

@@ -25,6 +25,8 @@ export interface JobDefaults {
   sampler?: string;
   /** Candidates per job, used once the job spec has a count. */
   count?: number;
+  /** false: jobs without the model's coarse data prior. */
+  prior?: boolean;
   /** Answer generating commands only to the caller (ephemeral). */
   private?: boolean;
 }
@@ -35,7 +37,7 @@ export interface Settings extends JobDefaults {
 }
 
 /** The settings fields a job default can hold, in display order. */
-export const DEFAULT_KEYS = ['model', 'guidance', 'steps', 'sampler', 'count', 'private'] as const;
+export const DEFAULT_KEYS = ['model', 'guidance', 'steps', 'sampler', 'count', 'prior', 'private'] as const;
 
 /** What commands and adapters may do with settings (the in-process engine keeps them in SQLite). */
 export interface SettingsApi {

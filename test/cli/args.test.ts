@@ -89,6 +89,12 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['sketch', 'in.png', '--', '--noise_level'])).toMatchObject({ input: { prompt: '--noise_level' } });
   });
 
+  it('--prior on|off sets the coarse prior of the techniques that draw with it', () => {
+    expect(parseCommandLine(['imagine', 'a cat', '--prior', 'off'])).toMatchObject({ input: { prior: false } });
+    expect(parseCommandLine(['anagram', 'a', 'b', '--prior=on'])).toMatchObject({ input: { prior: true } });
+    expect(() => parseCommandLine(['imagine', 'a cat', '--prior', 'maybe'])).toThrow(/--prior must be on or off/);
+  });
+
   it('reads the image and optional prompt of sketch, and the technique options of each subcommand', () => {
     const s = parseCommandLine(['sketch', 'in.png', '--noise-level', '3']);
     expect(s).toMatchObject({

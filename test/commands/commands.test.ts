@@ -169,7 +169,7 @@ describe('queue, cancel, help, model', () => {
     expect(all.reply.kind).toBe('help');
     const text = (all.reply as { text: string }).text;
     for (const name of COMMAND_NAMES) expect(text).toContain(`/${name}`);
-    expect(text).toContain('**/imagine prompt [negative] [seed] [steps] [cfg] [sampler] [count] [private]**');
+    expect(text).toContain('**/imagine prompt [negative] [seed] [steps] [cfg] [sampler] [count] [prior] [private]**');
     const one = await run('help', { command: 'anagram' });
     expect((one.reply as { text: string }).text).toContain('• view (optional)');
   });

@@ -28,6 +28,7 @@ describe('command definitions', () => {
       expect.objectContaining({ name: 'cfg', type: 10, min_value: 0, max_value: 30 }),
       expect.objectContaining({ name: 'sampler', type: 3, required: false }),
       expect.objectContaining({ name: 'count', type: 4, min_value: 1, max_value: 4 }),
+      expect.objectContaining({ name: 'prior', type: 5, required: false }),
       expect.objectContaining({ name: 'private', type: 5, required: false }),
     ]);
     const sampler = imagine.options!.find((o) => o.name === 'sampler') as { choices: { value: string }[] };
@@ -43,6 +44,7 @@ describe('command definitions', () => {
       ['sampler', 3, false],
       ['job', 3, false],
       ['candidate', 4, false],
+      ['prior', 5, false],
       ['private', 5, false],
     ]);
     const sketch = defs.find((d) => d.name === 'sketch')!;

@@ -89,7 +89,7 @@ describe('Slack adapter, HTTP mode', () => {
     const queue = await byId('queue1');
     expect(queue.body).toMatchObject({ response_type: 'ephemeral', text: 'The queue is empty: a new job starts right away.' });
     const help = String((await byId('help1')).body.text);
-    expect(help).toContain('*/imagine prompt [negative] [seed] [steps] [cfg] [sampler] [count] [private]*');
+    expect(help).toContain('*/imagine prompt [negative] [seed] [steps] [cfg] [sampler] [count] [prior] [private]*');
     expect(help).not.toContain('**');
     const sketch = String((await byId('sketch1')).body.text);
     expect(sketch).toContain('Diffuse this image');

@@ -41,6 +41,9 @@ const SAMPLING: Record<string, OptionSpec> = {
 /** Candidates drawn at once (the techniques whose spec takes a count). */
 const COUNT: Record<string, OptionSpec> = { count: { type: 'string' } };
 
+/** The model's coarse data prior on or off (the techniques that draw with it). */
+const PRIOR: Record<string, OptionSpec> = { prior: { type: 'string' } };
+
 /** A follow-up's input: the image is an earlier result, --candidate N/COUNT of its grid, used as --follow-up says. */
 const FOLLOW_UP: Record<string, OptionSpec> = {
   'follow-up': { type: 'string' },
@@ -48,18 +51,19 @@ const FOLLOW_UP: Record<string, OptionSpec> = {
 };
 
 const OPTIONS: Record<Subcommand, Record<string, OptionSpec>> = {
-  imagine: { ...COMMON, ...SAMPLING, ...COUNT },
+  imagine: { ...COMMON, ...SAMPLING, ...COUNT, ...PRIOR },
   sketch: {
     ...COMMON,
     ...SAMPLING,
     ...COUNT,
+    ...PRIOR,
     ...FOLLOW_UP,
     'noise-level': { type: 'string' },
     upscale: { type: 'boolean' },
   },
-  inpaint: { ...COMMON, ...SAMPLING, ...FOLLOW_UP, mask: { type: 'string' } },
-  anagram: { ...COMMON, ...SAMPLING, ...COUNT, view: { type: 'string' } },
-  hybrid: { ...COMMON, ...SAMPLING, ...COUNT, sigma: { type: 'string' }, kernel: { type: 'string' } },
+  inpaint: { ...COMMON, ...SAMPLING, ...PRIOR, ...FOLLOW_UP, mask: { type: 'string' } },
+  anagram: { ...COMMON, ...SAMPLING, ...COUNT, ...PRIOR, view: { type: 'string' } },
+  hybrid: { ...COMMON, ...SAMPLING, ...COUNT, ...PRIOR, sigma: { type: 'string' }, kernel: { type: 'string' } },
   noise: { ...COMMON, seed: { type: 'string' }, t: { type: 'string' } },
   denoise: { ...COMMON, ...SAMPLING, t: { type: 'string' }, method: { type: 'string' } },
   models: {
@@ -292,6 +296,11 @@ export function parseCommandLine(argv: readonly string[]): CliRequest {
   const count = str('count');
   if (count !== undefined) input.count = parseIntArg('--count', count);
   if (values.upscale === true) input.upscale = true;
+  const prior = str('prior');
+  if (prior !== undefined) {
+    if (!/^(on|off|true|false)$/i.test(prior)) throw new UsageError(`--prior must be on or off (got '${prior}')`);
+    input.prior = /^(on|true)$/i.test(prior);
+  }
   const noiseLevel = str('noise-level');
   if (noiseLevel !== undefined) input.noiseLevel = parseIntArg('--noise-level', noiseLevel);
   const view = str('view');

@@ -19,6 +19,9 @@ const SAMPLING = `  --seed N            seed of the noise generator, 0..42949672
   --sampler S         ${SAMPLER_NAMES.join(', ')}
                       (default: the model's, else ddpm, the study's; dpmpp-2m needs far fewer steps)`;
 
+const PRIOR = `  --prior on|off      the model's coarse data prior (emoji: lays the picture out from training images
+                      of what the prompt names; default on); off = the trained network alone`;
+
 const COUNT = `  --count N           candidates to draw at once, 1-${MAX_COUNT} (default ${SPEC_DEFAULTS.count}): one batched run, seeds N, N+1, ...;
                       the PNG and GIF are a grid (2 side by side, 4 as 2x2)`;
 
@@ -34,6 +37,7 @@ const PAGES: Record<Subcommand, string> = {
 Text to image with classifier-free guidance.
 
 ${SAMPLING}
+${PRIOR}
 ${COUNT}`,
   sketch: `diffuse sketch <image> [prompt] [options]
 Image to image (SDEdit): noise the image to a start step, then denoise it, optionally guided by a prompt.
@@ -45,18 +49,21 @@ Image to image (SDEdit): noise the image to a start step, then denoise it, optio
                       (models with images under 256 px; the U button of a result)
 ${FOLLOW_UP_HELP('u (upscale), vs, vt (variation), input (the candidate as it is: /sketch job:)')}
 ${SAMPLING}
+${PRIOR}
 ${COUNT}`,
   inpaint: `diffuse inpaint <image> <prompt> [options]
 Repaint part of an image; the rest stays as it is.
 
   --mask FILE         mask image: white = repaint, black = keep (default: the image's transparent pixels)
 ${FOLLOW_UP_HELP('zo15, zo2 (zoom out), pl, pr, pu, pd (pan; the new border is repainted), input (the candidate as it is, with --mask: /inpaint job:)')}
-${SAMPLING}`,
+${SAMPLING}
+${PRIOR}`,
   anagram: `diffuse anagram <prompt-upright> <prompt-transformed> [options]
 Visual anagram: one image that shows the first prompt as is and the second one under a view.
 
   --view NAME         ${VIEW_NAMES.join(', ')} (default ${SPEC_DEFAULTS.view})
 ${SAMPLING}
+${PRIOR}
 ${COUNT}`,
   hybrid: `diffuse hybrid <prompt-far> <prompt-near> [options]
 Hybrid image: the far prompt in the low frequencies, the near prompt in the high ones.
@@ -64,6 +71,7 @@ Hybrid image: the far prompt in the low frequencies, the near prompt in the high
   --sigma S           Gaussian low-pass sigma at 64 px (default ${SPEC_DEFAULTS.hybrid.sigma}; scaled with the resolution)
   --kernel K          odd Gaussian kernel size at 64 px (default ${SPEC_DEFAULTS.hybrid.kernel})
 ${SAMPLING}
+${PRIOR}
 ${COUNT}`,
   noise: `diffuse noise <image> [options]
 Forward process: the image noised to each timestep, side by side.
