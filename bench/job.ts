@@ -88,9 +88,11 @@ async function throughEngine(modelDir: string, device: Device, spec: JobSpec) {
     if (!r.ok) throw new Error(`job refused: ${r.message}`);
     let started = NaN;
     let firstPreview = NaN;
+    let step1 = NaN;
     let previews = 0;
     const off = engine.subscribe(r.jobId, (e) => {
       if (e.type === 'started') started = performance.now() - submitted;
+      if (e.type === 'progress' && e.step === 1 && Number.isNaN(step1)) step1 = performance.now() - submitted;
       if (e.type === 'progress' && e.preview) {
         previews++;
         if (Number.isNaN(firstPreview)) firstPreview = performance.now() - submitted;
@@ -100,7 +102,7 @@ async function throughEngine(modelDir: string, device: Device, spec: JobSpec) {
     const done = performance.now() - submitted;
     off();
     if (end.type !== 'done') throw new Error(`job ${end.type}: ${'message' in end ? end.message : ''}`);
-    return { ready, started, firstPreview, previews, done, result: end.result, config };
+    return { ready, started, step1, firstPreview, previews, done, result: end.result, config };
   } finally {
     await engine.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -120,11 +122,15 @@ async function phases(model: LoadedModel, spec: JobSpec, config: ReturnType<type
   let previewBusy = false;
   const t0 = performance.now();
   let firstPreview = NaN;
+  let step1 = NaN;
   try {
     const result = await executeJob(spec, ctx, {
       frameEvery: config.frameEvery,
       frameSource: config.frameSource,
       previewSource: config.previewSource,
+      onProgress: (p) => {
+        if (p.step === 1) step1 = performance.now() - t0;
+      },
       wantsPreview: (p) =>
         !previewBusy && (p.step === p.total || performance.now() - lastPreview >= config.progressIntervalMs),
       // As the inference process does: the step waits for its preview's PNG (worker-process.ts).
@@ -151,7 +157,7 @@ async function phases(model: LoadedModel, spec: JobSpec, config: ReturnType<type
         { displaySize: config.displaySize, gifSize: config.gifSize, gifMaxBytes: config.gifMaxBytes },
       ),
     );
-    return { totalMs: performance.now() - t0, firstPreview, result, files, clock };
+    return { totalMs: performance.now() - t0, step1, firstPreview, result, files, clock };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -207,7 +213,7 @@ export async function main(args: string[] = []): Promise<void> {
   );
   console.log(`  engine start (inference process up, model loaded): ${s(e.ready)}`);
   console.log(
-    `  submit -> started ${s(e.started)}, -> first preview ${s(e.firstPreview)} (${s(e.firstPreview - e.started)} after the start; one step ${s(t.perStepMs)}), -> done ${s(e.done)}; ${e.previews} previews`,
+    `  submit -> started ${s(e.started)}, -> first preview ${s(e.firstPreview)} (${s(e.firstPreview - e.started)} after the start; step 1 ended ${s(e.step1 - e.started)} after the start, a step ${s(t.perStepMs)} on average), -> done ${s(e.done)}; ${e.previews} previews`,
   );
   console.log(
     `  the worker's figures: ran ${s(t.totalMs)}, ${s(t.modelMs)} in session.run, ${s(t.perStepMs)} a step, ${t.unetCalls ?? '?'} UNet calls; GIF ${e.result.files.gifFrames} frames, ${e.result.files.gifBytes} bytes`,
@@ -255,7 +261,7 @@ export async function main(args: string[] = []): Promise<void> {
         `  ${name.padEnd(w)}  ${s(ms).padStart(9)}  ${((100 * ms) / p.totalMs).toFixed(1).padStart(5)}%  ${note}`,
       );
     console.log(
-      `  ${'whole job'.padEnd(w)}  ${s(p.totalMs).padStart(9)}; first preview ${s(p.firstPreview)} after the start`,
+      `  ${'whole job'.padEnd(w)}  ${s(p.totalMs).padStart(9)}; first preview ${s(p.firstPreview)} after the start (step 1 ended at ${s(p.step1)})`,
     );
 
     const b = await bareLoop(model, spec);
