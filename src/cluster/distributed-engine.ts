@@ -4,6 +4,7 @@
 // SQLite store (for 🔁 and restarts), and sends them through BullMQ to the workers that serve
 // their model. It implements the same Engine interface as the embedded LocalEngine, so the chat
 // adapters do not know which one they talk to. BullMQ's events become job events (frontend-sync.ts).
+import { healthReason, StorageHealth } from '../jobs/storage-health.ts';
 import { mkdir } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
@@ -86,6 +87,8 @@ export class DistributedEngine extends JobReads implements Engine {
   private timers: NodeJS.Timeout[] = [];
   /** The content rules' words and phrases of each held job, as they were at its submit. */
   private readonly contentWords = new Map<string, string[]>();
+  /** DATA_DIR's disk (uploads, the job store) for /healthz. */
+  private readonly storage: StorageHealth;
 
   constructor(
     readonly config: Config,
@@ -98,6 +101,7 @@ export class DistributedEngine extends JobReads implements Engine {
     const globalRules = loadGlobalRules(config); // a bad rule or unreadable file stops start-up, naming it
     this.store = new JobStore(dbFile(config.dataDir));
     this.settings = new SettingsStore(this.store.db);
+    this.storage = new StorageHealth(config.dataDir);
     this.contentRules = new ContentRules(globalRules, this.settings);
     this.events = new EventHub(this.log);
     this.metrics = createEngineMetrics(
@@ -284,7 +288,7 @@ export class DistributedEngine extends JobReads implements Engine {
 
   async storeUpload(bytes: Uint8Array, owner?: JobOwner): Promise<StoredUpload | EngineRefusal> {
     const limits = { maxBytes: this.config.uploadMaxBytes, maxPixels: this.config.uploadMaxPixels };
-    const r = await storeUpload(bytes, { dataDir: this.config.dataDir, store: this.store, limits }, owner);
+    const r = await storeUpload(bytes, { dataDir: this.config.dataDir, store: this.store, limits, storage: this.storage }, owner);
     // Workers read it from Redis; when Redis is away now, submit puts it there later.
     if (r.ok) await this.blobs.put(blobNames.upload(r.ref), bytes).catch(() => undefined);
     return r;
@@ -293,9 +297,23 @@ export class DistributedEngine extends JobReads implements Engine {
   health(): EngineHealth {
     const mine = this.served.get(this.config.model);
     const jobs = this.liveJobs();
+    const workers = mine?.workers ?? 0;
+    const reason = [
+      healthReason({
+        closing: this.closing,
+        workerAlive: workers > 0,
+        storeWriteFailure: this.store.writeFailure,
+        stalledMs: null,
+        storage: this.storage.problem(),
+      }),
+      isReady(this.redis) ? null : 'Redis is unreachable',
+    ]
+      .filter(Boolean)
+      .join('; ')
+      .replace('the inference process is not running', `no worker serves the model ${this.config.model}`);
     return {
-      ok:
-        !this.closing && isReady(this.redis) && (mine?.workers ?? 0) > 0 && this.store.writeFailure === null,
+      ok: reason === '',
+      ...(reason !== '' ? { reason } : {}),
       workerAlive: (mine?.workers ?? 0) > 0,
       queued: jobs.filter((j) => j.startedAt === null).length,
       running: jobs.filter((j) => j.startedAt !== null).length,
