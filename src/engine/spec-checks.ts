@@ -2,6 +2,7 @@
 // What submit checks of a job before it is stored: the spec itself (and against the model's
 // defaults once the worker has reported them), the model's name (against the installed models
 // the inference process reports), and the uploads it names.
+import { techniqueRefusal } from '../jobs/technique-limits.ts';
 import type { Config } from '../config.ts';
 import { refusal, type EngineRefusal, type ModelInfo } from '../jobs/api.ts';
 import { parseJobSpec, resolveJobSpec, type JobSpec, type SpecLimits } from '../jobs/spec.ts';
@@ -56,6 +57,8 @@ export async function checkSpec(
   if (resolved && !resolved.ok) return refusal('invalid_spec', resolved.message);
   const unrunnable = info && resolved?.ok ? samplerRefusal(info, resolved.spec.sampler, resolved.spec.steps) : null;
   if (unrunnable) return refusal('invalid_spec', unrunnable);
+  const cannot = info ? techniqueRefusal(spec.technique, info.scheduler?.className) : null;
+  if (cannot) return refusal('invalid_spec', cannot);
   if (info?.guidanceEmbedding && spec.negative)
     return refusal(
       'invalid_spec',

@@ -20,6 +20,7 @@ import { tensorToRgb, type RgbImage } from '../imaging/index.ts';
 import type { EncodedPrompt } from '../runtime/types.ts';
 import type { PromptReport } from '../jobs/api.ts';
 import { usesGuidance, type ResolvedJobSpec } from '../jobs/spec.ts';
+import { techniqueRefusal } from '../jobs/technique-limits.ts';
 import { ExecuteError } from './execute-error.ts';
 import { parentInput } from './parent-input.ts';
 import type { ExecuteContext, ExecuteHooks, InputImage, StepProgress } from './execute-types.ts';
@@ -133,8 +134,6 @@ function stepHandler(
   };
 }
 
-const FLOW_CLASS = 'FlowMatchEulerDiscreteScheduler';
-
 /** Sets up one candidate's run; `denoiser` is the model's, counted by the executor. */
 export function createRun(
   spec: ResolvedJobSpec,
@@ -148,12 +147,9 @@ export function createRun(
   const img = model.imageShape;
   const schedule = makeSchedule(model.manifest.scheduler as SchedulerConfig);
   const samplerName = spec.sampler ?? model.manifest.defaults.sampler ?? 'ddpm';
-  // noise and denoise draw the DDPM forward process x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps of the
-  // model's betas; a flow-matching model has none (its levels are x = (1 - s) x0 + s eps).
-  if ((spec.technique === 'noise' || spec.technique === 'denoise') && model.manifest.scheduler._class_name === FLOW_CLASS)
-    throw new ExecuteError(
-      `${spec.technique} shows the DDPM forward process, which a flow-matching model (${FLOW_CLASS}) does not have; use sketch or inpaint on it.`,
-    );
+  // Also refused at submit, from the same rule (src/jobs/technique-limits.ts); a CLI run meets it here.
+  const cannot = techniqueRefusal(spec.technique, model.manifest.scheduler._class_name);
+  if (cannot) throw new ExecuteError(cannot);
   const onStep = stepHandler(() => run, hooks, stepTimes);
   const run: TechniqueRun = {
     spec,

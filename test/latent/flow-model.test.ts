@@ -187,6 +187,17 @@ describe('tiny-flow on the engine and the playground', () => {
     expect(!r.ok && r.message).toContain('a flow-matching model samples with flow-euler, not dpmpp-2m');
   });
 
+  it('noise and denoise are refused at submit (nothing queued), naming why', async () => {
+    const up = await env.engine.storeUpload(await samplePng(64, 64), owner);
+    if (!up.ok) throw new Error(up.message);
+    for (const technique of ['noise', 'denoise']) {
+      const r = await env.engine.submit({ technique, image: up.ref, seed: 1 }, owner);
+      expect(r).toMatchObject({ ok: false, code: 'invalid_spec' });
+      expect(!r.ok && r.message).toContain(`${technique} shows the DDPM forward process, which a flow-matching model`);
+    }
+    expect(await env.engine.listQueue()).toEqual([]);
+  });
+
   it('the playground runs /imagine at 28 steps, progress through every step, shown in the caption', async () => {
     const alice = new Client(env.pg.url);
     const res = await alice.postJson('/api/jobs', { command: 'imagine', options: { prompt: 'a red apple', seed: 3 } });
