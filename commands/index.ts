@@ -13,14 +13,11 @@ import * as noise from './noise.ts';
 import * as queue from './queue.ts';
 import * as settings from './settings.ts';
 import * as sketch from './sketch.ts';
-import { priorOption, privateOption } from './options.ts';
+import { PRIOR_TECHNIQUES, priorOption, privateOption } from './options.ts';
 import { coerceOptions, parseTextArgs, splitCommandLine, type TextArgsResult } from './text-args.ts';
 import type { Command, CommandContext, CommandOptions, CommandReply, CommandSpec } from './types.ts';
 
 export type * from './types.ts';
-
-/** Techniques that draw with the model's prior where it has one (noise and denoise show the forward process and one-step estimates). */
-const PRIOR_TECHNIQUES = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid'];
 
 /** The commands in help order; HELP marks where /help goes. */
 const ORDER = [imagine, sketch, inpaint, anagram, hybrid, noise, denoise, queue, cancel, HELP, model, settings, info] as const;

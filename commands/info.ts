@@ -1,6 +1,7 @@
 // /info job: everything about one job: its parameters (as it ran: the model's defaults
 // resolved), the model, timings, its lineage (the job it follows up, and that job's parent, ...)
 // and the `diffuse ...` command line that draws the same image.
+import { PRIOR_TECHNIQUES } from './options.ts';
 import { canSeeJob, type JobRecord, type JobSpec } from '../src/jobs/api.ts';
 import { HIDDEN_JOB_ID, hidePrivateParents } from '../src/jobs/job-privacy.ts';
 import { candidateSeeds } from '../src/jobs/spec.ts';
@@ -78,6 +79,11 @@ async function infoText(ctx: CommandContext, rec: JobRecord): Promise<string> {
     lines.push(`Timings: asked ${when}; waited ${formatDuration(t.queuedMs)}, ran ${formatDuration(t.totalMs)} (model ${formatDuration(t.modelMs)}, ${Math.round(t.perStepMs)} ms per step${calls})`);
   } else {
     lines.push(`Asked ${when}`);
+  }
+  // The model's coarse prior, where it has one and the job used it (the model's own sentence, with its figures).
+  if (ran.prior !== false && PRIOR_TECHNIQUES.includes(rec.spec.technique)) {
+    const facts = await ctx.engine.modelInfo(model).catch(() => null);
+    if (facts?.ok && facts.info.prior) lines.push(`Prior: on. ${facts.info.prior.about}`);
   }
   if (t?.frameDecoder && rec.result?.files.gif)
     lines.push(`GIF frames and previews: drawn by a ${t.frameDecoder}; the image by the model's VAE`);

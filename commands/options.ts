@@ -96,6 +96,9 @@ export const privateOption: OptionSpec = {
   type: 'boolean',
 };
 
+/** Techniques that draw with the model's prior where it has one (noise and denoise show the forward process and one-step estimates). */
+export const PRIOR_TECHNIQUES: readonly string[] = ['imagine', 'sketch', 'inpaint', 'anagram', 'hybrid'];
+
 /** prior: the model's coarse data prior (the bundled model lays pictures out from training images of the named emoji); left out = on, or the /settings. */
 export const priorOption: OptionSpec = {
   name: 'prior',

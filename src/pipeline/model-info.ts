@@ -62,10 +62,18 @@ export function modelInfoFrom(m: ModelFacts, limits?: Pick<SpecLimits, 'maxSteps
     const tokens = Array.isArray(vocab) ? vocab : vocab?.tokens;
     if (Array.isArray(tokens)) info.vocabularySize = tokens.length;
     if (p.concepts) {
-      const concepts = readJson(path.join(m.dir, p.concepts)) as { emoji?: string; label?: string }[] | undefined;
+      const concepts = readJson(path.join(m.dir, p.concepts)) as { emoji?: string; label?: string; locale?: string }[] | undefined;
       if (Array.isArray(concepts)) {
-        info.conceptCount = concepts.length;
-        info.examples = concepts.slice(0, 8).map((c) => `${c.emoji ?? ''} ${c.label ?? ''}`.trim());
+        // One entry per name and language: a concept is one emoji; examples are different emoji, in English where named so.
+        const byEmoji = new Map<string, string>();
+        for (const c of concepts) {
+          const e = c.emoji ?? '';
+          if (!byEmoji.has(e) || c.locale === 'en') byEmoji.set(e, c.label ?? '');
+        }
+        info.conceptCount = byEmoji.size;
+        const all = [...byEmoji];
+        const step = Math.max(1, Math.floor(all.length / 8));
+        info.examples = all.filter((_, i) => i % step === 0).slice(0, 8).map(([e, label]) => `${e} ${label}`.trim());
       }
     }
   }

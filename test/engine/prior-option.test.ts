@@ -39,6 +39,8 @@ async function imagine(options: Record<string, string | number | boolean>) {
 describe('the coarse prior as an option', () => {
   it('/model names the prior, its figures with and without it, and how to turn it off', async () => {
     const model = (await getCommand('model')!.execute(ctxOf())) as { text: string };
+    // Concepts are emoji (each named in several languages), and the examples are different emoji.
+    expect(model.text).toMatch(/and 3786 concepts, e\.g\. /);
     expect(model.text).toMatch(/Prior: A coarse data prior lays out each picture from training images/);
     expect(model.text).toContain('96% of samples read as the prompt with it and 4% with the network alone');
     expect(model.text).toContain('prior:false');
@@ -53,6 +55,9 @@ describe('the coarse prior as an option', () => {
     expect(buildCaption(on.result, { style: 'plain' })).not.toContain('prior');
     const info = (await getCommand('info')!.execute(ctxOf({ job: off.jobId }))) as { text: string };
     expect(info.text).toContain('prior off (the network alone)');
+    expect(info.text).not.toContain('Prior: on');
+    const infoOn = (await getCommand('info')!.execute(ctxOf({ job: on.jobId }))) as { text: string };
+    expect(infoOn.text).toMatch(/Prior: on\. A coarse data prior lays out each picture .*96% .* 4% with the network alone/);
     expect(info.text).toContain('--prior off');
     // Text forms: "off" works as false; anything else is refused with what to write.
     expect((await imagine({ prior: 'off' })).result.spec.prior).toBe(false);
