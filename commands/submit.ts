@@ -42,6 +42,9 @@ export async function submitJob(
   };
 }
 
+/** Longest wait for what the model reads in a prompt before the first reply goes without it. */
+const READING_WAIT_MS = 2000;
+
 /**
  * What the job's model understands of its prompts, as one line for the first reply (the same words
  * the caption shows when the job is done), or undefined: a model that reads prompts whole, a
@@ -53,7 +56,11 @@ async function readingOf(ctx: CommandContext, spec: JobSpecInput): Promise<strin
   const understood: string[] = [];
   const unknown: string[] = [];
   for (const p of prompts) {
-    const r = await ctx.engine.understand(p, spec.model).catch(() => null);
+    // At most a moment: the job is queued already, and its first message must not wait for a model that is still loading.
+    const r = await Promise.race([
+      ctx.engine.understand(p, spec.model).catch(() => null),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), READING_WAIT_MS).unref()),
+    ]);
     if (!r?.ok || !r.understanding.concepts) return undefined;
     understood.push(...r.understanding.understood.map((c) => c.label));
     unknown.push(...r.understanding.unknown.filter((w) => !unknown.includes(w)));

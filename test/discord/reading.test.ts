@@ -6,7 +6,8 @@ import { startDiscordHarness, type DiscordHarness } from './harness.ts';
 let h: DiscordHarness;
 beforeAll(async () => {
   h = await startDiscordHarness({ MODEL: 'emoji' });
-});
+  await h.engine.modelInfo(); // loaded: what it understands is asked of the loaded model
+}, 120_000);
 afterAll(async () => {
   await h?.close();
 });

@@ -13,7 +13,8 @@ describe('Slack status message', () => {
   beforeAll(async () => {
     await fake.start();
     h = await startHarness(fake, { SLACK_MODE: 'http', MODEL: 'emoji' });
-  });
+    await h.engine.modelInfo(); // loaded: what it understands is asked of the loaded model
+  }, 120_000);
   afterAll(async () => {
     await h?.close();
     await fake.stop();
