@@ -402,6 +402,17 @@ describe('playground in a browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it.skipIf(!hasChromium)(`--prior off draws with the network alone, and the result says so${SKIP}`, async () => {
+    const box = page.getByRole('combobox', { name: 'Message' });
+    await box.fill('/imagine a red heart --prior off --steps 2 --seed 12');
+    await box.press('Enter');
+    await page.getByRole('img', { name: /^Result of job .*seed 12\)$/ }).waitFor();
+    const jobId = await lastJobId(page);
+    const msg = page.locator(`li[data-job="${jobId}"]`);
+    await expect.poll(() => msg.textContent()).toContain('prior off');
+    expect(pageErrors).toEqual([]);
+  });
+
   it.skipIf(!hasChromium)(`asks for the access token when one is configured, then works${SKIP}`, async () => {
     const guarded = await startPlayground(config, engine, { port: 0, token: 'open-sesame-123' });
     const p = await context.newPage();
