@@ -6,7 +6,9 @@ import { startDiscordHarness, type DiscordHarness } from './harness.ts';
 let h: DiscordHarness;
 beforeAll(async () => {
   h = await startDiscordHarness({ MODEL: 'emoji' });
-  await h.engine.modelInfo(); // loaded: what it understands is asked of the loaded model
+  // Loaded, and its words read once (the first question reads them): the first reply waits at most 2 s.
+  await h.engine.modelInfo();
+  await h.engine.understand('a rocket');
 }, 120_000);
 afterAll(async () => {
   await h?.close();

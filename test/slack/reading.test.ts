@@ -13,7 +13,9 @@ describe('Slack status message', () => {
   beforeAll(async () => {
     await fake.start();
     h = await startHarness(fake, { SLACK_MODE: 'http', MODEL: 'emoji' });
-    await h.engine.modelInfo(); // loaded: what it understands is asked of the loaded model
+    // Loaded, and its words read once (the first question reads them): the first reply waits at most 2 s.
+    await h.engine.modelInfo();
+    await h.engine.understand('a rocket');
   }, 120_000);
   afterAll(async () => {
     await h?.close();
